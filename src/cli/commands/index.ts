@@ -1,0 +1,9 @@
+/**
+ * Every CLI command, in help order. Each module exports `register(program)`; adding a command is
+ * one line here.
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

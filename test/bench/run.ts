@@ -1,0 +1,13 @@
+/** `npm run bench`: runs every benchmark in test/bench/*.bench.ts in sequence. */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+for (const f of readdirSync(here).filter((n) => n.endsWith('.bench.ts')).sort()) {
+  if (only.length && !only.some((o) => f.includes(o))) continue;
+  console.log(`\n=== ${f} ===`);
+  const mod = await import(join(here, f));
+  if (typeof mod.default === 'function') await mod.default();
+}
