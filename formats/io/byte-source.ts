@@ -1,0 +1,129 @@
+/**
+ * Random-access byte sources: a local file or an HTTP(S) URL read with Range requests.
+ * Readers of big model files must never pull a whole file into memory, so the only way in is
+ * `read(offset, length)`; a read that runs past the end is a FormatError (the file is shorter
+ * than its own header claims), never a silently short buffer.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { FormatError, NetworkError, UsageError, fromFsError } from '../errors.ts';
+
+export interface ByteSource {
+  /** Path or URL, used in error messages. */
+  readonly name: string;
+  size(): Promise<number>;
+  /** Exactly `length` bytes starting at `offset`, or a FormatError if the source is shorter. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface HttpSourceOptions {
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+export function isUrl(pathOrUrl: string): boolean {
+  return /^https?:\/\//i.test(pathOrUrl);
+}
+
+/** Opens a local path or an http(s) URL. */
+export function openSource(pathOrUrl: string, opts: HttpSourceOptions = {}): Promise<ByteSource> {
+  return isUrl(pathOrUrl) ? openHttpSource(pathOrUrl, opts) : openFileSource(pathOrUrl);
+}
+
+function checkRange(name: string, offset: number, length: number, size: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new UsageError('BAD_RANGE', `${name}: invalid read of ${length} bytes at offset ${offset}`, { file: name });
+  }
+  if (offset + length > size) {
+    throw new FormatError('TRUNCATED', `truncated: needs ${length} bytes at offset ${offset} but the file is ${size} bytes`, { file: name, offset });
+  }
+}
+
+export async function openFileSource(path: string): Promise<ByteSource> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw fromFsError(err, path, 'open');
+  }
+  let size: number;
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = st.size;
+  } catch (err) {
+    await fh.close();
+    throw fromFsError(err, path, 'read');
+  }
+  return {
+    name: path,
+    size: async () => size,
+    async read(offset, length) {
+      checkRange(path, offset, length, size);
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        let n: number;
+        try {
+          ({ bytesRead: n } = await fh.read(out, done, length - done, offset + done));
+        } catch (err) {
+          throw fromFsError(err, path, 'read');
+        }
+        if (n === 0) throw new FormatError('TRUNCATED', `file shrank while reading at offset ${offset + done}`, { file: path, offset: offset + done });
+        done += n;
+      }
+      return out;
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** Total size from `Content-Range: bytes a-b/TOTAL`, or undefined. */
+function totalFromContentRange(h: string | null): number | undefined {
+  const m = h?.match(/\/\s*(\d+)\s*$/);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function openHttpSource(url: string, opts: HttpSourceOptions = {}): Promise<ByteSource> {
+  const doFetch = opts.fetch ?? fetch;
+  const get = async (start: number, end: number): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await doFetch(url, { headers: { ...opts.headers, Range: `bytes=${start}-${end}` } });
+    } catch (err) {
+      throw new NetworkError('FETCH_FAILED', `${url}: request failed: ${(err as Error).message}`, { file: url }, { cause: err });
+    }
+    if (res.status !== 206 && res.status !== 200) {
+      await res.body?.cancel();
+      throw new NetworkError('HTTP_STATUS', `${url}: HTTP ${res.status} ${res.statusText}`, { file: url, status: res.status });
+    }
+    return res;
+  };
+  // A one-byte probe learns the size from Content-Range; a 200 means the server ignores ranges.
+  const probe = await get(0, 0);
+  const total = totalFromContentRange(probe.headers.get('content-range'));
+  await probe.body?.cancel();
+  if (probe.status !== 206 || total === undefined || !Number.isSafeInteger(total)) {
+    throw new NetworkError('NO_RANGE_SUPPORT', `${url}: server does not support HTTP range requests (status ${probe.status})`, { file: url, status: probe.status });
+  }
+  const size = total;
+  return {
+    name: url,
+    size: async () => size,
+    async read(offset, length) {
+      checkRange(url, offset, length, size);
+      if (length === 0) return new Uint8Array(0);
+      const res = await get(offset, offset + length - 1);
+      if (res.status !== 206) {
+        await res.body?.cancel();
+        throw new NetworkError('NO_RANGE_SUPPORT', `${url}: server ignored the range request at offset ${offset}`, { file: url, status: res.status });
+      }
+      const buf = new Uint8Array(await res.arrayBuffer());
+      if (buf.length !== length) {
+        throw new NetworkError('SHORT_READ', `${url}: asked for ${length} bytes at offset ${offset}, got ${buf.length}`, { file: url, offset });
+      }
+      return buf;
+    },
+    close: async () => {},
+  };
+}
