@@ -1,0 +1,93 @@
+/**
+ * Quantize/dequantize kernels plugged into the ggml type table by id. This is the reference path
+ * (bit-identical ports of ggml-quants.c); the fast path must produce the same bytes.
+ *
+ * A kernel works on whole blocks: `quantize` takes nrows·nPerRow floats (nPerRow a multiple of the
+ * block size), `dequantize` takes n elements (a multiple of the block size).
+ */
+import { ggmlType, rowSize, type GgmlType } from './ggml-types.ts';
+import { convertRowBF16, convertRowF16, convertRowF32, widenRowBF16, widenRowF16, widenRowF32 } from './ref/float-rows.ts';
+import { dequantizeRowQ8_0, quantizeRowQ8_0Ref } from './ref/q8_0.ts';
+import { dequantizeRowQ4_0, quantizeRowQ4_0Ref } from './ref/q4_0.ts';
+import { dequantizeRowQ4_1, quantizeRowQ4_1Ref } from './ref/q4_1.ts';
+import { dequantizeRowQ5_0, quantizeRowQ5_0Ref } from './ref/q5_0.ts';
+import { dequantizeRowQ5_1, quantizeRowQ5_1Ref } from './ref/q5_1.ts';
+
+export interface QuantKernel {
+  readonly type: GgmlType;
+  /** Whole rows, reference path. `dst` must hold nrows · rowSize(type, nPerRow) bytes. */
+  quantize?(src: Float32Array, dst: Uint8Array, nrows: number, nPerRow: number): void;
+  /** `n` elements (whole blocks) from the start of `src` into the start of `dst`. */
+  dequantize?(src: Uint8Array, dst: Float32Array, n: number): void;
+}
+
+/** A per-block kernel: `n` counts blocks (elements for the plain float types, whose block is 1). */
+type BlockQuantizer = (src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number) => void;
+type BlockDequantizer = (src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, n: number) => void;
+
+function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined): QuantKernel {
+  const type = ggmlType(id);
+  if (!type) throw new Error(`ggml type ${id} is not in the type table`);
+  const k: { type: GgmlType; quantize?: QuantKernel['quantize']; dequantize?: QuantKernel['dequantize'] } = { type };
+  if (q) {
+    k.quantize = (src, dst, nrows, nPerRow) => {
+      const bytes = nrows * rowSize(type, nPerRow);
+      if (src.length < nrows * nPerRow) throw new RangeError(`${type.name}: source has ${src.length} floats, need ${nrows * nPerRow}`);
+      if (dst.length < bytes) throw new RangeError(`${type.name}: destination has ${dst.length} bytes, need ${bytes}`);
+      q(src, 0, dst, 0, (nrows * nPerRow) / type.blockSize);
+    };
+  }
+  if (dq) {
+    k.dequantize = (src, dst, n) => {
+      if (n % type.blockSize !== 0) throw new RangeError(`${type.name}: ${n} elements is not a multiple of block size ${type.blockSize}`);
+      const blocks = n / type.blockSize;
+      if (src.length < blocks * type.typeSize) throw new RangeError(`${type.name}: source has ${src.length} bytes, need ${blocks * type.typeSize}`);
+      if (dst.length < n) throw new RangeError(`${type.name}: destination has ${dst.length} floats, need ${n}`);
+      dq(src, 0, dst, 0, blocks);
+    };
+  }
+  return Object.freeze(k);
+}
+
+const KERNELS = new Map<number, QuantKernel>(
+  [
+    kernel(0, convertRowF32, widenRowF32),
+    kernel(1, convertRowF16, widenRowF16),
+    kernel(30, convertRowBF16, widenRowBF16),
+    kernel(8, quantizeRowQ8_0Ref, dequantizeRowQ8_0),
+    kernel(2, quantizeRowQ4_0Ref, dequantizeRowQ4_0),
+    kernel(3, quantizeRowQ4_1Ref, dequantizeRowQ4_1),
+    kernel(6, quantizeRowQ5_0Ref, dequantizeRowQ5_0),
+    kernel(7, quantizeRowQ5_1Ref, dequantizeRowQ5_1),
+  ].map((k) => [k.type.id, k]),
+);
+
+export function quantKernel(typeId: number): QuantKernel | undefined {
+  return KERNELS.get(typeId);
+}
+
+export function canQuantize(typeId: number): boolean {
+  return KERNELS.get(typeId)?.quantize !== undefined;
+}
+
+export function canDequantize(typeId: number): boolean {
+  return KERNELS.get(typeId)?.dequantize !== undefined;
+}
+
+/** Quantizes nrows rows of nPerRow floats into a new buffer of nrows · rowSize bytes. */
+export function quantizeRows(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Uint8Array {
+  const k = KERNELS.get(typeId);
+  if (!k?.quantize) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  const dst = new Uint8Array(nrows * rowSize(k.type, nPerRow));
+  k.quantize(src, dst, nrows, nPerRow);
+  return dst;
+}
+
+/** Dequantizes the first n elements of `src` into a new Float32Array. */
+export function dequantize(typeId: number, src: Uint8Array, n: number): Float32Array {
+  const k = KERNELS.get(typeId);
+  if (!k?.dequantize) throw new RangeError(`no dequantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  const dst = new Float32Array(n);
+  k.dequantize(src, dst, n);
+  return dst;
+}
