@@ -1,0 +1,61 @@
+/**
+ * Reading one .safetensors file: the header eagerly (it is small), tensor data lazily by byte range,
+ * so a model is never loaded whole.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { FormatError, fromFsError } from '../errors.ts';
+import { MAX_HEADER_BYTES, parseSafetensorsHeader, type SafetensorsFile } from './header.ts';
+
+export type { SafetensorsFile, SafetensorsTensor } from './header.ts';
+
+/** Read and validate the header of one .safetensors file. */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsFile> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw fromFsError(err, path, 'open');
+  }
+  try {
+    return await readHeaderFrom(fh, path);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Read the header through an already open handle (the model keeps handles open for data reads). */
+export async function readHeaderFrom(fh: FileHandle, path: string): Promise<SafetensorsFile> {
+  const size = (await fh.stat().catch((err) => { throw fromFsError(err, path, 'stat'); })).size;
+  if (size < 8) {
+    throw new FormatError('SAFETENSORS_TRUNCATED', `file is ${size} bytes, too short for the 8-byte header length`, { file: path, offset: 0 });
+  }
+  const lenBytes = await readRange(fh, path, 0, 8);
+  const n = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) {
+    throw new FormatError('SAFETENSORS_HEADER_SIZE', `header length ${n} at offset 0 exceeds the 100 MB limit`, { file: path, offset: 0 });
+  }
+  if (n + 8n > BigInt(size)) {
+    throw new FormatError('SAFETENSORS_HEADER_SIZE', `header length ${n} at offset 0 runs past the end of the ${size}-byte file`, { file: path, offset: 0 });
+  }
+  const json = await readRange(fh, path, 8, Number(n));
+  return parseSafetensorsHeader(path, json, size);
+}
+
+/** Read exactly `length` bytes at `position`; a short read means the file shrank under us. */
+export async function readRange(fh: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(out, done, length - done, position + done));
+    } catch (err) {
+      throw fromFsError(err, path, 'read');
+    }
+    if (bytesRead === 0) {
+      throw new FormatError('SAFETENSORS_TRUNCATED', `unexpected end of file at offset ${position + done}`, { file: path, offset: position + done });
+    }
+    done += bytesRead;
+  }
+  return out;
+}
