@@ -127,3 +127,16 @@ export async function openHttpSource(url: string, opts: HttpSourceOptions = {}):
     close: async () => {},
   };
 }
+
+/** A ByteSource over bytes already in memory (tests, small embedded files). */
+export function memorySource(name: string, bytes: Uint8Array): ByteSource {
+  return {
+    name,
+    size: async () => bytes.length,
+    async read(offset, length) {
+      checkRange(name, offset, length, bytes.length);
+      return bytes.slice(offset, offset + length);
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * A forward-only cursor over a GGUF header, read from a ByteSource in windows. Every read is
+ * checked against the real file size first, so a corrupt count or length becomes a FormatError
+ * naming the offset instead of a huge allocation or a read of zeros past the end.
+ */
+import type { ByteSource } from '../io/byte-source.ts';
+import { FormatError } from '../errors.ts';
+
+const WINDOW = 1 << 20;
+const decoder = new TextDecoder('utf-8');
+
+export class HeaderCursor {
+  /** Absolute file offset of the next byte. */
+  pos = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+  private view = new DataView(this.buf.buffer);
+  private bufStart = 0;
+
+  constructor(readonly src: ByteSource, readonly fileSize: number) {}
+
+  get remaining(): number {
+    return this.fileSize - this.pos;
+  }
+
+  fail(code: string, message: string, offset = this.pos, tensor?: string): FormatError {
+    return new FormatError(code, message, { file: this.src.name, offset, ...(tensor ? { tensor } : {}) });
+  }
+
+  /** Makes `n` bytes at `pos` available, or throws TRUNCATED naming `what`. */
+  async need(n: number, what: string): Promise<void> {
+    if (n > this.remaining) {
+      throw this.fail('TRUNCATED', `truncated: ${what} needs ${n} bytes at offset ${this.pos} but only ${Math.max(0, this.remaining)} remain`);
+    }
+    const have = this.bufStart + this.buf.length - this.pos;
+    if (have >= n) return;
+    const len = Math.min(Math.max(n, WINDOW), this.remaining);
+    this.buf = await this.src.read(this.pos, len);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.bufStart = this.pos;
+  }
+
+  private take(n: number): number {
+    const at = this.pos - this.bufStart;
+    this.pos += n;
+    return at;
+  }
+
+  // Synchronous reads: call need() first.
+  u8(): number { return this.view.getUint8(this.take(1)); }
+  i8(): number { return this.view.getInt8(this.take(1)); }
+  u16(): number { return this.view.getUint16(this.take(2), true); }
+  i16(): number { return this.view.getInt16(this.take(2), true); }
+  u32(): number { return this.view.getUint32(this.take(4), true); }
+  i32(): number { return this.view.getInt32(this.take(4), true); }
+  f32(): number { return this.view.getFloat32(this.take(4), true); }
+  f64(): number { return this.view.getFloat64(this.take(8), true); }
+  u64(): bigint { return this.view.getBigUint64(this.take(8), true); }
+  i64(): bigint { return this.view.getBigInt64(this.take(8), true); }
+
+  /** Copies `n` buffered bytes out (aligned at 0, so typed-array views over it are legal). */
+  bytes(n: number): Uint8Array {
+    const at = this.take(n);
+    return this.buf.slice(at, at + n);
+  }
+
+  utf8(n: number): string {
+    const at = this.take(n);
+    return decoder.decode(this.buf.subarray(at, at + n));
+  }
+}
