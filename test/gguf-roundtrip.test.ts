@@ -50,7 +50,7 @@ async function writeSample(path: string, opts: { alignment?: number; chunk?: num
   await w.finish();
 }
 
-const plain = (v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as ArrayLike<number>) : v);
+const plain = (v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v);
 
 for (const alignment of [undefined, 64]) {
   test(`write → read round trip (alignment ${alignment ?? 'default'}), checked by our reader and @huggingface/gguf`, async () => {
