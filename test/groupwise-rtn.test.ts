@@ -9,7 +9,7 @@ import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';
 import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
 import { roundHalfEven } from '../kernels/groupwise/round.ts';
 import { roundToHalf, toHalfBits, fromHalfBits } from '../kernels/groupwise/half.ts';
-import { GROUP_BITS } from '../kernels/groupwise/spec.ts';
+import { GROUP_BITS, type GroupwiseSolver } from '../kernels/groupwise/spec.ts';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { randomWeights } from './groupwise-fixtures.ts';
 import { checkRtnBound } from './groupwise-bound.ts';
@@ -77,7 +77,7 @@ test('RTN error obeys |w - ŵ| <= s(1/2 + maxq 2^-11) for every combination; cli
   const lines: string[] = [];
   for (const bits of GROUP_BITS) for (const groupSize of [32, 64, 128, -1]) for (const sym of [true, false]) for (const descAct of [false, true]) {
     const spec = { bits, groupSize, sym, descAct };
-    const solvers = [['gptq', gptqRtnSolver()], ...(descAct ? [] : [['awq', awqRtnSolver]])] as const;
+    const solvers: [string, GroupwiseSolver][] = [['gptq', gptqRtnSolver()], ...(descAct ? [] : [['awq', awqRtnSolver] as [string, GroupwiseSolver]])];
     for (const [name, solver] of solvers) {
       const r = checkRtnBound(w, solver.quantize(w, out, inF, spec));
       assert.deepEqual(r.violations, [], `${name} ${JSON.stringify(spec)}`);
