@@ -1,0 +1,148 @@
+/**
+ * One place for every request to the Hub: the auth header, retries with exponential backoff on
+ * 5xx / 429 / dropped connections, and the mapping of HTTP failures to NetworkError messages that
+ * name the repo and file. The token only ever goes into the Authorization header: no message,
+ * event or log line is built from headers.
+ */
+import { CancelledError, ForgeError, NetworkError } from '../../formats/errors.ts';
+
+export interface HubClient {
+  endpoint: string;
+  token?: string;
+  fetch: typeof fetch;
+  /** Extra attempts after the first on a retryable failure. */
+  retries: number;
+  /** First backoff delay; doubles each attempt (capped at 10 s). */
+  retryDelayMs: number;
+  signal?: AbortSignal;
+}
+
+/** What a request is about, so errors can name it. */
+export interface RequestSubject {
+  repo: string;
+  revision?: string;
+  file?: string;
+}
+
+export function makeClient(o: Partial<HubClient> & { endpoint: string }): HubClient {
+  return {
+    endpoint: o.endpoint,
+    token: o.token,
+    fetch: o.fetch ?? globalThis.fetch,
+    retries: o.retries ?? 5,
+    retryDelayMs: o.retryDelayMs ?? 500,
+    signal: o.signal,
+  };
+}
+
+export function authHeaders(client: HubClient, extra: Record<string, string> = {}): Record<string, string> {
+  return client.token ? { ...extra, authorization: `Bearer ${client.token}` } : extra;
+}
+
+export function describe(s: RequestSubject): string {
+  const at = s.revision ? `${s.repo}@${s.revision}` : s.repo;
+  return s.file ? `${at}: ${s.file}` : at;
+}
+
+/** Failures worth another attempt: the server or the connection, not the request. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof NetworkError && (err.code === 'HTTP_5XX' || err.code === 'CONNECTION' || err.code === 'HTTP_429');
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError('download cancelled');
+}
+
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+  throwIfAborted(signal);
+}
+
+export function backoffMs(client: HubClient, attempt: number): number {
+  return Math.min(10_000, client.retryDelayMs * 2 ** attempt);
+}
+
+/** Runs `attempt` until it succeeds, fails with a non-retryable error, or runs out of retries. */
+export async function withRetries<T>(client: HubClient, attempt: (n: number) => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    throwIfAborted(client.signal);
+    try {
+      return await attempt(n);
+    } catch (err) {
+      if (!isRetryable(err) || n >= client.retries) throw err;
+      await sleep(backoffMs(client, n), client.signal);
+    }
+  }
+}
+
+/** A fetch failure (reset, refused, body cut) as a retryable NetworkError, or a CancelledError. */
+export function connectionError(err: unknown, s: RequestSubject, signal?: AbortSignal): ForgeError {
+  if (err instanceof ForgeError) return err;
+  if (signal?.aborted || (err as Error)?.name === 'AbortError') return new CancelledError('download cancelled');
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+  return new NetworkError('CONNECTION', `${describe(s)}: connection to the Hub failed (${why})`, { repo: s.repo, file: s.file }, { cause: err });
+}
+
+/** Turns a non-OK response into the right NetworkError (its body is drained so the socket is freed). */
+export async function httpError(res: Response, s: RequestSubject): Promise<NetworkError> {
+  const code = res.headers.get('x-error-code') ?? '';
+  const serverMessage = (res.headers.get('x-error-message') ?? '').slice(0, 200);
+  await res.body?.cancel().catch(() => {});
+  const ctx = { repo: s.repo, file: s.file, status: res.status };
+  const where = describe(s);
+  if (code === 'RepoNotFound' || (res.status === 404 && !s.file && !s.revision)) {
+    return new NetworkError('REPO_NOT_FOUND', `repository ${s.repo} not found on the Hub (HTTP ${res.status}); if it is private, pass --token or set HF_TOKEN`, ctx);
+  }
+  if (code === 'RevisionNotFound') {
+    return new NetworkError('REVISION_NOT_FOUND', `revision '${s.revision}' not found in ${s.repo} (HTTP ${res.status})`, ctx);
+  }
+  if (code === 'EntryNotFound' || (res.status === 404 && s.file)) {
+    return new NetworkError('FILE_NOT_FOUND', `file ${s.file} not found in ${s.repo}${s.revision ? '@' + s.revision : ''} (HTTP ${res.status})`, ctx);
+  }
+  if (res.status === 404) {
+    return new NetworkError('NOT_FOUND', `${where}: not found on the Hub (HTTP 404)`, ctx);
+  }
+  if (code === 'GatedRepo' || res.status === 401 || res.status === 403) {
+    return new NetworkError('UNAUTHORIZED', `${where}: access denied (HTTP ${res.status}); the repo is gated or private: accept its terms on the Hub and pass --token or set HF_TOKEN${serverMessage ? ` (${serverMessage})` : ''}`, ctx);
+  }
+  if (res.status === 429) return new NetworkError('HTTP_429', `${where}: rate limited by the Hub (HTTP 429)`, ctx);
+  if (res.status >= 500) return new NetworkError('HTTP_5XX', `${where}: the Hub answered HTTP ${res.status}`, ctx);
+  return new NetworkError('HTTP_ERROR', `${where}: unexpected HTTP ${res.status}`, ctx);
+}
+
+/** GET (or other) with auth and retries; returns an OK response or throws a NetworkError. */
+export async function hubFetch(client: HubClient, url: string, s: RequestSubject, init: RequestInit = {}): Promise<Response> {
+  return withRetries(client, async () => {
+    let res: Response;
+    try {
+      res = await client.fetch(url, { ...init, headers: authHeaders(client, init.headers as Record<string, string>), signal: client.signal });
+    } catch (err) {
+      throw connectionError(err, s, client.signal);
+    }
+    if (!res.ok) throw await httpError(res, s);
+    return res;
+  });
+}
+
+export async function hubJson<T>(client: HubClient, url: string, s: RequestSubject, init: RequestInit = {}): Promise<{ body: T; res: Response }> {
+  const res = await hubFetch(client, url, s, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+  try {
+    return { body: (await res.json()) as T, res };
+  } catch (err) {
+    throw new NetworkError('BAD_RESPONSE', `${describe(s)}: the Hub sent an unreadable JSON answer`, { repo: s.repo }, { cause: err });
+  }
+}
+
+/** Path segments URL-encoded one by one so "/" stays a separator. */
+export function encodePath(p: string): string {
+  return p.split('/').map(encodeURIComponent).join('/');
+}

@@ -1,0 +1,153 @@
+/**
+ * `pullModel`: download what a conversion needs from a Hub repo into the standard HF cache and
+ * return the snapshot folder. The revision is resolved to a commit sha first and every file is
+ * fetched by that sha, so a branch moving mid-pull cannot mix two commits. Files go 2–4 at a time;
+ * progress is a stream of DownloadEvents (the same pipeline events the TUI and --jsonl consume).
+ */
+import { CancelledError } from '../../formats/errors.ts';
+import type { DownloadEvent, PipelineEvent, TransferProgress } from '../pipeline/events.ts';
+import { blobPath, ensureDir, exists, linkSnapshotFile, repoCache, snapshotDir, writeRef, type RepoCache } from './cache-layout.ts';
+import { downloadBlob } from './download-blob.ts';
+import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './env.ts';
+import { drainWhile, runPool } from './event-queue.ts';
+import { assertHasWeights, selectFiles } from './file-selection.ts';
+import { makeClient, type HubClient } from './http.ts';
+import { pullFromCache } from './offline.ts';
+import { TransferMeter } from './progress.ts';
+import { isCommitSha, listRepoFiles, resolveCommit, type RepoFile } from './repo-info.ts';
+import { assertRepoId, assertRevision } from './source.ts';
+
+export interface PullOptions {
+  repo: string;
+  revision?: string;
+  /** Extra fnmatch patterns to download besides the default selection (e.g. "*.gguf"). */
+  include?: string[];
+  token?: string;
+  endpoint?: string;
+  cacheDir?: string;
+  offline?: boolean;
+  concurrency?: number;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+  /** Extra attempts on 5xx / dropped connections (default 5) and the first backoff delay (default 500 ms). */
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+export interface PullResult {
+  snapshotDir: string;
+  commit: string;
+  files: string[];
+}
+
+/** Progress events at most this often per file (plus start and done). */
+const PROGRESS_INTERVAL_MS = 200;
+
+export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEvent, PullResult> {
+  assertRepoId(opts.repo);
+  const revision = opts.revision ?? 'main';
+  assertRevision(revision);
+  const repo = opts.repo;
+  const cache = repoCache(hubCacheDir(opts.cacheDir), repo);
+  yield { type: 'phase', phase: 'resolve', message: `resolving hf:${repo}@${revision}` };
+
+  if (hubOffline(opts.offline)) return yield* pullFromCache(cache, repo, revision, opts.include ?? []);
+
+  await ensureDir(cache.repoDir);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) throw new CancelledError('download cancelled');
+  const client = makeClient({
+    endpoint: hubEndpoint(opts.endpoint),
+    token: hubToken(opts.token),
+    fetch: opts.fetch,
+    retries: opts.retries,
+    retryDelayMs: opts.retryDelayMs,
+    signal: controller.signal,
+  });
+  try {
+    const commit = isCommitSha(revision) ? revision : await resolveCommit(client, repo, revision);
+    const all = await listRepoFiles(client, repo, commit);
+    const selected = selectFiles(all, opts.include);
+    assertHasWeights(repo, all, selected, opts.include);
+    const totalBytes = selected.reduce((s, f) => s + f.size, 0);
+    yield { type: 'phase', phase: 'download', message: `${selected.length} files, ${totalBytes} bytes from ${repo}@${commit.slice(0, 10)}` };
+
+    const overall = new TransferMeter(totalBytes);
+    const concurrency = Math.max(1, Math.min(8, opts.concurrency ?? 3));
+    yield* drainWhile<PipelineEvent>((emit) =>
+      runPool(groupByBlob(selected), concurrency, (group) => fetchGroup(client, { repo, commit, cache }, group, overall, emit)).catch((err) => {
+        controller.abort();
+        throw err;
+      }),
+    );
+    if (revision !== commit) await writeRef(cache, revision, commit);
+    return { snapshotDir: snapshotDir(cache, commit), commit, files: selected.map((f) => f.path) };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    // An abandoned generator (consumer stopped early) must not leave downloads running.
+    controller.abort();
+  }
+}
+
+/** Files with identical content share one blob, so they are downloaded once. */
+function groupByBlob(files: RepoFile[]): RepoFile[][] {
+  const groups = new Map<string, RepoFile[]>();
+  for (const f of files) groups.set(f.etag, [...(groups.get(f.etag) ?? []), f]);
+  return [...groups.values()];
+}
+
+async function fetchGroup(
+  client: HubClient,
+  where: { repo: string; commit: string; cache: RepoCache },
+  group: RepoFile[],
+  overall: TransferMeter,
+  emit: (ev: PipelineEvent) => void,
+): Promise<void> {
+  const [file, ...twins] = group;
+  const event = (f: RepoFile, state: DownloadEvent['state'], fileProgress: TransferProgress): DownloadEvent => ({
+    type: 'download', file: f.path, state, fileProgress, overall: overall.snapshot(),
+  });
+  const complete = (f: RepoFile): TransferProgress => ({ bytesDone: f.size, bytesTotal: f.size, rate: 0, etaSeconds: 0 });
+
+  if (await exists(blobPath(where.cache, file.etag))) {
+    // Already in the cache (from an earlier pull, or from Python's huggingface_hub).
+    for (const f of group) {
+      overall.skip(f.size);
+      await linkSnapshotFile(where.cache, where.commit, f.path, f.etag);
+      emit(event(f, 'cached', complete(f)));
+    }
+    return;
+  }
+
+  const meter = new TransferMeter(file.size);
+  let lastEmit = 0;
+  await downloadBlob(client, { ...where, file }, {
+    resumed(n) {
+      meter.skip(n);
+      overall.skip(n);
+      emit(event(file, 'start', meter.snapshot()));
+    },
+    received(n) {
+      meter.add(n);
+      overall.add(n);
+      const now = performance.now();
+      if (now - lastEmit >= PROGRESS_INTERVAL_MS) {
+        lastEmit = now;
+        emit(event(file, 'progress', meter.snapshot()));
+      }
+    },
+    restarted(n) {
+      meter.rewind(n);
+      overall.rewind(n);
+    },
+  });
+  await linkSnapshotFile(where.cache, where.commit, file.path, file.etag);
+  emit(event(file, 'done', meter.snapshot()));
+  for (const f of twins) {
+    overall.skip(f.size);
+    await linkSnapshotFile(where.cache, where.commit, f.path, f.etag);
+    emit(event(f, 'cached', complete(f)));
+  }
+}
