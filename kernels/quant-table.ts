@@ -12,6 +12,11 @@ import { dequantizeRowQ4_0, quantizeRowQ4_0Ref } from './ref/q4_0.ts';
 import { dequantizeRowQ4_1, quantizeRowQ4_1Ref } from './ref/q4_1.ts';
 import { dequantizeRowQ5_0, quantizeRowQ5_0Ref } from './ref/q5_0.ts';
 import { dequantizeRowQ5_1, quantizeRowQ5_1Ref } from './ref/q5_1.ts';
+import { dequantizeRowQ2_K, quantizeRowQ2_KRef } from './ref/q2_k.ts';
+import { dequantizeRowQ3_K, quantizeRowQ3_KRef } from './ref/q3_k.ts';
+import { dequantizeRowQ4_K, quantizeRowQ4_KRef } from './ref/q4_k.ts';
+import { dequantizeRowQ5_K, quantizeRowQ5_KRef } from './ref/q5_k.ts';
+import { dequantizeRowQ6_K, quantizeRowQ6_KRef } from './ref/q6_k.ts';
 
 export interface QuantKernel {
   readonly type: GgmlType;
@@ -59,6 +64,11 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(3, quantizeRowQ4_1Ref, dequantizeRowQ4_1),
     kernel(6, quantizeRowQ5_0Ref, dequantizeRowQ5_0),
     kernel(7, quantizeRowQ5_1Ref, dequantizeRowQ5_1),
+    kernel(10, quantizeRowQ2_KRef, dequantizeRowQ2_K),
+    kernel(11, quantizeRowQ3_KRef, dequantizeRowQ3_K),
+    kernel(12, quantizeRowQ4_KRef, dequantizeRowQ4_K),
+    kernel(13, quantizeRowQ5_KRef, dequantizeRowQ5_K),
+    kernel(14, quantizeRowQ6_KRef, dequantizeRowQ6_K),
   ].map((k) => [k.type.id, k]),
 );
 

@@ -13,7 +13,7 @@ import { makeInputs, INPUT_KINDS, Rng, fillKind } from './kernels-inputs.ts';
 import { differingBlocks, hex } from './kernels-oracle.ts';
 
 const N = 1 << 20; // values per type
-const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'] as const;
+const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 
 for (const name of QUANT_TYPES) {
   const id = GgmlTypeId[name];
