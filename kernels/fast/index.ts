@@ -1,0 +1,130 @@
+/**
+ * The fast path: WebAssembly SIMD kernels (kernels/wasm) run on a pool of worker threads that
+ * split the blocks of a call between them through SharedArrayBuffer. Output bytes are the same
+ * as the reference path (kernels/quant-table.ts) and llama.cpp for any thread count; the tests in
+ * test/fast-*.test.ts prove it.
+ */
+import { availableParallelism } from 'node:os';
+import { ggmlType, rowSize, type GgmlType } from '../ggml-types.ts';
+import { canDequantize, canQuantize } from '../quant-table.ts';
+import { loadWasmModule } from './wasm-module.ts';
+import { wasmSupports } from './wasm-kernels.ts';
+import { WorkerPool, type Job } from './pool.ts';
+
+export interface Quantizer {
+  readonly threads: number;
+  quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
+  dequantize(typeId: number, src: Uint8Array, n: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** True when the type has a wasm kernel (others fall back to the JS reference in the workers). */
+export function fastSupports(typeId: number): boolean {
+  return wasmSupports(typeId);
+}
+
+/**
+ * Blocks per job: small enough that 2+ workers share even a modest tensor and stragglers are
+ * short, large enough that message overhead (~tens of µs) stays well under 1%.
+ */
+function blocksPerJob(t: GgmlType, totalBlocks: number, threads: number): number {
+  const minBlocks = Math.max(1, Math.ceil(16384 / t.blockSize));
+  return Math.max(minBlocks, Math.ceil(totalBlocks / (threads * 4)));
+}
+
+/** A SharedArrayBuffer that is reused between calls and only grows (to the largest call seen). */
+class SharedScratch {
+  private buf = new SharedArrayBuffer(0);
+  get(bytes: number): SharedArrayBuffer {
+    if (this.buf.byteLength < bytes) this.buf = new SharedArrayBuffer(Math.ceil(bytes / 4096) * 4096);
+    return this.buf;
+  }
+}
+
+/** Results are handed out on ordinary memory: the scratch is reused and some APIs reject shared views. */
+function copyOut(shared: Uint8Array): Uint8Array {
+  const out = new Uint8Array(shared.length);
+  out.set(shared);
+  return out;
+}
+
+function typeOrThrow(typeId: number): GgmlType {
+  const t = ggmlType(typeId);
+  if (!t) throw new RangeError(`unknown ggml type ${typeId}`);
+  return t;
+}
+
+export async function createQuantizer(opts: { threads?: number } = {}): Promise<Quantizer> {
+  const threads = opts.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  const pool = await WorkerPool.start(threads, loadWasmModule());
+  const input = new SharedScratch();
+  const output = new SharedScratch();
+  let chain: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  // Calls share the scratch buffers, so they run one after another.
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('quantizer is closed'));
+    const r = chain.then(fn);
+    chain = r.catch(() => undefined);
+    return r;
+  };
+
+  /** Shares `bytes` with the workers: as-is if already shared, else copied into scratch. */
+  const share = (view: ArrayBufferView, bytes: number): { buf: SharedArrayBuffer; off: number } => {
+    if (view.buffer instanceof SharedArrayBuffer) return { buf: view.buffer, off: view.byteOffset };
+    const buf = input.get(bytes);
+    new Uint8Array(buf, 0, bytes).set(new Uint8Array(view.buffer, view.byteOffset, bytes));
+    return { buf, off: 0 };
+  };
+
+  const split = (t: GgmlType, totalBlocks: number, make: (firstBlock: number, blocks: number) => Job): Job[] => {
+    const step = blocksPerJob(t, totalBlocks, threads);
+    const jobs: Job[] = [];
+    for (let b = 0; b < totalBlocks; b += step) jobs.push(make(b, Math.min(step, totalBlocks - b)));
+    return jobs;
+  };
+
+  return {
+    threads,
+    quantize: (typeId, src, nrows, nPerRow) => serial(async () => {
+      const t = typeOrThrow(typeId);
+      const outBytes = nrows * rowSize(t, nPerRow);
+      const n = nrows * nPerRow;
+      if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
+      if (typeId === 0) return new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
+      if (!wasmSupports(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
+      const totalBlocks = n / t.blockSize;
+      const { buf, off } = share(src, n * 4);
+      const dst = output.get(outBytes);
+      await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
+        kind: 'quantize', typeId, n: blocks * t.blockSize,
+        src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize,
+      })));
+      return copyOut(new Uint8Array(dst, 0, outBytes));
+    }),
+    dequantize: (typeId, src, n) => serial(async () => {
+      const t = typeOrThrow(typeId);
+      if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);
+      const totalBlocks = n / t.blockSize;
+      const inBytes = totalBlocks * t.typeSize;
+      if (src.length < inBytes) throw new RangeError(`${t.name}: source has ${src.length} bytes, need ${inBytes}`);
+      if (typeId === 0) return new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
+      if (!wasmSupports(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
+      const { buf, off } = share(src, inBytes);
+      const dst = output.get(n * 4);
+      await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
+        kind: 'dequantize', typeId, n: blocks * t.blockSize,
+        src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: b * t.blockSize * 4,
+      })));
+      return new Float32Array(copyOut(new Uint8Array(dst, 0, n * 4)).buffer);
+    }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await chain;
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/** Messages between the pool (kernels/fast/pool.ts) and its workers (kernels/fast/worker.ts). */
+import type { WasmModule } from './wasm-api.ts';
+
+export interface InitMessage { kind: 'init'; module: WasmModule }
+
+/**
+ * One piece of work on shared memory. `quantize`: `n` floats at `srcOffset` (bytes) of `src` →
+ * bytes at `dstOffset` of `dst`. `dequantize`: the blocks holding `n` elements at `srcOffset` →
+ * `n` floats at `dstOffset`. `n` is always whole blocks.
+ */
+export interface JobMessage {
+  kind: 'quantize' | 'dequantize';
+  id: number;
+  typeId: number;
+  n: number;
+  src: SharedArrayBuffer;
+  srcOffset: number;
+  dst: SharedArrayBuffer;
+  dstOffset: number;
+}
+
+export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };

@@ -1,0 +1,17 @@
+// Entry point of the wasm kernels. Every export works on raw pointers into this module's memory:
+// (src, dst, count) where count is blocks for block types and elements for F16/BF16.
+// The host (kernels/fast/worker.ts) places data above heapBase() and grows memory itself.
+export { quantizeF16, quantizeBF16, dequantizeF16, dequantizeBF16 } from './plain';
+export {
+  quantizeQ8_0, quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1,
+  dequantizeQ8_0, dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1,
+} from './legacy';
+export {
+  quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K,
+  dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
+} from './kquants';
+
+/** First free byte after static data: the host's buffers start here (rounded up to 16). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~<usize>15;
+}

@@ -1,0 +1,347 @@
+// The 256-element K-quants: ports of ggml-quants.c `quantize_row_q{2,3,4,5,6}_K_ref` and
+// `dequantize_row_q{2,3,4,5,6}_K`. The scale searches live in kquant-search.ts.
+import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
+import { makeQkx2Quants, makeQxQuants, makeQ3Quants, theMin } from './kquant-search';
+
+// @ts-ignore: decorator
+@inline function ld(p: usize, j: i32): f32 { return load<f32>(p + (<usize>j << 2)); }
+// @ts-ignore: decorator
+@inline function st(p: usize, j: i32, v: f32): void { store<f32>(p + (<usize>j << 2), v); }
+
+const L = memory.data(256, 16);
+const LAUX = memory.data(32, 16);
+const WEIGHTS = memory.data(32 * 4, 16);
+const SCALES = memory.data(16 * 4, 16);
+const MINS = memory.data(16 * 4, 16);
+
+// @ts-ignore: decorator
+@inline function clamp(l: i32, lo: i32, hi: i32): i32 {
+  l = hi < l ? hi : l;
+  return lo > l ? lo : l;
+}
+
+/** Packs 2-bit codes L[0..255] the Q2_K/Q3_K way: 4 codes, 32 apart, per byte. */
+function pack2bit(q: usize): void {
+  for (let j = 0; j < 256; j += 128) {
+    for (let l = 0; l < 32; l++) {
+      const p = L + j + l;
+      store<u8>(q + (j >> 2) + l, load<u8>(p) | (load<u8>(p + 32) << 2) | (load<u8>(p + 64) << 4) | (load<u8>(p + 96) << 6));
+    }
+  }
+}
+
+export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 1024, y += 84) {
+    let maxScale: f32 = 0, maxMin: f32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const xs = x + (<usize>j << 6);
+      for (let l = 0; l < 16; l++) st(WEIGHTS, l, abs<f32>(ld(xs, l)));
+      const scale = makeQkx2Quants(16, 3, xs, WEIGHTS, L + 16 * j, LAUX, -0.5, 0.1, 15, true);
+      st(SCALES, j, scale); st(MINS, j, theMin);
+      if (scale > maxScale) maxScale = scale;
+      if (theMin > maxMin) maxMin = theMin;
+    }
+    const sc = y;
+    if (maxScale > 0) {
+      const is: f32 = <f32>15 / maxScale;
+      for (let j = 0; j < 16; j++) store<u8>(sc + j, <u8>nearestInt(is * ld(SCALES, j)));
+      store<u16>(y + 80, <u16>fp32ToFp16(maxScale / <f32>15));
+    } else {
+      for (let j = 0; j < 16; j++) store<u8>(sc + j, 0);
+      store<u16>(y + 80, <u16>fp32ToFp16(0));
+    }
+    if (maxMin > 0) {
+      const im: f32 = <f32>15 / maxMin;
+      for (let j = 0; j < 16; j++) store<u8>(sc + j, load<u8>(sc + j) | <u8>(nearestInt(im * ld(MINS, j)) << 4));
+      store<u16>(y + 82, <u16>fp32ToFp16(maxMin / <f32>15));
+    } else {
+      store<u16>(y + 82, <u16>fp32ToFp16(0));
+    }
+    const D = fp16ToFp32(load<u16>(y + 80)), M = fp16ToFp32(load<u16>(y + 82));
+    for (let j = 0; j < 16; j++) {
+      const s = <i32>load<u8>(sc + j);
+      const d: f32 = D * <f32>(s & 15);
+      if (d == 0) continue;
+      const dm: f32 = M * <f32>(s >> 4);
+      const xs = x + (<usize>j << 6);
+      for (let l = 0; l < 16; l++) store<u8>(L + 16 * j + l, <u8>clamp(nearestInt((ld(xs, l) + dm) / d), 0, 3));
+    }
+    pack2bit(y + 16);
+  }
+}
+
+export function quantizeQ3_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 1024, y += 110) {
+    let maxScale: f32 = 0, amax: f32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const scale = makeQ3Quants(16, 4, x + (<usize>j << 6), L + 16 * j);
+      st(SCALES, j, scale);
+      const a = abs<f32>(scale);
+      if (a > amax) { amax = a; maxScale = scale; }
+    }
+    const S = y + 96;
+    memory.fill(S, 0, 12);
+    if (maxScale != 0) {
+      const is: f32 = <f32>-32 / maxScale;
+      for (let j = 0; j < 16; j++) {
+        let l = <i32><i8>nearestInt(is * ld(SCALES, j));
+        l = clamp(l, -32, 31) + 32;
+        if (j < 8) store<u8>(S + j, <u8>(l & 15));
+        else store<u8>(S + j - 8, load<u8>(S + j - 8) | <u8>((l & 15) << 4));
+        l >>= 4;
+        store<u8>(S + 8 + (j & 3), load<u8>(S + 8 + (j & 3)) | <u8>(l << (2 * (j >> 2))));
+      }
+      store<u16>(y + 108, <u16>fp32ToFp16(<f32>1 / is));
+    } else {
+      store<u16>(y + 108, <u16>fp32ToFp16(0));
+    }
+    const D = fp16ToFp32(load<u16>(y + 108));
+    for (let j = 0; j < 16; j++) {
+      const lo = j < 8 ? <i32>load<u8>(S + j) & 15 : <i32>load<u8>(S + j - 8) >> 4;
+      const sc = (lo | (((<i32>load<u8>(S + 8 + (j & 3)) >> (2 * (j >> 2))) & 3) << 4)) - 32;
+      const d: f32 = D * <f32>sc;
+      if (d == 0) continue;
+      const xs = x + (<usize>j << 6);
+      for (let l = 0; l < 16; l++) store<u8>(L + 16 * j + l, <u8>(clamp(nearestInt(ld(xs, l) / d), -4, 3) + 4));
+    }
+    memory.fill(y, 0, 32);
+    for (let j = 0; j < 256; j++) {
+      const v = load<u8>(L + j);
+      if (v > 3) {
+        store<u8>(y + (j & 31), load<u8>(y + (j & 31)) | <u8>(<i32>1 << (j >> 5)));
+        store<u8>(L + j, v - 4);
+      }
+    }
+    pack2bit(y + 32);
+  }
+}
+
+/** K_SCALE packing of Q4_K/Q5_K: 6-bit scale and min per 32-element sub-block into 12 bytes. */
+function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
+  const invS: f32 = maxScale > 0 ? <f32>63 / maxScale : 0;
+  const invM: f32 = maxMin > 0 ? <f32>63 / maxMin : 0;
+  for (let j = 0; j < 8; j++) {
+    let ls = nearestInt(invS * ld(SCALES, j)) & 255;
+    let lm = nearestInt(invM * ld(MINS, j)) & 255;
+    ls = 63 < ls ? 63 : ls;
+    lm = 63 < lm ? 63 : lm;
+    if (j < 4) {
+      store<u8>(S + j, <u8>ls);
+      store<u8>(S + j + 4, <u8>lm);
+    } else {
+      store<u8>(S + j + 4, <u8>((ls & 15) | ((lm & 15) << 4)));
+      store<u8>(S + j - 4, load<u8>(S + j - 4) | <u8>((ls >> 4) << 6));
+      store<u8>(S + j, load<u8>(S + j) | <u8>((lm >> 4) << 6));
+    }
+  }
+}
+
+/** `get_scale_min_k4`: returns sc | m << 8. */
+// @ts-ignore: decorator
+@inline function scaleMinK4(j: i32, S: usize): i32 {
+  if (j < 4) return (<i32>load<u8>(S + j) & 63) | ((<i32>load<u8>(S + j + 4) & 63) << 8);
+  const sc = (<i32>load<u8>(S + j + 4) & 15) | ((<i32>load<u8>(S + j - 4) >> 6) << 4);
+  const m = (<i32>load<u8>(S + j + 4) >> 4) | ((<i32>load<u8>(S + j) >> 6) << 4);
+  return sc | (m << 8);
+}
+
+/** Shared body of Q4_K (nmax 15) and Q5_K (nmax 31); fills L and the 16 header bytes. */
+// @ts-ignore: decorator
+@inline function quantizeK4K5Block(x: usize, y: usize, nmax: i32, rmin: f32, nstep: i32): void {
+  let maxScale: f32 = 0, maxMin: f32 = 0;
+  for (let j = 0; j < 8; j++) {
+    const xs = x + (<usize>j << 7);
+    let sumX2: f32 = 0;
+    for (let l = 0; l < 32; l++) { const v = ld(xs, l); sumX2 += v * v; }
+    const av: f32 = sqrt<f32>(sumX2 / <f32>32);
+    for (let l = 0; l < 32; l++) st(WEIGHTS, l, av + abs<f32>(ld(xs, l)));
+    const scale = makeQkx2Quants(32, nmax, xs, WEIGHTS, L + 32 * j, LAUX, rmin, 0.1, nstep, false);
+    st(SCALES, j, scale); st(MINS, j, theMin);
+    if (scale > maxScale) maxScale = scale;
+    if (theMin > maxMin) maxMin = theMin;
+  }
+  packScaleMin(y + 4, maxScale, maxMin);
+  store<u16>(y, <u16>fp32ToFp16(maxScale / <f32>63));
+  store<u16>(y + 2, <u16>fp32ToFp16(maxMin / <f32>63));
+  const D = fp16ToFp32(load<u16>(y)), M = fp16ToFp32(load<u16>(y + 2));
+  for (let j = 0; j < 8; j++) {
+    const sm = scaleMinK4(j, y + 4);
+    const d: f32 = D * <f32>(sm & 255);
+    if (d == 0) continue;
+    const dm: f32 = M * <f32>(sm >> 8);
+    const xs = x + (<usize>j << 7);
+    for (let l = 0; l < 32; l++) store<u8>(L + 32 * j + l, <u8>clamp(nearestInt((ld(xs, l) + dm) / d), 0, nmax));
+  }
+}
+
+export function quantizeQ4_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 1024, y += 144) {
+    quantizeK4K5Block(x, y, 15, -1.0, 20);
+    const q = y + 16;
+    for (let c = 0; c < 4; c++) {
+      for (let l = 0; l < 32; l++) {
+        store<u8>(q + 32 * c + l, load<u8>(L + 64 * c + l) | (load<u8>(L + 64 * c + 32 + l) << 4));
+      }
+    }
+  }
+}
+
+export function quantizeQ5_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 1024, y += 176) {
+    quantizeK4K5Block(x, y, 31, -0.5, 15);
+    const qh = y + 16, qs = y + 48;
+    memory.fill(qh, 0, 32);
+    let m1: u32 = 1, m2: u32 = 2;
+    for (let c = 0; c < 4; c++) {
+      for (let l = 0; l < 32; l++) {
+        let a = <u32>load<u8>(L + 64 * c + l);
+        if (a > 15) { a -= 16; store<u8>(qh + l, load<u8>(qh + l) | <u8>m1); }
+        let b = <u32>load<u8>(L + 64 * c + 32 + l);
+        if (b > 15) { b -= 16; store<u8>(qh + l, load<u8>(qh + l) | <u8>m2); }
+        store<u8>(qs + 32 * c + l, <u8>(a | (b << 4)));
+      }
+      m1 <<= 2; m2 <<= 2;
+    }
+  }
+}
+
+export function quantizeQ6_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 1024, y += 210) {
+    let maxScale: f32 = 0, maxAbs: f32 = 0;
+    for (let j = 0; j < 16; j++) {
+      const scale = makeQxQuants(16, 32, x + (<usize>j << 6), L + 16 * j);
+      st(SCALES, j, scale);
+      const a = abs<f32>(scale);
+      if (a > maxAbs) { maxAbs = a; maxScale = scale; }
+    }
+    if (maxAbs < <f32>1e-15) { memory.fill(y, 0, 210); continue; }
+    const is: f32 = <f32>-128 / maxScale;
+    store<u16>(y + 208, <u16>fp32ToFp16(<f32>1 / is));
+    const sc = y + 192;
+    for (let j = 0; j < 16; j++) {
+      const v = nearestInt(is * ld(SCALES, j));
+      store<i8>(sc + j, <i8>(127 < v ? 127 : v));
+    }
+    const D = fp16ToFp32(load<u16>(y + 208));
+    for (let j = 0; j < 16; j++) {
+      const d: f32 = D * <f32>load<i8>(sc + j);
+      if (d == 0) continue;
+      const xs = x + (<usize>j << 6);
+      for (let l = 0; l < 16; l++) store<u8>(L + 16 * j + l, <u8>(clamp(nearestInt(ld(xs, l) / d), -32, 31) + 32));
+    }
+    const ql = y, qh = y + 128;
+    for (let h = 0; h < 2; h++) {
+      for (let l = 0; l < 32; l++) {
+        const p = L + 128 * h + l;
+        const a = <i32>load<i8>(p), b = <i32>load<i8>(p + 32), c = <i32>load<i8>(p + 64), e = <i32>load<i8>(p + 96);
+        store<u8>(ql + 64 * h + l, <u8>((a & 15) | ((c & 15) << 4)));
+        store<u8>(ql + 64 * h + l + 32, <u8>((b & 15) | ((e & 15) << 4)));
+        store<u8>(qh + 32 * h + l, <u8>((a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6)));
+      }
+    }
+  }
+}
+
+// ---- dequantization
+
+export function dequantizeQ2_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 84, y += 1024) {
+    const d = fp16ToFp32(load<u16>(x + 80)), min = fp16ToFp32(load<u16>(x + 82));
+    let out = 0;
+    for (let h = 0; h < 2; h++) {
+      const q = x + 16 + 32 * h;
+      for (let j = 0; j < 4; j++) {
+        const shift = 2 * j;
+        for (let half = 0; half < 2; half++) {
+          const s = <i32>load<u8>(x + 8 * h + 2 * j + half);
+          const dl: f32 = d * <f32>(s & 15), ml: f32 = min * <f32>(s >> 4);
+          for (let l = 0; l < 16; l++) st(y, out++, dl * <f32>((<i32>load<u8>(q + 16 * half + l) >> shift) & 3) - ml);
+        }
+      }
+    }
+  }
+}
+
+export function dequantizeQ3_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 110, y += 1024) {
+    const dAll = fp16ToFp32(load<u16>(x + 108));
+    const S = x + 96;
+    let out = 0, m = 1;
+    for (let h = 0; h < 2; h++) {
+      const q = x + 32 + 32 * h;
+      for (let j = 0; j < 4; j++) {
+        const shift = 2 * j;
+        for (let half = 0; half < 2; half++) {
+          const s = 8 * h + 2 * j + half;
+          const lo = s < 8 ? <i32>load<u8>(S + s) & 15 : <i32>load<u8>(S + s - 8) >> 4;
+          const sc = (lo | (((<i32>load<u8>(S + 8 + (s & 3)) >> (2 * (s >> 2))) & 3) << 4)) - 32;
+          const dl: f32 = dAll * <f32>sc;
+          for (let l = 0; l < 16; l++) {
+            const k = 16 * half + l;
+            const v = ((<i32>load<u8>(q + k) >> shift) & 3) - ((<i32>load<u8>(x + k) & m) != 0 ? 0 : 4);
+            st(y, out++, dl * <f32>v);
+          }
+        }
+        m <<= 1;
+      }
+    }
+  }
+}
+
+export function dequantizeQ4_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 144, y += 1024) {
+    const d = fp16ToFp32(load<u16>(x)), min = fp16ToFp32(load<u16>(x + 2));
+    for (let c = 0; c < 4; c++) {
+      const q = x + 16 + 32 * c;
+      const sm1 = scaleMinK4(2 * c, x + 4), sm2 = scaleMinK4(2 * c + 1, x + 4);
+      const d1: f32 = d * <f32>(sm1 & 255), m1: f32 = min * <f32>(sm1 >> 8);
+      const d2: f32 = d * <f32>(sm2 & 255), m2: f32 = min * <f32>(sm2 >> 8);
+      for (let l = 0; l < 32; l++) st(y, 64 * c + l, d1 * <f32>(<i32>load<u8>(q + l) & 15) - m1);
+      for (let l = 0; l < 32; l++) st(y, 64 * c + 32 + l, d2 * <f32>(<i32>load<u8>(q + l) >> 4) - m2);
+    }
+  }
+}
+
+export function dequantizeQ5_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 176, y += 1024) {
+    const d = fp16ToFp32(load<u16>(x)), min = fp16ToFp32(load<u16>(x + 2));
+    const qh = x + 16;
+    let u1 = 1, u2 = 2;
+    for (let c = 0; c < 4; c++) {
+      const q = x + 48 + 32 * c;
+      const sm1 = scaleMinK4(2 * c, x + 4), sm2 = scaleMinK4(2 * c + 1, x + 4);
+      const d1: f32 = d * <f32>(sm1 & 255), m1: f32 = min * <f32>(sm1 >> 8);
+      const d2: f32 = d * <f32>(sm2 & 255), m2: f32 = min * <f32>(sm2 >> 8);
+      for (let l = 0; l < 32; l++) {
+        const h = (<i32>load<u8>(qh + l) & u1) != 0 ? 16 : 0;
+        st(y, 64 * c + l, d1 * <f32>((<i32>load<u8>(q + l) & 15) + h) - m1);
+      }
+      for (let l = 0; l < 32; l++) {
+        const h = (<i32>load<u8>(qh + l) & u2) != 0 ? 16 : 0;
+        st(y, 64 * c + 32 + l, d2 * <f32>((<i32>load<u8>(q + l) >> 4) + h) - m2);
+      }
+      u1 <<= 2; u2 <<= 2;
+    }
+  }
+}
+
+export function dequantizeQ6_K(x: usize, y: usize, nb: i32): void {
+  for (let i = 0; i < nb; i++, x += 210, y += 1024) {
+    const d = fp16ToFp32(load<u16>(x + 208));
+    for (let h = 0; h < 2; h++) {
+      const ql = x + 64 * h, qh = x + 128 + 32 * h, sc = x + 192 + 8 * h, yo = 128 * h;
+      for (let l = 0; l < 32; l++) {
+        const is = l >> 4;
+        const hb = <i32>load<u8>(qh + l);
+        const q1 = ((<i32>load<u8>(ql + l) & 15) | ((hb & 3) << 4)) - 32;
+        const q2 = ((<i32>load<u8>(ql + l + 32) & 15) | (((hb >> 2) & 3) << 4)) - 32;
+        const q3 = ((<i32>load<u8>(ql + l) >> 4) | (((hb >> 4) & 3) << 4)) - 32;
+        const q4 = ((<i32>load<u8>(ql + l + 32) >> 4) | (((hb >> 6) & 3) << 4)) - 32;
+        st(y, yo + l, d * <f32>load<i8>(sc + is) * <f32>q1);
+        st(y, yo + l + 32, d * <f32>load<i8>(sc + is + 2) * <f32>q2);
+        st(y, yo + l + 64, d * <f32>load<i8>(sc + is + 4) * <f32>q3);
+        st(y, yo + l + 96, d * <f32>load<i8>(sc + is + 6) * <f32>q4);
+      }
+    }
+  }
+}
