@@ -3,7 +3,8 @@
  * one line here.
  */
 import type { Command } from 'commander';
+import { register as quantize } from './quantize.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [quantize];

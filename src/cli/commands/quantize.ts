@@ -1,0 +1,84 @@
+/**
+ * `gguf-forge quantize IN.gguf OUT.gguf --type q5_K_M`: GGUF → GGUF requantization with
+ * llama-quantize's per-tensor policy. Ctrl-C aborts cleanly (the temporary output is removed).
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../../formats/errors.ts';
+import { quantizeGguf, type PlannedTensorRow } from '../../pipeline/quantize.ts';
+import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
+import { runHeadless, formatBytes } from '../headless.ts';
+
+interface QuantizeFlags {
+  type: string;
+  pure?: boolean;
+  tensorType: string[];
+  threads?: string;
+  force?: boolean;
+  allowRequantize?: boolean;
+  dryRun?: boolean;
+  validate: boolean;
+  json?: boolean;
+  jsonl?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('quantize')
+    .description('requantize an F32/F16/BF16 GGUF to a llama.cpp file type, byte-identical to llama-quantize')
+    .argument('<input>', 'input GGUF file')
+    .argument('<output>', 'output GGUF file')
+    .requiredOption('-t, --type <ftype>', `file type: ${PLANNABLE_FILE_TYPES.join(', ')}`)
+    .option('--pure', 'no per-tensor mixture rules: every quantizable tensor gets the default type (shape fallbacks still apply)')
+    .option('--tensor-type <pattern=type>', 'override the type of tensors whose name matches a regex; repeatable, first match wins', collect, [])
+    .option('--threads <n>', 'worker threads (default: all cores)')
+    .option('--force', 'overwrite an existing output')
+    .option('--allow-requantize', 'accept already-quantized input (dequantized first; loses quality)')
+    .option('--dry-run', 'print the plan (types, fallbacks, output size) and write nothing')
+    .option('--no-validate', 'skip the round-trip error metrics')
+    .option('--json', 'print one JSON document at the end on stdout')
+    .option('--jsonl', 'print every event as a JSON line on stdout')
+    .action(async (input: string, output: string, flags: QuantizeFlags) => {
+      const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+      if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError('BAD_THREADS', `--threads must be a positive integer, got '${flags.threads}'`);
+      if (flags.json && flags.jsonl) throw new UsageError('BAD_FLAGS', '--json and --jsonl are mutually exclusive');
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        await runHeadless(
+          quantizeGguf({
+            input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads, force: flags.force,
+            allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal: controller.signal,
+          }),
+          { json: flags.json, jsonl: flags.jsonl, formatResult: formatSummary },
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Human summary; a dry run prints the whole plan table. */
+export function formatSummary(result: unknown): string {
+  const s = result as { output: string; outputBytes: number; inputBytes: number; seconds: number; tensors: number; fileType: string; fallbacks: number; dryRun?: boolean; plan: PlannedTensorRow[] };
+  const lines: string[] = [];
+  if (s.dryRun) {
+    const w = Math.max(...s.plan.map((r) => r.name.length), 4);
+    lines.push(`${'tensor'.padEnd(w)}  ${'shape'.padEnd(18)} ${'source'.padEnd(6)} → ${'target'.padEnd(6)} ${'size'.padStart(11)}  rule`);
+    for (const r of s.plan) {
+      lines.push(`${r.name.padEnd(w)}  ${`[${r.shape.join(', ')}]`.padEnd(18)} ${r.sourceType.padEnd(6)} → ${r.targetType.padEnd(6)} ${formatBytes(r.bytes).padStart(11)}  ${r.rule}`);
+      if (r.fallback) lines.push(`${''.padEnd(w)}  fallback ${r.fallback.from} → ${r.fallback.to}: ${r.fallback.reason}`);
+    }
+    lines.push(`dry run: ${s.tensors} tensors, ${s.fallbacks} fallback(s); ${s.output} would be ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}), input ${formatBytes(s.inputBytes)}`);
+  } else {
+    lines.push(`wrote ${s.output}: ${s.fileType}, ${s.tensors} tensors, ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}) in ${s.seconds.toFixed(2)} s; ${s.fallbacks} fallback(s)`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,263 @@
+/**
+ * The shared GGUF write stage (convert and quantize both end here). For each planned tensor, in
+ * plan order: pull F32 row chunks from the source, check them for NaN/Inf, quantize them with the
+ * fast Quantizer (or copy raw bytes when the type does not change), check the result the way
+ * `ggml_validate_row_data` does, optionally dequantize to accumulate round-trip metrics, write,
+ * and report progress as pipeline events.
+ *
+ * Memory stays bounded by `chunkBytes` of F32 per step, never a whole tensor. The output goes to a
+ * temporary name and is renamed only when complete; any failure or abort removes it.
+ */
+import { GgufWriter } from '../../formats/gguf/writer.ts';
+import type { GgufKv, GgufValue } from '../../formats/gguf/value-types.ts';
+import { createAtomicFile } from '../../formats/io/atomic-file.ts';
+import { CancelledError, FormatError, ValidationError } from '../../formats/errors.ts';
+import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
+import { quantizeRows, dequantize } from '../../kernels/quant-table.ts';
+import type { PipelineEvent, TensorEvent, TensorMetrics } from './events.ts';
+import type { TensorPlan } from '../policy/type-policy.ts';
+
+/** The fast path's contract (kernels/fast/index.ts); the reference kernels implement it too. */
+export interface Quantizer {
+  readonly threads: number;
+  quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
+  dequantize(typeId: number, src: Uint8Array, n: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Round-trip error metrics of one tensor (kernels/metrics.ts `ErrorMetrics`). */
+export type ErrorMetrics = TensorMetrics & { count?: number };
+interface MetricsAccumulator { add(orig: Float32Array, approx: Float32Array): void; result(): ErrorMetrics }
+
+export interface TensorSource {
+  plan: TensorPlan;
+  /** Rows [rowStart, rowStart + rowCount) widened to F32 (rows = ne[1..] flattened). */
+  readRowsF32(rowStart: number, rowCount: number): Promise<Float32Array>;
+  /** The whole tensor's bytes in its source type, for copies. */
+  readRaw?(): Promise<Uint8Array>;
+  /** Rows of the tensor's bytes in its source type, for copies of big tensors (preferred over readRaw). */
+  readRawRows?(rowStart: number, rowCount: number): Promise<Uint8Array>;
+}
+
+export interface WriteGgufArgs {
+  outPath: string;
+  force?: boolean;
+  kvs: GgufKv[];
+  tensors: TensorSource[];
+  threads?: number;
+  /** Dequantize every quantized chunk and accumulate round-trip metrics (default true). */
+  validate?: boolean;
+  signal?: AbortSignal;
+  /** F32 bytes per chunk (default 32 MiB); at least one row. */
+  chunkBytes?: number;
+  /** Use this quantizer instead of creating (and closing) a fast one. */
+  quantizer?: Quantizer;
+}
+
+export interface WriteGgufResult {
+  outputBytes: number;
+  metrics: Record<string, ErrorMetrics>;
+}
+
+const DEFAULT_CHUNK_BYTES = 32 << 20;
+const typeName = (t: number) => ggmlType(t)?.name ?? `type ${t}`;
+
+export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEvent, WriteGgufResult> {
+  const { signal } = args;
+  const validate = args.validate ?? true;
+  const checkAbort = () => {
+    if (signal?.aborted) throw new CancelledError(`cancelled while writing ${args.outPath}`);
+  };
+  checkAbort();
+  const atomic = await createAtomicFile(args.outPath, { force: args.force });
+  let writer: GgufWriter | undefined;
+  let quantizer = args.quantizer;
+  const ownQuantizer = !quantizer;
+  try {
+    if (!quantizer) {
+      const q = await openQuantizer(args.threads);
+      quantizer = q.quantizer;
+      if (q.warning) yield { type: 'warning', code: 'FAST_KERNELS_UNAVAILABLE', message: q.warning };
+    }
+    writer = await GgufWriter.open(atomic.tmpPath);
+    for (const kv of args.kvs) writer.addKv(kv.key, valueOf(kv));
+    for (const s of args.tensors) writer.addTensor(s.plan.name, s.plan.ne, s.plan.targetType);
+    await writer.writeHeader();
+
+    const newMetrics = validate ? await loadMetrics() : undefined;
+    if (validate && !newMetrics) yield { type: 'warning', code: 'METRICS_UNAVAILABLE', message: 'round-trip metrics module (kernels/metrics.ts) is not available; no per-tensor error metrics' };
+    const metrics: Record<string, ErrorMetrics> = {};
+    const count = args.tensors.length;
+    for (let index = 0; index < count; index++) {
+      checkAbort();
+      const src = args.tensors[index]!;
+      const p = src.plan;
+      const nPerRow = p.ne[0]!;
+      const rowsTotal = p.ne.slice(1).reduce((a, b) => a * b, 1);
+      const ev = (state: TensorEvent['state'], extra: Partial<TensorEvent> = {}): TensorEvent => ({
+        type: 'tensor', state, name: p.name, index, count, sourceType: typeName(p.sourceType), targetType: typeName(p.targetType),
+        shape: p.ne, rowsTotal, ...extra,
+      });
+      yield ev('start', { rowsDone: 0 });
+      const rowsPerChunk = Math.max(1, Math.floor((args.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (4 * nPerRow)));
+      const acc = p.quantize ? newMetrics?.() : undefined;
+      let bytes = 0;
+      if (!p.quantize && !src.readRawRows && src.readRaw) {
+        const raw = await src.readRaw();
+        checkSourceBytes(p, raw, 0);
+        await writer.writeTensorData(p.name, raw);
+        bytes = raw.length;
+      } else {
+        for (let r = 0; r < rowsTotal; r += rowsPerChunk) {
+          checkAbort();
+          const n = Math.min(rowsPerChunk, rowsTotal - r);
+          let out: Uint8Array;
+          if (!p.quantize && src.readRawRows) {
+            out = await src.readRawRows(r, n);
+            checkSourceBytes(p, out, r * nPerRow);
+          } else {
+            const f32 = await src.readRowsF32(r, n);
+            const bad = firstNonFinite(f32, n * nPerRow);
+            if (bad >= 0) throw nonFiniteError(p, r * nPerRow + bad, f32[bad]!);
+            out = p.quantize ? await quantizer.quantize(p.targetType, f32, n, nPerRow) : encodeSame(p.targetType, f32, n, nPerRow);
+            const badRow = firstBadScale(p.targetType, out, nPerRow);
+            if (badRow >= 0) {
+              throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
+            }
+            if (acc) acc.add(f32.subarray(0, n * nPerRow), await quantizer.dequantize(p.targetType, out, n * nPerRow));
+          }
+          await writer.writeTensorData(p.name, out);
+          bytes += out.length;
+          if (r + n < rowsTotal) yield ev('progress', { rowsDone: r + n, bytes });
+        }
+      }
+      const done: Partial<TensorEvent> = { rowsDone: rowsTotal, bytes };
+      if (acc) {
+        const m = acc.result();
+        metrics[p.name] = m;
+        done.metrics = m;
+      }
+      yield ev('done', done);
+    }
+    await writer.finish();
+    writer = undefined;
+    checkAbort();
+    await atomic.commit();
+    const { size } = await import('node:fs/promises').then((fs) => fs.stat(atomic.path));
+    return { outputBytes: size, metrics };
+  } catch (err) {
+    await writer?.abort().catch(() => undefined);
+    await atomic.abort();
+    throw err;
+  } finally {
+    if (ownQuantizer) await quantizer?.close();
+  }
+}
+
+/** The fast (wasm + workers) quantizer; if it cannot start, the in-process reference kernels, said out loud. */
+async function openQuantizer(threads?: number): Promise<{ quantizer: Quantizer; warning?: string }> {
+  try {
+    const fast = (await import('../../kernels/fast/index.ts')) as { createQuantizer(o: { threads?: number }): Promise<Quantizer> };
+    return { quantizer: await fast.createQuantizer(threads ? { threads } : {}) };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { quantizer: referenceQuantizer(), warning: `fast kernels unavailable (${why}); using the single-threaded reference kernels (same bytes, slower)` };
+  }
+}
+
+/** A factory of metric accumulators, or undefined when the metrics kernel cannot be loaded. */
+async function loadMetrics(): Promise<(() => MetricsAccumulator) | undefined> {
+  try {
+    const m = (await import('../../kernels/metrics.ts')) as { RoundTripMetrics: new () => MetricsAccumulator };
+    return () => new m.RoundTripMetrics();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JS reference kernels behind the Quantizer interface. */
+export function referenceQuantizer(): Quantizer {
+  return {
+    threads: 1,
+    quantize: async (type, src, nrows, nPerRow) => quantizeRows(type, src, nrows, nPerRow),
+    dequantize: async (type, src, n) => dequantize(type, src, n),
+    close: async () => undefined,
+  };
+}
+
+/** A plan can say "F32 → F32" only for tensors read through readRowsF32 without raw access. */
+function encodeSame(type: number, f32: Float32Array, nrows: number, nPerRow: number): Uint8Array {
+  if (type === T.F32) return new Uint8Array(f32.buffer, f32.byteOffset, nrows * nPerRow * 4).slice();
+  return quantizeRows(type, f32, nrows, nPerRow);
+}
+
+function valueOf(kv: GgufKv): GgufValue {
+  const { key: _key, ...value } = kv;
+  return value as GgufValue;
+}
+
+function nonFiniteError(p: TensorPlan, element: number, value: number): FormatError {
+  const row = Math.floor(element / p.ne[0]!);
+  return new FormatError('NON_FINITE', `tensor '${p.name}' has ${value} at element ${element} (row ${row}, column ${element % p.ne[0]!}); refusing to quantize non-finite weights`, { tensor: p.name });
+}
+
+/** Index of the first NaN/Inf among the first n floats, or −1. */
+function firstNonFinite(x: Float32Array, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(x[i]!)) return i;
+  return -1;
+}
+
+/** Where each block keeps its fp16 scales (d, and dmin/m), as laid out in ggml-common.h. */
+const FP16_SCALE_OFFSETS: ReadonlyMap<number, readonly number[]> = new Map([
+  [T.Q4_0, [0]], [T.Q4_1, [0, 2]], [T.Q5_0, [0]], [T.Q5_1, [0, 2]], [T.Q8_0, [0]],
+  [T.Q2_K, [80, 82]], [T.Q3_K, [108]], [T.Q4_K, [0, 2]], [T.Q5_K, [0, 2]], [T.Q6_K, [208]],
+]);
+
+/** Decodes a value of a plain float type at element i (for messages and checks). */
+function floatAt(type: number, dv: DataView, i: number): number {
+  if (type === T.F32) return dv.getFloat32(4 * i, true);
+  const h = dv.getUint16(2 * i, true);
+  if (type === T.BF16) return new Float32Array(new Uint32Array([h << 16]).buffer)[0]!;
+  const exp = (h >> 10) & 0x1f;
+  const sign = h & 0x8000 ? -1 : 1;
+  if (exp === 0x1f) return h & 0x3ff ? NaN : sign * Infinity;
+  return sign * (exp === 0 ? (h & 0x3ff) * 2 ** -24 : (1024 + (h & 0x3ff)) * 2 ** (exp - 25));
+}
+
+/**
+ * `ggml_validate_row_data` on freshly quantized rows: a NaN/Inf fp16 scale (or float element)
+ * means the input overflowed the type. Returns the first bad row, or −1.
+ */
+function firstBadScale(type: number, bytes: Uint8Array, nPerRow: number): number {
+  const t = ggmlType(type)!;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!t.quantized) {
+    if (type !== T.F16 && type !== T.BF16 && type !== T.F32) return -1;
+    for (let i = 0, n = bytes.length / t.typeSize; i < n; i++) if (!Number.isFinite(floatAt(type, dv, i))) return Math.floor(i / nPerRow);
+    return -1;
+  }
+  const offs = FP16_SCALE_OFFSETS.get(type);
+  if (!offs) return -1;
+  const blocksPerRow = nPerRow / t.blockSize;
+  for (let b = 0, nb = bytes.length / t.typeSize; b < nb; b++) {
+    for (const o of offs) if ((dv.getUint16(b * t.typeSize + o, true) & 0x7c00) === 0x7c00) return Math.floor(b / blocksPerRow);
+  }
+  return -1;
+}
+
+/** Copies skip the F32 path, so check their raw float bytes for NaN/Inf here (llama.cpp checks inputs on load). */
+function checkSourceBytes(p: TensorPlan, raw: Uint8Array, firstElement: number): void {
+  const t = p.sourceType;
+  if (t !== T.F32 && t !== T.F16 && t !== T.BF16) return;
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  for (let i = 0, n = raw.length / (t === T.F32 ? 4 : 2); i < n; i++) {
+    const v = floatAt(t, dv, i);
+    if (!Number.isFinite(v)) throw nonFiniteError(p, firstElement + i, v);
+  }
+}
+
+/** Bytes of a tensor in the output (for plans and dry runs). */
+export function plannedBytes(p: Pick<TensorPlan, 'ne' | 'targetType'>): number {
+  const t = ggmlType(p.targetType)!;
+  return rowSize(t, p.ne[0]!) * p.ne.slice(1).reduce((a, b) => a * b, 1);
+}
