@@ -17,6 +17,8 @@ import { dequantizeRowQ3_K, quantizeRowQ3_KRef } from './ref/q3_k.ts';
 import { dequantizeRowQ4_K, quantizeRowQ4_KRef } from './ref/q4_k.ts';
 import { dequantizeRowQ5_K, quantizeRowQ5_KRef } from './ref/q5_k.ts';
 import { dequantizeRowQ6_K, quantizeRowQ6_KRef } from './ref/q6_k.ts';
+import { dequantizeRowQ8_K } from './ref/q8_k.ts';
+import { dequantizeRowIQ4_NL, dequantizeRowIQ4_XS } from './ref/iq4.ts';
 
 export interface QuantKernel {
   readonly type: GgmlType;
@@ -69,6 +71,9 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(12, quantizeRowQ4_KRef, dequantizeRowQ4_K),
     kernel(13, quantizeRowQ5_KRef, dequantizeRowQ5_K),
     kernel(14, quantizeRowQ6_KRef, dequantizeRowQ6_K),
+    kernel(15, undefined, dequantizeRowQ8_K),
+    kernel(20, undefined, dequantizeRowIQ4_NL),
+    kernel(23, undefined, dequantizeRowIQ4_XS),
   ].map((k) => [k.type.id, k]),
 );
 

@@ -11,6 +11,7 @@ import { quantizeRows, canQuantize } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 import { makeInputs, INPUT_KINDS, Rng, fillKind } from './kernels-inputs.ts';
 import { differingBlocks, hex } from './kernels-oracle.ts';
+import { quantizeRowQ8_KRef } from '../kernels/ref/q8_k.ts';
 
 const N = 1 << 20; // values per type
 const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
@@ -52,4 +53,19 @@ for (const name of QUANT_TYPES) {
 test('quantizeRows rejects rows that are not whole blocks', () => {
   assert.throws(() => quantizeRows(GgmlTypeId.Q4_0, new Float32Array(48), 1, 48), /block size 32/);
   assert.throws(() => quantizeRows(GgmlTypeId.IQ2_XXS, new Float32Array(256), 1, 256), /no quantizer/);
+});
+
+test('Q8_K: quantizeRowQ8_KRef matches quantize_row_q8_K_ref (called directly; not in ggml_quantize_chunk)', async (t) => {
+  if (llamaCppUnavailable) return t.skip(llamaCppUnavailable);
+  const ll = await loadLlamaCpp();
+  const koffi = (await import('koffi')).default;
+  const fn = koffi.load(`${ll.binsDir}/libggml-base.so`).func('void quantize_row_q8_K_ref(const float *x, _Out_ uint8_t *y, int64_t k)');
+  const n = 1 << 20;
+  const src = makeInputs(5000, n);
+  const theirs = new Uint8Array((n / 256) * 292);
+  fn(src, theirs, n);
+  const ours = new Uint8Array(theirs.length);
+  quantizeRowQ8_KRef(src, 0, ours, 0, n / 256);
+  const bad = differingBlocks(ours, theirs, 292);
+  assert.equal(bad.length, 0, `Q8_K: ${bad.length} of ${n / 256} blocks differ`);
 });
