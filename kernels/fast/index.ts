@@ -54,10 +54,18 @@ function typeOrThrow(typeId: number): GgmlType {
   return t;
 }
 
-export async function createQuantizer(opts: { threads?: number } = {}): Promise<Quantizer> {
+export interface QuantizerOptions {
+  /** Worker threads; default `os.availableParallelism()`. */
+  threads?: number;
+  /** Run the JS reference in the workers instead of wasm (diagnosis, and to test the fallback). */
+  reference?: boolean;
+}
+
+export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quantizer> {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-  const pool = await WorkerPool.start(threads, loadWasmModule());
+  const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);
+  const useWasm = (typeId: number) => !opts.reference && wasmSupports(typeId);
   const input = new SharedScratch();
   const output = new SharedScratch();
   let chain: Promise<unknown> = Promise.resolve();
@@ -94,7 +102,7 @@ export async function createQuantizer(opts: { threads?: number } = {}): Promise<
       const n = nrows * nPerRow;
       if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
       if (typeId === 0) return new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
-      if (!wasmSupports(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
+      if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
       const totalBlocks = n / t.blockSize;
       const { buf, off } = share(src, n * 4);
       const dst = output.get(outBytes);
@@ -111,7 +119,7 @@ export async function createQuantizer(opts: { threads?: number } = {}): Promise<
       const inBytes = totalBlocks * t.typeSize;
       if (src.length < inBytes) throw new RangeError(`${t.name}: source has ${src.length} bytes, need ${inBytes}`);
       if (typeId === 0) return new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
-      if (!wasmSupports(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
+      if (!useWasm(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
       const { buf, off } = share(src, inBytes);
       const dst = output.get(n * 4);
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({

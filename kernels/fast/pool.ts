@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './wasm-api.ts';
-import type { JobMessage, WorkerReply } from './protocol.ts';
+import type { InitMessage, JobMessage, WorkerReply } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
 
@@ -22,9 +22,9 @@ export class WorkerPool {
 
   private constructor() {}
 
-  static async start(threads: number, module: WasmModule): Promise<WorkerPool> {
+  static async start(threads: number, module: WasmModule, reference: boolean): Promise<WorkerPool> {
     const pool = new WorkerPool();
-    await Promise.all(Array.from({ length: threads }, () => pool.spawn(module)));
+    await Promise.all(Array.from({ length: threads }, () => pool.spawn(module, reference)));
     return pool;
   }
 
@@ -32,7 +32,7 @@ export class WorkerPool {
     return this.slots.length;
   }
 
-  private spawn(module: WasmModule): Promise<void> {
+  private spawn(module: WasmModule, reference: boolean): Promise<void> {
     const worker = new Worker(WORKER_URL);
     const slot: Slot = { worker, busy: true };
     this.slots.push(slot);
@@ -52,7 +52,7 @@ export class WorkerPool {
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`kernel worker exited with code ${code}`));
       });
-      worker.postMessage({ kind: 'init', module });
+      worker.postMessage({ kind: 'init', module, reference } satisfies InitMessage);
     });
   }
 

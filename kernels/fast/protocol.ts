@@ -1,7 +1,8 @@
 /** Messages between the pool (kernels/fast/pool.ts) and its workers (kernels/fast/worker.ts). */
 import type { WasmModule } from './wasm-api.ts';
 
-export interface InitMessage { kind: 'init'; module: WasmModule }
+/** `reference`: ignore the wasm kernels and run the JS reference for every type. */
+export interface InitMessage { kind: 'init'; module: WasmModule; reference: boolean }
 
 /**
  * One piece of work on shared memory. `quantize`: `n` floats at `srcOffset` (bytes) of `src` →

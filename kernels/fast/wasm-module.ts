@@ -9,18 +9,20 @@ import { Wasm, type WasmModule } from './wasm-api.ts';
 
 export const WASM_PATH = fileURLToPath(new URL('../wasm/build/forge.wasm', import.meta.url));
 
-let compiled: WasmModule | undefined;
+const compiled = new Map<string, WasmModule>();
 
 /** Throws a clear error if the build has not been run. */
-export function loadWasmModule(): WasmModule {
-  if (compiled) return compiled;
+export function loadWasmModule(path: string = WASM_PATH): WasmModule {
+  const cached = compiled.get(path);
+  if (cached) return cached;
   let bytes: Buffer;
   try {
-    bytes = readFileSync(WASM_PATH);
+    bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`WebAssembly kernels not found at ${WASM_PATH} (${code ?? e}); run \`npm run build\` to compile them`);
+    throw new Error(`WebAssembly kernels not found at ${path} (${code ?? e}); run \`npm run build\` to compile them`);
   }
-  compiled = new Wasm.Module(bytes);
-  return compiled;
+  const module = new Wasm.Module(bytes);
+  compiled.set(path, module);
+  return module;
 }

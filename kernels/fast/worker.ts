@@ -12,6 +12,7 @@ import type { InitMessage, JobMessage, WorkerReply } from './protocol.ts';
 if (!parentPort) throw new Error('kernels/fast/worker.ts must run as a worker thread');
 const port = parentPort;
 let kernels: WasmKernels | undefined;
+let useWasm = (typeId: number) => wasmSupports(typeId);
 
 function run(job: JobMessage): void {
   const t = ggmlType(job.typeId);
@@ -20,14 +21,14 @@ function run(job: JobMessage): void {
   if (job.kind === 'quantize') {
     const src = new Float32Array(job.src, job.srcOffset, job.n);
     const dst = new Uint8Array(job.dst, job.dstOffset, blocks * t.typeSize);
-    if (wasmSupports(job.typeId)) return kernels!.quantize(job.typeId, src, 0, job.n, dst, 0);
+    if (useWasm(job.typeId)) return kernels!.quantize(job.typeId, src, 0, job.n, dst, 0);
     const ref = quantKernel(job.typeId)?.quantize;
     if (!ref) throw new RangeError(`no quantizer for ggml type ${t.name}`);
     return ref(src, dst, blocks, t.blockSize);
   }
   const src = new Uint8Array(job.src, job.srcOffset, blocks * t.typeSize);
   const dst = new Float32Array(job.dst, job.dstOffset, job.n);
-  if (wasmSupports(job.typeId)) return kernels!.dequantize(job.typeId, src, 0, job.n, dst, 0);
+  if (useWasm(job.typeId)) return kernels!.dequantize(job.typeId, src, 0, job.n, dst, 0);
   const ref = quantKernel(job.typeId)?.dequantize;
   if (!ref) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
   return ref(src, dst, job.n);
@@ -36,6 +37,7 @@ function run(job: JobMessage): void {
 port.on('message', (msg: InitMessage | JobMessage) => {
   if (msg.kind === 'init') {
     kernels = new WasmKernels(msg.module);
+    if (msg.reference) useWasm = () => false;
     port.postMessage({ id: -1, ok: true, ready: true } satisfies WorkerReply);
     return;
   }

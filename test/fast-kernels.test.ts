@@ -1,0 +1,76 @@
+/**
+ * The wasm kernels (in this thread, no pool) against llama.cpp's own quantizers and against the
+ * JS reference path, on 2^20 values per type drawn from every hard input kind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
+import { makeInputs, Rng } from './kernels-inputs.ts';
+import { differingBlocks, differingFloats } from './kernels-oracle.ts';
+import { loadWasmModule } from '../kernels/fast/wasm-module.ts';
+import { WasmKernels, wasmSupports, PIECE_ELEMS } from '../kernels/fast/wasm-kernels.ts';
+import { quantizeRows, dequantize as refDequantize, canQuantize } from '../kernels/quant-table.ts';
+import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
+
+const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+const N = 1 << 20;
+const N_PER_ROW = 4096;
+// Not a multiple of PIECE_ELEMS, so the copy-in/copy-out loop ends on a partial piece.
+const N_ODD = PIECE_ELEMS * 3 + 256 * 7;
+
+const kernels = new WasmKernels(loadWasmModule());
+const inputs = makeInputs(0x5eed, N);
+
+function wasmQuantize(id: number, src: Float32Array): Uint8Array {
+  const t = ggmlType(id)!;
+  const out = new Uint8Array((src.length / t.blockSize) * t.typeSize);
+  kernels.quantize(id, src, 0, src.length, out, 0);
+  return out;
+}
+
+function assertSameBlocks(got: Uint8Array, want: Uint8Array, id: number, what: string): void {
+  const t = ggmlType(id)!;
+  const bad = differingBlocks(got, want, t.typeSize);
+  assert.equal(bad.length, 0, `${t.name}: ${bad.length} blocks differ from ${what}, first block ${bad[0]}`);
+}
+
+test('every listed type has a wasm kernel', () => {
+  for (const name of TYPES) assert.ok(wasmSupports(GgmlTypeId[name]), name);
+  assert.equal(wasmSupports(GgmlTypeId.IQ4_XS), false);
+});
+
+for (const name of TYPES) {
+  const id = GgmlTypeId[name];
+  test(`${name}: wasm quantize is byte-identical to llama.cpp and to the reference on 2^20 hard values`, { skip: llamaCppUnavailable ?? false }, async () => {
+    const ll = await loadLlamaCpp();
+    const got = wasmQuantize(id, inputs);
+    assertSameBlocks(got, ll.quantizeChunk(id, inputs, N / N_PER_ROW, N_PER_ROW), id, 'llama.cpp');
+    if (canQuantize(id)) assertSameBlocks(got, quantizeRows(id, inputs, N / N_PER_ROW, N_PER_ROW), id, 'the JS reference');
+    else assert.fail(`${name}: the JS reference has no quantizer to compare with`);
+    const odd = inputs.subarray(0, N_ODD);
+    assertSameBlocks(wasmQuantize(id, odd), ll.quantizeChunk(id, odd, N_ODD / 256, 256), id, 'llama.cpp (partial piece)');
+  });
+
+  test(`${name}: wasm dequantize matches llama.cpp bit for bit`, { skip: llamaCppUnavailable ?? false }, async () => {
+    const ll = await loadLlamaCpp();
+    const t = ggmlType(id)!;
+    // Real quantized data, then random bytes (random scales include fp16 inf/NaN and subnormals).
+    const real = ll.quantizeChunk(id, inputs, N / N_PER_ROW, N_PER_ROW);
+    const rng = new Rng(17);
+    const random = new Uint8Array((N_ODD / t.blockSize) * t.typeSize);
+    for (let i = 0; i < random.length; i++) random[i] = rng.int(256);
+    for (const [what, bytes, n] of [['quantized', real, N], ['random', random, N_ODD]] as const) {
+      const got = new Float32Array(n);
+      kernels.dequantize(id, bytes, 0, n, got, 0);
+      const bad = differingFloats(got, ll.dequantize(id, bytes, n));
+      assert.equal(bad.length, 0, `${name} ${what}: ${bad.length} floats differ from llama.cpp, first at ${bad[0]}`);
+      const ref = refDequantize(id, bytes, n);
+      const badRef = differingFloats(got, ref);
+      assert.equal(badRef.length, 0, `${name} ${what}: ${badRef.length} floats differ from the JS reference, first at ${badRef[0]}`);
+    }
+  });
+}
+
+test('a missing .wasm build names the path and says to run npm run build', () => {
+  assert.throws(() => loadWasmModule('/nonexistent/forge.wasm'), /\/nonexistent\/forge\.wasm.*npm run build/);
+});

@@ -1,0 +1,99 @@
+/**
+ * The worker-thread Quantizer (kernels/fast): same bytes as llama.cpp for every type whatever the
+ * thread count, row shape or job split; shared and ordinary input memory; the JS-reference
+ * fallback inside the workers; and loud failures for bad calls.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
+import { makeInputs } from './kernels-inputs.ts';
+import { differingBlocks, differingFloats } from './kernels-oracle.ts';
+import { createQuantizer, fastSupports, type Quantizer } from '../kernels/fast/index.ts';
+import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
+
+const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+const N = 1 << 20;
+const inputs = makeInputs(0xfa57, N);
+const open: Quantizer[] = [];
+after(async () => { await Promise.all(open.map((q) => q.close())); });
+
+async function quantizer(opts: Parameters<typeof createQuantizer>[0]): Promise<Quantizer> {
+  const q = await createQuantizer(opts);
+  open.push(q);
+  return q;
+}
+
+function assertSame(got: Uint8Array, want: Uint8Array, id: number, what: string): void {
+  const t = ggmlType(id)!;
+  assert.equal(got.length, want.length, `${t.name} ${what}: length`);
+  const bad = differingBlocks(got, want, t.typeSize);
+  assert.equal(bad.length, 0, `${t.name} ${what}: ${bad.length} blocks differ from llama.cpp, first ${bad[0]}`);
+}
+
+const skip = llamaCppUnavailable ?? false;
+
+test('fastSupports covers the twelve listed types', () => {
+  for (const name of TYPES) assert.equal(fastSupports(GgmlTypeId[name]), true, name);
+});
+
+// Thread counts and row shapes: 1 thread; 2 threads with long rows; 3 threads (uneven split) with
+// short rows. Output must not depend on any of them.
+const SHAPES = [
+  { threads: 1, nPerRow: 4096 },
+  { threads: 2, nPerRow: 1024 * 11 },
+  { threads: 3, nPerRow: 256 },
+] as const;
+
+for (const { threads, nPerRow } of SHAPES) {
+  test(`${threads} thread(s), rows of ${nPerRow}: every type byte-identical to llama.cpp, quantize and dequantize`, { skip }, async () => {
+    const ll = await loadLlamaCpp();
+    const q = await quantizer({ threads });
+    assert.equal(q.threads, threads);
+    const nrows = Math.floor(N / nPerRow);
+    const src = inputs.subarray(0, nrows * nPerRow);
+    for (const name of TYPES) {
+      const id = GgmlTypeId[name];
+      const want = ll.quantizeChunk(id, src, nrows, nPerRow);
+      const got = await q.quantize(id, src, nrows, nPerRow);
+      assertSame(got, want, id, `${threads} threads`);
+      const back = await q.dequantize(id, want, src.length);
+      const bad = differingFloats(back, ll.dequantize(id, want, src.length));
+      assert.equal(bad.length, 0, `${name}: dequantize differs at ${bad.length} floats, first ${bad[0]}`);
+    }
+  });
+}
+
+test('input on a SharedArrayBuffer at an offset, concurrent calls, and a tiny call', { skip }, async () => {
+  const ll = await loadLlamaCpp();
+  const q = await quantizer({ threads: 2 });
+  const shared = new Float32Array(new SharedArrayBuffer((N + 64) * 4), 64 * 4, N);
+  shared.set(inputs);
+  const ids = [GgmlTypeId.Q5_K, GgmlTypeId.Q8_0, GgmlTypeId.Q6_K, GgmlTypeId.Q4_0];
+  const results = await Promise.all(ids.map((id) => q.quantize(id, shared, N / 2048, 2048)));
+  ids.forEach((id, i) => assertSame(results[i]!, ll.quantizeChunk(id, inputs, N / 2048, 2048), id, 'shared input'));
+  assert.ok(!(results[0]!.buffer instanceof SharedArrayBuffer), 'results live on ordinary memory');
+  const one = inputs.subarray(256 * 9, 256 * 10);
+  assertSame(await q.quantize(GgmlTypeId.Q3_K, one, 1, 256), ll.quantizeChunk(GgmlTypeId.Q3_K, one, 1, 256), GgmlTypeId.Q3_K, 'one block');
+});
+
+test('reference mode runs the JS reference inside the workers, with the same bytes', { skip }, async () => {
+  const ll = await loadLlamaCpp();
+  const q = await quantizer({ threads: 2, reference: true });
+  const src = inputs.subarray(0, 1 << 17);
+  for (const name of ['Q4_0', 'Q6_K', 'F16'] as const) {
+    const id = GgmlTypeId[name];
+    assertSame(await q.quantize(id, src, 32, 4096), ll.quantizeChunk(id, src, 32, 4096), id, 'reference mode');
+  }
+});
+
+test('bad calls reject with a clear error instead of returning bytes', async () => {
+  const q = await quantizer({ threads: 1 });
+  await assert.rejects(q.quantize(GgmlTypeId.Q4_K, inputs, 1, 100), /multiple of block size 256/);
+  await assert.rejects(q.quantize(GgmlTypeId.Q8_0, inputs.subarray(0, 64), 4, 32), /source has 64 floats, need 128/);
+  await assert.rejects(q.quantize(999, inputs, 1, 32), /unknown ggml type 999/);
+  await assert.rejects(q.quantize(GgmlTypeId.IQ2_XXS, inputs.subarray(0, 256), 1, 256), /no quantizer for ggml type IQ2_XXS/);
+  await assert.rejects(q.dequantize(GgmlTypeId.Q6_K, new Uint8Array(100), 256), /source has 100 bytes, need 210/);
+  await assert.rejects(createQuantizer({ threads: 0 }), /threads must be a positive integer/);
+  await q.close();
+  await assert.rejects(q.quantize(GgmlTypeId.Q8_0, inputs, 1, 32), /closed/);
+});
