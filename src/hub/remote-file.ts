@@ -1,0 +1,65 @@
+/**
+ * `openHubFile`: one file of a Hub repo as a ByteSource that fetches only the byte ranges asked
+ * for, so `inspect hf:ORG/NAME/model.gguf` reads a GGUF header without downloading the weights.
+ * The revision is pinned to a commit sha first (reads stay consistent if the branch moves), and
+ * the range requests go through the shared HTTP source with our fetch wrapper underneath: auth,
+ * retries on 5xx and resets, and Hub errors that name the repo and file.
+ */
+import { ForgeError, UsageError } from '../../formats/errors.ts';
+import { openHttpSource, type ByteSource } from '../../formats/io/byte-source.ts';
+import { hubEndpoint, hubToken } from './env.ts';
+import { connectionError, httpError, makeClient, withRetries, type HubClient } from './http.ts';
+import { encodedResolveUrl, isCommitSha, resolveCommit } from './repo-info.ts';
+import { assertRepoId, assertRevision, formatHubRef, type HubRef } from './source.ts';
+
+export interface HubFileOptions {
+  endpoint?: string;
+  token?: string;
+  fetch?: typeof fetch;
+  retries?: number;
+  retryDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function openHubFile(ref: HubRef, opts: HubFileOptions = {}): Promise<ByteSource> {
+  assertRepoId(ref.repo);
+  if (!ref.path) throw new UsageError('BAD_HUB_SOURCE', `${formatHubRef(ref)}: name a file inside the repo, e.g. hf:${ref.repo}/model.gguf`, { repo: ref.repo });
+  const revision = ref.revision ?? 'main';
+  assertRevision(revision);
+  const client = makeClient({
+    endpoint: hubEndpoint(opts.endpoint),
+    token: hubToken(opts.token),
+    fetch: opts.fetch,
+    retries: opts.retries,
+    retryDelayMs: opts.retryDelayMs,
+    signal: opts.signal,
+  });
+  const commit = isCommitSha(revision) ? revision : await resolveCommit(client, ref.repo, revision);
+  const url = encodedResolveUrl(client, ref.repo, commit, ref.path);
+  const src = await openHttpSource(url, { fetch: hubRangeFetch(client, { repo: ref.repo, revision: commit, file: ref.path }) }).catch(rethrowOurs);
+  const name = formatHubRef({ ...ref, revision: commit });
+  return { name, size: () => src.size(), read: (o, l) => src.read(o, l).catch(rethrowOurs), close: () => src.close() };
+}
+
+/** The HTTP source wraps fetch failures; surface our own error (it names the repo and file). */
+function rethrowOurs(err: unknown): never {
+  const cause = (err as { cause?: unknown })?.cause;
+  throw err instanceof ForgeError && cause instanceof ForgeError ? cause : err;
+}
+
+/** A fetch for range reads: adds auth, retries transient failures, maps Hub errors. */
+function hubRangeFetch(client: HubClient, subject: { repo: string; revision: string; file: string }): typeof fetch {
+  return (async (input: string | URL | Request, init: RequestInit = {}) =>
+    withRetries(client, async () => {
+      const headers: Record<string, string> = { ...(init.headers as Record<string, string>), 'accept-encoding': 'identity' };
+      if (client.token) headers.authorization = `Bearer ${client.token}`;
+      let res: Response;
+      try {
+        res = await client.fetch(input, { ...init, headers, signal: client.signal });
+      } catch (err) {
+        throw connectionError(err, subject, client.signal);
+      }
+      if (!res.ok) throw await httpError(res, subject);
+      return res;
+    })) as typeof fetch;
+}
