@@ -1,0 +1,155 @@
+import { FormatError } from '../errors.ts';
+import type { ArchSpec } from './architectures.ts';
+import type { HfConfig } from './config.ts';
+import { llama3RopeFreqs } from './rope-freqs.ts';
+
+export { permuteRowsQK, permutedSourceRow } from './qk-permute.ts';
+
+export interface MappedTensor {
+  hfName: string;
+  ggufName: string;
+  /** PyTorch order, [out, in]. */
+  hfShape: number[];
+  /** GGUF order (reversed): ne[0] is the row length. The row-major bytes are the same. */
+  ne: number[];
+  /** Set for Llama q/k weights and biases: permute rows with this many heads (permuteRowsQK). */
+  permute?: { heads: number };
+  /** 1-D tensors and `*_norm.weight` stay F32 whatever the output type (convert's rule). */
+  forceF32: boolean;
+}
+
+export interface GeneratedTensor {
+  ggufName: string;
+  ne: number[];
+  data: Float32Array;
+}
+
+interface Rule {
+  re: RegExp;
+  gguf: (layer: string) => string;
+  shape: (c: HfConfig) => number[];
+  /** q = permute with n_head, k = permute with n_kv_head. */
+  permute?: 'q' | 'k';
+  kind: 'global' | 'layer';
+}
+
+const qRows = (c: HfConfig) => c.numHeads * c.headDim;
+const kvRows = (c: HfConfig) => c.numKvHeads * c.headDim;
+
+/** HF name → GGUF name and expected PyTorch shape (llama.cpp's TensorNameMap for llama / qwen2). */
+const RULES: Rule[] = [
+  { re: /^model\.embed_tokens\.weight$/, gguf: () => 'token_embd.weight', shape: (c) => [c.vocabSize, c.hiddenSize], kind: 'global' },
+  { re: /^model\.norm\.weight$/, gguf: () => 'output_norm.weight', shape: (c) => [c.hiddenSize], kind: 'global' },
+  { re: /^lm_head\.weight$/, gguf: () => 'output.weight', shape: (c) => [c.vocabSize, c.hiddenSize], kind: 'global' },
+  ...layerRules(),
+];
+
+function layerRules(): Rule[] {
+  const L = (suffix: string, gguf: string, shape: Rule['shape'], permute?: 'q' | 'k'): Rule => ({
+    re: new RegExp(`^model\\.layers\\.(\\d+)\\.${suffix.replace(/\./g, '\\.')}$`),
+    gguf: (n) => `blk.${n}.${gguf}`,
+    shape,
+    permute,
+    kind: 'layer',
+  });
+  return [
+    L('input_layernorm.weight', 'attn_norm.weight', (c) => [c.hiddenSize]),
+    L('self_attn.q_proj.weight', 'attn_q.weight', (c) => [qRows(c), c.hiddenSize], 'q'),
+    L('self_attn.q_proj.bias', 'attn_q.bias', (c) => [qRows(c)], 'q'),
+    L('self_attn.k_proj.weight', 'attn_k.weight', (c) => [kvRows(c), c.hiddenSize], 'k'),
+    L('self_attn.k_proj.bias', 'attn_k.bias', (c) => [kvRows(c)], 'k'),
+    L('self_attn.v_proj.weight', 'attn_v.weight', (c) => [kvRows(c), c.hiddenSize]),
+    L('self_attn.v_proj.bias', 'attn_v.bias', (c) => [kvRows(c)]),
+    L('self_attn.o_proj.weight', 'attn_output.weight', (c) => [c.hiddenSize, qRows(c)]),
+    L('self_attn.o_proj.bias', 'attn_output.bias', (c) => [c.hiddenSize]),
+    L('post_attention_layernorm.weight', 'ffn_norm.weight', (c) => [c.hiddenSize]),
+    L('mlp.gate_proj.weight', 'ffn_gate.weight', (c) => [c.intermediateSize, c.hiddenSize]),
+    L('mlp.up_proj.weight', 'ffn_up.weight', (c) => [c.intermediateSize, c.hiddenSize]),
+    L('mlp.down_proj.weight', 'ffn_down.weight', (c) => [c.hiddenSize, c.intermediateSize]),
+    L('mlp.gate_proj.bias', 'ffn_gate.bias', (c) => [c.intermediateSize]),
+    L('mlp.up_proj.bias', 'ffn_up.bias', (c) => [c.intermediateSize]),
+    L('mlp.down_proj.bias', 'ffn_down.bias', (c) => [c.hiddenSize]),
+  ];
+}
+
+/** Names convert skips outright (buffers some checkpoints carry). */
+const SKIPPED = /(\.attention\.masked_bias|\.attention\.bias|\.rotary_emb\.inv_freq)$/;
+
+/** Per-layer tensors every block must have, by arch. */
+function requiredLayerSuffixes(arch: ArchSpec): string[] {
+  const base = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight',
+    'ffn_norm.weight', 'ffn_gate.weight', 'ffn_up.weight', 'ffn_down.weight'];
+  return arch.hasQkvBias ? [...base, 'attn_q.bias', 'attn_k.bias', 'attn_v.bias'] : base;
+}
+
+function canonicalName(arch: ArchSpec, hfName: string): string {
+  return arch.bareModelPrefix && !hfName.startsWith('lm_head.') ? `model.${hfName}` : hfName;
+}
+
+function findRule(name: string): { rule: Rule; layer: string } | undefined {
+  for (const rule of RULES) {
+    const m = rule.re.exec(name);
+    if (m) return { rule, layer: m[1] ?? '' };
+  }
+  return undefined;
+}
+
+/** The PyTorch shape config.json implies for an HF tensor name, or undefined if the name is not ours. */
+export function expectedShape(hfName: string, config: HfConfig): number[] | undefined {
+  return findRule(hfName)?.rule.shape(config);
+}
+
+/**
+ * Map a checkpoint's tensors to GGUF names, check names and shapes against config.json, and list
+ * the tensors convert generates (rope_freqs for Llama 3 rope scaling; convert writes them first).
+ * Tensors keep the caller's order (convert: parts in sorted order, names sorted within a part).
+ */
+export function mapTensors(
+  arch: ArchSpec,
+  config: HfConfig,
+  hfTensors: { name: string; shape: number[] }[],
+): { tensors: MappedTensor[]; generated: GeneratedTensor[] } {
+  const where = { file: config.dir };
+  const tensors: MappedTensor[] = [];
+  const seen = new Set<string>();
+  for (const t of hfTensors) {
+    if (SKIPPED.test(t.name)) continue;
+    const name = canonicalName(arch, t.name);
+    const hit = findRule(name);
+    if (!hit) throw new FormatError('UNMAPPED_TENSOR', `tensor '${t.name}' has no GGUF name for ${config.architecture}`, { ...where, tensor: t.name });
+    const { rule, layer } = hit;
+    if (rule.kind === 'layer' && Number(layer) >= config.numLayers) {
+      throw new FormatError('TENSOR_LAYER', `tensor '${t.name}' is in layer ${layer} but config.json has num_hidden_layers ${config.numLayers}`, { ...where, tensor: t.name });
+    }
+    const want = rule.shape(config);
+    if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) {
+      throw new FormatError('TENSOR_SHAPE', `tensor '${t.name}' has shape [${t.shape.join(', ')}] but config.json implies [${want.join(', ')}]`, { ...where, tensor: t.name });
+    }
+    const ggufName = rule.gguf(layer);
+    seen.add(ggufName);
+    tensors.push({
+      hfName: t.name,
+      ggufName,
+      hfShape: [...t.shape],
+      ne: [...t.shape].reverse(),
+      permute: arch.permuteQK && rule.permute ? { heads: rule.permute === 'q' ? config.numHeads : config.numKvHeads } : undefined,
+      forceF32: t.shape.length <= 1 || ggufName.endsWith('_norm.weight'),
+    });
+  }
+
+  const required = ['token_embd.weight', 'output_norm.weight'];
+  if (!config.tieWordEmbeddings) required.push('output.weight');
+  for (let i = 0; i < config.numLayers; i++) for (const s of requiredLayerSuffixes(arch)) required.push(`blk.${i}.${s}`);
+  const missing = required.filter((n) => !seen.has(n));
+  if (missing.length) {
+    const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length} in all)` : '');
+    throw new FormatError('MISSING_TENSOR', `checkpoint lacks tensors llama.cpp needs for ${config.architecture}: ${shown}`, { ...where, tensor: missing[0] });
+  }
+
+  const generated: GeneratedTensor[] = [];
+  const rope = config.ropeScaling;
+  if (arch.llama3RopeFreqs && rope && String(rope.rope_type ?? rope.type ?? '').toLowerCase() === 'llama3') {
+    generated.push({ ggufName: 'rope_freqs.weight', ne: [config.headDim / 2], data: llama3RopeFreqs(config, rope) });
+  }
+  return { tensors, generated };
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { FormatError } from '../errors.ts';
+import { arr, bool, GgufValueType, str } from '../gguf/value-types.ts';
+import type { ArchSpec } from './architectures.ts';
+import type { HfConfig } from './config.ts';
+import type { KvList } from './kv-list.ts';
+import { detectPreTokenizer } from './pre-tokenizer-detect.ts';
+import { SpecialVocab } from './special-vocab.ts';
+import type { TokenizerFiles } from './tokenizer-files.ts';
+import type { VocabArrays } from './token-types.ts';
+import { gpt2Vocab, isByteFallbackBpe, llamaHfVocab } from './vocab-bpe.ts';
+import { sentencePieceVocab } from './vocab-sentencepiece.ts';
+
+export type Warning = { code: string; message: string };
+
+/**
+ * Append the `tokenizer.*` keys convert's `set_vocab` writes, trying the arch's tokenizer sources in
+ * its order: tokenizer.model (SentencePiece, "llama"), tokenizer.json with byte fallback ("llama"),
+ * byte-level tokenizer.json ("gpt2", with the pre-tokenizer detected as convert does).
+ */
+export function addTokenizerKvs(kv: KvList, files: TokenizerFiles, config: HfConfig, arch: ArchSpec, opts: { pre?: string }): Warning[] {
+  const warnings: Warning[] = [];
+  const tc = files.tokenizerConfig;
+  if (arch.addSpacePrefixFromTokenizerConfig && typeof tc?.add_prefix_space === 'boolean') {
+    kv.set('tokenizer.ggml.add_space_prefix', bool(tc.add_prefix_space));
+  }
+  const tok = files.tokenizerJson;
+  for (const source of arch.vocabOrder) {
+    if (source === 'sentencepiece' && files.sentencePieceModel) {
+      const v = sentencePieceVocab(files, config.vocabSize);
+      writeVocab(kv, 'llama', 'default', v);
+      new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
+      return warnings;
+    }
+    if (source === 'llama-hf' && isByteFallbackBpe(tok)) {
+      const v = llamaHfVocab(files);
+      writeVocab(kv, 'llama', 'default', v);
+      new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
+      return warnings;
+    }
+    if (source === 'gpt2' && tok?.model?.type === 'BPE') {
+      const detected = detectPreTokenizer(tok, files.tokenizerJsonPath, opts.pre);
+      warnings.push(...detected.warnings);
+      writeVocab(kv, 'gpt2', detected.pre, gpt2Vocab(files, config.vocabSize));
+      new SpecialVocab(files, { loadMerges: true }).addTo(kv);
+      return warnings;
+    }
+  }
+  const tokPath = path.join(files.dir, 'tokenizer.json');
+  if (tok) {
+    throw new FormatError('UNSUPPORTED_TOKENIZER', `${tokPath}: tokenizer model type '${tok.model?.type}' is not supported (need BPE) and there is no tokenizer.model`, { file: tokPath });
+  }
+  throw new FormatError('MISSING_TOKENIZER', `${files.dir}: no tokenizer found (expected tokenizer.model or tokenizer.json)`, { file: tokPath });
+}
+
+function writeVocab(kv: KvList, model: 'llama' | 'gpt2', pre: string, v: VocabArrays): void {
+  kv.set('tokenizer.ggml.model', str(model));
+  kv.set('tokenizer.ggml.pre', str(pre));
+  kv.set('tokenizer.ggml.tokens', arr(GgufValueType.STRING, v.tokens));
+  if (v.scores) kv.set('tokenizer.ggml.scores', arr(GgufValueType.FLOAT32, v.scores));
+  kv.set('tokenizer.ggml.token_type', arr(GgufValueType.INT32, v.types));
+}
+
