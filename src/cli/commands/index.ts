@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { register as quantize } from './quantize.ts';
+import { register as inspect } from './inspect.ts';
+import { register as pull } from './pull.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [quantize];
+export const COMMANDS: RegisterCommand[] = [quantize, pull];
