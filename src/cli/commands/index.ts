@@ -9,4 +9,4 @@ import { register as pull } from './pull.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [quantize, pull];
+export const COMMANDS: RegisterCommand[] = [quantize, pull, inspect];
