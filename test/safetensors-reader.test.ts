@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readSafetensorsHeader } from '../formats/safetensors/reader.ts';
 import { openSafetensorsModel } from '../formats/safetensors/model.ts';
 import { toFloat32 } from '../formats/safetensors/dtypes.ts';
-import { FormatError, UnsupportedError } from '../formats/errors.ts';
+import { FormatError, IoError, UnsupportedError } from '../formats/errors.ts';
 
 const stories = fileURLToPath(new URL('../samples/stories260K/', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-st-reader-'));
@@ -183,4 +183,9 @@ test('a file whose data section is later truncated fails the read with an offset
   } finally {
     await model.close();
   }
+});
+
+test('a missing file is an IoError naming it', async () => {
+  const f = path.join(tmp, 'absent.safetensors');
+  await assert.rejects(readSafetensorsHeader(f), (err) => err instanceof IoError && err.message.includes(f) && /no such file/.test(err.message));
 });

@@ -8,6 +8,7 @@ import { SafetensorsWriter } from '../formats/safetensors/writer.ts';
 import { readSafetensorsHeader } from '../formats/safetensors/reader.ts';
 import { openSafetensorsModel } from '../formats/safetensors/model.ts';
 import { toFloat32 } from '../formats/safetensors/dtypes.ts';
+import { IoError } from '../formats/errors.ts';
 
 const stories = fileURLToPath(new URL('../samples/stories260K/', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-st-writer-'));
@@ -124,4 +125,10 @@ test('large chunks bypass the staging buffer and keep their place', async () => 
   } finally {
     await m.close();
   }
+});
+
+test('an unwritable destination is an IoError naming the path', async () => {
+  const out = path.join(tmp, 'no-such-dir', 'model.safetensors');
+  await assert.rejects(SafetensorsWriter.open(out, [{ name: 'a', dtype: 'U8', shape: [1] }]),
+    (err) => err instanceof IoError && err.message.includes(path.join(tmp, 'no-such-dir')) && /no such file/.test(err.message));
 });
