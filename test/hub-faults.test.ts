@@ -77,6 +77,15 @@ test('a cut connection is retried within the same run from where it stopped', as
   assert.ok(done && done.type === 'download' && done.fileProgress.bytesDone === weights.length);
 });
 
+test('a connection that goes silent mid-file is dropped after the stall timeout and resumed', async (t) => {
+  const { hub, cacheDir, weights } = await setup(t, 'cut/stall');
+  hub.faults.stallAfter.set('model.safetensors', 200_000);
+  const { result } = await run({ repo: 'cut/stall', endpoint: hub.url, cacheDir, stallTimeoutMs: 1000 });
+  assert.equal(hub.bytesSent('model.safetensors'), weights.length, 'resumed after the stalled bytes, none sent twice');
+  assert.ok(hub.stats.requests.some((r) => r.range === 'bytes=200000-'));
+  assert.ok(fs.readFileSync(path.join(result.snapshotDir, 'model.safetensors')).equals(weights));
+});
+
 test('a server that ignores Range on resume: the partial is discarded and the file still verifies', async (t) => {
   const { hub, cacheDir, weights } = await setup(t, 'cut/no-range');
   hub.faults.cutAfter.set('model.safetensors', 300_000);

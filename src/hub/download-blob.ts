@@ -52,15 +52,13 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
   }
   try {
     const url = encodedResolveUrl(client, repo, commit, file.path);
-    await withRetries(client, async () => {
-      if (have >= file.size) return;
-      const headers: Record<string, string> = { 'accept-encoding': 'identity' };
-      if (have > 0) headers.range = `bytes=${have}-`;
+    // One request: from `have` to the end of the file, appended to the partial file as it arrives.
+    const receive = async (watchdog: StallWatchdog, headers: Record<string, string>): Promise<void> => {
       let res: Response;
       try {
-        res = await client.fetch(url, { headers: authHeaders(client, headers), signal: client.signal });
+        res = await client.fetch(url, { headers: authHeaders(client, headers), signal: watchdog.signal });
       } catch (err) {
-        throw connectionError(err, subject, client.signal);
+        throw watchdog.error(err);
       }
       if (!res.ok) throw await httpError(res, subject);
       if (have > 0 && res.status !== 206) {
@@ -82,16 +80,28 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
           if (have + chunk.length > file.size) {
             throw new NetworkError('BAD_RESPONSE', `${repo}: ${file.path}: the server sent more than the expected ${file.size} bytes`, { repo, file: file.path });
           }
+          watchdog.kick();
           await write(fh, chunk, part);
           hasher.update(chunk);
           have += chunk.length;
           progress.received(chunk.length);
         }
       } catch (err) {
-        throw connectionError(err, subject, client.signal);
+        throw watchdog.error(err);
       }
       if (have < file.size) {
         throw new NetworkError('CONNECTION', `${repo}: ${file.path}: connection closed after ${have} of ${file.size} bytes`, { repo, file: file.path });
+      }
+    };
+    await withRetries(client, async () => {
+      if (have >= file.size) return;
+      const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+      if (have > 0) headers.range = `bytes=${have}-`;
+      const watchdog = new StallWatchdog(client, subject);
+      try {
+        await receive(watchdog, headers);
+      } finally {
+        watchdog.stop();
       }
     });
   } finally {
@@ -108,6 +118,42 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
     await fsp.rename(part, blob);
   } catch (err) {
     throw fromFsError(err, blob, 'publish');
+  }
+}
+
+/**
+ * Aborts a request that goes quiet (a half-dead connection would otherwise hang the pull
+ * forever); the abort surfaces as a retryable CONNECTION error, so the retry resumes by Range.
+ */
+class StallWatchdog {
+  private readonly own = new AbortController();
+  readonly signal: AbortSignal;
+  private timer: NodeJS.Timeout | undefined;
+  private stalled = false;
+
+  constructor(private readonly client: HubClient, private readonly subject: { repo: string; file: string }) {
+    this.signal = client.signal ? AbortSignal.any([client.signal, this.own.signal]) : this.own.signal;
+    this.kick();
+  }
+
+  kick(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.stalled = true;
+      this.own.abort();
+    }, this.client.stallTimeoutMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  error(err: unknown) {
+    if (this.stalled && !this.client.signal?.aborted) {
+      const s = this.subject;
+      return new NetworkError('CONNECTION', `${s.repo}: ${s.file}: no data received for ${this.client.stallTimeoutMs / 1000} s`, { repo: s.repo, file: s.file }, { cause: err });
+    }
+    return connectionError(err, this.subject, this.client.signal);
   }
 }
 

@@ -14,6 +14,8 @@ export interface HubClient {
   retries: number;
   /** First backoff delay; doubles each attempt (capped at 10 s). */
   retryDelayMs: number;
+  /** A download that receives no bytes for this long is dropped and resumed (default 60 s). */
+  stallTimeoutMs: number;
   signal?: AbortSignal;
 }
 
@@ -31,6 +33,7 @@ export function makeClient(o: Partial<HubClient> & { endpoint: string }): HubCli
     fetch: o.fetch ?? globalThis.fetch,
     retries: o.retries ?? 5,
     retryDelayMs: o.retryDelayMs ?? 500,
+    stallTimeoutMs: o.stallTimeoutMs ?? 60_000,
     signal: o.signal,
   };
 }

@@ -32,6 +32,8 @@ export interface PullOptions {
   /** Extra attempts on 5xx / dropped connections (default 5) and the first backoff delay (default 500 ms). */
   retries?: number;
   retryDelayMs?: number;
+  /** Drop and resume a download that receives nothing for this long (default 60 s). */
+  stallTimeoutMs?: number;
 }
 
 export interface PullResult {
@@ -64,6 +66,7 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
     fetch: opts.fetch,
     retries: opts.retries,
     retryDelayMs: opts.retryDelayMs,
+    stallTimeoutMs: opts.stallTimeoutMs,
     signal: controller.signal,
   });
   try {

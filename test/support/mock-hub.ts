@@ -7,7 +7,8 @@
  *   GET/HEAD /{repo}/resolve/{rev}/{path}        → small files inline (ETag = git blob sha1);
  *                                                  LFS files 302 → /cdn/{sha256} (X-Linked-Etag/Size)
  *   GET  /api/models?search=                      → model summaries
- * Faults (keyed by the repo file path): cut the connection after N body bytes, corrupt one byte,
+ * Faults (keyed by the repo file path): cut the connection after N body bytes, stall after N
+ * bytes, corrupt one byte,
  * answer an HTTP status N times, ignore Range; and counters of body bytes sent per file.
  */
 import http from 'node:http';
@@ -69,6 +70,8 @@ export class MockHub {
   readonly faults = {
     /** Cut the connection after this many body bytes, once. */
     cutAfter: new Map<string, number>(),
+    /** Send this many body bytes, then go silent with the connection open, once. */
+    stallAfter: new Map<string, number>(),
     /** Flip one byte in the middle of the file whenever it is served. */
     corrupt: new Set<string>(),
     /** Answer this status for the next `times` requests (key: file path, or 'revision' / 'tree'). */
@@ -275,6 +278,13 @@ export class MockHub {
       this.count(key, part.length);
       res.write(part, () => setTimeout(() => res.socket?.destroy(), 20));
       return;
+    }
+    const stall = this.faults.stallAfter.get(key);
+    if (stall !== undefined && stall < slice.length) {
+      this.faults.stallAfter.delete(key);
+      this.count(key, stall);
+      res.write(slice.subarray(0, stall));
+      return; // never ends; close() drops the connection
     }
     this.count(key, slice.length);
     res.end(slice);
