@@ -3,6 +3,20 @@ import type { Command } from 'commander';
 import { inspectTarget } from '../../inspect/inspect-target.ts';
 import { renderBlockText, renderInspectText } from '../../inspect/render-text.ts';
 
+export interface InspectCommandOptions {
+  json?: boolean;
+  block?: string;
+  fullArrays?: boolean;
+}
+
+/** The command's whole behaviour; `write` receives stdout text (injectable for tests). */
+export async function runInspectCommand(file: string, opts: InspectCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const result = await inspectTarget(file, { block: opts.block, fullArrays: opts.fullArrays });
+  const data = 'block' in result ? result.block : result.report;
+  if (opts.json) write(JSON.stringify(data, null, 2) + '\n');
+  else write('block' in result ? renderBlockText(result.block) : renderInspectText(result.report));
+}
+
 export function register(program: Command): void {
   program
     .command('inspect')
@@ -11,10 +25,5 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document instead of text (u64/i64 values beyond 2^53 are strings)')
     .option('--block <tensor[:index]>', 'decode one quant block of a tensor into its fields')
     .option('--full-arrays', 'include every element of metadata arrays in --json output (default: first 8)')
-    .action(async (file: string, opts: { json?: boolean; block?: string; fullArrays?: boolean }) => {
-      const result = await inspectTarget(file, { block: opts.block, fullArrays: opts.fullArrays });
-      const data = 'block' in result ? result.block : result.report;
-      if (opts.json) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
-      else process.stdout.write('block' in result ? renderBlockText(result.block) : renderInspectText(result.report));
-    });
+    .action((file: string, opts: InspectCommandOptions) => runInspectCommand(file, opts));
 }
