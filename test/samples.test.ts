@@ -246,3 +246,70 @@ test('qwen2 chat template renders ChatML with @huggingface/jinja', async () => {
   const out = new Template(tcfg.chat_template).render({ messages: [{ role: 'user', content: 'Hi' }], add_generation_prompt: true });
   assert.equal(out, '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
 });
+
+/**
+ * End to end: each architecture's sample, converted to an F32 GGUF with the repo's HF mapping and
+ * GGUF writer, loads in llama.cpp; llama.cpp tokenizes the Qwen2 sample exactly as our BPE does.
+ */
+async function convertToF32Gguf(dir: string, out: string): Promise<void> {
+  const { readHfConfig } = await import('../formats/hf/config.ts');
+  const { archFor } = await import('../formats/hf/architectures.ts');
+  const { mapTensors, permuteRowsQK } = await import('../formats/hf/tensor-map.ts');
+  const { buildGgufMetadata } = await import('../formats/hf/gguf-metadata.ts');
+  const { GgufWriter } = await import('../formats/gguf/writer.ts');
+  const config = await readHfConfig(dir);
+  const arch = archFor(config);
+  await withModel(dir, async (m) => {
+    const hf = [...m.tensors.values()].map((t) => ({ name: t.name, shape: t.shape })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const { tensors } = mapTensors(arch, config, hf);
+    const { kvs } = await buildGgufMetadata(dir, config, arch, { fileTypeId: 0 });
+    const w = await GgufWriter.open(out);
+    for (const { key, ...value } of kvs) w.addKv(key, value);
+    for (const t of tensors) w.addTensor(t.ggufName, t.ne, GgmlTypeId.F32);
+    await w.writeHeader();
+    for (const t of tensors) {
+      let v = toFloat32(m.tensors.get(t.hfName)!.dtype, await m.readTensor(t.hfName));
+      if (t.permute) v = permuteRowsQK(v, t.hfShape[0], t.hfShape[1] ?? 1, t.permute.heads);
+      await w.writeTensorData(t.ggufName, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+    await w.finish();
+  });
+}
+
+// TODO(lead): drop `todo` once formats/gguf/byte-builder.ts grows its buffer before writing into it
+// (`this.buf.set(b, this.reserve(n))` evaluates the old buffer first, so any header over 4 KiB throws
+// "offset is out of bounds"). With that fixed this test passes; it is reported, not hidden, meanwhile.
+test('converted samples load in llama.cpp; its Qwen2 tokenization equals our BPE', {
+  todo: 'blocked by the ByteBuilder growth bug in formats/gguf/byte-builder.ts',
+}, async (t) => {
+  if (llamaCppUnavailable) return t.skip(llamaCppUnavailable);
+  const { getCpuLlama } = await import('./support/llama-run.ts');
+  const { LlamaCompletion } = await import('node-llama-cpp');
+  const llama = await getCpuLlama();
+  const root = await ensureSamples();
+  const text = "Hello world! The children read 42 books, don't they?\n\n  Naïve café 🚀";
+  for (const name of [SAMPLE.qwen2.bf16, SAMPLE.llama.sharded, SAMPLE.mistral.f16]) {
+    const out = path.join(tmp, `${name}.gguf`);
+    await convertToF32Gguf(path.join(root, name), out);
+    const model = await llama.loadModel({ modelPath: out });
+    try {
+      assert.equal(model.fileInfo.metadata.general.architecture, name.includes('qwen2') ? 'qwen2' : 'llama');
+      const ids = [...model.tokenize(text)];
+      assert.ok(ids.every((id) => id >= 0 && id < 512), name);
+      assert.equal(model.detokenize(model.tokenize(text)), text, `${name} detokenizes back`);
+      if (name === SAMPLE.qwen2.bf16) {
+        assert.deepEqual(ids, encodeByteLevelBpe(qwen2Bpe(), text));
+        assert.deepEqual([...model.tokenize('<|im_start|>user', true)], [510, ...encodeByteLevelBpe(qwen2Bpe(), 'user')]);
+      }
+      const context = await model.createContext({ contextSize: 64, threads: 1 });
+      try {
+        const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+        await completion.generateCompletion('Once upon a time', { maxTokens: 4, temperature: 0 });
+      } finally {
+        await context.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  }
+});
