@@ -177,7 +177,8 @@ export class MockHub {
     if (!repo) return fail(auth ? 404 : 401, 'RepoNotFound');
     if (repo.opts.gatedToken && auth !== `Bearer ${repo.opts.gatedToken}`) return fail(401, 'GatedRepo');
     const action = segs[base + 2];
-    const rev = segs[base + 3];
+    // "HEAD" is what @huggingface/hub asks for when no revision is given: the default branch.
+    const rev = segs[base + 3] === 'HEAD' ? 'main' : segs[base + 3];
     if (rev === undefined) return fail(404);
     const injected = this.takeFault(api ? action : segs.slice(base + 4).join('/'));
     if (injected) return fail(injected);
