@@ -136,9 +136,9 @@ test('unknown hash: second tier only for an exact Llama 3 / Qwen2 pre-tokenizer 
     assert.ok(e.message.includes('--pre NAME') && e.message.includes('other/tokenizer.json'));
     return true;
   });
-  const tweaked = structuredClone(small) as { pre_tokenizer: { pretokenizers: { pattern: { Regex: string } }[] } };
+  const tweaked = structuredClone(small) as unknown as { pre_tokenizer: { pretokenizers: { pattern: { Regex: string } }[] } };
   tweaked.pre_tokenizer.pretokenizers[0].pattern.Regex += '|x';
-  assert.throws(() => detectPreTokenizer(tweaked, 't.json'), UnsupportedError);
+  assert.throws(() => detectPreTokenizer(tweaked as Record<string, unknown>, 't.json'), UnsupportedError);
   assert.deepEqual(detectPreTokenizer(other, 'o.json', 'gpt-2'), { pre: 'gpt-2', how: 'override', warnings: [] });
   assert.throws(() => detectPreTokenizer(other, 'o.json', 'bad name'), UnsupportedError);
 });
