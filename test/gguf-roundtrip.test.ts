@@ -160,3 +160,28 @@ test('writer validates keys, values and tensor declarations', async () => {
   assert.throws(() => w.addTensor('t', [32], T.F32), UsageError);
   await w.abort();
 });
+
+test('a large header (vocabulary of 50k tokens, many buffer growths) round-trips and matches @huggingface/gguf', async () => {
+  const path = join(tmp(), 'vocab.gguf');
+  const tokens = Array.from({ length: 50000 }, (_, i) => `▁tok${i}${'x'.repeat(i % 13)}`);
+  const scores = Float32Array.from({ length: tokens.length }, (_, i) => -i / 7);
+  const w = await GgufWriter.open(path);
+  w.addKv('general.architecture', str('llama'));
+  w.addKv('tokenizer.ggml.tokens', arr(V.STRING, tokens));
+  w.addKv('tokenizer.ggml.scores', arr(V.FLOAT32, scores));
+  w.addKv('tokenizer.ggml.eos_token_id', u32(2));
+  w.addTensor('t', [32], T.F32);
+  await w.writeHeader();
+  await w.writeTensorData('t', fill(128, 1));
+  await w.finish();
+  const f = await readGguf(path);
+  assert.deepEqual(getKv(f, 'tokenizer.ggml.tokens')!.value, tokens);
+  assert.deepEqual(getKv(f, 'tokenizer.ggml.scores')!.value, scores);
+  assert.equal(getKv(f, 'tokenizer.ggml.eos_token_id')!.value, 2);
+  const hf = await gguf(path, { allowLocalFile: true });
+  assert.deepEqual(hf.metadata['tokenizer.ggml.tokens'], tokens);
+  assert.equal(hf.tensorDataOffset, BigInt(f.dataOffset));
+  const src = await openFileSource(path);
+  assert.deepEqual(await readTensorBytes(src, f, f.tensors[0]!), fill(128, 1));
+  await src.close();
+});
