@@ -1,0 +1,228 @@
+/**
+ * `convert SRC --type awq|gptq`: a Hugging Face Llama-style folder in, a complete AWQ-GEMM or
+ * GPTQ-v1 model folder out (reference §8 checklist). The seven linears of every block are
+ * quantized by a pluggable solver (RTN by default) and packed; embeddings, norms, biases and
+ * lm_head are kept in fp16 under their names; config.json gets `quantization_config`.
+ *
+ * Streamed: one linear (or one row chunk of a kept tensor) in memory at a time. Written into a
+ * temporary folder and renamed when complete. Validation (on by default) re-opens the written
+ * folder, checks every packed layer decodes to exactly what was written, and reports the
+ * per-tensor round-trip error against the source in the same report format as the GGUF path.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CancelledError, UnsupportedError, ValidationError } from '../../formats/errors.ts';
+import { openSafetensorsModel, type SafetensorsModel } from '../../formats/safetensors/model.ts';
+import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
+import { SafetensorsWriter } from '../../formats/safetensors/writer.ts';
+import { encodeSafetensorsIndex, INDEX_FILE_NAME } from '../../formats/safetensors/index-json.ts';
+import { createAtomicDir } from '../../formats/io/atomic-file.ts';
+import { readJsonObject } from '../../formats/awq-gptq/read-json.ts';
+import { openDequantizedModel, quantizedTypeName } from '../../formats/awq-gptq/dequantized-model.ts';
+import { fp32ToFp16 } from '../../kernels/fp16.ts';
+import { awqRtnSolver } from '../../kernels/groupwise/rtn-awq.ts';
+import { gptqRtnSolver } from '../../kernels/groupwise/rtn-gptq.ts';
+import { packAwqGemm } from '../../kernels/groupwise/awq-gemm.ts';
+import { packGptq } from '../../kernels/groupwise/gptq.ts';
+import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
+import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
+import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
+import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
+import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
+import { planShards } from './awq-gptq/shards.ts';
+import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
+import { RoundTripMetrics } from './awq-gptq/round-trip-metrics.ts';
+
+export type { AwqGptqOptions } from './awq-gptq/options.ts';
+
+/** Elements per read when copying a kept tensor. */
+const KEPT_CHUNK_ELEMENTS = 1 << 20;
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function toHalfBytes(x: Float32Array): Uint8Array {
+  const h = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) h[i] = fp32ToFp16(x[i]!);
+  return bytesOf(h);
+}
+
+/** FNV-1a over the float bits: proves the re-read layer decodes to exactly what was written. */
+function fingerprint(x: Float32Array): number {
+  const u = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i]!, 0x01000193) >>> 0;
+  return h;
+}
+
+function metricsOf(orig: Float32Array, approx: Float32Array): TensorMetrics {
+  const m = new RoundTripMetrics();
+  m.add(orig, approx);
+  const { count: _count, ...rest } = m.result();
+  return rest;
+}
+
+async function readWhole(model: SafetensorsModel, name: string): Promise<Float32Array> {
+  const t = model.tensors.get(name)!;
+  return toFloat32(t.dtype, await model.readTensor(name));
+}
+
+export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<PipelineEvent, JobSummary> {
+  const started = performance.now();
+  const o = resolveOptions(options);
+  const checkCancel = () => { if (o.signal?.aborted) throw new CancelledError(); };
+  yield { type: 'phase', phase: 'resolve', message: o.source };
+  const hfConfig = await readJsonObject(join(o.source, 'config.json'));
+  if (hfConfig.quantization_config) {
+    throw new UnsupportedError('ALREADY_QUANTIZED', 'the source is already quantized (config.json has quantization_config); convert from the unquantized model', { file: join(o.source, 'config.json') });
+  }
+  const model = await openSafetensorsModel(o.source);
+  try {
+    yield { type: 'phase', phase: 'plan' };
+    const plan = planConversion(model.tensors.values(), o, o.source);
+    for (const w of plan.warnings) yield { type: 'warning', code: w.code, message: w.message, tensor: w.tensor };
+    const layerCount = Number(hfConfig.num_hidden_layers ?? 0);
+    const shards = planShards(plan.items.map((i) => (i.kind === 'packed' ? i.decls : [i.decl])), o.maxShardBytes);
+    const qconfig = quantizationConfigFor(o, plan.skippedModules, layerCount);
+    const out = await createAtomicDir(o.output, { force: o.force });
+    try {
+      yield { type: 'phase', phase: 'write', message: `${shards.length} file(s)` };
+      const written = new Map<string, { metrics: TensorMetrics; fingerprint: number }>();
+      const shardOf = new Map<string, number>();
+      shards.forEach((s, i) => s.decls.forEach((d) => shardOf.set(d.name, i)));
+      let writer: SafetensorsWriter | null = null;
+      let shardIndex = -1;
+      const count = plan.items.length;
+      try {
+        for (const [index, item] of plan.items.entries()) {
+          checkCancel();
+          const first = item.kind === 'packed' ? item.decls[0]!.name : item.decl.name;
+          if (shardOf.get(first) !== shardIndex) {
+            await writer?.finish();
+            shardIndex = shardOf.get(first)!;
+            writer = await SafetensorsWriter.open(join(out.tmpPath, shards[shardIndex]!.file), shards[shardIndex]!.decls, { format: 'pt' });
+          }
+          const shape = [...item.source.shape].reverse();
+          const targetType = item.kind === 'packed' ? quantizedTypeName(o) : item.decl.dtype;
+          yield { type: 'tensor', state: 'start', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape };
+          if (item.kind === 'packed') {
+            const r = await writePacked(model, writer!, item, o);
+            written.set(item.module, r);
+            yield { type: 'tensor', state: 'done', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape, metrics: r.metrics };
+          } else {
+            await writeKept(model, writer!, item);
+            yield { type: 'tensor', state: 'done', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape };
+          }
+        }
+        await writer?.finish();
+        writer = null;
+      } finally {
+        await writer?.abort();
+      }
+      if (shards.length > 1) {
+        const map = new Map(shards.flatMap((s) => s.decls.map((d) => [d.name, s.file] as [string, string])));
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(join(out.tmpPath, INDEX_FILE_NAME), encodeSafetensorsIndex(map, shards.reduce((a, s) => a + s.bytes, 0)));
+      }
+      const files = await writeFolderFiles(o.source, out.tmpPath, hfConfig, qconfig, o.method);
+
+      let report: ValidationReport | undefined;
+      if (o.validate) {
+        yield { type: 'phase', phase: 'validate', message: 're-reading the written folder' };
+        report = await validateWritten(model, out.tmpPath, plan.items.filter((i): i is PackedItem => i.kind === 'packed'), written, o, checkCancel);
+      }
+      const outputBytes = await folderBytes(out.tmpPath);
+      await out.commit();
+      const summary: JobSummary = {
+        output: out.path, outputBytes, seconds: (performance.now() - started) / 1000,
+        tensors: shards.reduce((a, s) => a + s.decls.length, 0), report,
+        method: o.method, quantization_config: qconfig,
+        files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
+        packedLayers: written.size, keptInFp16: plan.skippedModules,
+      };
+      yield { type: 'phase', phase: 'done' };
+      yield { type: 'done', summary };
+      return summary;
+    } catch (err) {
+      await out.abort();
+      throw err;
+    }
+  } finally {
+    await model.close();
+  }
+}
+
+async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, item: PackedItem, o: ResolvedOptions) {
+  const w = await readWhole(model, item.source.name);
+  const solver = o.solver ?? (o.method === 'awq' ? awqRtnSolver : gptqRtnSolver());
+  const m = solver.quantize(w, item.out, item.in, { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct });
+  const scales = toHalfBytes(m.scales);
+  if (o.method === 'awq') {
+    const t = packAwqGemm(m);
+    await writer.writeTensorData(`${item.module}.qweight`, bytesOf(t.qweight));
+    await writer.writeTensorData(`${item.module}.qzeros`, bytesOf(t.qzeros));
+    await writer.writeTensorData(`${item.module}.scales`, scales);
+  } else {
+    const t = packGptq(m, 'gptq');
+    await writer.writeTensorData(`${item.module}.qweight`, bytesOf(t.qweight));
+    await writer.writeTensorData(`${item.module}.qzeros`, bytesOf(t.qzeros));
+    await writer.writeTensorData(`${item.module}.scales`, scales);
+    await writer.writeTensorData(`${item.module}.g_idx`, bytesOf(t.gIdx));
+  }
+  const deq = dequantizeRows(m);
+  return { metrics: metricsOf(w, deq), fingerprint: fingerprint(deq) };
+}
+
+async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, item: KeptItem): Promise<void> {
+  const t = item.source;
+  const rows = t.shape.length === 0 ? 1 : t.shape[0]!;
+  const rowLen = rows === 0 ? 0 : t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const step = Math.max(1, Math.floor(KEPT_CHUNK_ELEMENTS / Math.max(1, rowLen)));
+  for (let r = 0; r < rows; r += step) {
+    const n = Math.min(step, rows - r);
+    const raw = t.shape.length === 0 ? await model.readTensor(t.name) : await model.readRows(t.name, r, n);
+    await writer.writeTensorData(item.decl.name, item.decl.dtype === 'F16' && t.dtype !== 'F16' ? toHalfBytes(toFloat32(t.dtype, raw)) : raw);
+  }
+}
+
+async function validateWritten(
+  source: SafetensorsModel, dir: string, packed: PackedItem[], written: Map<string, { metrics: TensorMetrics; fingerprint: number }>,
+  o: ResolvedOptions, checkCancel: () => void,
+): Promise<ValidationReport> {
+  const readBack = await openDequantizedModel(dir);
+  const results: TensorResult[] = [];
+  try {
+    for (const item of packed) {
+      checkCancel();
+      const name = `${item.module}.weight`;
+      const deq = await readBack.readRows(name, 0, item.out);
+      const expected = written.get(item.module)!;
+      if (fingerprint(deq) !== expected.fingerprint) {
+        throw new ValidationError('AWQ_GPTQ_READBACK', `${item.module}: the written layer does not decode to the values that were quantized`, { file: dir, tensor: name });
+      }
+      const metrics = metricsOf(await readWhole(source, item.source.name), deq);
+      results.push({ name, type: quantizedTypeName(o), metrics });
+    }
+  } finally {
+    await readBack.close();
+  }
+  const report = buildReport(results);
+  const broken = report.anomalies.filter((a) => a.code === 'non-finite');
+  if (broken.length) throw new ValidationError('AWQ_GPTQ_NON_FINITE', broken.map((a) => a.message).join('; '), { file: dir });
+  return report;
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size;
+  return total;
+}
+
+/** Drain the pipeline without a UI (tests, scripts); returns the summary. */
+export async function runAwqGptqConvert(options: AwqGptqOptions, onEvent?: (e: PipelineEvent) => void): Promise<JobSummary> {
+  const gen = convertAwqGptq(options);
+  for (;;) {
+    const r = await gen.next();
+    if (r.done) return r.value;
+    onEvent?.(r.value);
+  }
+}

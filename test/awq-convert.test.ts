@@ -1,0 +1,195 @@
+/**
+ * `convert --type awq`: a complete AWQ-GEMM folder from real (stories260K) and generated
+ * (256-dim Llama and Qwen2) models — tensor names, dtypes and shapes as transformers expects,
+ * config.json, copied tokenizer files, sharding, the up-front shape checks, atomic output — and
+ * the round-trip error of every packed layer within the derived RTN bound.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
+import { openDequantizedModel, dequantizedWeights } from '../formats/awq-gptq/dequantized-model.ts';
+import { ForgeError } from '../formats/errors.ts';
+import type { ValidationReport } from '../src/validate/report.ts';
+import type { PipelineEvent } from '../src/pipeline/events.ts';
+import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
+import { checkRtnBound } from './groupwise-bound.ts';
+import { roundToHalf } from '../kernels/groupwise/half.ts';
+import { readAllFloat, rawHeader, tempDir } from './groupwise-fixtures.ts';
+
+const STORIES = join(import.meta.dirname, '..', 'samples', 'stories260K');
+const tmp = tempDir('awq');
+after(tmp.cleanup);
+
+/** Every packed layer of `outDir` dequantizes within the RTN bound of its source weights. */
+async function assertWithinBound(srcDir: string, outDir: string): Promise<string[]> {
+  const src = await readAllFloat(srcDir);
+  const ckpt = await openQuantizedCheckpoint(outDir);
+  const lines: string[] = [];
+  try {
+    for (const l of ckpt.layers) {
+      const r = checkRtnBound(src.get(`${l.module}.weight`)!.data, await ckpt.readLayer(l.module));
+      assert.deepEqual(r.violations, [], l.module);
+      lines.push(`${l.module}: rel ${r.relFrobenius.toFixed(4)} rmse ${r.rmse.toExponential(3)} max|err|/s ${r.maxErrOverScale.toFixed(3)} clipped ${r.clipped}`);
+    }
+  } finally {
+    await ckpt.close();
+  }
+  return lines;
+}
+
+test('AWQ g128 of the 256-dim Llama: names, dtypes, shapes, config, files, bound', async () => {
+  const gen = await ensureSamples();
+  const src = join(gen, SAMPLE.llama.f32);
+  const out = join(tmp.dir, 'llama-awq');
+  const events: PipelineEvent[] = [];
+  const summary = await runAwqGptqConvert({ source: src, output: out, method: 'awq' }, (e) => events.push(e));
+
+  assert.deepEqual(readdirSync(out).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json']);
+  for (const f of ['generation_config.json', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json']) {
+    assert.deepEqual(readFileSync(join(out, f)), readFileSync(join(src, f)), `${f} copied unchanged`);
+  }
+  const header = rawHeader(join(out, 'model.safetensors'));
+  assert.deepEqual(header.__metadata__, { format: 'pt' });
+
+  const srcTensors = await readAllFloat(src);
+  const outTensors = await readAllFloat(out);
+  const expected = new Map<string, [string, number[]]>();
+  for (const [name, t] of srcTensors) {
+    const m = /^(model\.layers\.\d+\.(?:self_attn\.[qkvo]_proj|mlp\.(?:gate|up|down)_proj))\.weight$/.exec(name);
+    if (m) {
+      const [o, i] = t.shape;
+      expected.set(`${m[1]}.qweight`, ['I32', [i!, o! / 8]]);
+      expected.set(`${m[1]}.qzeros`, ['I32', [i! / 128, o! / 8]]);
+      expected.set(`${m[1]}.scales`, ['F16', [i! / 128, o!]]);
+    } else {
+      expected.set(name, ['F16', t.shape]);
+    }
+  }
+  assert.deepEqual(new Map([...outTensors].map(([n, t]) => [n, [t.dtype, t.shape]])), expected);
+  assert.ok(outTensors.has('lm_head.weight'), 'untied lm_head kept');
+  assert.deepEqual(outTensors.get('model.layers.0.self_attn.q_proj.qweight')!.shape, [256, 32]);
+  assert.deepEqual(outTensors.get('model.layers.1.mlp.down_proj.qzeros')!.shape, [4, 32]);
+  // kept tensors are the source rounded to fp16
+  const norm = srcTensors.get('model.norm.weight')!.data;
+  assert.deepEqual(outTensors.get('model.norm.weight')!.data, norm.map(roundToHalf));
+  const emb = srcTensors.get('model.embed_tokens.weight')!.data;
+  assert.deepEqual(outTensors.get('model.embed_tokens.weight')!.data, emb.map(roundToHalf));
+
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  const srcCfg = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
+  assert.deepEqual(cfg.quantization_config, { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm', modules_to_not_convert: null });
+  assert.equal(cfg.torch_dtype, 'float16');
+  for (const k of Object.keys(srcCfg)) if (k !== 'torch_dtype') assert.deepEqual(cfg[k], srcCfg[k], `config key ${k} kept`);
+
+  const report = summary.report as ValidationReport;
+  assert.equal(report.tensors.length, 14);
+  assert.equal(report.anomalies.length, 0);
+  for (const t of report.tensors) assert.ok(t.metrics.relFrobenius > 0.01 && t.metrics.relFrobenius < 0.2, `${t.name} rel ${t.metrics.relFrobenius}`);
+  assert.ok(events.some((e) => e.type === 'tensor' && e.state === 'done' && e.metrics), 'tensor events carry metrics');
+  const lines = await assertWithinBound(src, out);
+  console.log(`AWQ int4 g128, 256-dim llama:\n${lines.join('\n')}`);
+});
+
+test('AWQ of the Qwen2 sample keeps q/k/v biases in fp16 and stores no lm_head (tied)', async () => {
+  const gen = await ensureSamples();
+  const src = join(gen, SAMPLE.qwen2.bf16);
+  const out = join(tmp.dir, 'qwen2-awq');
+  await runAwqGptqConvert({ source: src, output: out, method: 'awq', groupSize: 64 });
+  const t = await readAllFloat(out);
+  assert.equal(t.get('model.layers.0.self_attn.q_proj.bias')!.dtype, 'F16');
+  assert.deepEqual(t.get('model.layers.1.self_attn.k_proj.bias')!.shape, [128]);
+  assert.ok(!t.has('lm_head.weight'));
+  assert.ok(!t.has('model.layers.0.self_attn.q_proj.weight'));
+  assert.deepEqual(t.get('model.layers.0.self_attn.q_proj.scales')!.shape, [4, 256]);
+  await assertWithinBound(src, out);
+});
+
+test('stories260K: in=64, ffn 172 — g64 is refused naming the layers (no output), --keep-unaligned packs attention only', async () => {
+  const out = join(tmp.dir, 'stories-awq');
+  await assert.rejects(runAwqGptqConvert({ source: STORIES, output: out, method: 'awq', groupSize: 64 }), (err: unknown) => {
+    assert.ok(err instanceof ForgeError && err.kind === 'unsupported');
+    assert.match(err.message, /model\.layers\.0\.mlp\.gate_proj: out_features 172 is not a multiple of 8/);
+    assert.match(err.message, /model\.layers\.0\.mlp\.down_proj: in_features 172 is not a multiple of group size 64/);
+    assert.match(err.message, /--keep-unaligned/);
+    return true;
+  });
+  assert.ok(!existsSync(out), 'nothing written');
+  assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.startsWith('.')), [], 'no temporary left');
+
+  const warnings: string[] = [];
+  const summary = await runAwqGptqConvert({ source: STORIES, output: out, method: 'awq', groupSize: 64, keepUnaligned: true },
+    (e) => { if (e.type === 'warning') warnings.push(e.message); });
+  assert.equal(summary.packedLayers, 20);
+  assert.ok(warnings.some((w) => /model\.layers\.4\.mlp\.up_proj: .*kept in fp16/.test(w)));
+  assert.ok(warnings.some((w) => /vLLM Marlin/.test(w)));
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.deepEqual(cfg.quantization_config.modules_to_not_convert, ['mlp.down_proj', 'mlp.gate_proj', 'mlp.up_proj']);
+  const t = await readAllFloat(out);
+  assert.equal(t.get('model.layers.2.mlp.gate_proj.weight')!.dtype, 'F16');
+  assert.ok(!t.has('lm_head.weight'));
+  const lines = await assertWithinBound(STORIES, out);
+  const report = summary.report as ValidationReport;
+  console.log(`AWQ int4 g64, stories260K (attention only):\n${Object.entries(report.byKind).map(([k, s]) => `${k}: mean rel ${s.meanRelFrobenius.toFixed(4)} max ${s.maxRelFrobenius.toFixed(4)} snr ${s.meanSnrDb.toFixed(1)} dB`).join('\n')}\n${lines.slice(0, 4).join('\n')}`);
+});
+
+test('usage errors and refusals come before any output', async () => {
+  const gen = await ensureSamples();
+  const src = join(gen, SAMPLE.llama.f32);
+  const kinds = async (p: Promise<unknown>) => p.then(() => 'ok', (e: ForgeError) => `${e.kind}:${e.message}`);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x1'), method: 'awq', bits: 3 })), /^usage:.*4-bit only/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x2'), method: 'awq', descAct: true })), /^usage:.*GPTQ only/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x3'), method: 'awq', groupSize: 96 })), /^unsupported:.*in_features 256 is not a multiple of group size 96/s);
+  const existing = join(tmp.dir, 'llama-awq');
+  assert.ok(existsSync(existing), 'written by the first test');
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: existing, method: 'awq' })), /^io:.*already exists/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: existing, output: join(tmp.dir, 'x4'), method: 'gptq' })), /^unsupported:.*already quantized/s);
+  for (const x of ['x1', 'x2', 'x3', 'x4']) assert.ok(!existsSync(join(tmp.dir, x)));
+});
+
+test('sharded output: shards plus index.json decode to the same weights as one file', async () => {
+  const gen = await ensureSamples();
+  const src = join(gen, SAMPLE.llama.sharded);
+  const one = join(tmp.dir, 'one'), many = join(tmp.dir, 'many');
+  await runAwqGptqConvert({ source: src, output: one, method: 'awq', validate: false });
+  const s = await runAwqGptqConvert({ source: src, output: many, method: 'awq', maxShardBytes: 300_000 });
+  const shards = readdirSync(many).filter((f) => f.endsWith('.safetensors')).sort();
+  assert.ok(shards.length >= 3, `${shards.length} shards`);
+  assert.equal(shards[0], `model-00001-of-${String(shards.length).padStart(5, '0')}.safetensors`);
+  const index = JSON.parse(readFileSync(join(many, 'model.safetensors.index.json'), 'utf8'));
+  assert.ok(index.weight_map['model.layers.1.mlp.down_proj.qweight']);
+  for (const f of shards) assert.deepEqual(rawHeader(join(many, f)).__metadata__, { format: 'pt' });
+  // a packed layer's parts stay in one shard
+  assert.equal(index.weight_map['model.layers.0.mlp.up_proj.qweight'], index.weight_map['model.layers.0.mlp.up_proj.scales']);
+  assert.ok((s.files as string[]).includes('model.safetensors.index.json'));
+  const a = await openDequantizedModel(one), b = await openDequantizedModel(many);
+  try {
+    assert.deepEqual(b.tensors, a.tensors);
+    for (const t of a.tensors) assert.deepEqual(await b.readRows(t.name, 0, t.shape[0]!), await a.readRows(t.name, 0, t.shape[0]!), t.name);
+  } finally {
+    await a.close(); await b.close();
+  }
+});
+
+test('an AWQ folder as a convert source: dequantized F32 rows under the HF weight names', async () => {
+  const gen = await ensureSamples();
+  const src = join(gen, SAMPLE.llama.f32);
+  const out = join(tmp.dir, 'llama-awq');
+  const srcTensors = await readAllFloat(src);
+  const seen = new Map<string, number>();
+  for await (const chunk of dequantizedWeights(out, 100)) {
+    assert.deepEqual(chunk.shape, srcTensors.get(chunk.name)!.shape, chunk.name);
+    assert.equal(chunk.data.length, chunk.rowCount * (chunk.shape[1] ?? 1));
+    seen.set(chunk.name, (seen.get(chunk.name) ?? 0) + chunk.rowCount);
+    if (chunk.name.endsWith('q_proj.weight') && chunk.rowStart === 100) {
+      const orig = srcTensors.get(chunk.name)!.data.subarray(100 * 256, 200 * 256);
+      let se = 0, so = 0;
+      for (let i = 0; i < orig.length; i++) { se += (orig[i]! - chunk.data[i]!) ** 2; so += orig[i]! ** 2; }
+      assert.ok(Math.sqrt(se / so) < 0.2, 'rows 100..199 are the right rows');
+    }
+  }
+  assert.deepEqual([...seen.keys()].sort(), [...srcTensors.keys()].sort());
+  for (const [n, rows] of seen) assert.equal(rows, srcTensors.get(n)!.shape[0], n);
+});
