@@ -1,7 +1,9 @@
 // The 256-element K-quants: ports of ggml-quants.c `quantize_row_q{2,3,4,5,6}_K_ref` and
 // `dequantize_row_q{2,3,4,5,6}_K`. The scale searches live in kquant-search.ts.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
-import { makeQkx2Quants, makeQxQuants, makeQ3Quants, theMin } from './kquant-search';
+import { makeQ3Quants } from './kquant-search';
+import { makeQkx2Quants4, makeQxQuants4, XT, WT, LT, RES } from './kquant-search4';
+import { nearest4, clamp4, storeBytes4, transpose4, scatterCodes4 } from './simd';
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, j: i32): f32 { return load<f32>(p + (<usize>j << 2)); }
@@ -9,8 +11,6 @@ import { makeQkx2Quants, makeQxQuants, makeQ3Quants, theMin } from './kquant-sea
 @inline function st(p: usize, j: i32, v: f32): void { store<f32>(p + (<usize>j << 2), v); }
 
 const L = memory.data(256, 16);
-const LAUX = memory.data(32, 16);
-const WEIGHTS = memory.data(32 * 4, 16);
 const SCALES = memory.data(16 * 4, 16);
 const MINS = memory.data(16 * 4, 16);
 
@@ -18,6 +18,23 @@ const MINS = memory.data(16 * 4, 16);
 @inline function clamp(l: i32, lo: i32, hi: i32): i32 {
   l = hi < l ? hi : l;
   return lo > l ? lo : l;
+}
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
+
+/**
+ * The final requantization, 4 elements per step: `L[l] = clamp(nearest_int((x[l] + dm) / d), lo, hi) + add`,
+ * or without the `+ dm` when withMin is false (Q3_K, Q6_K), for n (a multiple of 4) values.
+ */
+// @ts-ignore: decorator
+@inline function requant4(xs: usize, n: i32, withMin: bool, dm: f32, d: f32, lo: i32, hi: i32, add: i32, out: usize): void {
+  const dv = f32x4.splat(d), dmv = f32x4.splat(dm), addv = i32x4.splat(add);
+  for (let l = 0; l < n; l += 4) {
+    const v = v128.load(xs + (<usize>l << 2));
+    const q = clamp4(nearest4(f32x4.div(withMin ? f32x4.add(v, dmv) : v, dv)), lo, hi);
+    storeBytes4(out + l, i32x4.add(q, addv));
+  }
 }
 
 /** Packs 2-bit codes L[0..255] the Q2_K/Q3_K way: 4 codes, 32 apart, per byte. */
@@ -33,13 +50,18 @@ function pack2bit(q: usize): void {
 export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 84) {
     let maxScale: f32 = 0, maxMin: f32 = 0;
+    for (let g = 0; g < 4; g++) {
+      transpose4(x + (<usize>g << 8), 64, 16, XT);
+      for (let l = 0; l < 16; l++) v128.store(WT + (<usize>l << 4), f32x4.abs(at(XT, l)));
+      makeQkx2Quants4(16, 3, -0.5, 0.1, 15, true);
+      scatterCodes4(LT, 16, L + 64 * g);
+      v128.store(SCALES + 16 * g, v128.load(RES));
+      v128.store(MINS + 16 * g, v128.load(RES, 16));
+    }
     for (let j = 0; j < 16; j++) {
-      const xs = x + (<usize>j << 6);
-      for (let l = 0; l < 16; l++) st(WEIGHTS, l, abs<f32>(ld(xs, l)));
-      const scale = makeQkx2Quants(16, 3, xs, WEIGHTS, L + 16 * j, LAUX, -0.5, 0.1, 15, true);
-      st(SCALES, j, scale); st(MINS, j, theMin);
+      const scale = ld(SCALES, j), min = ld(MINS, j);
       if (scale > maxScale) maxScale = scale;
-      if (theMin > maxMin) maxMin = theMin;
+      if (min > maxMin) maxMin = min;
     }
     const sc = y;
     if (maxScale > 0) {
@@ -63,8 +85,7 @@ export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
       const d: f32 = D * <f32>(s & 15);
       if (d == 0) continue;
       const dm: f32 = M * <f32>(s >> 4);
-      const xs = x + (<usize>j << 6);
-      for (let l = 0; l < 16; l++) store<u8>(L + 16 * j + l, <u8>clamp(nearestInt((ld(xs, l) + dm) / d), 0, 3));
+      requant4(x + (<usize>j << 6), 16, true, dm, d, 0, 3, 0, L + 16 * j);
     }
     pack2bit(y + 16);
   }
@@ -101,8 +122,7 @@ export function quantizeQ3_K(x: usize, y: usize, nb: i32): void {
       const sc = (lo | (((<i32>load<u8>(S + 8 + (j & 3)) >> (2 * (j >> 2))) & 3) << 4)) - 32;
       const d: f32 = D * <f32>sc;
       if (d == 0) continue;
-      const xs = x + (<usize>j << 6);
-      for (let l = 0; l < 16; l++) store<u8>(L + 16 * j + l, <u8>(clamp(nearestInt(ld(xs, l) / d), -4, 3) + 4));
+      requant4(x + (<usize>j << 6), 16, false, 0, d, -4, 3, 4, L + 16 * j);
     }
     memory.fill(y, 0, 32);
     for (let j = 0; j < 256; j++) {
@@ -149,16 +169,21 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
 // @ts-ignore: decorator
 @inline function quantizeK4K5Block(x: usize, y: usize, nmax: i32, rmin: f32, nstep: i32): void {
   let maxScale: f32 = 0, maxMin: f32 = 0;
+  for (let g = 0; g < 2; g++) {
+    transpose4(x + (<usize>g << 9), 128, 32, XT);
+    let sumX2 = f32x4.splat(0);
+    for (let l = 0; l < 32; l++) { const v = at(XT, l); sumX2 = f32x4.add(sumX2, f32x4.mul(v, v)); }
+    const av = f32x4.sqrt(f32x4.div(sumX2, f32x4.splat(32)));
+    for (let l = 0; l < 32; l++) v128.store(WT + (<usize>l << 4), f32x4.add(av, f32x4.abs(at(XT, l))));
+    makeQkx2Quants4(32, nmax, rmin, 0.1, nstep, false);
+    scatterCodes4(LT, 32, L + 128 * g);
+    v128.store(SCALES + 16 * g, v128.load(RES));
+    v128.store(MINS + 16 * g, v128.load(RES, 16));
+  }
   for (let j = 0; j < 8; j++) {
-    const xs = x + (<usize>j << 7);
-    let sumX2: f32 = 0;
-    for (let l = 0; l < 32; l++) { const v = ld(xs, l); sumX2 += v * v; }
-    const av: f32 = sqrt<f32>(sumX2 / <f32>32);
-    for (let l = 0; l < 32; l++) st(WEIGHTS, l, av + abs<f32>(ld(xs, l)));
-    const scale = makeQkx2Quants(32, nmax, xs, WEIGHTS, L + 32 * j, LAUX, rmin, 0.1, nstep, false);
-    st(SCALES, j, scale); st(MINS, j, theMin);
+    const scale = ld(SCALES, j), min = ld(MINS, j);
     if (scale > maxScale) maxScale = scale;
-    if (theMin > maxMin) maxMin = theMin;
+    if (min > maxMin) maxMin = min;
   }
   packScaleMin(y + 4, maxScale, maxMin);
   store<u16>(y, <u16>fp32ToFp16(maxScale / <f32>63));
@@ -169,8 +194,7 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
     const d: f32 = D * <f32>(sm & 255);
     if (d == 0) continue;
     const dm: f32 = M * <f32>(sm >> 8);
-    const xs = x + (<usize>j << 7);
-    for (let l = 0; l < 32; l++) store<u8>(L + 32 * j + l, <u8>clamp(nearestInt((ld(xs, l) + dm) / d), 0, nmax));
+    requant4(x + (<usize>j << 7), 32, true, dm, d, 0, nmax, 0, L + 32 * j);
   }
 }
 
@@ -208,9 +232,14 @@ export function quantizeQ5_K(x: usize, y: usize, nb: i32): void {
 export function quantizeQ6_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 210) {
     let maxScale: f32 = 0, maxAbs: f32 = 0;
+    for (let g = 0; g < 4; g++) {
+      transpose4(x + (<usize>g << 8), 64, 16, XT);
+      makeQxQuants4(16, 32);
+      scatterCodes4(LT, 16, L + 64 * g);
+      v128.store(SCALES + 16 * g, v128.load(RES));
+    }
     for (let j = 0; j < 16; j++) {
-      const scale = makeQxQuants(16, 32, x + (<usize>j << 6), L + 16 * j);
-      st(SCALES, j, scale);
+      const scale = ld(SCALES, j);
       const a = abs<f32>(scale);
       if (a > maxAbs) { maxAbs = a; maxScale = scale; }
     }
@@ -226,8 +255,7 @@ export function quantizeQ6_K(x: usize, y: usize, nb: i32): void {
     for (let j = 0; j < 16; j++) {
       const d: f32 = D * <f32>load<i8>(sc + j);
       if (d == 0) continue;
-      const xs = x + (<usize>j << 6);
-      for (let l = 0; l < 16; l++) store<u8>(L + 16 * j + l, <u8>(clamp(nearestInt(ld(xs, l) / d), -32, 31) + 32));
+      requant4(x + (<usize>j << 6), 16, false, 0, d, -32, 31, 32, L + 16 * j);
     }
     const ql = y, qh = y + 128;
     for (let h = 0; h < 2; h++) {

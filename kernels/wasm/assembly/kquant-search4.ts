@@ -1,0 +1,150 @@
+// The K-quant scale searches for 4 sub-blocks at once, one per SIMD lane: `make_qkx2_quants` and
+// `make_qx_quants` (rmse_type 1, no weights) from ggml-quants.c. Each lane runs the scalar C
+// sequence for its own sub-block, in the same order; the C branches become per-lane selects, so the
+// result of every lane equals the scalar reference (kept in kquant-search.ts for make_q3_quants).
+//
+// Inputs are transposed (simd.ts transpose4): XT[i] holds element i of the 4 sub-blocks, WT[i] its
+// weights. Codes come back in LT (i32 lanes), scales in RES[0..3], the_min in RES[4..7].
+import { nearest4, clamp4 } from './simd';
+
+export const XT = memory.data(32 * 16, 16);
+export const WT = memory.data(32 * 16, 16);
+export const LT = memory.data(32 * 16, 16);
+const LAUXT = memory.data(32 * 16, 16);
+export const RES = memory.data(32, 16);
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
+
+/** make_qkx2_quants(n, nmax, x, w, L, &the_min, Laux, rmin, rdelta, nstep, use_mad), nstep ≥ 1. */
+export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): void {
+  const zero = f32x4.splat(0);
+  const x0 = at(XT, 0), w0 = at(WT, 0);
+  let min = x0, max = x0, sumW = w0, sumX = f32x4.mul(w0, x0);
+  for (let i = 1; i < n; i++) {
+    const xi = at(XT, i), wi = at(WT, i);
+    min = f32x4.pmin(min, xi); // if (x < min) min = x
+    max = f32x4.pmax(max, xi); // if (x > max) max = x
+    sumW = f32x4.add(sumW, wi);
+    sumX = f32x4.add(sumX, f32x4.mul(wi, xi));
+  }
+  min = f32x4.pmin(min, zero); // if (min > 0) min = 0
+  const flat = f32x4.eq(max, min); // these lanes return L = 0, scale 0, the_min = -min
+  const flatMin = min;
+  let iscale = f32x4.div(f32x4.splat(<f32>nmax), f32x4.sub(max, min));
+  let scale = f32x4.div(f32x4.splat(1), iscale);
+  let best = zero;
+  for (let i = 0; i < n; i++) {
+    const xi = at(XT, i);
+    const l = clamp4(nearest4(f32x4.mul(iscale, f32x4.sub(xi, min))), 0, nmax);
+    v128.store(LT + (<usize>i << 4), l);
+    let diff = f32x4.sub(f32x4.add(f32x4.mul(scale, f32x4.convert_i32x4_s(l)), min), xi);
+    diff = useMad ? f32x4.abs(diff) : f32x4.mul(diff, diff);
+    best = f32x4.add(best, f32x4.mul(at(WT, i), diff));
+  }
+  for (let is = 0; is <= nstep; is++) {
+    // `min` may have been replaced by an earlier candidate's; C reuses the variable here too.
+    iscale = f32x4.div(f32x4.splat(rmin + rdelta * <f32>is + <f32>nmax), f32x4.sub(max, min));
+    let sl = zero, sl2 = zero, sxl = zero;
+    for (let i = 0; i < n; i++) {
+      const xi = at(XT, i), wi = at(WT, i);
+      const l = clamp4(nearest4(f32x4.mul(iscale, f32x4.sub(xi, min))), 0, nmax);
+      v128.store(LAUXT + (<usize>i << 4), l);
+      const fl = f32x4.convert_i32x4_s(l);
+      const wl = f32x4.mul(wi, fl);
+      sl = f32x4.add(sl, wl);
+      sl2 = f32x4.add(sl2, f32x4.mul(wl, fl));
+      sxl = f32x4.add(sxl, f32x4.mul(wl, xi));
+    }
+    const D = f32x4.sub(f32x4.mul(sumW, sl2), f32x4.mul(sl, sl));
+    const dPos = f32x4.gt(D, zero);
+    if (!v128.any_true(dPos)) continue;
+    let ts = f32x4.div(f32x4.sub(f32x4.mul(sumW, sxl), f32x4.mul(sumX, sl)), D);
+    let tm = f32x4.div(f32x4.sub(f32x4.mul(sl2, sumX), f32x4.mul(sl, sxl)), D);
+    const tmPos = f32x4.gt(tm, zero);
+    tm = v128.bitselect(zero, tm, tmPos);
+    ts = v128.bitselect(f32x4.div(sxl, sl2), ts, tmPos);
+    let cur = zero;
+    for (let i = 0; i < n; i++) {
+      let diff = f32x4.sub(f32x4.add(f32x4.mul(ts, f32x4.convert_i32x4_s(at(LAUXT, i))), tm), at(XT, i));
+      diff = useMad ? f32x4.abs(diff) : f32x4.mul(diff, diff);
+      cur = f32x4.add(cur, f32x4.mul(at(WT, i), diff));
+    }
+    const take = v128.and(dPos, f32x4.lt(cur, best));
+    if (!v128.any_true(take)) continue;
+    for (let i = 0; i < n; i++) {
+      const p = LT + (<usize>i << 4);
+      v128.store(p, v128.bitselect(at(LAUXT, i), v128.load(p), take));
+    }
+    best = v128.bitselect(cur, best, take);
+    scale = v128.bitselect(ts, scale, take);
+    min = v128.bitselect(tm, min, take);
+  }
+  if (v128.any_true(flat)) {
+    for (let i = 0; i < n; i++) {
+      const p = LT + (<usize>i << 4);
+      v128.store(p, v128.bitselect(zero, v128.load(p), flat));
+    }
+    scale = v128.bitselect(zero, scale, flat);
+    min = v128.bitselect(flatMin, min, flat);
+  }
+  v128.store(RES, scale);
+  v128.store(RES, f32x4.neg(min), 16);
+}
+
+/** make_qx_quants(n, nmax, x, L, rmse_type=1, NULL): codes l + nmax in LT, scale in RES[0..3]. */
+export function makeQxQuants4(n: i32, nmax: i32): void {
+  const zero = f32x4.splat(0);
+  let max = zero, amax = zero;
+  for (let i = 0; i < n; i++) {
+    const xi = at(XT, i), ax = f32x4.abs(xi);
+    const gt = f32x4.gt(ax, amax); // if (ax > amax) { amax = ax; max = x }
+    amax = v128.bitselect(ax, amax, gt);
+    max = v128.bitselect(xi, max, gt);
+  }
+  const tiny = f32x4.lt(amax, f32x4.splat(<f32>1e-15)); // these lanes return L = 0, scale 0
+  const off = i32x4.splat(nmax);
+  let iscale = f32x4.div(f32x4.splat(<f32>-nmax), max);
+  let sumlx = zero, suml2 = zero;
+  for (let i = 0; i < n; i++) {
+    const xi = at(XT, i);
+    const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
+    v128.store(LT + (<usize>i << 4), i32x4.add(l, off));
+    const fl = f32x4.convert_i32x4_s(l);
+    const w = f32x4.mul(xi, xi);
+    sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), fl));
+    suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));
+  }
+  let scale = v128.bitselect(f32x4.div(sumlx, suml2), zero, f32x4.ne(suml2, zero));
+  let best = f32x4.mul(scale, sumlx);
+  for (let is = -9; is <= 9; is++) {
+    if (is == 0) continue;
+    iscale = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>is)), max);
+    sumlx = zero; suml2 = zero;
+    for (let i = 0; i < n; i++) {
+      const xi = at(XT, i);
+      const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
+      v128.store(LAUXT + (<usize>i << 4), l);
+      const fl = f32x4.convert_i32x4_s(l);
+      const w = f32x4.mul(xi, xi);
+      sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), fl));
+      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));
+    }
+    const take = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
+    if (!v128.any_true(take)) continue;
+    for (let i = 0; i < n; i++) {
+      const p = LT + (<usize>i << 4);
+      v128.store(p, v128.bitselect(i32x4.add(at(LAUXT, i), off), v128.load(p), take));
+    }
+    scale = v128.bitselect(f32x4.div(sumlx, suml2), scale, take);
+    best = v128.bitselect(f32x4.mul(scale, sumlx), best, take);
+  }
+  if (v128.any_true(tiny)) {
+    for (let i = 0; i < n; i++) {
+      const p = LT + (<usize>i << 4);
+      v128.store(p, v128.bitselect(zero, v128.load(p), tiny));
+    }
+    scale = v128.bitselect(zero, scale, tiny);
+  }
+  v128.store(RES, scale);
+}
