@@ -179,7 +179,7 @@ test('a large header (vocabulary of 50k tokens, many buffer growths) round-trips
   assert.deepEqual(getKv(f, 'tokenizer.ggml.scores')!.value, scores);
   assert.equal(getKv(f, 'tokenizer.ggml.eos_token_id')!.value, 2);
   const hf = await gguf(path, { allowLocalFile: true });
-  assert.deepEqual(hf.metadata['tokenizer.ggml.tokens'], tokens);
+  assert.deepEqual((hf.metadata as Record<string, unknown>)['tokenizer.ggml.tokens'], tokens);
   assert.equal(hf.tensorDataOffset, BigInt(f.dataOffset));
   const src = await openFileSource(path);
   assert.deepEqual(await readTensorBytes(src, f, f.tensors[0]!), fill(128, 1));
