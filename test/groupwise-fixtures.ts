@@ -21,14 +21,17 @@ export function tempDir(tag: string): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Every tensor of a model folder as float32 (small test models only). */
-export async function readAllFloat(dir: string): Promise<Map<string, { shape: number[]; dtype: string; data: Float32Array }>> {
+export interface LoadedTensor { shape: number[]; dtype: string; data: Float32Array; ints: Int32Array | null }
+
+/** Every tensor of a model folder as float32, I32 tensors also as exact ints (small test models only). */
+export async function readAllFloat(dir: string): Promise<Map<string, LoadedTensor>> {
   const m = await openSafetensorsModel(dir);
   try {
-    const out = new Map<string, { shape: number[]; dtype: string; data: Float32Array }>();
+    const out = new Map<string, LoadedTensor>();
     for (const t of m.tensors.values()) {
       const bytes = await m.readTensor(t.name);
-      out.set(t.name, { shape: t.shape, dtype: t.dtype, data: t.dtype === 'I32' ? Float32Array.from(new Int32Array(bytes.slice().buffer)) : toFloat32(t.dtype, bytes) });
+      const ints = t.dtype === 'I32' ? new Int32Array(bytes.slice().buffer) : null;
+      out.set(t.name, { shape: t.shape, dtype: t.dtype, data: ints ? Float32Array.from(ints) : toFloat32(t.dtype, bytes), ints });
     }
     return out;
   } finally {
