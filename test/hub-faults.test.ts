@@ -194,3 +194,28 @@ test('an AbortSignal cancels the pull and publishes nothing', async (t) => {
   assert.equal(fs.existsSync(path.join(repoDir, 'blobs', sha256(weights))), false);
   assert.equal(fs.existsSync(path.join(repoDir, 'refs', 'main')), false);
 });
+
+test('two pulls of the same model at once: one downloads each blob, the other waits and reuses it', async (t) => {
+  const { hub, cacheDir, weights } = await setup(t, 'two/at-once');
+  // Pull A stalls mid-file for the stall timeout, so pull B certainly arrives while A holds the blob.
+  hub.faults.stallAfter.set('model.safetensors', 200_000);
+  const opts = { repo: 'two/at-once', endpoint: hub.url, cacheDir, stallTimeoutMs: 800 };
+  const [a, b] = await Promise.all([run(opts), run(opts)]);
+  assert.equal(a.result.snapshotDir, b.result.snapshotDir);
+  assert.equal(hub.bytesSent('model.safetensors'), weights.length, 'the weights were sent once, not once per pull');
+  assert.ok(fs.readFileSync(path.join(a.result.snapshotDir, 'model.safetensors')).equals(weights));
+  const states = [a, b].map((r) => r.events.find((e) => e.type === 'download' && e.file === 'model.safetensors' && e.state !== 'start' && e.state !== 'progress'));
+  assert.deepEqual(states.map((e) => e?.type === 'download' && e.state).sort(), ['cached', 'done']);
+});
+
+test('a lock left by a dead process is taken over', async (t) => {
+  const { hub, cacheDir, weights } = await setup(t, 'stale/lock');
+  const { spawnSync } = await import('node:child_process');
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const lockDir = path.join(cacheDir, '.locks', 'models--stale--lock');
+  fs.mkdirSync(lockDir, { recursive: true });
+  fs.writeFileSync(path.join(lockDir, `${sha256(weights)}.gguf-forge.lock`), `${dead.stdout} x`);
+  const { result } = await run({ repo: 'stale/lock', endpoint: hub.url, cacheDir });
+  assert.ok(fs.readFileSync(path.join(result.snapshotDir, 'model.safetensors')).equals(weights));
+  assert.deepEqual(fs.readdirSync(lockDir), [], 'locks are released');
+});

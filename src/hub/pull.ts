@@ -4,10 +4,12 @@
  * fetched by that sha, so a branch moving mid-pull cannot mix two commits. Files go 2–4 at a time;
  * progress is a stream of DownloadEvents (the same pipeline events the TUI and --jsonl consume).
  */
+import path from 'node:path';
 import { CancelledError } from '../../formats/errors.ts';
 import type { DownloadEvent, PipelineEvent, TransferProgress } from '../pipeline/events.ts';
 import { blobPath, ensureDir, exists, linkSnapshotFile, repoCache, snapshotDir, writeRef, type RepoCache } from './cache-layout.ts';
 import { downloadBlob } from './download-blob.ts';
+import { lockBlob } from './blob-lock.ts';
 import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './env.ts';
 import { drainWhile, runPool } from './event-queue.ts';
 import { assertHasWeights, selectFiles } from './file-selection.ts';
@@ -50,7 +52,8 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
   const revision = opts.revision ?? 'main';
   assertRevision(revision);
   const repo = opts.repo;
-  const cache = repoCache(hubCacheDir(opts.cacheDir), repo);
+  const cacheDir = hubCacheDir(opts.cacheDir);
+  const cache = repoCache(cacheDir, repo);
   yield { type: 'phase', phase: 'resolve', message: `resolving hf:${repo}@${revision}` };
 
   if (hubOffline(opts.offline)) return yield* pullFromCache(cache, repo, revision, opts.include ?? []);
@@ -80,7 +83,7 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
     const overall = new TransferMeter(totalBytes);
     const concurrency = Math.max(1, Math.min(8, opts.concurrency ?? 3));
     yield* drainWhile<PipelineEvent>((emit) =>
-      runPool(groupByBlob(selected), concurrency, (group) => fetchGroup(client, { repo, commit, cache }, group, overall, emit)).catch((err) => {
+      runPool(groupByBlob(selected), concurrency, (group) => fetchGroup(client, { repo, commit, cache, cacheDir }, group, overall, emit)).catch((err) => {
         controller.abort();
         throw err;
       }),
@@ -94,6 +97,13 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
   }
 }
 
+interface Where {
+  repo: string;
+  commit: string;
+  cache: RepoCache;
+  cacheDir: string;
+}
+
 /** Files with identical content share one blob, so they are downloaded once. */
 function groupByBlob(files: RepoFile[]): RepoFile[][] {
   const groups = new Map<string, RepoFile[]>();
@@ -103,7 +113,7 @@ function groupByBlob(files: RepoFile[]): RepoFile[][] {
 
 async function fetchGroup(
   client: HubClient,
-  where: { repo: string; commit: string; cache: RepoCache },
+  where: Where,
   group: RepoFile[],
   overall: TransferMeter,
   emit: (ev: PipelineEvent) => void,
@@ -114,16 +124,36 @@ async function fetchGroup(
   });
   const complete = (f: RepoFile): TransferProgress => ({ bytesDone: f.size, bytesTotal: f.size, rate: 0, etaSeconds: 0 });
 
-  if (await exists(blobPath(where.cache, file.etag))) {
-    // Already in the cache (from an earlier pull, or from Python's huggingface_hub).
+  const cached = async () => {
+    // Already in the cache (from an earlier pull, another process, or Python's huggingface_hub).
     for (const f of group) {
       overall.skip(f.size);
       await linkSnapshotFile(where.cache, where.commit, f.path, f.etag);
       emit(event(f, 'cached', complete(f)));
     }
-    return;
+  };
+  if (await exists(blobPath(where.cache, file.etag))) return cached();
+  const lock = await lockBlob(where.cacheDir, path.basename(where.cache.repoDir), file.etag, client.signal);
+  let final: TransferProgress;
+  try {
+    // Another process may have finished it while we waited for the lock.
+    if (await exists(blobPath(where.cache, file.etag))) return await cached();
+    final = await download(client, where, file, overall, emit, event);
+  } finally {
+    await lock.release();
   }
+  await linkSnapshotFile(where.cache, where.commit, file.path, file.etag);
+  emit(event(file, 'done', final));
+  for (const f of twins) {
+    overall.skip(f.size);
+    await linkSnapshotFile(where.cache, where.commit, f.path, f.etag);
+    emit(event(f, 'cached', complete(f)));
+  }
+}
 
+type MakeEvent = (f: RepoFile, state: DownloadEvent['state'], fileProgress: TransferProgress) => DownloadEvent;
+
+async function download(client: HubClient, where: Where, file: RepoFile, overall: TransferMeter, emit: (ev: PipelineEvent) => void, event: MakeEvent): Promise<TransferProgress> {
   const meter = new TransferMeter(file.size);
   let lastEmit = 0;
   await downloadBlob(client, { ...where, file }, {
@@ -146,11 +176,5 @@ async function fetchGroup(
       overall.rewind(n);
     },
   });
-  await linkSnapshotFile(where.cache, where.commit, file.path, file.etag);
-  emit(event(file, 'done', meter.snapshot()));
-  for (const f of twins) {
-    overall.skip(f.size);
-    await linkSnapshotFile(where.cache, where.commit, f.path, f.etag);
-    emit(event(f, 'cached', complete(f)));
-  }
+  return meter.snapshot();
 }
