@@ -6,7 +6,9 @@
 import type { ByteSource } from '../io/byte-source.ts';
 import { FormatError } from '../errors.ts';
 
-const WINDOW = 1 << 20;
+/** Reads start small (most headers are a few KB; remote reads cost a request) and double up to 4 MiB. */
+const FIRST_WINDOW = 64 << 10;
+const MAX_WINDOW = 4 << 20;
 const decoder = new TextDecoder('utf-8');
 
 export class HeaderCursor {
@@ -15,6 +17,7 @@ export class HeaderCursor {
   private buf: Uint8Array = new Uint8Array(0);
   private view = new DataView(this.buf.buffer);
   private bufStart = 0;
+  private window = FIRST_WINDOW;
 
   constructor(readonly src: ByteSource, readonly fileSize: number) {}
 
@@ -33,7 +36,8 @@ export class HeaderCursor {
     }
     const have = this.bufStart + this.buf.length - this.pos;
     if (have >= n) return;
-    const len = Math.min(Math.max(n, WINDOW), this.remaining);
+    const len = Math.min(Math.max(n, this.window), this.remaining);
+    this.window = Math.min(this.window * 2, MAX_WINDOW);
     this.buf = await this.src.read(this.pos, len);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.bufStart = this.pos;
