@@ -25,13 +25,13 @@ import { gptqRtnSolver } from '../../kernels/groupwise/rtn-gptq.ts';
 import { packAwqGemm } from '../../kernels/groupwise/awq-gemm.ts';
 import { packGptq } from '../../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
+import { roundTripMetrics } from '../../kernels/metrics.ts';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
 import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
 import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
 import { planShards } from './awq-gptq/shards.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
-import { RoundTripMetrics } from './awq-gptq/round-trip-metrics.ts';
 
 export type { AwqGptqOptions } from './awq-gptq/options.ts';
 
@@ -55,9 +55,7 @@ function fingerprint(x: Float32Array): number {
 }
 
 function metricsOf(orig: Float32Array, approx: Float32Array): TensorMetrics {
-  const m = new RoundTripMetrics();
-  m.add(orig, approx);
-  const { count: _count, ...rest } = m.result();
+  const { count: _count, ...rest } = roundTripMetrics(orig, approx);
   return rest;
 }
 
