@@ -144,11 +144,17 @@ test('500 then success on retry, for the API and for a file; persistent 500s fai
   assert.equal(hub.faults.status.get('config.json')!.times, 97, 'one attempt plus two retries');
 });
 
-test('a Hub that cannot be reached gives a NetworkError naming the repo', async (t) => {
-  const { hub, cacheDir } = await setup(t, 'down/model');
+test('a Hub that cannot be reached: a NetworkError naming the repo, or the cached snapshot with a warning', async (t) => {
+  const { hub, cacheDir, commit } = await setup(t, 'down/model');
   const url = hub.url;
+  const first = await run({ repo: 'down/model', endpoint: url, cacheDir });
   await hub.close();
-  await rejects(run({ repo: 'down/model', endpoint: url, cacheDir, retries: 1 }), 'network', 'CONNECTION', /down\/model@main: connection to the Hub failed/);
+  await rejects(run({ repo: 'down/model', endpoint: url, cacheDir: tmp(), retries: 1 }), 'network', 'CONNECTION', /down\/model@main: connection to the Hub failed/);
+  const { events, result } = await run({ repo: 'down/model', endpoint: url, cacheDir, retries: 1 });
+  assert.equal(result.commit, commit);
+  assert.equal(result.snapshotDir, first.result.snapshotDir);
+  const warning = events.find((e) => e.type === 'warning');
+  assert.ok(warning && warning.type === 'warning' && warning.code === 'HUB_UNREACHABLE' && /using the cached snapshot/.test(warning.message));
 });
 
 test('a full disk (ENOSPC from the kernel via /dev/full) is an IoError naming the file; nothing is published', async (t) => {

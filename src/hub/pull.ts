@@ -5,7 +5,7 @@
  * progress is a stream of DownloadEvents (the same pipeline events the TUI and --jsonl consume).
  */
 import path from 'node:path';
-import { CancelledError } from '../../formats/errors.ts';
+import { CancelledError, NetworkError } from '../../formats/errors.ts';
 import type { DownloadEvent, PipelineEvent, TransferProgress } from '../pipeline/events.ts';
 import { blobPath, ensureDir, exists, linkSnapshotFile, repoCache, snapshotDir, writeRef, type RepoCache } from './cache-layout.ts';
 import { downloadBlob } from './download-blob.ts';
@@ -73,8 +73,20 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
     signal: controller.signal,
   });
   try {
-    const commit = isCommitSha(revision) ? revision : await resolveCommit(client, repo, revision);
-    const all = await listRepoFiles(client, repo, commit);
+    let commit: string;
+    let all: RepoFile[];
+    try {
+      commit = isCommitSha(revision) ? revision : await resolveCommit(client, repo, revision);
+      all = await listRepoFiles(client, repo, commit);
+    } catch (err) {
+      // Like huggingface_hub: an unreachable Hub falls back to what the cache already has.
+      if (!(err instanceof NetworkError && err.code === 'CONNECTION')) throw err;
+      const cached = await fromCacheOrNull(cache, repo, revision, opts.include ?? []);
+      if (!cached) throw err;
+      yield { type: 'warning', code: 'HUB_UNREACHABLE', message: `${err.message}; using the cached snapshot ${cached.result.commit}` };
+      for (const ev of cached.events) yield ev;
+      return cached.result;
+    }
     const selected = selectFiles(all, opts.include);
     assertHasWeights(repo, all, selected, opts.include);
     const totalBytes = selected.reduce((s, f) => s + f.size, 0);
@@ -102,6 +114,20 @@ interface Where {
   commit: string;
   cache: RepoCache;
   cacheDir: string;
+}
+
+/** The offline answer, or null when the cache cannot satisfy the request. */
+async function fromCacheOrNull(cache: RepoCache, repo: string, revision: string, include: string[]): Promise<{ events: PipelineEvent[]; result: PullResult } | null> {
+  const events: PipelineEvent[] = [];
+  try {
+    const gen = pullFromCache(cache, repo, revision, include);
+    for (let r = await gen.next(); ; r = await gen.next()) {
+      if (r.done) return { events, result: r.value };
+      events.push(r.value);
+    }
+  } catch {
+    return null;
+  }
 }
 
 /** Files with identical content share one blob, so they are downloaded once. */
