@@ -3,7 +3,10 @@
 // The host (kernels/fast/worker.ts) places data above heapBase() and grows memory itself.
 export { quantizeF16, quantizeBF16, dequantizeF16, dequantizeBF16 } from './plain';
 export {
-  quantizeQ8_0, quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1,
+  quantizeQ8_0Simd as quantizeQ8_0, quantizeQ4_0Simd as quantizeQ4_0, quantizeQ4_1Simd as quantizeQ4_1,
+  quantizeQ5_0Simd as quantizeQ5_0, quantizeQ5_1Simd as quantizeQ5_1,
+} from './legacy-simd';
+export {
   dequantizeQ8_0, dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1,
 } from './legacy';
 export {
