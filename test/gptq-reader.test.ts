@@ -1,0 +1,120 @@
+/**
+ * Reading AWQ/GPTQ folders written by other tools: GPTQ v2 (zeros as-is) decodes like v1, and
+ * every malformed layer gives a FormatError naming the file and tensor. Cancellation leaves no output.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SafetensorsWriter, type TensorDecl } from '../formats/safetensors/writer.ts';
+import { openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
+import { openDequantizedModel } from '../formats/awq-gptq/dequantized-model.ts';
+import { inspectQuantizedFolder } from '../formats/awq-gptq/inspect.ts';
+import { ForgeError } from '../formats/errors.ts';
+import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
+import { packGptq, type GptqFormat } from '../kernels/groupwise/gptq.ts';
+import { dequantizeRows } from '../kernels/groupwise/dequantize.ts';
+import { fp32ToFp16 } from '../kernels/fp16.ts';
+import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { randomWeights, tempDir } from './groupwise-fixtures.ts';
+
+const tmp = tempDir('gptq-read');
+after(tmp.cleanup);
+const MOD = 'model.layers.0.self_attn.q_proj';
+const OUT = 64, IN = 128;
+
+const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const half = (x: Float32Array) => bytes(Uint16Array.from(x, (v) => fp32ToFp16(v)));
+
+interface Part { decl: TensorDecl; data: Uint8Array }
+
+function gptqParts(format: GptqFormat) {
+  const w = randomWeights(OUT * IN, 99);
+  const m = gptqRtnSolver().quantize(w, OUT, IN, { bits: 4, groupSize: 32, sym: false, descAct: true });
+  const t = packGptq(m, format);
+  const parts: Part[] = [
+    { decl: { name: `${MOD}.qweight`, dtype: 'I32', shape: [IN / 8, OUT] }, data: bytes(t.qweight) },
+    { decl: { name: `${MOD}.qzeros`, dtype: 'I32', shape: [4, OUT / 8] }, data: bytes(t.qzeros) },
+    { decl: { name: `${MOD}.scales`, dtype: 'F16', shape: [4, OUT] }, data: half(t.scales) },
+    { decl: { name: `${MOD}.g_idx`, dtype: 'I32', shape: [IN] }, data: bytes(t.gIdx) },
+    { decl: { name: 'model.norm.weight', dtype: 'F16', shape: [IN] }, data: half(new Float32Array(IN).fill(1)) },
+  ];
+  return { m, parts };
+}
+
+async function writeFolder(name: string, parts: Part[], qc: Record<string, unknown> | null): Promise<string> {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir);
+  const w = await SafetensorsWriter.open(join(dir, 'model.safetensors'), parts.map((p) => p.decl), { format: 'pt' });
+  for (const p of parts) await w.writeTensorData(p.decl.name, p.data);
+  await w.finish();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', ...(qc ? { quantization_config: qc } : {}) }));
+  return dir;
+}
+
+const QC = { quant_method: 'gptq', bits: 4, group_size: 32, sym: false, desc_act: true };
+
+test('GPTQ v2 (zeros stored as-is) and v1 folders decode to the same weights', async () => {
+  const v1 = gptqParts('gptq'), v2 = gptqParts('gptq_v2');
+  assert.notDeepEqual(v1.parts[1]!.data, v2.parts[1]!.data, 'the qzeros words differ');
+  const d1 = await writeFolder('v1', v1.parts, { ...QC, checkpoint_format: 'gptq' });
+  const d2 = await writeFolder('v2', v2.parts, { ...QC, checkpoint_format: 'gptq_v2' });
+  const expected = dequantizeRows(v1.m);
+  for (const d of [d1, d2]) {
+    const model = await openDequantizedModel(d);
+    try {
+      assert.deepEqual(model.tensors.map((t) => [t.name, t.shape, t.quantized]), [[`${MOD}.weight`, [OUT, IN], true], ['model.norm.weight', [IN], false]]);
+      assert.deepEqual(await model.readRows(`${MOD}.weight`, 0, OUT), expected);
+      assert.deepEqual(await model.readRows(`${MOD}.weight`, 10, 5), expected.subarray(10 * IN, 15 * IN));
+    } finally {
+      await model.close();
+    }
+  }
+  const r = await inspectQuantizedFolder(d2, { group: 3, channels: 0 });
+  assert.equal(r.layout, 'gptq_v2');
+  assert.equal(r.group.channels.length, OUT);
+  assert.deepEqual(r.group.channels.map((c) => c.zero), [...v1.m.zeros.subarray(3 * OUT, 4 * OUT)]);
+  assert.ok(r.layers[0]!.actOrder);
+});
+
+test('quantize_config.json alone (AutoGPTQ, no quant_method) is found', async () => {
+  const { parts } = gptqParts('gptq');
+  const dir = await writeFolder('qcfg', parts, null);
+  writeFileSync(join(dir, 'quantize_config.json'), JSON.stringify({ bits: 4, group_size: 32, sym: false, desc_act: true }));
+  const c = await openQuantizedCheckpoint(dir);
+  assert.deepEqual([c.config.method, c.config.layout, c.config.file], ['gptq', 'gptq', join(dir, 'quantize_config.json')]);
+  await c.close();
+});
+
+test('malformed layers give FormatErrors naming the file and tensor', async () => {
+  const cases: [string, (p: Part[]) => Part[], RegExp, Record<string, unknown> | null][] = [
+    ['no-scales', (p) => p.filter((x) => !x.decl.name.endsWith('.scales')), /lacks tensor 'model\.layers\.0\.self_attn\.q_proj\.scales'/, QC],
+    ['bad-qzeros', (p) => p.map((x) => (x.decl.name.endsWith('.qzeros') ? { decl: { ...x.decl, shape: [2, 16] }, data: x.data } : x)), /qzeros' has shape \[2,16\], expected \[4,8\]/, QC],
+    ['f32-qweight', (p) => p.map((x) => (x.decl.name.endsWith('.qweight') ? { decl: { ...x.decl, dtype: 'F32' as const }, data: x.data } : x)), /qweight' has dtype F32, expected I32/, QC],
+    ['bad-gidx', (p) => p.map((x) => (x.decl.name.endsWith('.g_idx') ? { decl: x.decl, data: bytes(new Int32Array(IN).fill(7)) } : x)), /g_idx' entry 0 is 7, outside 0\.\.3/, QC],
+    ['groups', (p) => p, /has 4 groups but in_features 128 with group_size 64 gives 2/, { ...QC, group_size: 64 }],
+    ['no-config', (p) => p, /no AWQ\/GPTQ quantization_config/, null],
+  ];
+  for (const [name, edit, message, qc] of cases) {
+    const dir = await writeFolder(name, edit(gptqParts('gptq').parts), qc);
+    await assert.rejects(async () => {
+      const m = await openDequantizedModel(dir);
+      try { await m.readRows(`${MOD}.weight`, 0, 1); } finally { await m.close(); }
+    }, (err: unknown) => {
+      assert.ok(err instanceof ForgeError && err.kind === 'format', `${name}: ${String(err)}`);
+      assert.match(err.message, message, name);
+      assert.ok(err.message.includes(dir), `${name}: names the folder or file: ${err.message}`);
+      return true;
+    });
+  }
+});
+
+test('cancellation leaves no output', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const out = join(tmp.dir, 'cancelled');
+  await assert.rejects(runAwqGptqConvert({ source: join(import.meta.dirname, '..', 'samples', 'stories260K'), output: out, method: 'gptq', bits: 8, groupSize: -1, keepUnaligned: true, signal: ac.signal }),
+    (e: ForgeError) => e.kind === 'cancelled');
+  assert.ok(!existsSync(out));
+  assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.startsWith('.cancelled')), []);
+});
