@@ -199,3 +199,22 @@ test('bad input: unknown repo, revision and file, a repo without safetensors, a 
   const err = await rejects(run({ ...o, repo: 'tiny/ok', cacheDir: tmp() }), 'network', 'FILE_NOT_FOUND', /file ghost\.safetensors not found in tiny\/ok@[0-9a-f]{40}/);
   assert.ok(err instanceof NetworkError && err.status === 404);
 });
+
+test('hf: source end to end: pulled into the cache, then converted from it, byte-identical to llama.cpp', async (t) => {
+  const convertPath = path.join(import.meta.dirname, '..', 'src', 'pipeline', 'convert.ts');
+  if (!fs.existsSync(convertPath)) return t.skip('src/pipeline/convert.ts is not in this tree yet');
+  const { convertModel } = (await import(convertPath)) as typeof import('../src/pipeline/convert.ts');
+  const hub = await MockHub.start();
+  t.after(() => hub.close());
+  const files = await sampleModelFiles(SAMPLE);
+  const { commit } = hub.addRepo('tiny/stories260K', files);
+  const cacheDir = tmp();
+  const output = path.join(tmp(), 'out-f32.gguf');
+  const events: PipelineEvent[] = [];
+  const gen = convertModel({ source: 'hf:tiny/stories260K', fileType: 'f32', output, name: 'stories260K', hub: { endpoint: hub.url, cacheDir } });
+  for (let r = await gen.next(); !r.done; r = await gen.next()) events.push(r.value);
+  assert.ok(downloads(events).some((e) => e.file === 'model.safetensors' && e.state === 'done'), 'download events pass through the convert pipeline');
+  assert.ok(fs.existsSync(path.join(cacheDir, 'models--tiny--stories260K', 'snapshots', commit, 'model.safetensors')));
+  assert.ok(fs.readFileSync(output).equals(files['reference-convert-f32.gguf']), 'same bytes as convert_hf_to_gguf.py --outtype f32');
+  assert.equal(hub.bytesSent('reference-convert-f32.gguf'), 0, 'the reference was not part of the pull');
+});
