@@ -11,7 +11,7 @@ import { openFileSource, type ByteSource } from '../../formats/io/byte-source.ts
 import { GgufValueType, FIXED_SIZE, type GgufKv, type GgufScalar } from '../../formats/gguf/value-types.ts';
 import { CancelledError, UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
-import { ggmlType, ggmlTypeByName } from '../../kernels/ggml-types.ts';
+import { ggmlType, ggmlTypeByName, GgmlTypeId } from '../../kernels/ggml-types.ts';
 import { dequantize } from '../../kernels/quant-table.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
@@ -146,13 +146,15 @@ function tensorSource(src: ByteSource, file: GgufFile, t: GgufTensorInfo, plan: 
     readRawRows: (rowStart, rowCount) => readTensorBytes(src, file, t, rowStart, rowCount),
     async readRowsF32(rowStart, rowCount) {
       const bytes = await readTensorBytes(src, file, t, rowStart, rowCount);
+      // F32 needs no conversion: view the bytes in place when they are aligned.
+      if (t.type === GgmlTypeId.F32 && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, rowCount * nPerRow);
       return dequantize(t.type, bytes, rowCount * nPerRow);
     },
   };
 }
 
 /** Size of the header the writer will produce (magic … padding), for `--dry-run`. */
-function headerBytes(kvs: GgufKv[], plans: TensorPlan[]): number {
+export function headerBytes(kvs: GgufKv[], plans: TensorPlan[]): number {
   const str = (v: string) => 8 + Buffer.byteLength(v, 'utf8');
   let n = 24;
   for (const kv of kvs) {

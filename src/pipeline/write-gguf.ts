@@ -14,20 +14,13 @@ import { createAtomicFile } from '../../formats/io/atomic-file.ts';
 import { CancelledError, FormatError, ValidationError } from '../../formats/errors.ts';
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
 import { quantizeRows, dequantize } from '../../kernels/quant-table.ts';
-import type { PipelineEvent, TensorEvent, TensorMetrics } from './events.ts';
+import { createQuantizer, type Quantizer } from '../../kernels/fast/index.ts';
+import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.ts';
+import type { PipelineEvent, TensorEvent } from './events.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 
-/** The fast path's contract (kernels/fast/index.ts); the reference kernels implement it too. */
-export interface Quantizer {
-  readonly threads: number;
-  quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
-  dequantize(typeId: number, src: Uint8Array, n: number): Promise<Float32Array>;
-  close(): Promise<void>;
-}
-
-/** Round-trip error metrics of one tensor (kernels/metrics.ts `ErrorMetrics`). */
-export type ErrorMetrics = TensorMetrics & { count?: number };
-interface MetricsAccumulator { add(orig: Float32Array, approx: Float32Array): void; result(): ErrorMetrics }
+export type { ErrorMetrics } from '../../kernels/metrics.ts';
+export type { Quantizer } from '../../kernels/fast/index.ts';
 
 export interface TensorSource {
   plan: TensorPlan;
@@ -84,52 +77,64 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     for (const s of args.tensors) writer.addTensor(s.plan.name, s.plan.ne, s.plan.targetType);
     await writer.writeHeader();
 
-    const newMetrics = validate ? await loadMetrics() : undefined;
-    if (validate && !newMetrics) yield { type: 'warning', code: 'METRICS_UNAVAILABLE', message: 'round-trip metrics module (kernels/metrics.ts) is not available; no per-tensor error metrics' };
     const metrics: Record<string, ErrorMetrics> = {};
     const count = args.tensors.length;
-    for (let index = 0; index < count; index++) {
+    const chunkBytes = args.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    // Every (tensor, row range) step in output order. Steps are loaded one ahead, and each write
+    // runs while the next chunk is quantized, so reading, quantizing and writing overlap.
+    const steps: Step[] = [];
+    args.tensors.forEach((src, index) => {
+      const rowsTotal = src.plan.ne.slice(1).reduce((a, b) => a * b, 1);
+      if (!src.plan.quantize && !src.readRawRows && src.readRaw) return void steps.push({ index, r: 0, n: rowsTotal, rowsTotal });
+      const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / (4 * src.plan.ne[0]!)));
+      for (let r = 0; r === 0 || r < rowsTotal; r += rowsPerChunk) steps.push({ index, r, n: Math.min(rowsPerChunk, rowsTotal - r), rowsTotal });
+    });
+    const load = (k: number): Promise<Uint8Array | Float32Array> | undefined => {
+      const step = steps[k];
+      if (!step) return undefined;
+      const pending = loadStep(args.tensors[step.index]!, step);
+      pending.catch(() => undefined); // awaited later; never an unhandled rejection if we stop first
+      return pending;
+    };
+    let next = load(0);
+    let pendingWrite: Promise<void> = Promise.resolve();
+    let acc: RoundTripMetrics | undefined;
+    let bytes = 0;
+    for (let k = 0; k < steps.length; k++) {
       checkAbort();
-      const src = args.tensors[index]!;
-      const p = src.plan;
+      const { index, r, n, rowsTotal } = steps[k]!;
+      const p = args.tensors[index]!.plan;
       const nPerRow = p.ne[0]!;
-      const rowsTotal = p.ne.slice(1).reduce((a, b) => a * b, 1);
       const ev = (state: TensorEvent['state'], extra: Partial<TensorEvent> = {}): TensorEvent => ({
         type: 'tensor', state, name: p.name, index, count, sourceType: typeName(p.sourceType), targetType: typeName(p.targetType),
         shape: p.ne, rowsTotal, ...extra,
       });
-      yield ev('start', { rowsDone: 0 });
-      const rowsPerChunk = Math.max(1, Math.floor((args.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (4 * nPerRow)));
-      const acc = p.quantize ? newMetrics?.() : undefined;
-      let bytes = 0;
-      if (!p.quantize && !src.readRawRows && src.readRaw) {
-        const raw = await src.readRaw();
-        checkSourceBytes(p, raw, 0);
-        await writer.writeTensorData(p.name, raw);
-        bytes = raw.length;
-      } else {
-        for (let r = 0; r < rowsTotal; r += rowsPerChunk) {
-          checkAbort();
-          const n = Math.min(rowsPerChunk, rowsTotal - r);
-          let out: Uint8Array;
-          if (!p.quantize && src.readRawRows) {
-            out = await src.readRawRows(r, n);
-            checkSourceBytes(p, out, r * nPerRow);
-          } else {
-            const f32 = await src.readRowsF32(r, n);
-            const bad = firstNonFinite(f32, n * nPerRow);
-            if (bad >= 0) throw nonFiniteError(p, r * nPerRow + bad, f32[bad]!);
-            out = p.quantize ? await quantizer.quantize(p.targetType, f32, n, nPerRow) : encodeSame(p.targetType, f32, n, nPerRow);
-            const badRow = firstBadScale(p.targetType, out, nPerRow);
-            if (badRow >= 0) {
-              throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
-            }
-            if (acc) acc.add(f32.subarray(0, n * nPerRow), await quantizer.dequantize(p.targetType, out, n * nPerRow));
-          }
-          await writer.writeTensorData(p.name, out);
-          bytes += out.length;
-          if (r + n < rowsTotal) yield ev('progress', { rowsDone: r + n, bytes });
+      if (r === 0) {
+        yield ev('start', { rowsDone: 0 });
+        acc = p.quantize && validate ? new RoundTripMetrics() : undefined;
+        bytes = 0;
+      }
+      const data = await next!;
+      next = load(k + 1);
+      let out: Uint8Array;
+      if (data instanceof Float32Array) {
+        out = p.quantize ? await quantizer.quantize(p.targetType, data, n, nPerRow) : encodeSame(p.targetType, data, n, nPerRow);
+        const badRow = firstBadScale(p.targetType, out, nPerRow);
+        if (badRow >= 0) {
+          throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
         }
+        if (acc) acc.add(data.subarray(0, n * nPerRow), await quantizer.dequantize(p.targetType, out, n * nPerRow));
+      } else {
+        out = data;
+      }
+      await pendingWrite;
+      // Empty tensors have no bytes to stream (the writer steps over them).
+      if (out.length > 0) pendingWrite = writer.writeTensorData(p.name, out);
+      pendingWrite.catch(() => undefined);
+      bytes += out.length;
+      if (r + n < rowsTotal) {
+        yield ev('progress', { rowsDone: r + n, bytes });
+        continue;
       }
       const done: Partial<TensorEvent> = { rowsDone: rowsTotal, bytes };
       if (acc) {
@@ -139,6 +144,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       }
       yield ev('done', done);
     }
+    await pendingWrite;
     await writer.finish();
     writer = undefined;
     checkAbort();
@@ -154,24 +160,30 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   }
 }
 
+interface Step { index: number; r: number; n: number; rowsTotal: number }
+
+/** Reads one step's rows, checked for NaN/Inf: raw bytes for copies, F32 for everything else. */
+async function loadStep(src: TensorSource, step: Step): Promise<Uint8Array | Float32Array> {
+  const p = src.plan;
+  const first = step.r * p.ne[0]!;
+  if (!p.quantize && (src.readRawRows || src.readRaw)) {
+    const raw = src.readRawRows ? await src.readRawRows(step.r, step.n) : await src.readRaw!();
+    checkSourceBytes(p, raw, first);
+    return raw;
+  }
+  const f32 = await src.readRowsF32(step.r, step.n);
+  const bad = firstNonFinite(f32, step.n * p.ne[0]!);
+  if (bad >= 0) throw nonFiniteError(p, first + bad, f32[bad]!);
+  return f32;
+}
+
 /** The fast (wasm + workers) quantizer; if it cannot start, the in-process reference kernels, said out loud. */
 async function openQuantizer(threads?: number): Promise<{ quantizer: Quantizer; warning?: string }> {
   try {
-    const fast = (await import('../../kernels/fast/index.ts')) as { createQuantizer(o: { threads?: number }): Promise<Quantizer> };
-    return { quantizer: await fast.createQuantizer(threads ? { threads } : {}) };
+    return { quantizer: await createQuantizer(threads ? { threads } : {}) };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return { quantizer: referenceQuantizer(), warning: `fast kernels unavailable (${why}); using the single-threaded reference kernels (same bytes, slower)` };
-  }
-}
-
-/** A factory of metric accumulators, or undefined when the metrics kernel cannot be loaded. */
-async function loadMetrics(): Promise<(() => MetricsAccumulator) | undefined> {
-  try {
-    const m = (await import('../../kernels/metrics.ts')) as { RoundTripMetrics: new () => MetricsAccumulator };
-    return () => new m.RoundTripMetrics();
-  } catch {
-    return undefined;
   }
 }
 

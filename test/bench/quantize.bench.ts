@@ -1,0 +1,94 @@
+/**
+ * Whole-file GGUF → GGUF quantization speed against llama.cpp's `llama_model_quantize`, same
+ * input, same thread count, measured in the same run. Each job runs in its own child process so
+ * its peak RSS (`process.resourceUsage().maxRSS`) is its own. Targets: q5_K_M ≥ 2× llama.cpp,
+ * q8_0 and q4_0 ≥ 1×, our peak RSS < 1 GiB.
+ *
+ *   npm run bench quantize            (env BENCH_LAYERS=8 BENCH_THREADS=2 to change the model / threads)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const FILE_TYPES = ['q5_K_M', 'q8_0', 'q4_0'];
+
+interface ChildResult { seconds: number; maxRssBytes: number; outputBytes: number }
+
+/** Child mode: one job, result as JSON on the last stdout line. */
+async function child(args: string[]): Promise<void> {
+  const [who, input, output, ftName, threadsText] = args;
+  const threads = Number(threadsText);
+  const t0 = performance.now();
+  if (who === 'ours') {
+    const { quantizeGguf } = await import('../../src/pipeline/quantize.ts');
+    const gen = quantizeGguf({ input: input!, output: output!, fileType: ftName!, threads, force: true, validate: false });
+    for (let s = await gen.next(); !s.done; s = await gen.next()) { /* drain */ }
+  } else {
+    const { loadLlamaCpp } = await import('../support/llama-cpp.ts');
+    const { fileTypeByName } = await import('../../kernels/file-types.ts');
+    const ll = await loadLlamaCpp();
+    const t1 = performance.now();
+    if (ll.modelQuantize(input!, output!, fileTypeByName(ftName!)!.id, { nthread: threads }) !== 0) throw new Error('llama_model_quantize failed');
+    // Library loading is not quantization: time only the call.
+    const seconds = (performance.now() - t1) / 1000;
+    report({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, outputBytes: statSync(output!).size });
+    return;
+  }
+  report({ seconds: (performance.now() - t0) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024, outputBytes: statSync(output!).size });
+}
+
+function report(r: ChildResult): void {
+  process.stdout.write(`\nRESULT ${JSON.stringify(r)}\n`);
+}
+
+function runChild(args: string[]): ChildResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`bench child ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice(7));
+}
+
+export default async function bench(): Promise<void> {
+  const { llamaCppUnavailable } = await import('../support/llama-cpp.ts');
+  if (llamaCppUnavailable) {
+    console.log(`quantize bench skipped: ${llamaCppUnavailable}`);
+    return;
+  }
+  const { writeLlamaGguf } = await import('../quantize-fixtures.ts');
+  const threads = Number(process.env.BENCH_THREADS ?? availableParallelism());
+  const nLayer = Number(process.env.BENCH_LAYERS ?? 8);
+  const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-qbench-'));
+  try {
+    const input = join(dir, 'model-f32.gguf');
+    const dims = { nLayer, nEmbd: 1024, nFf: 2816, nHead: 16, nHeadKv: 16, tied: false };
+    const params = dims.nLayer * (4 * dims.nEmbd * dims.nEmbd + 3 * dims.nEmbd * dims.nFf) + 2 * 512 * dims.nEmbd;
+    console.log(`generating a ${(params / 1e6).toFixed(1)}M-parameter F32 llama GGUF (n_embd ${dims.nEmbd}, n_ff ${dims.nFf}, ${nLayer} layers)…`);
+    await writeLlamaGguf(input, dims);
+    const inBytes = statSync(input).size;
+    const mb = inBytes / 1e6;
+    console.log(`input ${mb.toFixed(0)} MB, ${threads} thread(s); MB/s = input MB / seconds\n`);
+    console.log(`${'type'.padEnd(8)} ${'ours MB/s'.padStart(10)} ${'llama MB/s'.padStart(11)} ${'ratio'.padStart(7)} ${'target'.padStart(7)} ${'ours RSS'.padStart(10)} ${'llama RSS'.padStart(10)} same size`);
+    for (const ft of FILE_TYPES) {
+      const oursOut = join(dir, `ours-${ft}.gguf`);
+      const theirsOut = join(dir, `theirs-${ft}.gguf`);
+      const theirs = runChild(['llama', input, theirsOut, ft, String(threads)]);
+      const ours = runChild(['ours', input, oursOut, ft, String(threads)]);
+      const ratio = theirs.seconds / ours.seconds;
+      const target = ft === 'q5_K_M' ? 2 : 1;
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+      console.log(`${ft.padEnd(8)} ${(mb / ours.seconds).toFixed(1).padStart(10)} ${(mb / theirs.seconds).toFixed(1).padStart(11)} ${ratio.toFixed(2).padStart(6)}× ${`≥${target}×`.padStart(7)} ${mib(ours.maxRssBytes).padStart(10)} ${mib(theirs.maxRssBytes).padStart(10)} ${ours.outputBytes === theirs.outputBytes}`);
+      rmSync(oursOut, { force: true });
+      rmSync(theirsOut, { force: true });
+    }
+    console.log('\nRSS target for ours: < 1024 MiB');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.argv[2] === '--child') {
+  await child(process.argv.slice(3));
+}

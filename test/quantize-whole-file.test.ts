@@ -1,0 +1,116 @@
+/**
+ * The bar: `gguf-forge quantize` output is byte-identical, the whole file, to what llama.cpp's
+ * `llama_model_quantize` writes from the same F32 and F16 inputs.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadLlamaCpp, llamaCppUnavailable, type LlamaCpp } from './support/llama-cpp.ts';
+import { quantizeGguf } from '../src/pipeline/quantize.ts';
+import type { PipelineEvent, JobSummary } from '../src/pipeline/events.ts';
+import { fileTypeByName } from '../kernels/file-types.ts';
+import { readGguf } from '../formats/gguf/reader.ts';
+import { STORIES_F32, writeLlamaGguf } from './quantize-fixtures.ts';
+
+const FILE_TYPES = ['q4_0', 'q8_0', 'q5_K_M', 'q4_K_M', 'q6_K', 'q3_K_M'];
+const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-quantize-'));
+let ll: LlamaCpp;
+const inputs: Record<string, string> = {};
+
+before(async () => {
+  if (llamaCppUnavailable) return;
+  ll = await loadLlamaCpp();
+  inputs['stories260K F32'] = STORIES_F32;
+  inputs['stories260K F16'] = join(dir, 'stories-f16.gguf');
+  assert.equal(ll.modelQuantize(STORIES_F32, inputs['stories260K F16'], 1, { nthread: 2 }), 0);
+  inputs['256-wide untied gqa2 F32'] = join(dir, 'untied.gguf');
+  await writeLlamaGguf(inputs['256-wide untied gqa2 F32'], { nLayer: 4, nEmbd: 256, nFf: 512, nHead: 4, nHeadKv: 2, tied: false, seed: 7, normsWithTrailingOne: true });
+  inputs['256-wide untied gqa2 F16'] = join(dir, 'untied-f16.gguf');
+  assert.equal(ll.modelQuantize(inputs['256-wide untied gqa2 F32'], inputs['256-wide untied gqa2 F16'], 1, { nthread: 2 }), 0);
+  inputs['256-wide tied gqa4 F32'] = join(dir, 'tied.gguf');
+  await writeLlamaGguf(inputs['256-wide tied gqa4 F32'], { nLayer: 4, nEmbd: 256, nFf: 512, nHead: 4, nHeadKv: 1, tied: true, seed: 8 });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function runOurs(input: string, output: string, fileType: string, extra: Partial<Parameters<typeof quantizeGguf>[0]> = {}) {
+  const events: PipelineEvent[] = [];
+  const gen = quantizeGguf({ input, output, fileType, threads: 2, ...extra });
+  let step = await gen.next();
+  while (!step.done) {
+    events.push(step.value);
+    step = await gen.next();
+  }
+  return { events, summary: step.value as JobSummary };
+}
+
+/** Names the first differing byte's place (header or tensor) so a failure says where to look. */
+async function whereDiffers(a: Buffer, b: Buffer, path: string): Promise<string> {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const f = await readGguf(path);
+  if (i < f.dataOffset) return `first difference at byte ${i}, in the header (sizes ${a.length} vs ${b.length})`;
+  const t = f.tensors.find((x) => i >= f.dataOffset + x.offset && i < f.dataOffset + x.offset + x.nbytes);
+  return `first difference at byte ${i}, tensor ${t?.name ?? '(padding)'} (sizes ${a.length} vs ${b.length})`;
+}
+
+for (const name of ['stories260K F32', 'stories260K F16', '256-wide untied gqa2 F32', '256-wide untied gqa2 F16', '256-wide tied gqa4 F32']) {
+  test(`whole file equals llama_model_quantize: ${name}`, { skip: llamaCppUnavailable ?? false }, async () => {
+    const input = inputs[name]!;
+    for (const ft of FILE_TYPES) {
+      const ours = join(dir, `ours-${ft}.gguf`);
+      const theirs = join(dir, `theirs-${ft}.gguf`);
+      const { events, summary } = await runOurs(input, ours, ft);
+      assert.equal(ll.modelQuantize(input, theirs, fileTypeByName(ft)!.id, { nthread: 2 }), 0, `llama.cpp failed on ${name} ${ft}`);
+      const a = readFileSync(ours);
+      const b = readFileSync(theirs);
+      if (!a.equals(b)) assert.fail(`${name} → ${ft}: ${await whereDiffers(a, b, theirs)}`);
+      assert.equal(summary.outputBytes, a.length);
+      // Every fallback is reported as a warning event.
+      const fallbacks = (summary.plan as { fallback?: unknown }[]).filter((r) => r.fallback).length;
+      assert.equal(events.filter((e) => e.type === 'warning' && e.code === 'FALLBACK').length, fallbacks);
+      if (name.startsWith('stories') && ft !== 'q8_0' && ft !== 'q4_0') assert.ok(fallbacks > 0, 'the 64-wide model must exercise fallbacks');
+      // Every converted tensor reports round-trip metrics from its dequantized chunks.
+      for (const e of events) {
+        if (e.type !== 'tensor' || e.state !== 'done' || e.sourceType === e.targetType) continue;
+        assert.ok(e.metrics, `${e.name}: no metrics`);
+        assert.ok(e.metrics.cosine > 0.95 && e.metrics.nonFinite === 0, `${e.name} ${ft}: cosine ${e.metrics.cosine}`);
+      }
+      rmSync(ours);
+      rmSync(theirs);
+    }
+  });
+}
+
+test('metadata: file_type and quantization_version moved to the end; tensors sorted; n_dims trimmed', { skip: llamaCppUnavailable ?? false }, async () => {
+  const out = join(dir, 'meta.gguf');
+  await runOurs(inputs['256-wide untied gqa2 F32']!, out, 'q5_K_M');
+  const f = await readGguf(out);
+  const keys = f.kvs.map((k) => k.key);
+  assert.deepEqual(keys.slice(-2), ['general.quantization_version', 'general.file_type']);
+  assert.equal(f.kvs.at(-1)!.value, 17);
+  assert.equal(keys.filter((k) => k === 'general.file_type').length, 1);
+  assert.deepEqual(f.tensors.slice(0, 4).map((t) => t.name), ['output.weight', 'output_norm.weight', 'token_embd.weight', 'blk.0.attn_k.weight']);
+  assert.deepEqual(f.tensors.find((t) => t.name === 'output_norm.weight')!.ne, [256], 'input [256, 1] is written 1-D');
+  rmSync(out);
+});
+
+test('--pure and --tensor-type overrides match llama.cpp --pure (and differ from the mixture)', { skip: llamaCppUnavailable ?? false }, async () => {
+  const input = inputs['256-wide untied gqa2 F32']!;
+  const ours = join(dir, 'pure-ours.gguf');
+  const theirs = join(dir, 'pure-theirs.gguf');
+  await runOurs(input, ours, 'q4_K_M', { pure: true });
+  assert.equal(ll.modelQuantize(input, theirs, 15, { nthread: 2, pure: true }), 0);
+  const a = readFileSync(ours);
+  const b = readFileSync(theirs);
+  if (!a.equals(b)) assert.fail(`--pure: ${await whereDiffers(a, b, theirs)}`);
+  const ov = join(dir, 'ov.gguf');
+  await runOurs(input, ov, 'q4_K_M', { overrides: ['ATTN_V=q8_0', 'attn=q6_K'] });
+  const f = await readGguf(ov);
+  const typeOf = (n: string) => f.tensors.find((t) => t.name === n)!.type;
+  assert.equal(typeOf('blk.2.attn_v.weight'), 8, 'pattern lower-cased, first match wins');
+  assert.equal(typeOf('blk.2.attn_q.weight'), 14);
+  assert.equal(typeOf('blk.2.ffn_up.weight'), 12);
+  for (const p of [ours, theirs, ov]) rmSync(p);
+});
