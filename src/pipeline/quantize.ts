@@ -15,7 +15,7 @@ import { ggmlType, ggmlTypeByName, GgmlTypeId } from '../../kernels/ggml-types.t
 import { dequantize } from '../../kernels/quant-table.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
-import { writeGguf, plannedBytes, type TensorSource } from './write-gguf.ts';
+import { writeGguf, plannedBytes, type TensorSource, type Quantizer } from './write-gguf.ts';
 import type { JobSummary, PipelineEvent } from './events.ts';
 
 export interface QuantizeOptions {
@@ -33,6 +33,8 @@ export interface QuantizeOptions {
   signal?: AbortSignal;
   /** Compute round-trip metrics for every quantized tensor (default true). */
   validate?: boolean;
+  /** Reuse a running quantizer (its worker pool) instead of starting one for this job. */
+  quantizer?: Quantizer;
 }
 
 /** One row of the plan as the summary (and `--dry-run`) reports it. */
@@ -119,7 +121,7 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
     const sources = plans.map((p) => tensorSource(src, file, byName.get(p.name)!, p));
     const result = yield* writeGguf({
       outPath: opts.output, force: opts.force, kvs, tensors: sources, signal: opts.signal,
-      threads: opts.threads ?? availableParallelism(), validate: opts.validate ?? true,
+      threads: opts.threads ?? availableParallelism(), validate: opts.validate ?? true, quantizer: opts.quantizer,
     });
     const summary: JobSummary = {
       output: opts.output, outputBytes: result.outputBytes, seconds: (performance.now() - started) / 1000, tensors: plans.length,
