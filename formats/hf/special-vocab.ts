@@ -29,7 +29,7 @@ const ADD_KEYS: Record<string, string> = {
  * counts as BOS when it equals tokenizer_config's bos_token string), since they decide the bytes.
  */
 export class SpecialVocab {
-  readonly merges: string[] = [];
+  merges: string[] = [];
   readonly ids = new Map<string, number>();
   readonly add = new Map<string, boolean>();
   chatTemplate: string | Json[] | null = null;
@@ -59,7 +59,7 @@ export class SpecialVocab {
     const tok = files.tokenizerJson;
     const tc = files.tokenizerConfig ? { ...files.tokenizerConfig } : null;
     const addedTokens: Json[] = tok ? (tok.added_tokens ?? []) : [];
-    if (tok && opts.loadMerges) this.merges.push(...mergesOf(tok, files.tokenizerJsonPath));
+    if (tok && opts.loadMerges) this.merges = mergesOf(tok, files.tokenizerJsonPath);
     if (tok) {
       const truthy = (v: unknown) => !!v && !(typeof v === 'object' && Object.keys(v as object).length === 0);
       const hasTc = truthy(tc);

@@ -25,7 +25,8 @@ export function gpt2Vocab(files: TokenizerFiles, configVocabSize: number | undef
   for (const [t, id] of Object.entries(tok.model.vocab as Record<string, number>)) byId.set(id, t);
   const added = new Map<number, Json>();
   for (const a of (tok.added_tokens ?? []) as Json[]) { byId.set(a.id, a.content); added.set(a.id, a); }
-  const maxId = Math.max(...byId.keys());
+  let maxId = -1;
+  for (const id of byId.keys()) if (id > maxId) maxId = id; // no spread: vocabularies exceed the argument limit
   const n = configVocabSize ?? byId.size;
   if (maxId >= n) {
     throw new FormatError('VOCAB_SIZE', `token id ${maxId} is not below config.json vocab_size ${n}`, { file: files.tokenizerJsonPath });

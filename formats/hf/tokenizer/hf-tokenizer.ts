@@ -56,7 +56,7 @@ export class HfTokenizer {
       if (typeof seg === 'number') { ids.push(seg); continue; }
       if (!seg.text) continue;
       const words = this.preTokenizer([this.normalizer(seg.text)], seg.first);
-      for (const w of words) ids.push(...this.model.tokenize(w));
+      for (const w of words) for (const id of this.model.tokenize(w)) ids.push(id);
     }
     return opts.addSpecialTokens === false ? ids : this.postProcessor(ids);
   }
