@@ -6,6 +6,7 @@ import path from 'node:path';
 import { openHubFile } from '../src/hub/remote-file.ts';
 import { listModels } from '../src/hub/search.ts';
 import { resolveSource } from '../src/hub/resolve-source.ts';
+import { pullModel } from '../src/hub/pull.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { ForgeError } from '../formats/errors.ts';
 import type { PipelineEvent } from '../src/pipeline/events.ts';
@@ -32,8 +33,9 @@ test('openHubFile reads a remote GGUF header with range requests only', async (t
   // tensor-data bytes so "reads only the header" is measurable.
   files[GGUF] = Buffer.concat([files[GGUF], Buffer.alloc(8 << 20, 7)]);
   const { commit } = hub.addRepo('tiny/gguf', files, { refs: ['main'], gatedToken: 'hf_tok' });
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-remote-'));
 
-  const src = await openHubFile({ repo: 'tiny/gguf', path: GGUF }, { endpoint: hub.url, token: 'hf_tok' });
+  const src = await openHubFile({ repo: 'tiny/gguf', path: GGUF }, { endpoint: hub.url, token: 'hf_tok', cacheDir });
   assert.equal(src.name, `hf:tiny/gguf@${commit}/${GGUF}`);
   assert.equal(await src.size(), files[GGUF].length);
   const remote = await readGguf(src);
@@ -49,15 +51,37 @@ test('openHubFile reads a remote GGUF header with range requests only', async (t
   assert.ok(sent < files[GGUF].length / 4, `only header ranges were sent (${sent} of ${files[GGUF].length} bytes)`);
   assert.ok(hub.stats.requests.filter((r) => r.url.startsWith('/cdn/')).every((r) => r.range), 'every file request is a Range request');
 
-  await rejects(openHubFile({ repo: 'tiny/gguf', path: GGUF }, { endpoint: hub.url }), 'network', 'UNAUTHORIZED', /tiny\/gguf.*401/);
-  await rejects(openHubFile({ repo: 'tiny/gguf', path: 'nope.gguf' }, { endpoint: hub.url, token: 'hf_tok' }), 'network', 'FILE_NOT_FOUND', /file nope\.gguf not found in tiny\/gguf@/);
+  await rejects(openHubFile({ repo: 'tiny/gguf', path: GGUF }, { endpoint: hub.url, cacheDir }), 'network', 'UNAUTHORIZED', /tiny\/gguf.*401/);
+  await rejects(openHubFile({ repo: 'tiny/gguf', path: 'nope.gguf' }, { endpoint: hub.url, token: 'hf_tok', cacheDir }), 'network', 'FILE_NOT_FOUND', /file nope\.gguf not found in tiny\/gguf@/);
   await rejects(openHubFile({ repo: 'tiny/gguf' }, { endpoint: hub.url }), 'usage', 'BAD_HUB_SOURCE', /name a file/);
 
   // 500 then success: the range read is retried.
-  const src2 = await openHubFile({ repo: 'tiny/gguf', revision: commit, path: GGUF }, { endpoint: hub.url, token: 'hf_tok', retryDelayMs: 1 });
+  const src2 = await openHubFile({ repo: 'tiny/gguf', revision: commit, path: GGUF }, { endpoint: hub.url, token: 'hf_tok', cacheDir, retryDelayMs: 1 });
   hub.faults.status.set(GGUF, { status: 500, times: 1 });
   assert.ok(Buffer.from(await src2.read(0, 4)).equals(Buffer.from('GGUF')));
   assert.equal(hub.faults.status.get(GGUF)!.times, 0);
+});
+
+test('openHubFile reads a file already in the cache from disk, which also works offline', async (t) => {
+  const hub = await MockHub.start();
+  t.after(() => hub.close());
+  const files = await sampleModelFiles(SAMPLE);
+  const { commit } = hub.addRepo('tiny/cached', files);
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-remote-'));
+  const o = { endpoint: hub.url, cacheDir };
+
+  await rejects(openHubFile({ repo: 'tiny/cached', path: GGUF }, { ...o, offline: true }), 'network', 'OFFLINE_CACHE_MISS', /hf:tiny\/cached\/reference-convert-f32\.gguf is not in the Hugging Face cache/);
+  for await (const _ of pullModel({ repo: 'tiny/cached', include: ['*.gguf'], ...o }));
+  const sent = hub.totalBytesSent();
+  for (const offline of [false, true]) {
+    const src = await openHubFile({ repo: 'tiny/cached', path: GGUF }, { ...o, offline });
+    assert.equal(src.name, `hf:tiny/cached@${commit}/${GGUF}`);
+    const gguf = await readGguf(src);
+    assert.ok(gguf.tensors.length > 0);
+    await src.close();
+  }
+  assert.equal(hub.totalBytesSent(), sent, 'no file bytes requested once the file is cached');
+  await rejects(openHubFile({ repo: 'tiny/cached', revision: 'dev', path: GGUF }, { ...o, offline: true }), 'network', 'OFFLINE_CACHE_MISS', /@dev/);
 });
 
 test('listModels returns text-generation models with safetensors or GGUF, with counts', async (t) => {

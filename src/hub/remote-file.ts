@@ -3,11 +3,14 @@
  * for, so `inspect hf:ORG/NAME/model.gguf` reads a GGUF header without downloading the weights.
  * The revision is pinned to a commit sha first (reads stay consistent if the branch moves), and
  * the range requests go through the shared HTTP source with our fetch wrapper underneath: auth,
- * retries on 5xx and resets, and Hub errors that name the repo and file.
+ * retries on 5xx and resets, and Hub errors that name the repo and file. A file already in the
+ * HF cache is read from disk instead, which is also how it works offline.
  */
-import { ForgeError, UsageError } from '../../formats/errors.ts';
-import { openHttpSource, type ByteSource } from '../../formats/io/byte-source.ts';
-import { hubEndpoint, hubToken } from './env.ts';
+import path from 'node:path';
+import { ForgeError, NetworkError, UsageError } from '../../formats/errors.ts';
+import { openFileSource, openHttpSource, type ByteSource } from '../../formats/io/byte-source.ts';
+import { exists, readRef, repoCache, snapshotDir } from './cache-layout.ts';
+import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './env.ts';
 import { connectionError, httpError, makeClient, withRetries, type HubClient } from './http.ts';
 import { encodedResolveUrl, isCommitSha, resolveCommit } from './repo-info.ts';
 import { assertRepoId, assertRevision, formatHubRef, type HubRef } from './source.ts';
@@ -19,6 +22,9 @@ export interface HubFileOptions {
   retries?: number;
   retryDelayMs?: number;
   signal?: AbortSignal;
+  cacheDir?: string;
+  /** Cache only (default: HF_HUB_OFFLINE). */
+  offline?: boolean;
 }
 
 export async function openHubFile(ref: HubRef, opts: HubFileOptions = {}): Promise<ByteSource> {
@@ -26,6 +32,18 @@ export async function openHubFile(ref: HubRef, opts: HubFileOptions = {}): Promi
   if (!ref.path) throw new UsageError('BAD_HUB_SOURCE', `${formatHubRef(ref)}: name a file inside the repo, e.g. hf:${ref.repo}/model.gguf`, { repo: ref.repo });
   const revision = ref.revision ?? 'main';
   assertRevision(revision);
+  const cache = repoCache(hubCacheDir(opts.cacheDir), ref.repo);
+  const cachedFile = (commit: string) => path.join(snapshotDir(cache, commit), ...ref.path!.split('/'));
+  const openCached = async (commit: string): Promise<ByteSource> => {
+    const src = await openFileSource(cachedFile(commit));
+    return { ...src, name: formatHubRef({ ...ref, revision: commit }), read: (o, l) => src.read(o, l), size: () => src.size(), close: () => src.close() };
+  };
+  if (hubOffline(opts.offline)) {
+    // Offline: the file must already be in the cache (pulled with --include, or by Python).
+    const commit = isCommitSha(revision) ? revision : await readRef(cache, revision);
+    if (commit && (await exists(cachedFile(commit)))) return openCached(commit);
+    throw new NetworkError('OFFLINE_CACHE_MISS', `${formatHubRef(ref)} is not in the Hugging Face cache at ${cache.repoDir}, and offline mode (HF_HUB_OFFLINE=1) forbids reading it from the Hub`, { repo: ref.repo, file: ref.path });
+  }
   const client = makeClient({
     endpoint: hubEndpoint(opts.endpoint),
     token: hubToken(opts.token),
@@ -35,6 +53,8 @@ export async function openHubFile(ref: HubRef, opts: HubFileOptions = {}): Promi
     signal: opts.signal,
   });
   const commit = isCommitSha(revision) ? revision : await resolveCommit(client, ref.repo, revision);
+  // A file already in the cache is read from disk: same bytes (verified when pulled), no requests.
+  if (await exists(cachedFile(commit))) return openCached(commit);
   const url = encodedResolveUrl(client, ref.repo, commit, ref.path);
   const src = await openHttpSource(url, { fetch: hubRangeFetch(client, { repo: ref.repo, revision: commit, file: ref.path }) }).catch(rethrowOurs);
   const name = formatHubRef({ ...ref, revision: commit });
