@@ -17,6 +17,8 @@ import type { PipelineEvent } from '../src/pipeline/events.ts';
 import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 import { checkRtnBound } from './groupwise-bound.ts';
 import { roundToHalf } from '../kernels/groupwise/half.ts';
+import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';
+import type { GroupwiseSolver } from '../kernels/groupwise/spec.ts';
 import { readAllFloat, rawHeader, tempDir } from './groupwise-fixtures.ts';
 
 const STORIES = join(import.meta.dirname, '..', 'samples', 'stories260K');
@@ -192,4 +194,22 @@ test('an AWQ folder as a convert source: dequantized F32 rows under the HF weigh
   }
   assert.deepEqual([...seen.keys()].sort(), [...srcTensors.keys()].sort());
   for (const [n, rows] of seen) assert.equal(rows, srcTensors.get(n)!.shape[0], n);
+});
+
+test('validation re-reads the output: a solver whose scales are not fp16-exact is caught, nothing written', async () => {
+  const src = join(await ensureSamples(), SAMPLE.llama.f32);
+  const out = join(tmp.dir, 'sloppy');
+  const sloppy: GroupwiseSolver = {
+    name: 'sloppy',
+    quantize(w, rows, cols, spec, stats) {
+      const m = awqRtnSolver.quantize(w, rows, cols, spec, stats);
+      return { ...m, scales: m.scales.map((s) => s * (1 + 1e-4)) };
+    },
+  };
+  await assert.rejects(runAwqGptqConvert({ source: src, output: out, method: 'awq', solver: sloppy }),
+    (e: ForgeError) => e.kind === 'validation' && /does not decode to the values that were quantized/.test(e.message));
+  assert.ok(!existsSync(out));
+  // with validation off the same output is written (the caller chose not to check)
+  await runAwqGptqConvert({ source: src, output: out, method: 'awq', solver: sloppy, validate: false });
+  assert.ok(existsSync(join(out, 'model.safetensors')));
 });

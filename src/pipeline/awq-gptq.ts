@@ -25,7 +25,7 @@ import { gptqRtnSolver } from '../../kernels/groupwise/rtn-gptq.ts';
 import { packAwqGemm } from '../../kernels/groupwise/awq-gemm.ts';
 import { packGptq } from '../../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
-import { roundTripMetrics } from '../../kernels/metrics.ts';
+import { RoundTripMetrics } from '../../kernels/metrics.ts';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
 import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
@@ -46,17 +46,28 @@ function toHalfBytes(x: Float32Array): Uint8Array {
   return bytesOf(h);
 }
 
-/** FNV-1a over the float bits: proves the re-read layer decodes to exactly what was written. */
-function fingerprint(x: Float32Array): number {
+/** Rows dequantized per step when measuring, so no second full-size float copy of a layer exists. */
+const MEASURE_ROWS = 256;
+
+/** FNV-1a over the float bits, continued from `h`: proves the re-read layer decodes to exactly what was written. */
+function fingerprint(x: Float32Array, h = 0x811c9dc5): number {
   const u = new Uint32Array(x.buffer, x.byteOffset, x.length);
-  let h = 0x811c9dc5;
   for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i]!, 0x01000193) >>> 0;
   return h;
 }
 
-function metricsOf(orig: Float32Array, approx: Float32Array): TensorMetrics {
-  const { count: _count, ...rest } = roundTripMetrics(orig, approx);
-  return rest;
+/** Round-trip metrics and fingerprint of a layer, dequantized `MEASURE_ROWS` rows at a time. */
+async function measure(orig: Float32Array, rows: number, cols: number, rowsOf: (start: number, count: number) => Float32Array | Promise<Float32Array>) {
+  const m = new RoundTripMetrics();
+  let h = 0x811c9dc5;
+  for (let r = 0; r < rows; r += MEASURE_ROWS) {
+    const n = Math.min(MEASURE_ROWS, rows - r);
+    const deq = await rowsOf(r, n);
+    m.add(orig.subarray(r * cols, (r + n) * cols), deq);
+    h = fingerprint(deq, h);
+  }
+  const { count: _count, ...metrics } = m.result();
+  return { metrics: metrics as TensorMetrics, fingerprint: h };
 }
 
 async function readWhole(model: SafetensorsModel, name: string): Promise<Float32Array> {
@@ -166,8 +177,7 @@ async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, i
     await writer.writeTensorData(`${item.module}.scales`, scales);
     await writer.writeTensorData(`${item.module}.g_idx`, bytesOf(t.gIdx));
   }
-  const deq = dequantizeRows(m);
-  return { metrics: metricsOf(w, deq), fingerprint: fingerprint(deq) };
+  return measure(w, item.out, item.in, (start, count) => dequantizeRows(m, start, count));
 }
 
 async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, item: KeptItem): Promise<void> {
@@ -192,12 +202,10 @@ async function validateWritten(
     for (const item of packed) {
       checkCancel();
       const name = `${item.module}.weight`;
-      const deq = await readBack.readRows(name, 0, item.out);
-      const expected = written.get(item.module)!;
-      if (fingerprint(deq) !== expected.fingerprint) {
+      const { metrics, fingerprint: got } = await measure(await readWhole(source, item.source.name), item.out, item.in, (start, count) => readBack.readRows(name, start, count));
+      if (got !== written.get(item.module)!.fingerprint) {
         throw new ValidationError('AWQ_GPTQ_READBACK', `${item.module}: the written layer does not decode to the values that were quantized`, { file: dir, tensor: name });
       }
-      const metrics = metricsOf(await readWhole(source, item.source.name), deq);
       results.push({ name, type: quantizedTypeName(o), metrics });
     }
   } finally {
