@@ -94,9 +94,10 @@ function findRule(name: string): { rule: Rule; layer: string } | undefined {
   return undefined;
 }
 
-/** The PyTorch shape config.json implies for an HF tensor name, or undefined if the name is not ours. */
+/** The PyTorch shape config.json implies for an HF tensor name, or undefined if the name is not ours.
+ * Bare `LlamaModel` / `Qwen2Model` names (no `model.` prefix) are accepted too. */
 export function expectedShape(hfName: string, config: HfConfig): number[] | undefined {
-  return findRule(hfName)?.rule.shape(config);
+  return (findRule(hfName) ?? findRule(`model.${hfName}`))?.rule.shape(config);
 }
 
 /**

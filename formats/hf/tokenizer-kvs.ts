@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FormatError } from '../errors.ts';
+import { FormatError, UnsupportedError } from '../errors.ts';
 import { arr, bool, GgufValueType, str } from '../gguf/value-types.ts';
 import type { ArchSpec } from './architectures.ts';
 import type { HfConfig } from './config.ts';
@@ -48,7 +48,7 @@ export function addTokenizerKvs(kv: KvList, files: TokenizerFiles, config: HfCon
   }
   const tokPath = path.join(files.dir, 'tokenizer.json');
   if (tok) {
-    throw new FormatError('UNSUPPORTED_TOKENIZER', `${tokPath}: tokenizer model type '${tok.model?.type}' is not supported (need BPE) and there is no tokenizer.model`, { file: tokPath });
+    throw new UnsupportedError('UNSUPPORTED_TOKENIZER', `${tokPath}: tokenizer model type '${tok.model?.type}' is not supported (need BPE) and there is no tokenizer.model`, { file: tokPath });
   }
   throw new FormatError('MISSING_TOKENIZER', `${files.dir}: no tokenizer found (expected tokenizer.model or tokenizer.json)`, { file: tokPath });
 }

@@ -36,7 +36,10 @@ export function buildNormalizer(cfg: Json | null | undefined, file: string): Nor
     case 'Strip': {
       const left = cfg.strip_left !== false;
       const right = cfg.strip_right !== false;
-      return (s) => (left ? s.replace(/^\s+/u, '') : s).replace(right ? /\s+$/u : /$^/, '');
+      return (s) => {
+        const t = left ? s.replace(/^\s+/u, '') : s;
+        return right ? t.replace(/\s+$/u, '') : t;
+      };
     }
     default:
       throw new UnsupportedError('TOKENIZER_NORMALIZER', `normalizer type '${cfg.type}' is not supported`, { file });
