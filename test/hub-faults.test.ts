@@ -225,3 +225,13 @@ test('a lock left by a dead process is taken over', async (t) => {
   assert.ok(fs.readFileSync(path.join(result.snapshotDir, 'model.safetensors')).equals(weights));
   assert.deepEqual(fs.readdirSync(lockDir), [], 'locks are released');
 });
+
+test('the first failing file stops the other downloads at once, leaving their partial files resumable', async (t) => {
+  const { hub, cacheDir, repoDir, weights } = await setup(t, 'stop/first-failure');
+  hub.faults.corrupt.add('config.json');
+  hub.faults.stallAfter.set('model.safetensors', 100_000);
+  await rejects(run({ repo: 'stop/first-failure', endpoint: hub.url, cacheDir, concurrency: 4, stallTimeoutMs: 20_000 }), 'network', 'HASH_MISMATCH', /config\.json/);
+  const blobs = path.join(repoDir, 'blobs');
+  assert.equal(fs.existsSync(path.join(blobs, sha256(weights))), false, 'the stalled download was cancelled, not waited for');
+  assert.equal(fs.statSync(path.join(blobs, sha256(weights) + '.incomplete')).size, 100_000, 'its partial file is kept for the next run');
+});

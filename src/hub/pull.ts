@@ -95,10 +95,13 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
     const overall = new TransferMeter(totalBytes);
     const concurrency = Math.max(1, Math.min(8, opts.concurrency ?? 3));
     yield* drainWhile<PipelineEvent>((emit) =>
-      runPool(groupByBlob(selected), concurrency, (group) => fetchGroup(client, { repo, commit, cache, cacheDir }, group, overall, emit)).catch((err) => {
-        controller.abort();
-        throw err;
-      }),
+      runPool(groupByBlob(selected), concurrency, (group) =>
+        fetchGroup(client, { repo, commit, cache, cacheDir }, group, overall, emit).catch((err) => {
+          // The first failure stops the other downloads now (their partial files stay resumable).
+          controller.abort();
+          throw err;
+        }),
+      ),
     );
     if (revision !== commit) await writeRef(cache, revision, commit);
     return { snapshotDir: snapshotDir(cache, commit), commit, files: selected.map((f) => f.path) };
