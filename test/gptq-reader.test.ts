@@ -16,6 +16,9 @@ import { packGptq, type GptqFormat } from '../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../kernels/groupwise/dequantize.ts';
 import { fp32ToFp16 } from '../kernels/fp16.ts';
 import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { openQuantizedAsSafetensorsModel } from '../formats/awq-gptq/as-safetensors-model.ts';
+import { openSafetensorsModel, rowBytes } from '../formats/safetensors/model.ts';
+import { toFloat32 } from '../formats/safetensors/dtypes.ts';
 import { randomWeights, tempDir } from './groupwise-fixtures.ts';
 
 const tmp = tempDir('gptq-read');
@@ -117,4 +120,30 @@ test('cancellation leaves no output', async () => {
     (e: ForgeError) => e.kind === 'cancelled');
   assert.ok(!existsSync(out));
   assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.startsWith('.cancelled')), []);
+});
+
+test('a GPTQ folder behind the SafetensorsModel interface: HF weight names, F32 rows, raw pass-through', async () => {
+  const src = join(import.meta.dirname, '..', 'samples', 'stories260K');
+  const out = join(tmp.dir, 'stories-for-gguf');
+  await runAwqGptqConvert({ source: src, output: out, method: 'gptq', bits: 8, groupSize: -1, keepUnaligned: true });
+  const srcModel = await openSafetensorsModel(src);
+  const model = await openQuantizedAsSafetensorsModel(out);
+  const deq = await openDequantizedModel(out);
+  try {
+    assert.deepEqual([...model.tensors.keys()].sort(), [...srcModel.tensors.keys()].sort());
+    for (const t of srcModel.tensors.values()) assert.deepEqual(model.tensors.get(t.name)!.shape, t.shape, t.name);
+    const q = model.tensors.get('model.layers.2.self_attn.q_proj.weight')!;
+    assert.equal(q.dtype, 'F32');
+    assert.equal(rowBytes(q), 64 * 4);
+    const rows = toFloat32('F32', await model.readRows(q.name, 8, 4));
+    assert.deepEqual(rows, await deq.readRows(q.name, 8, 4));
+    const orig = toFloat32('F32', await srcModel.readRows(q.name, 8, 4));
+    assert.ok(rows.every((v, i) => Math.abs(v - orig[i]!) < 0.01), '8-bit rows are close to the source');
+    const up = model.tensors.get('model.layers.0.mlp.up_proj.weight')!;
+    assert.equal(up.dtype, 'F16', 'a layer kept unquantized passes through as stored');
+    assert.equal((await model.readTensor(up.name)).length, 172 * 64 * 2);
+    await assert.rejects(model.readRows(q.name, 60, 5), RangeError);
+  } finally {
+    await model.close(); await srcModel.close(); await deq.close();
+  }
 });
