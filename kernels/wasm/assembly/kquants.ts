@@ -1,9 +1,9 @@
 // The 256-element K-quants: ports of ggml-quants.c `quantize_row_q{2,3,4,5,6}_K_ref` and
 // `dequantize_row_q{2,3,4,5,6}_K`. The scale searches live in kquant-search.ts.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
-import { makeQ3Quants } from './kquant-search';
-import { makeQkx2Quants4, makeQxQuants4, XT, WT, LT, RES } from './kquant-search4';
+import { makeQkx2Quants4, makeQxQuants4, makeQ3Quants4, XT, WT, LT, RES } from './kquant-search4';
 import { nearest4, clamp4, storeBytes4, transpose4, scatterCodes4 } from './simd';
+import { pack2bit, splitHighBit, packQ4K, packQ5K, packQ6K } from './pack';
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, j: i32): f32 { return load<f32>(p + (<usize>j << 2)); }
@@ -34,16 +34,6 @@ const MINS = memory.data(16 * 4, 16);
     const v = v128.load(xs + (<usize>l << 2));
     const q = clamp4(nearest4(f32x4.div(withMin ? f32x4.add(v, dmv) : v, dv)), lo, hi);
     storeBytes4(out + l, i32x4.add(q, addv));
-  }
-}
-
-/** Packs 2-bit codes L[0..255] the Q2_K/Q3_K way: 4 codes, 32 apart, per byte. */
-function pack2bit(q: usize): void {
-  for (let j = 0; j < 256; j += 128) {
-    for (let l = 0; l < 32; l++) {
-      const p = L + j + l;
-      store<u8>(q + (j >> 2) + l, load<u8>(p) | (load<u8>(p + 32) << 2) | (load<u8>(p + 64) << 4) | (load<u8>(p + 96) << 6));
-    }
   }
 }
 
@@ -87,16 +77,21 @@ export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
       const dm: f32 = M * <f32>(s >> 4);
       requant4(x + (<usize>j << 6), 16, true, dm, d, 0, 3, 0, L + 16 * j);
     }
-    pack2bit(y + 16);
+    pack2bit(L, y + 16);
   }
 }
 
 export function quantizeQ3_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 110) {
     let maxScale: f32 = 0, amax: f32 = 0;
+    for (let g = 0; g < 4; g++) {
+      transpose4(x + (<usize>g << 8), 64, 16, XT);
+      makeQ3Quants4(16, 4);
+      scatterCodes4(LT, 16, L + 64 * g);
+      v128.store(SCALES + 16 * g, v128.load(RES));
+    }
     for (let j = 0; j < 16; j++) {
-      const scale = makeQ3Quants(16, 4, x + (<usize>j << 6), L + 16 * j);
-      st(SCALES, j, scale);
+      const scale = ld(SCALES, j);
       const a = abs<f32>(scale);
       if (a > amax) { amax = a; maxScale = scale; }
     }
@@ -124,15 +119,8 @@ export function quantizeQ3_K(x: usize, y: usize, nb: i32): void {
       if (d == 0) continue;
       requant4(x + (<usize>j << 6), 16, false, 0, d, -4, 3, 4, L + 16 * j);
     }
-    memory.fill(y, 0, 32);
-    for (let j = 0; j < 256; j++) {
-      const v = load<u8>(L + j);
-      if (v > 3) {
-        store<u8>(y + (j & 31), load<u8>(y + (j & 31)) | <u8>(<i32>1 << (j >> 5)));
-        store<u8>(L + j, v - 4);
-      }
-    }
-    pack2bit(y + 32);
+    splitHighBit(L, y);
+    pack2bit(L, y + 32);
   }
 }
 
@@ -201,31 +189,14 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
 export function quantizeQ4_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 144) {
     quantizeK4K5Block(x, y, 15, -1.0, 20);
-    const q = y + 16;
-    for (let c = 0; c < 4; c++) {
-      for (let l = 0; l < 32; l++) {
-        store<u8>(q + 32 * c + l, load<u8>(L + 64 * c + l) | (load<u8>(L + 64 * c + 32 + l) << 4));
-      }
-    }
+    packQ4K(L, y + 16);
   }
 }
 
 export function quantizeQ5_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 176) {
     quantizeK4K5Block(x, y, 31, -0.5, 15);
-    const qh = y + 16, qs = y + 48;
-    memory.fill(qh, 0, 32);
-    let m1: u32 = 1, m2: u32 = 2;
-    for (let c = 0; c < 4; c++) {
-      for (let l = 0; l < 32; l++) {
-        let a = <u32>load<u8>(L + 64 * c + l);
-        if (a > 15) { a -= 16; store<u8>(qh + l, load<u8>(qh + l) | <u8>m1); }
-        let b = <u32>load<u8>(L + 64 * c + 32 + l);
-        if (b > 15) { b -= 16; store<u8>(qh + l, load<u8>(qh + l) | <u8>m2); }
-        store<u8>(qs + 32 * c + l, <u8>(a | (b << 4)));
-      }
-      m1 <<= 2; m2 <<= 2;
-    }
+    packQ5K(L, y + 16, y + 48);
   }
 }
 
@@ -257,16 +228,7 @@ export function quantizeQ6_K(x: usize, y: usize, nb: i32): void {
       if (d == 0) continue;
       requant4(x + (<usize>j << 6), 16, false, 0, d, -32, 31, 32, L + 16 * j);
     }
-    const ql = y, qh = y + 128;
-    for (let h = 0; h < 2; h++) {
-      for (let l = 0; l < 32; l++) {
-        const p = L + 128 * h + l;
-        const a = <i32>load<i8>(p), b = <i32>load<i8>(p + 32), c = <i32>load<i8>(p + 64), e = <i32>load<i8>(p + 96);
-        store<u8>(ql + 64 * h + l, <u8>((a & 15) | ((c & 15) << 4)));
-        store<u8>(ql + 64 * h + l + 32, <u8>((b & 15) | ((e & 15) << 4)));
-        store<u8>(qh + 32 * h + l, <u8>((a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6)));
-      }
-    }
+    packQ6K(L, y, y + 128);
   }
 }
 

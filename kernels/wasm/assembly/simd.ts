@@ -40,13 +40,16 @@ export function transpose4(x: usize, stride: usize, n: i32, out: usize): void {
   }
 }
 
-/** The inverse for byte codes: lane k of i32 vector i → byte L[k·n + i]. */
+/** The inverse for byte codes: lane k of i32 vector i → byte L[k·n + i] (n a multiple of 4). */
 export function scatterCodes4(lt: usize, n: i32, L: usize): void {
-  for (let i = 0; i < n; i++) {
-    const v = v128.load(lt + (<usize>i << 4));
-    store<u8>(L + i, <u8>i32x4.extract_lane(v, 0));
-    store<u8>(L + n + i, <u8>i32x4.extract_lane(v, 1));
-    store<u8>(L + 2 * n + i, <u8>i32x4.extract_lane(v, 2));
-    store<u8>(L + 3 * n + i, <u8>i32x4.extract_lane(v, 3));
+  for (let i = 0; i < n; i += 4) {
+    const p = lt + (<usize>i << 4);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+    const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5), t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+    storeBytes4(L + i, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+    storeBytes4(L + n + i, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+    storeBytes4(L + 2 * n + i, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+    storeBytes4(L + 3 * n + i, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
   }
 }
