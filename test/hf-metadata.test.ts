@@ -9,6 +9,7 @@ import { GgufValueType, type GgufKv } from '../formats/gguf/value-types.ts';
 import { archFor, SUPPORTED_ARCHITECTURES } from '../formats/hf/architectures.ts';
 import { readHfConfig } from '../formats/hf/config.ts';
 import { buildGgufMetadata } from '../formats/hf/gguf-metadata.ts';
+import { idToTitle } from '../formats/hf/general-name.ts';
 import { countParameters, sizeLabel } from '../formats/hf/size-label.ts';
 import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 
@@ -62,6 +63,13 @@ test('stories260K tokenizer arrays: tokens, scores and token types equal the ref
   // Real SentencePiece content: byte pieces are type 6, merges have negative scores.
   assert.equal(tokens[13], '<0x0A>');
   assert.ok((ours.get('tokenizer.ggml.scores') as number[]).some((s) => s < 0));
+});
+
+test('general.name defaults to the folder name through gguf-py id_to_title', () => {
+  assert.equal(idToTitle('stories260K'), 'stories260K');
+  assert.equal(idToTitle('tiny-qwen2-f32'), 'Tiny Qwen2 F32');
+  assert.equal(idToTitle('Meta-Llama-3-8B'), 'Meta Llama 3 8B');
+  assert.equal(idToTitle('llama-v1.5-7b-chat_model'), 'Llama v1.5 7b Chat_Model');
 });
 
 test('size label and parameter count follow gguf-py', () => {

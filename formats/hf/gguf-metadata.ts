@@ -2,6 +2,7 @@ import path from 'node:path';
 import { f32, str, u32, type GgufKv } from '../gguf/value-types.ts';
 import type { ArchSpec } from './architectures.ts';
 import type { HfConfig } from './config.ts';
+import { idToTitle } from './general-name.ts';
 import { KvList } from './kv-list.ts';
 import { sizeLabel } from './size-label.ts';
 import { addTokenizerKvs, type Warning } from './tokenizer-kvs.ts';
@@ -13,7 +14,7 @@ const QUANTIZATION_VERSION = 2;
 export interface GgufMetadataOptions {
   /** `general.file_type` (kernels/file-types.ts id: 0 f32, 1 f16, 7 q8_0, …). */
   fileTypeId: number;
-  /** `general.name`; defaults to the folder name, as convert does. */
+  /** `general.name`; defaults to the folder name title-cased, as convert does without a model card. */
   name?: string;
   /** Force `tokenizer.ggml.pre` (the CLI's --pre), skipping hash detection. */
   pre?: string;
@@ -36,7 +37,7 @@ export async function buildGgufMetadata(
   const kv = new KvList();
   kv.set('general.architecture', str(a));
   kv.set('general.type', str('model'));
-  kv.set('general.name', str(opts.name ?? path.basename(path.resolve(dir))));
+  kv.set('general.name', str(opts.name ?? idToTitle(path.basename(path.resolve(dir)))));
   if (opts.parameterCount && opts.parameterCount > 0) kv.set('general.size_label', str(sizeLabel(opts.parameterCount)));
 
   kv.set(`${a}.block_count`, u32(config.numLayers));
