@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quantizeGguf } from '../src/pipeline/quantize.ts';
 import { runHeadless } from '../src/cli/headless.ts';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { ForgeError } from '../formats/errors.ts';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
-import { STORIES_F32 } from './quantize-fixtures.ts';
+import { STORIES_F32, writeLlamaGguf } from './quantize-fixtures.ts';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-quantize-err-'));
@@ -135,4 +135,27 @@ test('CLI: exit codes, --json document, --jsonl events, human output, bad flags'
   assert.match(dry.stdout, /dry run: 47 tensors/);
   assert.equal(existsSync(x), false);
   assert.deepEqual(leftovers(dir), []);
+});
+
+test('CLI: Ctrl-C (SIGINT) exits 130 and leaves no output or temporary file', async () => {
+  const sub = mkdtempSync(join(dir, 'sigint-'));
+  const input = join(dir, 'wide.gguf');
+  await writeLlamaGguf(input, { nLayer: 2, nEmbd: 1024, nFf: 2816, nHead: 16, nHeadKv: 16, tied: false });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'quantize', input, join(sub, 'out.gguf'), '--type', 'q5_K_M', '--threads', '1'], { env: { ...process.env, CI: 'true' } });
+  let stderr = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    // Interrupt once the first tensor is written: the temporary file exists and is partial.
+    if (!sent && /\[ ?1\/\d+\]/.test(stderr)) {
+      sent = true;
+      assert.equal(readdirSync(sub).filter((n) => n.endsWith('.tmp')).length, 1, 'a temporary output exists while writing');
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+  assert.ok(sent, `never saw a tensor line: ${stderr}`);
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /cancelled/);
+  assert.deepEqual(readdirSync(sub), []);
 });

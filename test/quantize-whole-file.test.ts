@@ -13,15 +13,18 @@ import type { PipelineEvent, JobSummary } from '../src/pipeline/events.ts';
 import { fileTypeByName } from '../kernels/file-types.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { STORIES_F32, writeLlamaGguf } from './quantize-fixtures.ts';
+import { createQuantizer, type Quantizer } from '../kernels/fast/index.ts';
 
 const FILE_TYPES = ['q4_0', 'q8_0', 'q5_K_M', 'q4_K_M', 'q6_K', 'q3_K_M'];
 const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-quantize-'));
 let ll: LlamaCpp;
+let quantizer: Quantizer;
 const inputs: Record<string, string> = {};
 
 before(async () => {
   if (llamaCppUnavailable) return;
   ll = await loadLlamaCpp();
+  quantizer = await createQuantizer({ threads: 2 });
   inputs['stories260K F32'] = STORIES_F32;
   inputs['stories260K F16'] = join(dir, 'stories-f16.gguf');
   assert.equal(ll.modelQuantize(STORIES_F32, inputs['stories260K F16'], 1, { nthread: 2 }), 0);
@@ -32,11 +35,14 @@ before(async () => {
   inputs['256-wide tied gqa4 F32'] = join(dir, 'tied.gguf');
   await writeLlamaGguf(inputs['256-wide tied gqa4 F32'], { nLayer: 4, nEmbd: 256, nFf: 512, nHead: 4, nHeadKv: 1, tied: true, seed: 8 });
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(async () => {
+  await quantizer?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function runOurs(input: string, output: string, fileType: string, extra: Partial<Parameters<typeof quantizeGguf>[0]> = {}) {
   const events: PipelineEvent[] = [];
-  const gen = quantizeGguf({ input, output, fileType, threads: 2, ...extra });
+  const gen = quantizeGguf({ input, output, fileType, threads: 2, quantizer, ...extra });
   let step = await gen.next();
   while (!step.done) {
     events.push(step.value);
