@@ -114,6 +114,12 @@ export function planConversion(tensors: Iterable<SafetensorsTensor>, o: Resolved
       'Choose a group size that divides in_features, or pass --keep-unaligned to keep these layers in fp16.', { file });
   }
   for (const u of unaligned) warnings.push({ code: 'KEPT_UNALIGNED', message: `${u}; kept in fp16`, tensor: u.split(':')[0] });
+  // vLLM tensor parallelism splits row-parallel layers (o_proj, down_proj) along in: with an odd
+  // number of groups no TP size >= 2 divides them (reference §4, e.g. 29568 / 128 = 231).
+  if (o.groupSize !== -1) {
+    const odd = items.find((i): i is PackedItem => i.kind === 'packed' && /(o_proj|down_proj)$/.test(i.module) && (i.in / o.groupSize) % 2 === 1);
+    if (odd) warnings.push({ code: 'TP_SPLIT', message: `${odd.module}: in_features ${odd.in} / group size ${o.groupSize} = ${odd.in / o.groupSize} groups (odd), so vLLM cannot shard it for tensor-parallel size 2 or more`, tensor: odd.module });
+  }
   for (const [why, m] of marlin) warnings.push({ code: 'MARLIN_ALIGNMENT', message: `${m.first}${m.count > 1 ? ` and ${m.count - 1} more layer(s)` : ''}: ${why}`, tensor: m.first });
   if (!items.some((i) => i.kind === 'packed')) {
     throw new UnsupportedError('AWQ_GPTQ_NOTHING', `no layer can be packed as ${o.method} ${o.bits}-bit g${o.groupSize} (no block linears fit)`, { file });
