@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { register as quantize } from './quantize.ts';
 import { register as inspect } from './inspect.ts';
 import { register as pull } from './pull.ts';
+import { register as batch } from './batch.ts';
 import { register as convert } from './convert.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [convert, quantize, pull, inspect];
+export const COMMANDS: RegisterCommand[] = [convert, quantize, pull, inspect, batch];

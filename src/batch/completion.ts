@@ -1,0 +1,39 @@
+/**
+ * The resume marker of a batch job: `<output>.report.json`, written only after the job succeeded,
+ * with `complete: true`. `--skip-existing` trusts an output only when its marker says complete and
+ * the output is still there with the size the marker recorded, so an interrupted batch resumes
+ * where it stopped and a half-done or replaced output is redone.
+ */
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { fromFsError } from '../../formats/errors.ts';
+
+export const reportPathFor = (output: string): string => `${output}.report.json`;
+
+export async function isComplete(output: string): Promise<boolean> {
+  let marker: { complete?: unknown; outputBytes?: unknown };
+  try {
+    marker = JSON.parse(await readFile(reportPathFor(output), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (marker?.complete !== true) return false;
+  const st = await stat(output).catch(() => null);
+  if (!st) return false;
+  return !st.isFile() || typeof marker.outputBytes !== 'number' || st.size === marker.outputBytes;
+}
+
+export async function outputExists(output: string): Promise<boolean> {
+  return (await stat(output).catch(() => null)) !== null;
+}
+
+/** Written to a temporary name and renamed, so a marker is never half-written. */
+export async function writeCompletion(output: string, data: Record<string, unknown>): Promise<void> {
+  const file = reportPathFor(output);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify({ complete: true, ...data }, null, 2) + '\n');
+    await rename(tmp, file);
+  } catch (err) {
+    throw fromFsError(err, file, 'write job report');
+  }
+}

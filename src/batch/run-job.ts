@@ -1,0 +1,35 @@
+/**
+ * One batch job as a pipeline generator: the same convert / quantize / AWQ-GPTQ pipelines the
+ * single commands run, with the job's options mapped onto theirs.
+ */
+import { convertModel } from '../pipeline/convert.ts';
+import { quantizeGguf } from '../pipeline/quantize.ts';
+import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
+import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
+import type { BatchJob } from './jobs.ts';
+
+export interface JobRunOptions {
+  threads: number;
+  force: boolean;
+  signal: AbortSignal;
+}
+
+export function jobPipeline(job: BatchJob, run: JobRunOptions): AsyncGenerator<PipelineEvent, JobSummary> {
+  const o = job.options;
+  switch (job.kind) {
+    case 'convert':
+      return convertModel({
+        source: job.source, output: job.output, fileType: job.type, viaF16: o.via === 'f16', pure: o.pure,
+        overrides: o.tensorType, threads: run.threads, force: run.force, validate: o.validate, name: o.name,
+        failOnAnomaly: o.failOnAnomaly, signal: run.signal,
+      });
+    case 'quantize':
+      return quantizeGguf({
+        input: job.source, output: job.output, fileType: job.type, pure: o.pure, overrides: o.tensorType,
+        threads: run.threads, force: run.force, validate: o.validate, signal: run.signal,
+      });
+    case 'awq':
+    case 'gptq':
+      return convertAwqGptq({ source: job.source, output: job.output, method: job.kind, force: run.force, validate: o.validate, signal: run.signal });
+  }
+}

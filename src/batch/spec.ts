@@ -1,0 +1,150 @@
+/**
+ * The batch file (`gguf-forge batch JOBS.yaml`): YAML or JSON (JSON is read by the same YAML
+ * parser), validated into plain data. Every error names the file and the line, because a batch
+ * file is written by hand and a message without a line number sends the user hunting.
+ *
+ *   defaults:                 # optional; every key a job may have except `source`
+ *     output: "out/{name}-{type}.gguf"
+ *   jobs:
+ *     - source: samples/stories260K     # folder, hf:ORG/NAME[@REV], or a .gguf file (requantize)
+ *       types: [q8_0, q4_0]             # or `type: q8_0`
+ *       pure: true
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { UsageError, fromFsError } from '../../formats/errors.ts';
+
+/** Per-job options; all optional, `defaults` fills in what a job leaves out. */
+export interface JobOptions {
+  /** Output naming pattern: `{name}`, `{type}` and `{index}` are replaced. */
+  output?: string;
+  /** `general.name` and the `{name}` placeholder; default the folder, repo or file name. */
+  name?: string;
+  /** Only `f16`: round through fp16 first, like `convert --via f16`. */
+  via?: 'f16';
+  pure?: boolean;
+  /** `PATTERN=TYPE` per-tensor overrides (`--tensor-type`). */
+  tensorType?: string[];
+  validate?: boolean;
+  failOnAnomaly?: boolean;
+}
+
+export interface JobEntry extends JobOptions {
+  source: string;
+  types: string[];
+  /** 1-based line of the entry in the batch file, for messages. */
+  line: number;
+}
+
+export interface BatchSpec {
+  file: string;
+  defaults: JobOptions;
+  jobs: JobEntry[];
+}
+
+export const DEFAULT_OUTPUT_PATTERN = '{name}-{type}.gguf';
+
+const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly'] as const;
+const JOB_KEYS = new Set<string>(['source', 'type', 'types', ...OPTION_KEYS]);
+
+export async function readBatchFile(file: string): Promise<BatchSpec> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw fromFsError(err, file, 'read batch file');
+  }
+  return parseBatchSpec(text, file);
+}
+
+export function parseBatchSpec(text: string, file: string): BatchSpec {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lineOf = (node: Node | null | undefined): number => (node?.range ? lines.linePos(node.range[0]).line : 1);
+  const fail = (node: Node | null | undefined, msg: string): never => {
+    throw new UsageError('BAD_BATCH', `${file}:${lineOf(node)}: ${msg}`, { file, line: lineOf(node) });
+  };
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0].line ?? 1;
+    throw new UsageError('BAD_BATCH', `${file}:${line}: not valid YAML or JSON: ${e.message.split('\n')[0]}`, { file, line });
+  }
+  const root = doc.contents;
+  if (!isMap(root)) return fail(root, 'the batch file must be a mapping with a `jobs:` list');
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (key !== 'jobs' && key !== 'defaults') fail(pair.key as Node, `unknown top-level key '${key}' (expected jobs, defaults)`);
+  }
+  const defaultsNode = root.get('defaults', true) as Node | undefined;
+  let defaults: JobOptions = {};
+  if (defaultsNode !== undefined) {
+    if (!isMap(defaultsNode)) fail(defaultsNode, '`defaults` must be a mapping of job options');
+    defaults = readOptions(defaultsNode as Node, fail, new Set(OPTION_KEYS));
+  }
+  const jobsNode = root.get('jobs', true) as Node | undefined;
+  if (!isSeq(jobsNode)) return fail(jobsNode ?? root, '`jobs` must be a list of jobs');
+  if (jobsNode.items.length === 0) fail(jobsNode, '`jobs` is empty');
+  const jobs = jobsNode.items.map((item) => {
+    const node = item as Node;
+    if (!isMap(node)) return fail(node, 'each job must be a mapping with `source` and `types`');
+    const opts = readOptions(node, fail, JOB_KEYS);
+    const source = node.get('source', true) as Node | undefined;
+    if (!isScalar(source) || typeof source.value !== 'string' || !source.value) return fail(source ?? node, 'a job needs `source:` (a folder, hf:ORG/NAME or a .gguf file)');
+    const one = node.get('type', true) as Node | undefined;
+    const many = node.get('types', true) as Node | undefined;
+    if (one && many) fail(one, 'give either `type` or `types`, not both');
+    let types: string[];
+    if (one) types = [stringValue(one, 'type', fail)];
+    else if (many) types = stringList(many, 'types', fail);
+    else return fail(node, `job '${source.value}' needs \`types:\` (a list like [q8_0, q4_0]) or \`type:\``);
+    if (types.length === 0) fail(many, '`types` is empty');
+    return { source: source.value, types, ...opts, line: lineOf(node) };
+  });
+  return { file, defaults, jobs };
+}
+
+type Fail = (node: Node | null | undefined, msg: string) => never;
+
+function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
+  if (!isMap(map)) return fail(map, 'expected a mapping');
+  const out: JobOptions = {};
+  for (const pair of map.items) {
+    const keyNode = pair.key as Node;
+    const key = isScalar(keyNode) ? String(keyNode.value) : '';
+    const v = pair.value as Node;
+    if (!allowed.has(key)) fail(keyNode, `unknown key '${key}' (allowed: ${[...allowed].join(', ')})`);
+    switch (key) {
+      case 'output':
+      case 'name':
+        out[key] = stringValue(v, key, fail);
+        break;
+      case 'via': {
+        const s = stringValue(v, key, fail);
+        if (s.toLowerCase() !== 'f16') fail(v, `\`via\` takes only 'f16', got '${s}'`);
+        out.via = 'f16';
+        break;
+      }
+      case 'pure':
+      case 'validate':
+      case 'failOnAnomaly':
+        if (!isScalar(v) || typeof v.value !== 'boolean') fail(v, `\`${key}\` must be true or false`);
+        out[key] = (v as { value: boolean }).value;
+        break;
+      case 'tensorType':
+        out.tensorType = stringList(v, key, fail);
+        break;
+    }
+  }
+  return out;
+}
+
+function stringValue(node: Node | null | undefined, key: string, fail: Fail): string {
+  if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') return fail(node, `\`${key}\` must be a non-empty string`);
+  return node.value;
+}
+
+function stringList(node: Node | null | undefined, key: string, fail: Fail): string[] {
+  if (isScalar(node)) return [stringValue(node, key, fail)];
+  if (!isSeq(node)) return fail(node, `\`${key}\` must be a list of strings`);
+  return node.items.map((i) => stringValue(i as Node, key, fail));
+}

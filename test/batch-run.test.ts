@@ -1,0 +1,172 @@
+// `gguf-forge batch` end to end through the real CLI on the bundled sample: mixed good and bad
+// jobs (exit code, report, valid outputs), JSONL events, resume after killing the batch midway,
+// and --shard runs that together produce every output exactly once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readGguf } from '../formats/gguf/reader.ts';
+import { EXIT_CODES } from '../src/cli/exit-codes.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'src/cli/bin.js');
+const SAMPLE = path.join(ROOT, 'samples/stories260K');
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-batch-'));
+}
+
+function runCli(cwd: string, args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function assertValidGguf(file: string, tensors = 47) {
+  const g = await readGguf(file);
+  assert.equal(g.tensors.length, tensors, file);
+}
+
+test('mixed good and bad jobs: the good ones complete, the bad ones are reported, exit code is the first failure\'s', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'jobs.yaml'), [
+    'defaults:',
+    '  output: "out/{name}-{type}.gguf"',
+    'jobs:',
+    `  - source: ${SAMPLE}`,
+    '    types: [q8_0, q4_0]',
+    '  - source: missing-model',
+    '    type: q8_0',
+    `  - source: ${SAMPLE}`,
+    '    type: q5_K_M',
+    '    name: story',
+  ].join('\n'));
+  const r = runCli(dir, ['batch', 'jobs.yaml', '--concurrency', '2', '--report', 'batch.json']);
+  assert.equal(r.code, EXIT_CODES.io, r.stderr);
+  // Summary table on stdout, progress on stderr.
+  assert.match(r.stdout, /^#\s+source\s+type\s+status/m);
+  assert.match(r.stdout, /4 jobs: 3 done, 1 failed, 0 skipped, 0 cancelled/);
+  assert.match(r.stdout, /missing-model\s+q8_0\s+failed \(io\)/);
+  assert.match(r.stderr, /job 3 .*missing-model → q8_0: FAILED: cannot open model folder .*missing-model/);
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8'));
+  assert.deepEqual(report.jobs.map((j: { status: string }) => j.status), ['done', 'done', 'failed', 'done']);
+  assert.deepEqual(report.counts, { done: 3, failed: 1, skipped: 0, cancelled: 0 });
+  assert.equal(report.exitCode, EXIT_CODES.io);
+  assert.equal(report.jobs[2].error.kind, 'io');
+  for (const name of ['stories260K-q8_0.gguf', 'stories260K-q4_0.gguf', 'story-q5_K_M.gguf']) {
+    const out = path.join(dir, 'out', name);
+    await assertValidGguf(out);
+    const marker = JSON.parse(fs.readFileSync(out + '.report.json', 'utf8'));
+    assert.equal(marker.complete, true);
+    assert.equal(marker.outputBytes, fs.statSync(out).size);
+  }
+  assert.ok(!fs.existsSync(path.join(dir, 'out', 'missing-model-q8_0.gguf')));
+  // No temporary files left behind.
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.tmp')), []);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--fail-fast stops after the first failure; a usage error in the batch file exits 2 naming the line', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'jobs.yaml'), `jobs:\n  - source: nope\n    type: q8_0\n  - source: ${SAMPLE}\n    types: [q8_0, q4_0]\n`);
+  const r = runCli(dir, ['batch', 'jobs.yaml', '--fail-fast', '--json']);
+  assert.equal(r.code, EXIT_CODES.io);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.ok, false);
+  assert.deepEqual(doc.result.jobs.map((j: { status: string }) => j.status), ['failed', 'cancelled', 'cancelled']);
+  assert.ok(!fs.existsSync(path.join(dir, 'stories260K-q8_0.gguf')));
+
+  fs.writeFileSync(path.join(dir, 'bad.yaml'), `jobs:\n  - source: a\n    types: [q8_0]\n  - source: b\n    types: [q8_0]\n    colour: red\n`);
+  const bad = runCli(dir, ['batch', 'bad.yaml']);
+  assert.equal(bad.code, EXIT_CODES.usage);
+  assert.match(bad.stderr, /bad\.yaml:6: unknown key 'colour'/);
+  assert.equal(bad.stdout, '');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--jsonl: every stdout line is one JSON event, tagged with its job, ending with the batch result', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'jobs.json'), JSON.stringify({ jobs: [{ source: SAMPLE, types: ['q8_0'] }, { source: 'gone', types: ['f16'] }] }));
+  const r = runCli(dir, ['batch', 'jobs.json', '--jsonl']);
+  assert.equal(r.code, EXIT_CODES.io, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const jobEvents = events.filter((e) => e.type === 'job').map((e) => `${e.job.id}:${e.state}`);
+  assert.deepEqual(jobEvents, ['1:start', '1:done', '2:start', '2:failed']);
+  const tensorsDone = events.filter((e) => e.type === 'tensor' && e.state === 'done');
+  assert.equal(tensorsDone.length, 47);
+  assert.ok(tensorsDone.every((e) => e.job === 1));
+  const q8 = tensorsDone.filter((e) => e.targetType === 'Q8_0');
+  assert.ok(q8.length > 30 && q8.every((e) => typeof e.metrics?.rmse === 'number'));
+  const last = events.at(-1);
+  assert.equal(last.type, 'batch');
+  assert.deepEqual(last.result.counts, { done: 1, failed: 1, skipped: 0, cancelled: 0 });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('resume: kill the batch after its first job completes, rerun with --skip-existing, finished jobs are skipped and the rest done', async () => {
+  const dir = tempDir();
+  const types = ['q8_0', 'q4_0', 'q5_0', 'q4_1', 'f16'];
+  fs.writeFileSync(path.join(dir, 'jobs.yaml'), `jobs:\n  - source: ${SAMPLE}\n    types: [${types.join(', ')}]\n`);
+  const outputs = types.map((t) => path.join(dir, `stories260K-${t}.gguf`));
+  const child = spawn(process.execPath, [BIN, 'batch', 'jobs.yaml', '--jsonl', '--threads', '1'], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(sig ? null : code)));
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no job finished within 90 s')), 90_000);
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n').slice(0, -1).map((l) => JSON.parse(l));
+      if (lines.some((e) => e.type === 'job' && e.state === 'done')) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('exit', () => { clearTimeout(timer); resolve(); });
+  });
+  assert.equal(await exited, null, 'the batch was killed, not finished');
+  const completeBefore = outputs.filter((o) => fs.existsSync(o + '.report.json'));
+  assert.ok(completeBefore.includes(outputs[0]!), 'job 1 completed before the kill');
+  assert.ok(completeBefore.length < outputs.length, 'the kill landed before the last job');
+
+  const r = runCli(dir, ['batch', 'jobs.yaml', '--skip-existing', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  const skipped = doc.result.jobs.filter((j: { status: string }) => j.status === 'skipped').map((j: { output: string }) => j.output);
+  const done = doc.result.jobs.filter((j: { status: string }) => j.status === 'done').map((j: { output: string }) => j.output);
+  assert.deepEqual(skipped, completeBefore);
+  assert.deepEqual([...skipped, ...done].sort(), [...outputs].sort());
+  for (const o of outputs) await assertValidGguf(o);
+
+  // A marker whose output was replaced (size differs) is not trusted: that job is redone.
+  fs.writeFileSync(outputs[1]!, 'not a gguf');
+  const again = runCli(dir, ['batch', 'jobs.yaml', '--skip-existing', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout).result.jobs.map((j: { status: string }) => j.status), ['skipped', 'done', 'skipped', 'skipped', 'skipped']);
+  await assertValidGguf(outputs[1]!);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--shard i/n run as separate processes writes every output exactly once', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'jobs.yaml'), `defaults:\n  output: "{index}-{type}.gguf"\njobs:\n  - source: ${SAMPLE}\n    types: [q8_0, q4_0, q5_1, f32, bf16]\n`);
+  const all = JSON.parse(runCli(dir, ['batch', 'jobs.yaml', '--dry-run', '--json']).stdout).result.jobs.map((j: { output: string }) => j.output);
+  assert.equal(all.length, 5);
+  const written: string[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const r = runCli(dir, ['batch', 'jobs.yaml', '--shard', `${i}/3`, '--json', '--concurrency', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(doc.result.shard, { index: i, count: 3 });
+    assert.equal(doc.result.totalJobs, 5);
+    for (const j of doc.result.jobs) {
+      assert.equal(j.status, 'done');
+      written.push(j.output);
+    }
+  }
+  assert.deepEqual([...written].sort(), [...all].sort());
+  assert.equal(new Set(written).size, 5);
+  for (const o of all) await assertValidGguf(o);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
