@@ -9,16 +9,21 @@ export class ByteBuilder {
   private view = new DataView(this.buf.buffer);
   length = 0;
 
+  /** Makes room for `n` more bytes without claiming them. */
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** Claims `n` bytes and returns where they start. */
   private reserve(n: number): number {
+    this.ensure(n);
     const at = this.length;
-    if (at + n > this.buf.length) {
-      let cap = this.buf.length * 2;
-      while (cap < at + n) cap *= 2;
-      const next = new Uint8Array(cap);
-      next.set(this.buf.subarray(0, at));
-      this.buf = next;
-      this.view = new DataView(next.buffer);
-    }
     this.length += n;
     return at;
   }
@@ -39,11 +44,14 @@ export class ByteBuilder {
     this.buf.set(b, at);
   }
 
-  /** GGUF string: u64 byte length, UTF-8 bytes, no terminator. */
+  /** GGUF string: u64 byte length, UTF-8 bytes, no terminator. Encoded in place (headers hold 100k+ tokens). */
   string(s: string): void {
-    const b = encoder.encode(s);
-    this.u64(BigInt(b.length));
-    this.bytes(b);
+    this.ensure(8 + 3 * s.length); // UTF-8 needs at most 3 bytes per UTF-16 unit
+    const at = this.length;
+    const { written } = encoder.encodeInto(s, this.buf.subarray(at + 8));
+    this.view.setUint32(at, written, true); // u64 length: low word, high word is 0 (< 2^32)
+    this.view.setUint32(at + 4, 0, true);
+    this.length = at + 8 + written;
   }
 
   zeros(n: number): void {

@@ -29,6 +29,11 @@ export class HeaderCursor {
     return new FormatError(code, message, { file: this.src.name, offset, ...(tensor ? { tensor } : {}) });
   }
 
+  /** True when `n` bytes at `pos` are already buffered (lets hot loops skip an await). */
+  has(n: number): boolean {
+    return this.bufStart + this.buf.length - this.pos >= n;
+  }
+
   /** Makes `n` bytes at `pos` available, or throws TRUNCATED naming `what`. */
   async need(n: number, what: string): Promise<void> {
     if (n > this.remaining) {

@@ -11,13 +11,24 @@ export const MAX_GGUF_LENGTH = 2 ** 30;
 
 export async function readString(c: HeaderCursor, what: string): Promise<string> {
   const at = c.pos;
-  await c.need(8, `length of ${what}`);
+  if (!c.has(8)) await c.need(8, `length of ${what}`);
   const len = c.u64();
   if (len > BigInt(c.remaining) || len > BigInt(MAX_GGUF_LENGTH)) {
     throw c.fail('BAD_LENGTH', `${what} at offset ${at} has length ${len}, more than the ${c.remaining} bytes left in the file`, at);
   }
-  await c.need(Number(len), what);
-  return c.utf8(Number(len));
+  const n = Number(len);
+  if (!c.has(n)) await c.need(n, what);
+  return c.utf8(n);
+}
+
+/** A string entirely inside the buffered window, or undefined (then the checked path runs). */
+function bufferedString(c: HeaderCursor): string | undefined {
+  if (!c.has(8)) return undefined;
+  const at = c.pos;
+  const len = c.u64();
+  if (len <= BigInt(c.remaining) && c.has(Number(len))) return c.utf8(Number(len));
+  c.pos = at; // let readString report or fetch
+  return undefined;
 }
 
 async function readScalar(c: HeaderCursor, type: GgufScalarType, what: string): Promise<GgufScalar> {
@@ -76,7 +87,11 @@ async function readArray(c: HeaderCursor, what: string): Promise<GgufValue> {
     return { type: GgufValueType.ARRAY, elemType, value: typed(c.bytes(n * minSize).buffer as ArrayBuffer, n) };
   }
   const out: GgufScalar[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = await readScalar(c, elemType, `${what}[${i}]`);
+  for (let i = 0; i < n; i++) {
+    // Vocabularies hold 100k+ strings: take the ones already buffered without an await each.
+    const fast = elemType === GgufValueType.STRING ? bufferedString(c) : undefined;
+    out[i] = fast ?? (await readScalar(c, elemType, `${what}[${i}]`));
+  }
   return { type: GgufValueType.ARRAY, elemType, value: out };
 }
 

@@ -115,7 +115,7 @@ export class GgufWriter {
     b.u64(BigInt(this.kvs.length));
     for (const kv of this.kvs) {
       b.string(kv.key);
-      writeValue(b, kv.key, kv);
+      writeValue(b, kv);
     }
     let offset = 0;
     for (const t of this.tensors) {
