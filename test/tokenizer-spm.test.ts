@@ -80,3 +80,20 @@ test('without tokenizer.model, a byte-fallback tokenizer.json gives convert\'s L
   assert.deepEqual(kvs.filter((k) => k.key.startsWith('tokenizer.ggml.add_')).map((k) => [k.key, k.value]),
     [['tokenizer.ggml.add_bos_token', true], ['tokenizer.ggml.add_sep_token', false], ['tokenizer.ggml.add_eos_token', false]]);
 });
+
+test('tokenizer.model as the only tokenizer file: SentencePiece arrays as the reference, special ids from config.json', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-sponly-'));
+  for (const f of ['config.json', 'tokenizer.model']) fs.copyFileSync(path.join(DIR, f), path.join(dir, f));
+  const c = await readHfConfig(dir);
+  const only = await buildGgufMetadata(dir, c, archFor(c), { fileTypeId: 0 });
+  const full = await buildGgufMetadata(DIR, await readHfConfig(DIR), archFor(c), { fileTypeId: 0 });
+  const pick = (kvs: typeof only.kvs, key: string) => Array.from(kvs.find((k) => k.key === key)!.value as ArrayLike<unknown>);
+  for (const key of ['tokenizer.ggml.tokens', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type']) {
+    assert.deepEqual(pick(only.kvs, key), pick(full.kvs, key), key);
+  }
+  // No tokenizer.json / tokenizer_config.json: ids come from config.json only, and no add_* flags are known.
+  assert.deepEqual(only.kvs.filter((k) => k.key.startsWith('tokenizer.ggml.') && !Array.isArray(k.value) && !ArrayBuffer.isView(k.value)).map((k) => [k.key, k.value]), [
+    ['tokenizer.ggml.model', 'llama'], ['tokenizer.ggml.pre', 'default'],
+    ['tokenizer.ggml.bos_token_id', 1], ['tokenizer.ggml.eos_token_id', 2],
+  ]);
+});
