@@ -119,3 +119,25 @@ test('gguf-forge pull: exit codes for a malformed source, a missing repo and cor
   assert.equal(offline.code, 5);
   assert.match(offline.stderr, /tiny\/never@main.*not in the Hugging Face cache/);
 });
+
+test('gguf-forge pull: HF_ENDPOINT and HF_HUB_CACHE from the environment; hf:ORG/NAME/FILE also fetches that file', async (t) => {
+  const hub = await MockHub.start();
+  t.after(() => hub.close());
+  const files = await sampleModelFiles(SAMPLE);
+  const { commit } = hub.addRepo('tiny/env', files);
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-cli-'));
+  const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
+  process.env.HF_ENDPOINT = hub.url;
+  process.env.HF_HUB_CACHE = cacheDir;
+  let r;
+  try {
+    r = await cli(['pull', 'hf:tiny/env/reference-convert-f32.gguf', '--json']);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+  assert.equal(r.code, 0, r.stderr);
+  const snap = path.join(cacheDir, 'models--tiny--env', 'snapshots', commit);
+  assert.equal(JSON.parse(r.stdout).result.snapshotDir, snap);
+  assert.ok(fs.readFileSync(path.join(snap, 'reference-convert-f32.gguf')).equals(files['reference-convert-f32.gguf']));
+  assert.ok(fs.existsSync(path.join(snap, 'model.safetensors')));
+});
