@@ -74,3 +74,18 @@ for (const name of TYPES) {
 test('a missing .wasm build names the path and says to run npm run build', () => {
   assert.throws(() => loadWasmModule('/nonexistent/forge.wasm'), /\/nonexistent\/forge\.wasm.*npm run build/);
 });
+
+test('F16/BF16 rows whose length is not a multiple of the SIMD width (scalar tail)', { skip: llamaCppUnavailable ?? false }, async () => {
+  const ll = await loadLlamaCpp();
+  for (const name of ['F16', 'BF16'] as const) {
+    const id = GgmlTypeId[name];
+    for (const n of [1, 7, 1001]) {
+      const src = inputs.subarray(4096, 4096 + n);
+      const got = wasmQuantize(id, src);
+      assertSameBlocks(got, ll.quantizeChunk(id, src, 1, n), id, `llama.cpp (n=${n})`);
+      const back = new Float32Array(n);
+      kernels.dequantize(id, got, 0, n, back, 0);
+      assert.deepEqual(differingFloats(back, ll.dequantize(id, got, n)), [], `${name} dequantize n=${n}`);
+    }
+  }
+});

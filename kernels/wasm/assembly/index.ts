@@ -1,7 +1,8 @@
 // Entry point of the wasm kernels. Every export works on raw pointers into this module's memory:
 // (src, dst, count) where count is blocks for block types and elements for F16/BF16.
 // The host (kernels/fast/worker.ts) places data above heapBase() and grows memory itself.
-export { quantizeF16, quantizeBF16, dequantizeF16, dequantizeBF16 } from './plain';
+export { quantizeF16Simd as quantizeF16, quantizeBF16Simd as quantizeBF16, dequantizeF16Simd as dequantizeF16 } from './plain-simd';
+export { dequantizeBF16 } from './plain';
 export {
   quantizeQ8_0Simd as quantizeQ8_0, quantizeQ4_0Simd as quantizeQ4_0, quantizeQ4_1Simd as quantizeQ4_1,
   quantizeQ5_0Simd as quantizeQ5_0, quantizeQ5_1Simd as quantizeQ5_1,

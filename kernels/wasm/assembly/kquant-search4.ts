@@ -11,6 +11,7 @@ export const XT = memory.data(32 * 16, 16);
 export const WT = memory.data(32 * 16, 16);
 export const LT = memory.data(32 * 16, 16);
 const LAUXT = memory.data(32 * 16, 16);
+const WXT = memory.data(32 * 16, 16);
 export const RES = memory.data(32, 16);
 
 // @ts-ignore: decorator
@@ -111,8 +112,10 @@ export function makeQxQuants4(n: i32, nmax: i32): void {
     const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
     v128.store(LT + (<usize>i << 4), i32x4.add(l, off));
     const fl = f32x4.convert_i32x4_s(l);
-    const w = f32x4.mul(xi, xi);
-    sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), fl));
+    const w = f32x4.mul(xi, xi), wx = f32x4.mul(w, xi);
+    v128.store(WT + (<usize>i << 4), w);
+    v128.store(WXT + (<usize>i << 4), wx);
+    sumlx = f32x4.add(sumlx, f32x4.mul(wx, fl));
     suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));
   }
   let scale = v128.bitselect(f32x4.div(sumlx, suml2), zero, f32x4.ne(suml2, zero));
@@ -122,13 +125,12 @@ export function makeQxQuants4(n: i32, nmax: i32): void {
     iscale = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>is)), max);
     sumlx = zero; suml2 = zero;
     for (let i = 0; i < n; i++) {
-      const xi = at(XT, i);
-      const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
+      // w = x*x and w*x do not depend on the candidate: computed once above (WT, WXT).
+      const l = clamp4(nearest4(f32x4.mul(iscale, at(XT, i))), -nmax, nmax - 1);
       v128.store(LAUXT + (<usize>i << 4), l);
       const fl = f32x4.convert_i32x4_s(l);
-      const w = f32x4.mul(xi, xi);
-      sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), fl));
-      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));
+      sumlx = f32x4.add(sumlx, f32x4.mul(at(WXT, i), fl));
+      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(at(WT, i), fl), fl));
     }
     const take = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
     if (!v128.any_true(take)) continue;
