@@ -81,7 +81,11 @@ export class GgufWriter {
     this.alignment = v;
   }
 
-  /** Declares a tensor; `ne` is in GGUF order (ne[0] = row length). Data must later come in this order. */
+  /**
+   * Declares a tensor; `ne` is in GGUF order (ne[0] = row length) and n_dims = ne.length as given:
+   * convert_hf_to_gguf keeps trailing 1s, llama-quantize drops them (ggml_n_dims). Data must later
+   * come in declaration order.
+   */
   addTensor(name: string, ne: readonly number[], type: number): void {
     this.order('building', `addTensor('${name}')`);
     const where = { file: this.path, tensor: name };
