@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsWriter, type TensorDecl } from '../formats/safetensors/writer.ts';
-import { openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
+import { isQuantizedFolder, openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
 import { openDequantizedModel } from '../formats/awq-gptq/dequantized-model.ts';
 import { inspectQuantizedFolder } from '../formats/awq-gptq/inspect.ts';
 import { ForgeError } from '../formats/errors.ts';
@@ -146,4 +146,16 @@ test('a GPTQ folder behind the SafetensorsModel interface: HF weight names, F32 
   } finally {
     await model.close(); await srcModel.close(); await deq.close();
   }
+});
+
+test('isQuantizedFolder: true for AWQ/GPTQ (even an unreadable layout, so opening names it), false otherwise', async () => {
+  const { parts } = gptqParts('gptq');
+  assert.equal(await isQuantizedFolder(await writeFolder('is-v1', parts, QC)), true);
+  const gemv = await writeFolder('is-gemv', parts, { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemv' });
+  assert.equal(await isQuantizedFolder(gemv), true);
+  await assert.rejects(openDequantizedModel(gemv), (e: ForgeError) => e.kind === 'unsupported' && /AWQ version "gemv" is not read/.test(e.message));
+  assert.equal(await isQuantizedFolder(await writeFolder('is-plain', parts, null)), false);
+  assert.equal(await isQuantizedFolder(join(tmp.dir, 'does-not-exist')), false);
+  const bnb = await writeFolder('is-bnb', parts, { quant_method: 'bitsandbytes' });
+  assert.equal(await isQuantizedFolder(bnb), false);
 });

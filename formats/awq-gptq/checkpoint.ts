@@ -4,7 +4,7 @@
  * zeros, scales and g_idx (a `QuantizedMatrix`) on demand — one layer in memory at a time.
  */
 import { join } from 'node:path';
-import { FormatError } from '../errors.ts';
+import { ForgeError, FormatError } from '../errors.ts';
 import { openSafetensorsModel, type SafetensorsModel } from '../safetensors/model.ts';
 import { toFloat32 } from '../safetensors/dtypes.ts';
 import type { SafetensorsTensor } from '../safetensors/header.ts';
@@ -55,8 +55,17 @@ export async function readQuantizedFolderConfig(dir: string): Promise<{ config: 
   return { config: null, hfConfig };
 }
 
+/**
+ * True when `dir` declares an AWQ/GPTQ quantization — also when that declaration is malformed or
+ * a layout we do not read, so that opening it reports the precise error instead of the folder
+ * being mistaken for an unquantized model. False when there is no config to read.
+ */
 export async function isQuantizedFolder(dir: string): Promise<boolean> {
-  return (await readQuantizedFolderConfig(dir).catch(() => ({ config: null }))).config !== null;
+  try {
+    return (await readQuantizedFolderConfig(dir)).config !== null;
+  } catch (err) {
+    return err instanceof ForgeError && (err.kind === 'unsupported' || (err.kind === 'format' && err.code === 'QUANT_CONFIG'));
+  }
 }
 
 export async function openQuantizedCheckpoint(dir: string): Promise<QuantizedCheckpoint> {
