@@ -126,6 +126,17 @@ test('rope scaling keys: linear and yarn are written with their types; llama3 wr
   assert.ok(!m3.kvs.some((k) => k.key.startsWith('llama.rope.scaling')));
 });
 
+test('fields config.json omits get transformers\' AutoConfig defaults (context length, rope theta, eps, kv heads)', async () => {
+  const dir = tempModel({ max_position_embeddings: undefined, rope_theta: undefined, rms_norm_eps: undefined, num_key_value_heads: undefined });
+  const c = await readHfConfig(dir);
+  const { kvs } = await buildGgufMetadata(dir, c, archFor(c), { fileTypeId: 0 });
+  const by = new Map(kvs.map((k) => [k.key, k.value]));
+  assert.equal(by.get('llama.context_length'), 2048);
+  assert.equal(by.get('llama.rope.freq_base'), 10000);
+  assert.equal(by.get('llama.attention.layer_norm_rms_epsilon'), 1e-6);
+  assert.equal(by.get('llama.attention.head_count_kv'), 8);
+});
+
 // ---- bad input: each a typed error naming the file ----
 
 function tempModel(configPatch: Record<string, unknown> | null, files: Record<string, string> = {}, keepTokenizer = true): string {

@@ -28,7 +28,7 @@ export interface ArchSpec {
   /** LlamaModel.set_vocab writes `tokenizer.ggml.add_space_prefix` from tokenizer_config's add_prefix_space. */
   addSpacePrefixFromTokenizerConfig: boolean;
   /** AutoConfig defaults for fields config.json may omit. */
-  defaults: { ropeTheta: number };
+  defaults: { ropeTheta: number; contextLength: number };
 }
 
 const LLAMA: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
@@ -40,7 +40,7 @@ const LLAMA: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
   vocabOrder: ['sentencepiece', 'llama-hf', 'gpt2'],
   llama3RopeFreqs: true,
   addSpacePrefixFromTokenizerConfig: true,
-  defaults: { ropeTheta: 10000 },
+  defaults: { ropeTheta: 10000, contextLength: 2048 }, // LlamaConfig
 };
 
 const QWEN2: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
@@ -52,7 +52,7 @@ const QWEN2: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
   vocabOrder: ['sentencepiece', 'gpt2'],
   llama3RopeFreqs: false,
   addSpacePrefixFromTokenizerConfig: false,
-  defaults: { ropeTheta: 10000 },
+  defaults: { ropeTheta: 10000, contextLength: 32768 }, // Qwen2Config
 };
 
 export const ARCHITECTURES: readonly ArchSpec[] = [

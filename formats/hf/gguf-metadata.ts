@@ -41,7 +41,7 @@ export async function buildGgufMetadata(
   if (opts.parameterCount && opts.parameterCount > 0) kv.set('general.size_label', str(sizeLabel(opts.parameterCount)));
 
   kv.set(`${a}.block_count`, u32(config.numLayers));
-  if (config.contextLength !== undefined) kv.set(`${a}.context_length`, u32(config.contextLength));
+  kv.set(`${a}.context_length`, u32(config.contextLength ?? arch.defaults.contextLength));
   kv.set(`${a}.embedding_length`, u32(config.hiddenSize));
   kv.set(`${a}.feed_forward_length`, u32(config.intermediateSize));
   kv.set(`${a}.attention.head_count`, u32(config.numHeads));
