@@ -11,6 +11,7 @@ import { createAtomicFile } from '../formats/io/atomic-file.ts';
 import { GgufValueType as V, arr, bool, f32, f64, i16, i32, i64, i8, str, u16, u32, u64, u8, type GgufValue } from '../formats/gguf/value-types.ts';
 import { GgmlTypeId as T } from '../kernels/ggml-types.ts';
 import { ForgeError, UsageError } from '../formats/errors.ts';
+import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'forge-gguf-'));
 
@@ -184,4 +185,75 @@ test('a large header (vocabulary of 50k tokens, many buffer growths) round-trips
   const src = await openFileSource(path);
   assert.deepEqual(await readTensorBytes(src, f, f.tensors[0]!), fill(128, 1));
   await src.close();
+});
+
+test("llama.cpp's own gguf reader reads our file: every key, type and value, tensor infos and offsets", async (t) => {
+  if (llamaCppUnavailable) return t.skip(llamaCppUnavailable);
+  const path = join(tmp(), 'for-llama.gguf');
+  await writeSample(path, { alignment: 64 });
+  const { binsDir } = await loadLlamaCpp();
+  const koffi = (await import('koffi')).default;
+  const lib = koffi.load(join(binsDir, 'libggml-base.so'));
+  koffi.struct('gguf_init_params_rt', { no_alloc: 'bool', ctx: 'void *' });
+  const fn = (sig: string) => lib.func(sig);
+  const init = fn('void *gguf_init_from_file(const char *fname, gguf_init_params_rt params)');
+  const g = {
+    free: fn('void gguf_free(void *ctx)'),
+    version: fn('uint32_t gguf_get_version(void *ctx)'),
+    alignment: fn('size_t gguf_get_alignment(void *ctx)'),
+    dataOffset: fn('size_t gguf_get_data_offset(void *ctx)'),
+    nKv: fn('int64_t gguf_get_n_kv(void *ctx)'),
+    key: fn('const char *gguf_get_key(void *ctx, int64_t id)'),
+    kvType: fn('int gguf_get_kv_type(void *ctx, int64_t id)'),
+    arrType: fn('int gguf_get_arr_type(void *ctx, int64_t id)'),
+    arrN: fn('size_t gguf_get_arr_n(void *ctx, int64_t id)'),
+    arrData: fn('const void *gguf_get_arr_data(void *ctx, int64_t id)'),
+    arrStr: fn('const char *gguf_get_arr_str(void *ctx, int64_t id, size_t i)'),
+    valData: fn('const void *gguf_get_val_data(void *ctx, int64_t id)'),
+    valStr: fn('const char *gguf_get_val_str(void *ctx, int64_t id)'),
+    nTensors: fn('int64_t gguf_get_n_tensors(void *ctx)'),
+    tName: fn('const char *gguf_get_tensor_name(void *ctx, int64_t id)'),
+    tOffset: fn('size_t gguf_get_tensor_offset(void *ctx, int64_t id)'),
+    tType: fn('int gguf_get_tensor_type(void *ctx, int64_t id)'),
+    tSize: fn('size_t gguf_get_tensor_size(void *ctx, int64_t id)'),
+  };
+  const C: Record<number, string> = {
+    [V.UINT8]: 'uint8_t', [V.INT8]: 'int8_t', [V.UINT16]: 'uint16_t', [V.INT16]: 'int16_t', [V.UINT32]: 'uint32_t', [V.INT32]: 'int32_t',
+    [V.FLOAT32]: 'float', [V.BOOL]: 'bool', [V.UINT64]: 'uint64_t', [V.INT64]: 'int64_t', [V.FLOAT64]: 'double',
+  };
+  const big = (v: unknown, type: number) => (type === V.UINT64 || type === V.INT64 ? BigInt(v as number) : v);
+  const ctx = init(path, { no_alloc: true, ctx: null });
+  assert.ok(ctx, 'llama.cpp accepts the file');
+  try {
+    assert.equal(g.version(ctx), 3);
+    assert.equal(Number(g.alignment(ctx)), 64);
+    const ours = await readGguf(path);
+    assert.equal(Number(g.dataOffset(ctx)), ours.dataOffset);
+    assert.equal(Number(g.nKv(ctx)), ours.kvs.length);
+    for (const [i, kv] of ours.kvs.entries()) {
+      assert.equal(g.key(ctx, i), kv.key);
+      assert.equal(g.kvType(ctx, i), kv.type, kv.key);
+      let value: unknown;
+      if (kv.type === V.ARRAY) {
+        assert.equal(g.arrType(ctx, i), kv.elemType, kv.key);
+        const n = Number(g.arrN(ctx, i));
+        value = kv.elemType === V.STRING
+          ? Array.from({ length: n }, (_, j) => g.arrStr(ctx, i, j))
+          : n === 0 ? [] : Array.from(koffi.decode(g.arrData(ctx, i), C[kv.elemType]!, n) as ArrayLike<unknown>, (v) => big(v, kv.elemType));
+        assert.deepEqual(value, Array.from(kv.value as ArrayLike<unknown>), kv.key);
+      } else {
+        value = kv.type === V.STRING ? g.valStr(ctx, i) : big(koffi.decode(g.valData(ctx, i), C[kv.type]!), kv.type);
+        assert.equal(value, kv.value, kv.key);
+      }
+    }
+    assert.equal(Number(g.nTensors(ctx)), TENSORS.length);
+    for (const [i, info] of ours.tensors.entries()) {
+      assert.equal(g.tName(ctx, i), info.name);
+      assert.equal(g.tType(ctx, i), info.type);
+      assert.equal(Number(g.tOffset(ctx, i)), info.offset);
+      assert.equal(Number(g.tSize(ctx, i)), info.nbytes);
+    }
+  } finally {
+    g.free(ctx);
+  }
 });
