@@ -12,13 +12,25 @@ export const WT = memory.data(32 * 16, 16);
 export const LT = memory.data(32 * 16, 16);
 const LAUXT = memory.data(32 * 16, 16);
 const WXT = memory.data(32 * 16, 16);
+const XMT = memory.data(32 * 16, 16);
 export const RES = memory.data(32, 16);
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 
-/** make_qkx2_quants(n, nmax, x, w, L, &the_min, Laux, rmin, rdelta, nstep, use_mad), nstep ≥ 1. */
-export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): void {
+/** XT[i] - min, per lane: the candidate loops need it and `min` only changes when a candidate wins. */
+// @ts-ignore: decorator
+@inline function shiftByMin(n: i32, min: v128): void {
+  for (let i = 0; i < n; i++) v128.store(XMT + (<usize>i << 4), f32x4.sub(at(XT, i), min));
+}
+
+/**
+ * make_qkx2_quants(n, nmax, x, w, L, &the_min, Laux, rmin, rdelta, nstep, use_mad), nstep ≥ 1.
+ * Inlined so each call site gets its constants (use_mad, nmax, nstep) folded in. Codes are kept
+ * as floats during the search (they are small integers, exact) and converted once at the end.
+ */
+// @ts-ignore: decorator
+@inline export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): void {
   const zero = f32x4.splat(0);
   const x0 = at(XT, 0), w0 = at(WT, 0);
   let min = x0, max = x0, sumW = w0, sumX = f32x4.mul(w0, x0);
@@ -32,14 +44,14 @@ export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep
   min = f32x4.pmin(min, zero); // if (min > 0) min = 0
   const flat = f32x4.eq(max, min); // these lanes return L = 0, scale 0, the_min = -min
   const flatMin = min;
+  shiftByMin(n, min);
   let iscale = f32x4.div(f32x4.splat(<f32>nmax), f32x4.sub(max, min));
   let scale = f32x4.div(f32x4.splat(1), iscale);
   let best = zero;
   for (let i = 0; i < n; i++) {
-    const xi = at(XT, i);
-    const l = clamp4(nearest4(f32x4.mul(iscale, f32x4.sub(xi, min))), 0, nmax);
-    v128.store(LT + (<usize>i << 4), l);
-    let diff = f32x4.sub(f32x4.add(f32x4.mul(scale, f32x4.convert_i32x4_s(l)), min), xi);
+    const fl = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, at(XMT, i))), 0, nmax));
+    v128.store(LT + (<usize>i << 4), fl);
+    let diff = f32x4.sub(f32x4.add(f32x4.mul(scale, fl), min), at(XT, i));
     diff = useMad ? f32x4.abs(diff) : f32x4.mul(diff, diff);
     best = f32x4.add(best, f32x4.mul(at(WT, i), diff));
   }
@@ -48,14 +60,12 @@ export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep
     iscale = f32x4.div(f32x4.splat(rmin + rdelta * <f32>is + <f32>nmax), f32x4.sub(max, min));
     let sl = zero, sl2 = zero, sxl = zero;
     for (let i = 0; i < n; i++) {
-      const xi = at(XT, i), wi = at(WT, i);
-      const l = clamp4(nearest4(f32x4.mul(iscale, f32x4.sub(xi, min))), 0, nmax);
-      v128.store(LAUXT + (<usize>i << 4), l);
-      const fl = f32x4.convert_i32x4_s(l);
-      const wl = f32x4.mul(wi, fl);
+      const fl = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, at(XMT, i))), 0, nmax));
+      v128.store(LAUXT + (<usize>i << 4), fl);
+      const wl = f32x4.mul(at(WT, i), fl);
       sl = f32x4.add(sl, wl);
       sl2 = f32x4.add(sl2, f32x4.mul(wl, fl));
-      sxl = f32x4.add(sxl, f32x4.mul(wl, xi));
+      sxl = f32x4.add(sxl, f32x4.mul(wl, at(XT, i)));
     }
     const D = f32x4.sub(f32x4.mul(sumW, sl2), f32x4.mul(sl, sl));
     const dPos = f32x4.gt(D, zero);
@@ -67,7 +77,7 @@ export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep
     ts = v128.bitselect(f32x4.div(sxl, sl2), ts, tmPos);
     let cur = zero;
     for (let i = 0; i < n; i++) {
-      let diff = f32x4.sub(f32x4.add(f32x4.mul(ts, f32x4.convert_i32x4_s(at(LAUXT, i))), tm), at(XT, i));
+      let diff = f32x4.sub(f32x4.add(f32x4.mul(ts, at(LAUXT, i)), tm), at(XT, i));
       diff = useMad ? f32x4.abs(diff) : f32x4.mul(diff, diff);
       cur = f32x4.add(cur, f32x4.mul(at(WT, i), diff));
     }
@@ -80,15 +90,14 @@ export function makeQkx2Quants4(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep
     best = v128.bitselect(cur, best, take);
     scale = v128.bitselect(ts, scale, take);
     min = v128.bitselect(tm, min, take);
+    if (is < nstep) shiftByMin(n, min);
   }
-  if (v128.any_true(flat)) {
-    for (let i = 0; i < n; i++) {
-      const p = LT + (<usize>i << 4);
-      v128.store(p, v128.bitselect(zero, v128.load(p), flat));
-    }
-    scale = v128.bitselect(zero, scale, flat);
-    min = v128.bitselect(flatMin, min, flat);
+  for (let i = 0; i < n; i++) {
+    const p = LT + (<usize>i << 4);
+    v128.store(p, v128.bitselect(zero, i32x4.trunc_sat_f32x4_s(v128.load(p)), flat));
   }
+  scale = v128.bitselect(zero, scale, flat);
+  min = v128.bitselect(flatMin, min, flat);
   v128.store(RES, scale);
   v128.store(RES, f32x4.neg(min), 16);
 }
