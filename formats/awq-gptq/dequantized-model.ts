@@ -30,6 +30,7 @@ export interface DequantizedModel {
   close(): Promise<void>;
 }
 
+const LAYER_CACHE = 2;
 const PACKED_PART = /\.(qweight|qzeros|scales|g_idx)$/;
 
 export function quantizedTypeName(c: Pick<QuantizedFolderConfig, 'method' | 'bits' | 'groupSize'>): string {
@@ -55,7 +56,8 @@ export async function openDequantizedModel(dir: string): Promise<DequantizedMode
 }
 
 class Dequantized implements DequantizedModel {
-  private cached: { module: string; m: QuantizedMatrix } | null = null;
+  /** The most recently unpacked layers (two, so a reader alternating between a pair does not thrash). */
+  private cached: { module: string; m: QuantizedMatrix }[] = [];
   private readonly byName: Map<string, DequantizedTensorInfo>;
   readonly dir: string;
   readonly config: QuantizedFolderConfig;
@@ -75,12 +77,16 @@ class Dequantized implements DequantizedModel {
       return toFloat32(t.dtype, await this.ckpt.model.readRows(name, rowStart, rowCount));
     }
     const module = name.slice(0, -'.weight'.length);
-    if (this.cached?.module !== module) this.cached = { module, m: await this.ckpt.readLayer(module) };
-    return dequantizeRows(this.cached.m, rowStart, rowCount);
+    let hit = this.cached.find((c) => c.module === module);
+    if (!hit) {
+      hit = { module, m: await this.ckpt.readLayer(module) };
+      this.cached = [hit, ...this.cached].slice(0, LAYER_CACHE);
+    }
+    return dequantizeRows(hit.m, rowStart, rowCount);
   }
 
   close(): Promise<void> {
-    this.cached = null;
+    this.cached = [];
     return this.ckpt.close();
   }
 }
