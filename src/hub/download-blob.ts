@@ -75,16 +75,23 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
         }
       }
       if (!res.body) throw new NetworkError('CONNECTION', `${repo}: ${file.path}: empty response body`, { repo, file: file.path });
+      // Chunks are written in batches of about 1 MiB (fewer syscalls); whatever was received is
+      // flushed before an error propagates, so the partial file always matches the hash state.
+      const batch = new WriteBatch(fh, part);
       try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          if (have + chunk.length > file.size) {
-            throw new NetworkError('BAD_RESPONSE', `${repo}: ${file.path}: the server sent more than the expected ${file.size} bytes`, { repo, file: file.path });
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            if (have + chunk.length > file.size) {
+              throw new NetworkError('BAD_RESPONSE', `${repo}: ${file.path}: the server sent more than the expected ${file.size} bytes`, { repo, file: file.path });
+            }
+            watchdog.kick();
+            hasher.update(chunk);
+            have += chunk.length;
+            await batch.add(chunk);
+            progress.received(chunk.length);
           }
-          watchdog.kick();
-          await write(fh, chunk, part);
-          hasher.update(chunk);
-          have += chunk.length;
-          progress.received(chunk.length);
+        } finally {
+          await batch.flush();
         }
       } catch (err) {
         throw watchdog.error(err);
@@ -174,12 +181,28 @@ async function hashExisting(part: string, length: number, hasher: { update(b: Ui
   }
 }
 
-async function write(fh: fsp.FileHandle, chunk: Uint8Array, part: string): Promise<void> {
-  try {
-    let off = 0;
-    while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-  } catch (err) {
-    throw fromFsError(err, part, 'write');
+class WriteBatch {
+  private chunks: Uint8Array[] = [];
+  private bytes = 0;
+  constructor(private readonly fh: fsp.FileHandle, private readonly part: string, private readonly limit = 1 << 20) {}
+
+  async add(chunk: Uint8Array): Promise<void> {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    if (this.bytes >= this.limit) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.bytes === 0) return;
+    const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
+    this.chunks = [];
+    this.bytes = 0;
+    try {
+      let off = 0;
+      while (off < data.length) off += (await this.fh.write(data, off, data.length - off)).bytesWritten;
+    } catch (err) {
+      throw fromFsError(err, this.part, 'write');
+    }
   }
 }
 
