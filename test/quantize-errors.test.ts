@@ -122,6 +122,12 @@ test('CLI: exit codes, --json document, --jsonl events, human output, bad flags'
   assert.equal(cli(['quantize', STORIES_F32, x, '--type', 'iq2_XXS']).code, 2);
   assert.equal(cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--tensor-type', 'attn_q']).code, 2);
   assert.equal(cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--threads', '0']).code, 2);
+  const noFallback = cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--tensor-type', 'attn_q=q1_0']);
+  assert.equal(noFallback.code, 6);
+  assert.match(noFallback.stderr, /blk\.0\.attn_q\.weight.*no tensor type fallback is defined for Q1_0/);
+  const noKernel = cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--tensor-type', 'attn_q=iq4_nl']);
+  assert.equal(noKernel.code, 6);
+  assert.match(noKernel.stderr, /blk\.0\.attn_q\.weight.*no IQ4_NL quantizer/);
   assert.equal(cli(['quantize', join(dir, 'missing.gguf'), x, '--type', 'q8_0']).code, 7);
   const jsonl = cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--jsonl', '--dry-run']);
   assert.equal(jsonl.code, 0, jsonl.stderr);

@@ -9,10 +9,10 @@ import { resolve } from 'node:path';
 import { readGguf, getKv, readTensorBytes, padTo, GGUF_DEFAULT_ALIGNMENT, type GgufFile, type GgufTensorInfo } from '../../formats/gguf/reader.ts';
 import { openFileSource, type ByteSource } from '../../formats/io/byte-source.ts';
 import { GgufValueType, FIXED_SIZE, type GgufKv, type GgufScalar } from '../../formats/gguf/value-types.ts';
-import { CancelledError, UsageError } from '../../formats/errors.ts';
+import { CancelledError, UnsupportedError, UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { ggmlType, ggmlTypeByName, GgmlTypeId } from '../../kernels/ggml-types.ts';
-import { dequantize } from '../../kernels/quant-table.ts';
+import { dequantize, canQuantize, canDequantize } from '../../kernels/quant-table.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { writeGguf, plannedBytes, type TensorSource, type Quantizer } from './write-gguf.ts';
@@ -85,6 +85,10 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
     const file = await readGguf(src);
     const facts = modelFactsFromMetadata((key) => getKv(file, key)?.value);
     const plans = planTensorTypes(file.tensors, facts, ft, { pure: opts.pure, overrides, allowRequantize: opts.allowRequantize });
+    checkKernels(plans, opts.input);
+    if (overrides.length && !ggmlType(ft.defaultType)!.quantized) {
+      yield { type: 'warning', code: 'OVERRIDES_IGNORED', message: `--tensor-type is ignored for the ${ft.name} file type (llama-quantize applies overrides only to quantized file types)` };
+    }
     for (const p of plans) {
       if (p.fallback) {
         yield { type: 'warning', code: 'FALLBACK', tensor: p.name, file: opts.input,
@@ -131,6 +135,19 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
     return summary;
   } finally {
     await src.close();
+  }
+}
+
+/** Refuses, before writing anything, a plan that needs a kernel we do not have (e.g. an IQ override). */
+function checkKernels(plans: TensorPlan[], input: string): void {
+  for (const p of plans) {
+    if (!p.quantize) continue;
+    if (!canDequantize(p.sourceType)) {
+      throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}' is ${typeName(p.sourceType)}, which gguf-forge cannot read as F32`, { file: input, tensor: p.name });
+    }
+    if (!canQuantize(p.targetType)) {
+      throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}': gguf-forge has no ${typeName(p.targetType)} quantizer`, { file: input, tensor: p.name });
+    }
   }
 }
 
