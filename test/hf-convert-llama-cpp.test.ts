@@ -16,7 +16,7 @@ import { archFor } from '../formats/hf/architectures.ts';
 import { readHfConfig } from '../formats/hf/config.ts';
 import { buildGgufMetadata } from '../formats/hf/gguf-metadata.ts';
 import { countParameters } from '../formats/hf/size-label.ts';
-import { mapTensors, permuteRowsQK } from '../formats/hf/tensor-map.ts';
+import { mapTensors, permuteRowsQK, sortLikeConvert } from '../formats/hf/tensor-map.ts';
 import { HfTokenizer } from '../formats/hf/tokenizer/hf-tokenizer.ts';
 import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 import { llamaCppUnavailable } from './support/llama-cpp.ts';
@@ -30,8 +30,7 @@ async function convertF32(dir: string, out: string): Promise<string[]> {
   const arch = archFor(config);
   const st = await openSafetensorsModel(dir);
   try {
-    const names = [...st.tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const hf = names.map((name) => ({ name, shape: st.tensors.get(name)!.shape }));
+    const hf = sortLikeConvert([...st.tensors.values()], st.files);
     const { tensors, generated } = mapTensors(arch, config, hf);
     const parameterCount = countParameters([...tensors.map((t) => t.hfShape), ...generated.map((g) => g.ne)]);
     const { kvs, warnings } = await buildGgufMetadata(dir, config, arch, { fileTypeId: 0, parameterCount });

@@ -8,7 +8,7 @@ import { FormatError } from '../formats/errors.ts';
 import { archFor } from '../formats/hf/architectures.ts';
 import { readHfConfig, type HfConfig } from '../formats/hf/config.ts';
 import { llama3RopeFreqs } from '../formats/hf/rope-freqs.ts';
-import { expectedShape, mapTensors, permuteRowsQK, permutedSourceRow } from '../formats/hf/tensor-map.ts';
+import { expectedShape, mapTensors, permuteRowsQK, permutedSourceRow, sortLikeConvert } from '../formats/hf/tensor-map.ts';
 
 const DIR = 'samples/stories260K';
 const REF = path.join(DIR, 'reference-convert-f32.gguf');
@@ -54,6 +54,16 @@ test('stories260K: permuted q/k rows are byte-identical to the reference attn_q/
     }
   }
   assert.equal(permuted, 10);
+});
+
+test('sortLikeConvert: parts in order, names byte-wise within a part (layers.10 before layers.2)', () => {
+  const ts = [
+    { name: 'model.layers.2.mlp.up_proj.weight', file: 'b' }, { name: 'lm_head.weight', file: 'b' },
+    { name: 'model.layers.10.mlp.up_proj.weight', file: 'a' }, { name: 'model.layers.2.mlp.up_proj.weight', file: 'a' },
+  ];
+  assert.deepEqual(sortLikeConvert(ts, ['a', 'b']).map((t) => `${t.file}:${t.name}`), [
+    'a:model.layers.10.mlp.up_proj.weight', 'a:model.layers.2.mlp.up_proj.weight', 'b:lm_head.weight', 'b:model.layers.2.mlp.up_proj.weight',
+  ]);
 });
 
 test('permuteRowsQK interleaves each head\'s halves; permutedSourceRow agrees', () => {

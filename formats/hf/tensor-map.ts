@@ -72,6 +72,16 @@ function layerRules(): Rule[] {
   ];
 }
 
+/**
+ * convert's tensor order: checkpoint parts in the given (sorted) order, and within a part the
+ * names sorted byte-wise, as its safetensors reader yields them. Generated tensors go before all.
+ */
+export function sortLikeConvert<T extends { name: string; file: string }>(tensors: readonly T[], partOrder: readonly string[]): T[] {
+  const rank = new Map(partOrder.map((f, i) => [f, i]));
+  const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return tensors.slice().sort((a, b) => (rank.get(a.file) ?? Infinity) - (rank.get(b.file) ?? Infinity) || byteOrder(a.name, b.name));
+}
+
 /** Names convert skips outright (buffers some checkpoints carry). */
 const SKIPPED = /(\.attention\.masked_bias|\.attention\.bias|\.rotary_emb\.inv_freq)$/;
 
