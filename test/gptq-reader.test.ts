@@ -20,6 +20,8 @@ import { openQuantizedAsSafetensorsModel } from '../formats/awq-gptq/as-safetens
 import { openSafetensorsModel, rowBytes } from '../formats/safetensors/model.ts';
 import { toFloat32 } from '../formats/safetensors/dtypes.ts';
 import { randomWeights, tempDir } from './groupwise-fixtures.ts';
+import { MockHub, sampleModelFiles } from './support/mock-hub.ts';
+import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 
 const tmp = tempDir('gptq-read');
 after(tmp.cleanup);
@@ -158,4 +160,18 @@ test('isQuantizedFolder: true for AWQ/GPTQ (even an unreadable layout, so openin
   assert.equal(await isQuantizedFolder(join(tmp.dir, 'does-not-exist')), false);
   const bnb = await writeFolder('is-bnb', parts, { quant_method: 'bitsandbytes' });
   assert.equal(await isQuantizedFolder(bnb), false);
+});
+
+test('an hf: source is pulled through the (mock, 127.0.0.1) Hub and converted', async (t) => {
+  const hub = await MockHub.start();
+  t.after(() => hub.close());
+  const gen = await ensureSamples();
+  hub.addRepo('tiny/llama', await sampleModelFiles(join(gen, SAMPLE.llama.f16)));
+  const out = join(tmp.dir, 'from-hub');
+  const events: string[] = [];
+  await runAwqGptqConvert({ source: 'hf:tiny/llama', output: out, method: 'gptq', hub: { endpoint: hub.url, cacheDir: join(tmp.dir, 'hf-cache') } },
+    (e) => events.push(e.type));
+  assert.ok(events.includes('download'));
+  assert.ok(existsSync(join(out, 'quantize_config.json')));
+  assert.ok(existsSync(join(out, 'tokenizer.model')), 'tokenizer copied from the snapshot folder');
 });

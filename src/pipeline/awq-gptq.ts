@@ -29,6 +29,7 @@ import { RoundTripMetrics } from '../../kernels/metrics.ts';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
 import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
+import { resolveSource } from '../hub/resolve-source.ts';
 import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
 import { planShards } from './awq-gptq/shards.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
@@ -80,14 +81,15 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
   const o = resolveOptions(options);
   const checkCancel = () => { if (o.signal?.aborted) throw new CancelledError(); };
   yield { type: 'phase', phase: 'resolve', message: o.source };
-  const hfConfig = await readJsonObject(join(o.source, 'config.json'));
+  const { dir: sourceDir } = yield* resolveSource(o.source, { ...o.hub, signal: o.signal });
+  const hfConfig = await readJsonObject(join(sourceDir, 'config.json'));
   if (hfConfig.quantization_config) {
-    throw new UnsupportedError('ALREADY_QUANTIZED', 'the source is already quantized (config.json has quantization_config); convert from the unquantized model', { file: join(o.source, 'config.json') });
+    throw new UnsupportedError('ALREADY_QUANTIZED', 'the source is already quantized (config.json has quantization_config); convert from the unquantized model', { file: join(sourceDir, 'config.json') });
   }
-  const model = await openSafetensorsModel(o.source);
+  const model = await openSafetensorsModel(sourceDir);
   try {
     yield { type: 'phase', phase: 'plan' };
-    const plan = planConversion(model.tensors.values(), o, o.source);
+    const plan = planConversion(model.tensors.values(), o, sourceDir);
     for (const w of plan.warnings) yield { type: 'warning', code: w.code, message: w.message, tensor: w.tensor };
     const layerCount = Number(hfConfig.num_hidden_layers ?? 0);
     const shards = planShards(plan.items.map((i) => (i.kind === 'packed' ? i.decls : [i.decl])), o.maxShardBytes);
@@ -132,7 +134,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
         const { writeFile } = await import('node:fs/promises');
         await writeFile(join(out.tmpPath, INDEX_FILE_NAME), encodeSafetensorsIndex(map, shards.reduce((a, s) => a + s.bytes, 0)));
       }
-      const files = await writeFolderFiles(o.source, out.tmpPath, hfConfig, qconfig, o.method);
+      const files = await writeFolderFiles(sourceDir, out.tmpPath, hfConfig, qconfig, o.method);
 
       let report: ValidationReport | undefined;
       if (o.validate) {

@@ -4,8 +4,10 @@
  */
 import { UsageError } from '../../../formats/errors.ts';
 import type { GroupBits, GroupwiseSolver } from '../../../kernels/groupwise/spec.ts';
+import type { ResolveOptions } from '../../hub/resolve-source.ts';
 
 export interface AwqGptqOptions {
+  /** A local model folder or `hf:ORG/NAME[@REV]`. */
   source: string;
   output: string;
   method: 'awq' | 'gptq';
@@ -24,12 +26,15 @@ export interface AwqGptqOptions {
   validate?: boolean;
   /** Replace RTN with a calibrated solver. */
   solver?: GroupwiseSolver;
+  /** Options for `hf:` sources (token, offline, cache). */
+  hub?: ResolveOptions;
   signal?: AbortSignal;
 }
 
-export interface ResolvedOptions extends Required<Omit<AwqGptqOptions, 'solver' | 'signal'>> {
+export interface ResolvedOptions extends Required<Omit<AwqGptqOptions, 'solver' | 'signal' | 'hub'>> {
   bits: GroupBits;
   solver?: GroupwiseSolver;
+  hub?: ResolveOptions;
   signal?: AbortSignal;
 }
 
@@ -48,6 +53,6 @@ export function resolveOptions(o: AwqGptqOptions): ResolvedOptions {
   return {
     source: o.source, output: o.output, method: o.method, bits: bits as GroupBits, groupSize,
     sym: o.sym ?? o.method === 'gptq', descAct: o.descAct ?? false, keepUnaligned: o.keepUnaligned ?? false,
-    maxShardBytes, force: o.force ?? false, validate: o.validate ?? true, solver: o.solver, signal: o.signal,
+    maxShardBytes, force: o.force ?? false, validate: o.validate ?? true, solver: o.solver, hub: o.hub, signal: o.signal,
   };
 }
