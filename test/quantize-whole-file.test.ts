@@ -89,6 +89,23 @@ for (const name of ['stories260K F32', 'stories260K F16', '256-wide untied gqa2 
   });
 }
 
+test('every other supported file type also equals llama_model_quantize (64-wide fallbacks and 256-wide gqa 4)', { skip: llamaCppUnavailable ?? false }, async () => {
+  const others = ['q4_1', 'q5_0', 'q5_1', 'q2_K', 'q3_K_S', 'q3_K_L', 'q4_K_S', 'q5_K_S', 'f16', 'bf16', 'f32'];
+  for (const name of ['stories260K F32', '256-wide tied gqa4 F32']) {
+    for (const ft of others) {
+      const ours = join(dir, `o-${ft}.gguf`);
+      const theirs = join(dir, `t-${ft}.gguf`);
+      await runOurs(inputs[name]!, ours, ft);
+      assert.equal(ll.modelQuantize(inputs[name]!, theirs, fileTypeByName(ft)!.id, { nthread: 2 }), 0);
+      const a = readFileSync(ours);
+      const b = readFileSync(theirs);
+      if (!a.equals(b)) assert.fail(`${name} → ${ft}: ${await whereDiffers(a, b, theirs)}`);
+      rmSync(ours);
+      rmSync(theirs);
+    }
+  }
+});
+
 test('metadata: file_type and quantization_version moved to the end; tensors sorted; n_dims trimmed', { skip: llamaCppUnavailable ?? false }, async () => {
   const out = join(dir, 'meta.gguf');
   await runOurs(inputs['256-wide untied gqa2 F32']!, out, 'q5_K_M');
