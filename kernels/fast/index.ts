@@ -18,6 +18,14 @@ export interface Quantizer {
   close(): Promise<void>;
 }
 
+/**
+ * A Float32Array on shared memory. Filling one of these (instead of an ordinary array) before
+ * calling `quantize` saves the copy into the pool's shared scratch: workers read it directly.
+ */
+export function sharedFloat32Array(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
 /** True when the type has a wasm kernel (others fall back to the JS reference in the workers). */
 export function fastSupports(typeId: number): boolean {
   return wasmSupports(typeId);

@@ -1,16 +1,18 @@
 /**
- * Fast-path throughput against llama.cpp, same data, same run: MB/s of F32 input for
- * `ggml_quantize_chunk` (llama.cpp, one thread) and for our worker pool at 1 thread and at
- * `availableParallelism()` threads, with the ratios. Best of a few repetitions after a warm-up.
+ * Fast-path throughput against llama.cpp, same data, same run, as MB/s of F32 input (quantize) or
+ * F32 output (dequantize): llama.cpp single-threaded (`ggml_quantize_chunk`, `to_float`) against
+ * our worker pool at 1 thread and at `availableParallelism()` threads, with ratios. Input is an
+ * ordinary Float32Array (the pool copies it into shared memory) except in the "shared" column,
+ * which hands the pool a SharedArrayBuffer-backed array. Best of a few repetitions after a warm-up.
  */
 import { availableParallelism } from 'node:os';
 import { loadLlamaCpp, llamaCppUnavailable } from '../support/llama-cpp.ts';
-import { createQuantizer, type Quantizer } from '../../kernels/fast/index.ts';
+import { createQuantizer, sharedFloat32Array, type Quantizer } from '../../kernels/fast/index.ts';
 import { GgmlTypeId } from '../../kernels/ggml-types.ts';
 
 const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 const N_PER_ROW = 4096;
-const NROWS = 1024; // 4 Mi floats = 16 MiB of F32 per call
+const NROWS = 1024; // 4 Mi floats = 16.8 MB of F32 per call
 const REPS = 3;
 
 /** Weight-like data: bf16-rounded Gaussian (σ 0.02) with 0.5% outliers, deterministic. */
@@ -43,24 +45,37 @@ export default async function bench(): Promise<void> {
   const ll = await loadLlamaCpp();
   const threads = availableParallelism();
   const src = weights(NROWS * N_PER_ROW);
+  const shared = sharedFloat32Array(src.length);
+  shared.set(src);
   const mb = (src.length * 4) / 1e6;
-  const pools: [string, Quantizer][] = [['wasm 1T', await createQuantizer({ threads: 1 })]];
-  if (threads > 1) pools.push([`wasm ${threads}T`, await createQuantizer({ threads })]);
-  const rate = (ms: number) => (mb / (ms / 1000)).toFixed(0).padStart(6);
-  console.log(`quantize ${mb.toFixed(1)} MB of F32 (${NROWS}×${N_PER_ROW}); MB/s of input, ratio = ours / llama.cpp 1 thread`);
-  console.log(`type   llama.cpp 1T | ${pools.map(([n]) => `${n.padStart(9)}  ratio`).join(' | ')}`);
+  const one = await createQuantizer({ threads: 1 });
+  const all = threads > 1 ? await createQuantizer({ threads }) : one;
+  const rate = (ms: number) => (mb / (ms / 1000)).toFixed(0);
+  const cell = (ms: number, cMs: number) => `${rate(ms).padStart(6)} ${(cMs / ms).toFixed(2).padStart(5)}`;
+  const runs: [string, Quantizer, Float32Array][] = [['1T', one, src], [`${threads}T`, all, src], [`${threads}T shared`, all, shared]];
+  console.log(`${mb.toFixed(1)} MB of F32 (${NROWS}×${N_PER_ROW}), machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+  console.log('quantize: MB/s of F32 input, ratio = ours / llama.cpp 1 thread');
+  console.log(`type   llama.cpp 1T | ${runs.map(([n]) => `${n.padStart(12)}  ratio`).join(' | ')}`);
   try {
     for (const name of TYPES) {
       const id = GgmlTypeId[name];
       const cMs = await best(() => ll.quantizeChunk(id, src, NROWS, N_PER_ROW));
       const cols: string[] = [];
-      for (const [, q] of pools) {
-        const ms = await best(() => q.quantize(id, src, NROWS, N_PER_ROW));
-        cols.push(`${rate(ms).padStart(9)}  ${(cMs / ms).toFixed(2).padStart(5)}`);
-      }
+      for (const [, q, input] of runs) cols.push(`${' '.repeat(6)}${cell(await best(() => q.quantize(id, input, NROWS, N_PER_ROW)), cMs)}`);
+      console.log(`${name.padEnd(6)} ${rate(cMs).padStart(12)} | ${cols.join(' | ')}`);
+    }
+    console.log(`dequantize: MB/s of F32 output, ratio = ours / llama.cpp 1 thread`);
+    console.log(`type   llama.cpp 1T | ${runs.slice(0, 2).map(([n]) => `${n.padStart(12)}  ratio`).join(' | ')}`);
+    for (const name of TYPES) {
+      const id = GgmlTypeId[name];
+      const bytes = ll.quantizeChunk(id, src, NROWS, N_PER_ROW);
+      const cMs = await best(() => ll.dequantize(id, bytes, src.length));
+      const cols: string[] = [];
+      for (const [, q] of runs.slice(0, 2)) cols.push(`${' '.repeat(6)}${cell(await best(() => q.dequantize(id, bytes, src.length)), cMs)}`);
       console.log(`${name.padEnd(6)} ${rate(cMs).padStart(12)} | ${cols.join(' | ')}`);
     }
   } finally {
-    for (const [, q] of pools) await q.close();
+    await one.close();
+    if (all !== one) await all.close();
   }
 }
