@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.ts';
-import { MockHub, sampleModelFiles } from './support/mock-hub.ts';
+import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '..', 'samples', 'stories260K');
 const SECRET = 'hf_SeCrEt_token_0123456789';
@@ -45,7 +44,7 @@ test('gguf-forge pull: downloads with --token, prints the snapshot, and never pr
   t.after(() => hub.close());
   const files = await sampleModelFiles(SAMPLE);
   const { commit } = hub.addRepo('gated/tiny', files, { gatedToken: SECRET, refs: ['main', 'dev'] });
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-cli-'));
+  const cacheDir = tempDir('hub-cli-');
   const common = ['--endpoint', hub.url, '--cache-dir', cacheDir];
 
   const human = await cli(['pull', 'hf:gated/tiny@dev', '--token', SECRET, ...common]);
@@ -95,7 +94,7 @@ test('gguf-forge pull: exit codes for a malformed source, a missing repo and cor
   t.after(() => hub.close());
   const files = await sampleModelFiles(SAMPLE);
   hub.addRepo('tiny/model', files);
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-cli-'));
+  const cacheDir = tempDir('hub-cli-');
   const common = ['--endpoint', hub.url, '--cache-dir', cacheDir];
 
   const malformed = await cli(['pull', 'hf:just-a-name', ...common]);
@@ -125,7 +124,7 @@ test('gguf-forge pull: HF_ENDPOINT and HF_HUB_CACHE from the environment; hf:ORG
   t.after(() => hub.close());
   const files = await sampleModelFiles(SAMPLE);
   const { commit } = hub.addRepo('tiny/env', files);
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-cli-'));
+  const cacheDir = tempDir('hub-cli-');
   const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
   process.env.HF_ENDPOINT = hub.url;
   process.env.HF_HUB_CACHE = cacheDir;

@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pullModel, type PullOptions, type PullResult } from '../src/hub/pull.ts';
 import type { PipelineEvent } from '../src/pipeline/events.ts';
 import { ForgeError } from '../formats/errors.ts';
-import { MockHub, sampleModelFiles } from './support/mock-hub.ts';
+import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '..', 'samples', 'stories260K');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hub-faults-'));
+const tmp = () => tempDir('hub-faults-');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 

@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pullModel, type PullOptions, type PullResult } from '../src/hub/pull.ts';
 import type { DownloadEvent, PipelineEvent } from '../src/pipeline/events.ts';
 import { ForgeError, NetworkError } from '../formats/errors.ts';
-import { MockHub, sampleModelFiles } from './support/mock-hub.ts';
+import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '..', 'samples', 'stories260K');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hub-pull-'));
+const tmp = () => tempDir('hub-pull-');
 
 async function run(opts: PullOptions): Promise<{ events: PipelineEvent[]; result: PullResult }> {
   const events: PipelineEvent[] = [];

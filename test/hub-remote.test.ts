@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openHubFile } from '../src/hub/remote-file.ts';
 import { listModels } from '../src/hub/search.ts';
@@ -10,7 +9,7 @@ import { pullModel } from '../src/hub/pull.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { ForgeError } from '../formats/errors.ts';
 import type { PipelineEvent } from '../src/pipeline/events.ts';
-import { MockHub, sampleModelFiles } from './support/mock-hub.ts';
+import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '..', 'samples', 'stories260K');
 const GGUF = 'reference-convert-f32.gguf';
@@ -33,7 +32,7 @@ test('openHubFile reads a remote GGUF header with range requests only', async (t
   // tensor-data bytes so "reads only the header" is measurable.
   files[GGUF] = Buffer.concat([files[GGUF], Buffer.alloc(8 << 20, 7)]);
   const { commit } = hub.addRepo('tiny/gguf', files, { refs: ['main'], gatedToken: 'hf_tok' });
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-remote-'));
+  const cacheDir = tempDir('hub-remote-');
 
   const src = await openHubFile({ repo: 'tiny/gguf', path: GGUF }, { endpoint: hub.url, token: 'hf_tok', cacheDir });
   assert.equal(src.name, `hf:tiny/gguf@${commit}/${GGUF}`);
@@ -67,7 +66,7 @@ test('openHubFile reads a file already in the cache from disk, which also works 
   t.after(() => hub.close());
   const files = await sampleModelFiles(SAMPLE);
   const { commit } = hub.addRepo('tiny/cached', files);
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-remote-'));
+  const cacheDir = tempDir('hub-remote-');
   const o = { endpoint: hub.url, cacheDir };
 
   await rejects(openHubFile({ repo: 'tiny/cached', path: GGUF }, { ...o, offline: true }), 'network', 'OFFLINE_CACHE_MISS', /hf:tiny\/cached\/reference-convert-f32\.gguf is not in the Hugging Face cache/);
@@ -112,7 +111,7 @@ test('resolveSource: a local folder as is, an hf: source pulled into the cache w
   t.after(() => hub.close());
   const files = await sampleModelFiles(SAMPLE);
   const { commit } = hub.addRepo('tiny/src', files);
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-src-'));
+  const cacheDir = tempDir('hub-src-');
 
   const local = resolveSource(SAMPLE);
   const l = await local.next();

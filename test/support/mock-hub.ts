@@ -11,7 +11,10 @@
  * bytes, corrupt one byte,
  * answer an HTTP status N times, ignore Range; and counters of body bytes sent per file.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
@@ -316,8 +319,20 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 /** The real tiny model's files, as a repo's contents. */
 export async function sampleModelFiles(dir: string): Promise<Record<string, Buffer>> {
-  const fs = await import('node:fs/promises');
   const out: Record<string, Buffer> = {};
-  for (const name of await fs.readdir(dir)) out[name] = await fs.readFile(`${dir}/${name}`);
+  for (const name of await fs.promises.readdir(dir)) out[name] = await fs.promises.readFile(path.join(dir, name));
   return out;
+}
+
+const tempDirs: string[] = [];
+/** A fresh temp folder (cache, output) removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  if (tempDirs.length === 0) {
+    process.on('exit', () => {
+      for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+    });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
