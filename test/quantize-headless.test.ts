@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHeadless } from '../src/cli/headless.ts';
-import type { PipelineEvent } from '../src/pipeline/events.ts';
+import type { PipelineEvent, TensorEvent } from '../src/pipeline/events.ts';
 import { UnsupportedError } from '../formats/errors.ts';
 
 async function* job(fail = false): AsyncGenerator<PipelineEvent, { output: string; outputBytes: number; nested: object }> {
   yield { type: 'phase', phase: 'plan', message: 'reading in.gguf' };
   yield { type: 'warning', code: 'FALLBACK', message: 'a.weight: Q4_K → Q5_0: ne[0]=64', tensor: 'a.weight' };
-  const base = { type: 'tensor', name: 'a.weight', index: 0, count: 2, sourceType: 'F32', targetType: 'Q5_0', shape: [64, 4], rowsTotal: 4 } as const;
+  const base: Omit<TensorEvent, 'state'> = { type: 'tensor', name: 'a.weight', index: 0, count: 2, sourceType: 'F32', targetType: 'Q5_0', shape: [64, 4], rowsTotal: 4 };
   yield { ...base, state: 'start', rowsDone: 0 };
   yield { ...base, state: 'progress', rowsDone: 2, bytes: 88 };
   yield { ...base, state: 'done', rowsDone: 4, bytes: 176, metrics: { rmse: 0.001, maxAbs: 0.01, meanAbs: 0.0005, relFrobenius: 0.01, snrDb: 40, cosine: 0.9999, nonFinite: 0 } };
