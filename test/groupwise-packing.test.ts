@@ -161,3 +161,9 @@ test('AWQ -> GPTQ v1 repacking of the same codes equals direct GPTQ v1 packing',
   assert.equal(m.zeros[0], 0);
   assert.throws(() => awqGemmToGptqV1(packAwqGemm(m), 64, 32, 32), RangeError);
 });
+
+test('AWQ 8-bit (vLLM awq_pack order [0, 2, 1, 3]) round trips too', () => {
+  assert.deepEqual(hex(awqPackRows((_r, c) => c + 1, 1, 4, 8)), ['0x04020301']);
+  const m = gptqRtnSolver().quantize(randomWeights(32 * 64, 4), 32, 64, { bits: 8, groupSize: 32, sym: false });
+  sameMatrix(m, unpackAwqGemm(packAwqGemm(m), 32, 64, 32, 8), 'awq 8-bit');
+});

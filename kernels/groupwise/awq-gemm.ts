@@ -64,8 +64,22 @@ export function packAwqGemm(m: QuantizedMatrix): AwqGemmTensors {
   const maxq = (1 << m.bits) - 1;
   for (let i = 0; i < m.zeros.length; i++) if (m.zeros[i] > maxq) throw new RangeError(`zero point ${m.zeros[i]} exceeds ${maxq}`);
   const { rows: out, cols: inF, codes, zeros } = m;
-  const qweight = awqPackRows((r, c) => codes[c * inF + r], inF, out, m.bits);
-  const qzeros = awqPackRows((g, c) => zeros[g * out + c], m.groups, out, m.bits);
+  if (m.bits !== 4) {
+    const qweight = awqPackRows((r, c) => codes[c * inF + r]!, inF, out, m.bits);
+    return { qweight, qzeros: awqPackRows((g, c) => zeros[g * out + c]!, m.groups, out, m.bits), scales: m.scales };
+  }
+  if (out % 8 !== 0) throw new RangeError(`AWQ packing needs a multiple of 8 output channels, got ${out}`);
+  // qweight: word (k, c) gathers codes[8c + AWQ_ORDER[i], k]; read 8 channel rows in step along k
+  const wpr = out / 8;
+  const qweight = new Int32Array(inF * wpr);
+  for (let c = 0; c < wpr; c++) {
+    for (let i = 0; i < 8; i++) {
+      const row = (8 * c + AWQ_ORDER_4[i]!) * inF;
+      const shift = 4 * i;
+      for (let k = 0; k < inF; k++) qweight[k * wpr + c] |= codes[row + k]! << shift;
+    }
+  }
+  const qzeros = awqPackRows((g, c) => zeros[g * out + c]!, m.groups, out, m.bits);
   return { qweight, qzeros, scales: m.scales };
 }
 
@@ -74,7 +88,18 @@ export function unpackAwqGemm(t: AwqGemmTensors, out: number, inF: number, group
   const groups = groupSize === -1 ? 1 : Math.ceil(inF / groupSize);
   const codes = new Uint8Array(out * inF);
   const zeros = new Uint16Array(groups * out);
-  awqUnpackRows(t.qweight, inF, out, bits, (r, c, v) => { codes[c * inF + r] = v; });
+  if (bits === 4 && t.qweight.length === inF * (out / 8)) {
+    const wpr = out / 8;
+    for (let c = 0; c < wpr; c++) {
+      for (let i = 0; i < 8; i++) {
+        const row = (8 * c + AWQ_ORDER_4[i]!) * inF;
+        const shift = 4 * i;
+        for (let k = 0; k < inF; k++) codes[row + k] = (t.qweight[k * wpr + c]! >>> shift) & 15;
+      }
+    }
+  } else {
+    awqUnpackRows(t.qweight, inF, out, bits, (r, c, v) => { codes[c * inF + r] = v; });
+  }
   awqUnpackRows(t.qzeros, groups, out, bits, (g, c, v) => { zeros[g * out + c] = v; });
   if (t.scales.length !== groups * out) throw new RangeError(`AWQ scales have ${t.scales.length} values, expected ${groups}x${out}`);
   return { rows: out, cols: inF, bits: bits as 4 | 8, groupSize, groups, codes, scales: t.scales, zeros, gIdx: trivialGroupIndex(inF, groupSize) };

@@ -6,7 +6,7 @@
  */
 import { roundHalfEven } from './round.ts';
 import { groupCount, maxCode, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
-import { groupMembers } from './groups.ts';
+import { groupMembers, trivialGroupIndex } from './groups.ts';
 
 /** Scale (already fp16-exact, > 0) and true zero point of one group of one row. */
 export type FitGroup = (min: number, max: number, absMax: number) => { scale: number; zero: number };
@@ -17,28 +17,57 @@ export function quantizeByGroups(
   if (weight.length !== rows * cols) throw new RangeError(`weight has ${weight.length} values, expected ${rows}x${cols}`);
   const G = groupCount(spec.groupSize, cols);
   const maxq = maxCode(spec.bits);
-  const members = groupMembers(gIdx, spec.groupSize);
   const codes = new Uint8Array(rows * cols);
   const scales = new Float32Array(G * rows);
   const zeros = new Uint16Array(G * rows);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let g = 0; g < G; g++) {
-      const cols_g = members[g];
-      let min = Infinity, max = -Infinity;
-      for (let i = 0; i < cols_g.length; i++) {
-        const w = weight[o + cols_g[i]];
-        if (w < min) min = w;
-        if (w > max) max = w;
+  const fitInto = (r: number, g: number, min: number, max: number) => {
+    const { scale, zero } = fit(min, max, Math.max(Math.abs(min), Math.abs(max)));
+    scales[g * rows + r] = scale;
+    zeros[g * rows + r] = zero;
+    return { scale, zero };
+  };
+  // code = clamp(round_half_even(fround(w / s)) + z, 0, maxq), inlined in both loops for speed
+  if (isContiguous(gIdx, spec.groupSize)) {
+    // groups are column ranges: sequential access, no member lists
+    const gs = spec.groupSize === -1 ? cols : spec.groupSize;
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < G; g++) {
+        const lo = r * cols + g * gs, hi = lo + Math.min(gs, cols - g * gs);
+        let min = Infinity, max = -Infinity;
+        for (let k = lo; k < hi; k++) {
+          const w = weight[k]!;
+          if (w < min) min = w;
+          if (w > max) max = w;
+        }
+        const { scale, zero } = fitInto(r, g, min, max);
+        for (let k = lo; k < hi; k++) {
+          const x = Math.fround(weight[k]! / scale);
+          let q = Math.round(x);
+          if (q - x === 0.5 && (q & 1) !== 0) q--;
+          q += zero;
+          codes[k] = q < 0 ? 0 : q > maxq ? maxq : q;
+        }
       }
-      if (cols_g.length === 0) { min = 0; max = 0; }
-      const { scale, zero } = fit(min, max, Math.max(Math.abs(min), Math.abs(max)));
-      scales[g * rows + r] = scale;
-      zeros[g * rows + r] = zero;
-      for (let i = 0; i < cols_g.length; i++) {
-        const k = o + cols_g[i];
-        const q = roundHalfEven(Math.fround(weight[k] / scale)) + zero;
-        codes[k] = q < 0 ? 0 : q > maxq ? maxq : q;
+    }
+  } else {
+    const members = groupMembers(gIdx, spec.groupSize);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let g = 0; g < G; g++) {
+        const m = members[g]!;
+        let min = Infinity, max = -Infinity;
+        for (let i = 0; i < m.length; i++) {
+          const w = weight[o + m[i]!]!;
+          if (w < min) min = w;
+          if (w > max) max = w;
+        }
+        if (m.length === 0) { min = 0; max = 0; }
+        const { scale, zero } = fitInto(r, g, min, max);
+        for (let i = 0; i < m.length; i++) {
+          const k = o + m[i]!;
+          const q = roundHalfEven(Math.fround(weight[k]! / scale)) + zero;
+          codes[k] = q < 0 ? 0 : q > maxq ? maxq : q;
+        }
       }
     }
   }
@@ -47,3 +76,9 @@ export function quantizeByGroups(
 
 /** Smallest positive fp16 (subnormal): a scale that rounded to 0 in fp16 would divide by zero. */
 export const MIN_HALF_SCALE = 2 ** -24;
+
+function isContiguous(gIdx: Int32Array, groupSize: number): boolean {
+  const t = trivialGroupIndex(gIdx.length, groupSize);
+  for (let k = 0; k < gIdx.length; k++) if (gIdx[k] !== t[k]) return false;
+  return true;
+}
