@@ -71,7 +71,10 @@ test('input on a SharedArrayBuffer at an offset, concurrent calls, and a tiny ca
   const ids = [GgmlTypeId.Q5_K, GgmlTypeId.Q8_0, GgmlTypeId.Q6_K, GgmlTypeId.Q4_0];
   const results = await Promise.all(ids.map((id) => q.quantize(id, shared, N / 2048, 2048)));
   ids.forEach((id, i) => assertSame(results[i]!, ll.quantizeChunk(id, inputs, N / 2048, 2048), id, 'shared input'));
-  assert.ok(!(results[0]!.buffer instanceof SharedArrayBuffer), 'results live on ordinary memory');
+  // Each result owns its memory: a later call must not overwrite an earlier result.
+  const again = await q.quantize(GgmlTypeId.Q5_K, shared.subarray(0, 4096), 1, 4096);
+  assert.notEqual(again.buffer, results[0]!.buffer);
+  assertSame(results[0]!, ll.quantizeChunk(GgmlTypeId.Q5_K, inputs, N / 2048, 2048), GgmlTypeId.Q5_K, 'earlier result kept');
   const one = inputs.subarray(256 * 9, 256 * 10);
   assertSame(await q.quantize(GgmlTypeId.Q3_K, one, 1, 256), ll.quantizeChunk(GgmlTypeId.Q3_K, one, 1, 256), GgmlTypeId.Q3_K, 'one block');
 });

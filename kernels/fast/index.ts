@@ -11,6 +11,10 @@ import { loadWasmModule } from './wasm-module.ts';
 import { wasmSupports } from './wasm-kernels.ts';
 import { WorkerPool, type Job } from './pool.ts';
 
+/**
+ * Results are views on a fresh SharedArrayBuffer per call, owned by the caller (never reused by
+ * the pool); Node's fs, streams, Buffer and crypto accept them like any Uint8Array.
+ */
 export interface Quantizer {
   readonly threads: number;
   quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
@@ -40,20 +44,13 @@ function blocksPerJob(t: GgmlType, totalBlocks: number, threads: number): number
   return Math.max(minBlocks, Math.ceil(totalBlocks / (threads * 4)));
 }
 
-/** A SharedArrayBuffer that is reused between calls and only grows (to the largest call seen). */
+/** Input staging: a SharedArrayBuffer reused between calls that only grows (to the largest call seen). */
 class SharedScratch {
   private buf = new SharedArrayBuffer(0);
   get(bytes: number): SharedArrayBuffer {
     if (this.buf.byteLength < bytes) this.buf = new SharedArrayBuffer(Math.ceil(bytes / 4096) * 4096);
     return this.buf;
   }
-}
-
-/** Results are handed out on ordinary memory: the scratch is reused and some APIs reject shared views. */
-function copyOut(shared: Uint8Array): Uint8Array {
-  const out = new Uint8Array(shared.length);
-  out.set(shared);
-  return out;
 }
 
 function typeOrThrow(typeId: number): GgmlType {
@@ -75,7 +72,6 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);
   const useWasm = (typeId: number) => !opts.reference && wasmSupports(typeId);
   const input = new SharedScratch();
-  const output = new SharedScratch();
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -113,12 +109,13 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
       const totalBlocks = n / t.blockSize;
       const { buf, off } = share(src, n * 4);
-      const dst = output.get(outBytes);
+      // Workers write the result straight into memory the caller then owns: no copy out.
+      const dst = new SharedArrayBuffer(outBytes);
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
         kind: 'quantize', typeId, n: blocks * t.blockSize,
         src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize,
       })));
-      return copyOut(new Uint8Array(dst, 0, outBytes));
+      return new Uint8Array(dst);
     }),
     dequantize: (typeId, src, n) => serial(async () => {
       const t = typeOrThrow(typeId);
@@ -129,12 +126,12 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       if (typeId === 0) return new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
       if (!useWasm(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
       const { buf, off } = share(src, inBytes);
-      const dst = output.get(n * 4);
+      const dst = new SharedArrayBuffer(n * 4);
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
         kind: 'dequantize', typeId, n: blocks * t.blockSize,
         src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: b * t.blockSize * 4,
       })));
-      return new Float32Array(copyOut(new Uint8Array(dst, 0, n * 4)).buffer);
+      return new Float32Array(dst);
     }),
     close: async () => {
       if (closed) return;
