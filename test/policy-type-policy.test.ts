@@ -219,3 +219,18 @@ test('model facts from metadata: per-layer arrays and defaults', () => {
   delete kv['llama.attention.head_count_kv'];
   assert.equal(modelFactsFromMetadata((k) => kv[k]).nHeadKv, 8);
 });
+
+test('--token-embedding-type / --output-tensor-type: no shape fallback (refused), per_layer_token_embd yields to a named override', () => {
+  const t: TensorPlanInput[] = [
+    { name: 'token_embd.weight', ne: [64, 512], type: T.F32 },
+    { name: 'output.weight', ne: [64, 512], type: T.F32 },
+    { name: 'per_layer_token_embd.weight', ne: [256, 512], type: T.F32 },
+  ];
+  assert.throws(() => planTensorTypes(t, facts(1), ft('q4_0'), { tokenEmbeddingType: T.Q4_K }),
+    (e: unknown) => e instanceof ForgeError && /token_embd\.weight/.test(e.message) && /no fallback/.test(e.message));
+  assert.throws(() => planTensorTypes(t, facts(1), ft('q4_0'), { outputTensorType: T.Q6_K }), /output\.weight/);
+  const ok = byName(planTensorTypes(t, facts(1), ft('q4_0'), { tokenEmbeddingType: T.Q8_0, overrides: [{ pattern: /per_layer/, type: T.Q5_0 }] }));
+  assert.equal(ok.get('token_embd.weight')!.targetType, T.Q8_0);
+  assert.equal(ok.get('per_layer_token_embd.weight')!.targetType, T.Q5_0);
+  assert.equal(ok.get('output.weight')!.targetType, T.Q8_0, 'rule A picks Q6_K, which does not fit 64 columns, so the shape fallback gives Q8_0');
+});

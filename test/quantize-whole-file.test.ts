@@ -119,7 +119,7 @@ test('metadata: file_type and quantization_version moved to the end; tensors sor
   rmSync(out);
 });
 
-test('--pure and --tensor-type overrides match llama.cpp --pure (and differ from the mixture)', { skip: llamaCppUnavailable ?? false }, async () => {
+test('--pure, --tensor-type, --output-tensor-type and --token-embedding-type match llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
   const input = inputs['256-wide untied gqa2 F32']!;
   const ours = join(dir, 'pure-ours.gguf');
   const theirs = join(dir, 'pure-theirs.gguf');
@@ -136,4 +136,16 @@ test('--pure and --tensor-type overrides match llama.cpp --pure (and differ from
   assert.equal(typeOf('blk.2.attn_q.weight'), 14);
   assert.equal(typeOf('blk.2.ffn_up.weight'), 12);
   for (const p of [ours, theirs, ov]) rmSync(p);
+  // --output-tensor-type / --token-embedding-type, untied and tied (the tied token_embd follows the output type).
+  for (const [name, o, e] of [['256-wide untied gqa2 F32', 'q8_0', 'q4_0'], ['256-wide tied gqa4 F32', 'q4_0', undefined]] as const) {
+    const a1 = join(dir, 'tt-ours.gguf');
+    const b1 = join(dir, 'tt-theirs.gguf');
+    await runOurs(inputs[name]!, a1, 'q5_K_M', { outputTensorType: o, tokenEmbeddingType: e });
+    assert.equal(ll.modelQuantize(inputs[name]!, b1, 17, { nthread: 2, outputTensorType: fileTypeByName(o)!.defaultType, ...(e ? { tokenEmbeddingType: fileTypeByName(e)!.defaultType } : {}) }), 0);
+    const x = readFileSync(a1);
+    const y = readFileSync(b1);
+    if (!x.equals(y)) assert.fail(`${name} output/embedding types: ${await whereDiffers(x, y, b1)}`);
+    rmSync(a1);
+    rmSync(b1);
+  }
 });

@@ -24,6 +24,10 @@ export interface QuantizeOptions {
   /** File type name as llama-quantize takes it: `q5_K_M`, `Q4_0`, `q5_K` (= q5_K_M), `f16`… */
   fileType: string;
   pure?: boolean;
+  /** `--output-tensor-type`: type name for output.weight (and a tied token_embd). */
+  outputTensorType?: string;
+  /** `--token-embedding-type`: type name for token_embd.weight. */
+  tokenEmbeddingType?: string;
   /** `PATTERN=TYPE` strings, e.g. `attn_v=q8_0`; PATTERN is a regex searched in the tensor name. */
   overrides?: string[];
   threads?: number;
@@ -70,6 +74,13 @@ export function parseTensorTypeOverride(spec: string): { pattern: RegExp; type: 
   }
 }
 
+function typeFlag(flag: string, name: string | undefined): number | undefined {
+  if (name === undefined) return undefined;
+  const t = ggmlTypeByName(name);
+  if (!t) throw new UsageError('BAD_TYPE', `${flag} '${name}': unknown ggml type`);
+  return t.id;
+}
+
 export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<PipelineEvent, JobSummary> {
   const started = performance.now();
   const ft = fileTypeByName(opts.fileType);
@@ -78,13 +89,15 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
   }
   if (resolve(opts.input) === resolve(opts.output)) throw new UsageError('SAME_FILE', `output ${opts.output} is the input file; choose another name`);
   const overrides = (opts.overrides ?? []).map(parseTensorTypeOverride);
+  const outputTensorType = typeFlag('--output-tensor-type', opts.outputTensorType);
+  const tokenEmbeddingType = typeFlag('--token-embedding-type', opts.tokenEmbeddingType);
 
   yield { type: 'phase', phase: 'plan', message: `reading ${opts.input}` };
   const src = await openFileSource(opts.input);
   try {
     const file = await readGguf(src);
     const facts = modelFactsFromMetadata((key) => getKv(file, key)?.value);
-    const plans = planTensorTypes(file.tensors, facts, ft, { pure: opts.pure, overrides, allowRequantize: opts.allowRequantize });
+    const plans = planTensorTypes(file.tensors, facts, ft, { pure: opts.pure, overrides, allowRequantize: opts.allowRequantize, outputTensorType, tokenEmbeddingType });
     checkKernels(plans, opts.input);
     if (overrides.length && !ggmlType(ft.defaultType)!.quantized) {
       yield { type: 'warning', code: 'OVERRIDES_IGNORED', message: `--tensor-type is ignored for the ${ft.name} file type (llama-quantize applies overrides only to quantized file types)` };

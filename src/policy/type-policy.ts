@@ -77,10 +77,12 @@ export function planTensorTypes(tensors: TensorPlanInput[], facts: ModelFacts, f
     if (keep !== null) return { ...base, targetType: t.type, quantize: false, rule: `keep:${keep}` };
 
     let plan: TensorPlan;
-    if (opts.tokenEmbeddingType !== undefined && cat === 'token_embd') {
-      plan = { ...base, targetType: opts.tokenEmbeddingType, quantize: false, rule: 'token-embd:--token-embedding-type' };
+    // per_layer_token_embd follows --token-embedding-type unless a --tensor-type pattern names it.
+    const namedByOverride = t.name === 'per_layer_token_embd.weight' && !!opts.overrides?.some((o) => o.pattern.test(t.name));
+    if (opts.tokenEmbeddingType !== undefined && cat === 'token_embd' && !namedByOverride) {
+      plan = { ...base, targetType: explicitType(t.name, ne, opts.tokenEmbeddingType, '--token-embedding-type'), quantize: false, rule: 'token-embd:--token-embedding-type' };
     } else if (opts.outputTensorType !== undefined && cat === 'output') {
-      plan = { ...base, targetType: opts.outputTensorType, quantize: false, rule: 'output:--output-tensor-type' };
+      plan = { ...base, targetType: explicitType(t.name, ne, opts.outputTensorType, '--output-tensor-type'), quantize: false, rule: 'output:--output-tensor-type' };
     } else if (!defaultIsQuantized) {
       plan = { ...base, targetType: defaultType, quantize: false, rule: `default:${ftype.name}` };
     } else {
@@ -94,6 +96,15 @@ export function planTensorTypes(tensors: TensorPlanInput[], facts: ModelFacts, f
     }
     return plan;
   });
+}
+
+/** llama.cpp returns these explicit types as is, with no shape fallback, so a misfit is an error. */
+function explicitType(name: string, ne: number[], type: number, flag: string): number {
+  const block = ggmlType(type)!.blockSize;
+  if (ne[0]! % block !== 0) {
+    throw new UnsupportedError('NO_FALLBACK', `tensor '${name}': ne[0]=${ne[0]} is not divisible by ${block} (required for ${typeName(type)}), and ${flag} gets no fallback`, { tensor: name });
+  }
+  return type;
 }
 
 function planQuantized(

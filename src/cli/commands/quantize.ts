@@ -12,6 +12,8 @@ interface QuantizeFlags {
   type: string;
   pure?: boolean;
   tensorType: string[];
+  outputTensorType?: string;
+  tokenEmbeddingType?: string;
   threads?: string;
   force?: boolean;
   allowRequantize?: boolean;
@@ -30,6 +32,8 @@ export function register(program: Command): void {
     .requiredOption('-t, --type <ftype>', `file type: ${PLANNABLE_FILE_TYPES.join(', ')}`)
     .option('--pure', 'no per-tensor mixture rules: every quantizable tensor gets the default type (shape fallbacks still apply)')
     .option('--tensor-type <pattern=type>', 'override the type of tensors whose name matches a regex; repeatable, first match wins', collect, [])
+    .option('--output-tensor-type <type>', 'ggml type for output.weight (and a tied token_embd), e.g. q8_0')
+    .option('--token-embedding-type <type>', 'ggml type for token_embd.weight, e.g. q8_0')
     .option('--threads <n>', 'worker threads (default: all cores)')
     .option('--force', 'overwrite an existing output')
     .option('--allow-requantize', 'accept already-quantized input (dequantized first; loses quality)')
@@ -50,7 +54,8 @@ export function register(program: Command): void {
       try {
         await runHeadless(
           quantizeGguf({
-            input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads, force: flags.force,
+            input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads,
+            outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
             allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal: controller.signal,
           }),
           { json: flags.json, jsonl: flags.jsonl, formatResult: formatSummary },
