@@ -15,7 +15,6 @@ mkdirSync(outDir, { recursive: true });
 const args = [
   join(here, 'assembly', 'index.ts'),
   '--outFile', join(outDir, 'forge.wasm'),
-  '--textFile', join(outDir, 'forge.wat'),
   '--enable', 'simd',
   '--runtime', 'stub',
   '--noAssert',
