@@ -11,6 +11,8 @@ import { F, nearestInt } from './rounding.ts';
 
 const GROUP_MAX_EPS = F(1e-15);
 const F0_1 = F(0.1);
+/** make_qkx2_quants scratch: F(x[i] − min) for the current min (recomputed when min moves). */
+const xm = new Float64Array(32);
 
 /** `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL)`; L gets l + nmax ∈ [0, 2·nmax). */
 export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff: number, L: Int32Array, lOff: number): number {
@@ -113,7 +115,9 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xOff: num
 
 /**
  * `make_qkx2_quants(n, nmax, x, weights, L, &the_min, Laux, rmin, rdelta, nstep, use_mad)`.
- * Returns the scale; the_min (= −min ≥ 0) goes to `minOut[minIdx]`. `w` holds the binary32 weights.
+ * Returns the scale; the_min (= −min ≥ 0) goes to `minOut[minIdx]`. `w` holds the binary32 weights,
+ * which must be ≥ 0 (or NaN), as every caller's are: the error sums then only grow, which lets a
+ * losing candidate stop summing early without changing any result.
  */
 export function makeQkx2Quants(
   n: number, nmax: number, x: Float32Array, xOff: number, w: Float64Array, L: Int32Array, lOff: number,
@@ -139,9 +143,10 @@ export function makeQkx2Quants(
   let iscale = F(nmax / F(max - min));
   let scale = F(1 / iscale);
   let best = 0;
+  for (let i = 0; i < n; i++) xm[i] = F(x[xOff + i]! - min);
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
-    const l = nearestInt(F(iscale * F(v - min)));
+    const l = nearestInt(F(iscale * xm[i]!));
     const q = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
     L[lOff + i] = q;
     let diff = F(F(F(scale * q) + min) - v);
@@ -156,16 +161,21 @@ export function makeQkx2Quants(
   for (let is = 0; is <= nstep; is++) {
     iscale = F(F(F(rmin + F(rdelta * is)) + nmax) / F(max - min));
     let sl = 0, sl2 = 0, sxl = 0;
+    // A candidate's fit and error depend only on its codes, and `best` never increases, so codes
+    // identical to the previous step's cannot win now: skipping them does not change the result.
+    let same = is > 0;
     for (let i = 0; i < n; i++) {
       const v = x[xOff + i]!;
-      const l = nearestInt(F(iscale * F(v - min)));
+      const l = nearestInt(F(iscale * xm[i]!));
       const q = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
+      if (same && Laux[i] !== q) same = false;
       Laux[i] = q;
       const wl = F(w[i]! * q);
       sl = F(sl + wl);
       sl2 = F(sl2 + F(wl * q));
       sxl = F(sxl + F(wl * v));
     }
+    if (same) continue;
     const D = F(F(sumW * sl2) - F(sl * sl));
     if (D > 0) {
       let ts = F(F(F(sumW * sxl) - F(sumX * sl)) / D);
@@ -179,12 +189,14 @@ export function makeQkx2Quants(
         let diff = F(F(F(ts * Laux[i]!) + tm) - x[xOff + i]!);
         diff = useMad ? Math.abs(diff) : F(diff * diff);
         cur = F(cur + F(w[i]! * diff));
+        if (cur >= best) break; // terms are ≥ 0: this candidate can no longer be strictly better
       }
       if (cur < best) {
         for (let i = 0; i < n; i++) L[lOff + i] = Laux[i]!;
         best = cur;
         scale = ts;
         min = tm;
+        for (let i = 0; i < n; i++) xm[i] = F(x[xOff + i]! - min);
       }
     }
   }

@@ -16,10 +16,9 @@ const u32 = new Uint32Array(f32.buffer);
  * reproduce the bit trick there so even absurd inputs give the same codes.
  */
 export function nearestInt(x: number): number {
-  if (x <= 4194303 && x >= -4194303) {
-    const r = Math.round(x); // ties toward +inf; fix ties that landed on an odd integer
-    return (r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r) | 0;
-  }
+  // In range, adding 1.5·2^52 in double rounds to an integer half-to-even, the same integer the
+  // binary32 trick yields (both round x itself once, to the nearest integer, ties to even).
+  if (x <= 4194303 && x >= -4194303) return (x + 6755399441055744 - 6755399441055744) | 0;
   f32[0] = x + 12582912;
   return (u32[0]! & 0x7fffff) - 0x400000;
 }
