@@ -35,7 +35,7 @@ export class Rng {
 export const INPUT_KINDS = [
   'gaussian', 'heavy-tailed', 'all-zero', 'single-nonzero', 'half-ties', 'on-grid', 'subnormal', 'huge',
   'near-fp16-max', 'non-finite', 'bf16-rounded', 'small-ints', 'all-positive', 'constant', 'tiny',
-  'half-zero', 'outlier-block',
+  'half-zero', 'outlier-block', 'scale-ties',
 ] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
 
@@ -69,6 +69,14 @@ export function fillKind(rng: Rng, kind: InputKind, out: Float32Array, off: numb
       case 'tiny': v = rng.gauss() * 1e-6; break;
       case 'half-zero': v = i % 32 < 16 ? 0 : rng.gauss() * scale; break;
       case 'outlier-block': v = rng.gauss() * 0.01 + (rng.next() < 0.01 ? (rng.next() < 0.5 ? -1 : 1) * 50 : 0); break;
+      // Each 32-block's extreme is ±127·2^e (or ±8·2^e / ±16·2^e), so Q8_0/Q4_0/Q5_0 scales are powers
+      // of two and x·id lands exactly on .5 ties; the rest are half-integers times 2^e.
+      case 'scale-ties': {
+        const e = 2 ** ((off >> 8) % 9 - 4);
+        const top = [127, 8, 16][(off >> 8) % 3]!;
+        v = i % 32 === 0 ? (rng.next() < 0.5 ? -top : top) * e : ((rng.int(2 * top - 1) - (top - 1)) / 2) * e;
+        break;
+      }
     }
     out[off + i] = v;
   }
