@@ -106,12 +106,20 @@ export const RES = memory.data(32, 16);
 export function makeQxQuants4(n: i32, nmax: i32): void {
   const zero = f32x4.splat(0);
   let max = zero, amax = zero;
+  let finite = i32x4.splat(-1);
   for (let i = 0; i < n; i++) {
     const xi = at(XT, i), ax = f32x4.abs(xi);
     const gt = f32x4.gt(ax, amax); // if (ax > amax) { amax = ax; max = x }
     amax = v128.bitselect(ax, amax, gt);
     max = v128.bitselect(xi, max, gt);
+    finite = v128.and(finite, f32x4.lt(ax, f32x4.splat(f32.POSITIVE_INFINITY)));
   }
+  // With every x finite, |iscale*x| ≤ nmax + 1 in the lanes that matter (|x| ≤ |max|, and lanes
+  // with amax < 1e-15 are discarded), so nearest_int's magic-number trick equals round-half-even
+  // there and the candidates can stay in float: f32x4.nearest, clamp by pmin/pmax. NaN or inf
+  // inputs make nearest_int read NaN bits, so those groups keep the integer emulation.
+  const allFinite = i32x4.all_true(finite);
+  const loF = f32x4.splat(<f32>-nmax), hiF = f32x4.splat(<f32>(nmax - 1));
   const tiny = f32x4.lt(amax, f32x4.splat(<f32>1e-15)); // these lanes return L = 0, scale 0
   const off = i32x4.splat(nmax);
   let iscale = f32x4.div(f32x4.splat(<f32>-nmax), max);
@@ -133,19 +141,27 @@ export function makeQxQuants4(n: i32, nmax: i32): void {
     if (is == 0) continue;
     iscale = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>is)), max);
     sumlx = zero; suml2 = zero;
-    for (let i = 0; i < n; i++) {
-      // w = x*x and w*x do not depend on the candidate: computed once above (WT, WXT).
-      const l = clamp4(nearest4(f32x4.mul(iscale, at(XT, i))), -nmax, nmax - 1);
-      v128.store(LAUXT + (<usize>i << 4), l);
-      const fl = f32x4.convert_i32x4_s(l);
-      sumlx = f32x4.add(sumlx, f32x4.mul(at(WXT, i), fl));
-      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(at(WT, i), fl), fl));
+    // w = x*x and w*x do not depend on the candidate: computed once above (WT, WXT).
+    if (allFinite) {
+      for (let i = 0; i < n; i++) {
+        const fl = f32x4.pmax(f32x4.pmin(f32x4.nearest(f32x4.mul(iscale, at(XT, i))), hiF), loF);
+        v128.store(LAUXT + (<usize>i << 4), fl);
+        sumlx = f32x4.add(sumlx, f32x4.mul(at(WXT, i), fl));
+        suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(at(WT, i), fl), fl));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const fl = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, at(XT, i))), -nmax, nmax - 1));
+        v128.store(LAUXT + (<usize>i << 4), fl);
+        sumlx = f32x4.add(sumlx, f32x4.mul(at(WXT, i), fl));
+        suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(at(WT, i), fl), fl));
+      }
     }
     const take = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
     if (!v128.any_true(take)) continue;
     for (let i = 0; i < n; i++) {
       const p = LT + (<usize>i << 4);
-      v128.store(p, v128.bitselect(i32x4.add(at(LAUXT, i), off), v128.load(p), take));
+      v128.store(p, v128.bitselect(i32x4.add(i32x4.trunc_sat_f32x4_s(at(LAUXT, i)), off), v128.load(p), take));
     }
     scale = v128.bitselect(f32x4.div(sumlx, suml2), scale, take);
     best = v128.bitselect(f32x4.mul(scale, sumlx), best, take);
