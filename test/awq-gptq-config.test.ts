@@ -102,7 +102,8 @@ test('reading configs written by other tools', () => {
   assert.equal(parseQuantizationConfig({ quant_method: 'gptq', bits: 4, checkpoint_format: 'gptq_v2' }, 'c')!.layout, 'gptq_v2');
   assert.equal(parseQuantizationConfig({ quant_method: 'bitsandbytes' }, 'c'), null);
   const kind = (f: () => unknown) => { try { f(); return 'ok'; } catch (e) { return `${(e as ForgeError).kind}:${(e as Error).message}`; } };
-  assert.match(kind(() => parseQuantizationConfig({ quant_method: 'awq', bits: 4, version: 'gemv' }, 'cfg.json')), /^unsupported:cfg\.json: AWQ version "gemv"/);
+  assert.match(kind(() => parseQuantizationConfig({ quant_method: 'awq', bits: 4, version: 'gemv_fast' }, 'cfg.json')), /^unsupported:cfg\.json: AWQ version "gemv_fast"/);
+  assert.equal(parseQuantizationConfig({ quant_method: 'awq', bits: 4, version: 'GEMV', group_size: 64 }, 'c')!.layout, 'gemv');
   assert.match(kind(() => parseQuantizationConfig({ quant_method: 'gptq', bits: 4, checkpoint_format: 'marlin' }, 'cfg.json')), /^unsupported:.*"marlin"/);
   assert.match(kind(() => parseQuantizationConfig({ quant_method: 'gptq', bits: 5 }, 'cfg.json')), /^format:cfg\.json: bits must be 2, 3, 4 or 8/);
   assert.match(kind(() => parseQuantizationConfig({ quant_method: 'gptq', bits: 4, group_size: 0 }, 'cfg.json')), /^format:.*group_size/);

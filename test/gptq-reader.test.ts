@@ -12,6 +12,8 @@ import { openDequantizedModel } from '../formats/awq-gptq/dequantized-model.ts';
 import { inspectQuantizedFolder } from '../formats/awq-gptq/inspect.ts';
 import { ForgeError } from '../formats/errors.ts';
 import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
+import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';
+import { gemvZerosWidth, packAwqGemv } from '../kernels/groupwise/awq-gemv.ts';
 import { packGptq, type GptqFormat } from '../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../kernels/groupwise/dequantize.ts';
 import { fp32ToFp16 } from '../kernels/fp16.ts';
@@ -153,9 +155,9 @@ test('a GPTQ folder behind the SafetensorsModel interface: HF weight names, F32 
 test('isQuantizedFolder: true for AWQ/GPTQ (even an unreadable layout, so opening names it), false otherwise', async () => {
   const { parts } = gptqParts('gptq');
   assert.equal(await isQuantizedFolder(await writeFolder('is-v1', parts, QC)), true);
-  const gemv = await writeFolder('is-gemv', parts, { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemv' });
-  assert.equal(await isQuantizedFolder(gemv), true);
-  await assert.rejects(openDequantizedModel(gemv), (e: ForgeError) => e.kind === 'unsupported' && /AWQ version "gemv" is not read/.test(e.message));
+  const fast = await writeFolder('is-gemv-fast', parts, { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemv_fast' });
+  assert.equal(await isQuantizedFolder(fast), true);
+  await assert.rejects(openDequantizedModel(fast), (e: ForgeError) => e.kind === 'unsupported' && /AWQ version "gemv_fast" is not read/.test(e.message));
   assert.equal(await isQuantizedFolder(await writeFolder('is-plain', parts, null)), false);
   assert.equal(await isQuantizedFolder(join(tmp.dir, 'does-not-exist')), false);
   const bnb = await writeFolder('is-bnb', parts, { quant_method: 'bitsandbytes' });
@@ -174,4 +176,33 @@ test('an hf: source is pulled through the (mock, 127.0.0.1) Hub and converted', 
   assert.ok(events.includes('download'));
   assert.ok(existsSync(join(out, 'quantize_config.json')));
   assert.ok(existsSync(join(out, 'tokenizer.model')), 'tokenizer copied from the snapshot folder');
+});
+
+test('AWQ GEMV folders (AutoAWQ version "gemv") are read: same weights as the GEMM packing of the same codes', async () => {
+  const w = randomWeights(OUT * IN, 5);
+  const m = awqRtnSolver.quantize(w, OUT, IN, { bits: 4, groupSize: 64, sym: false });
+  const t = packAwqGemv(m);
+  const zw = gemvZerosWidth(IN, 64);
+  const dir = await writeFolder('gemv', [
+    { decl: { name: `${MOD}.qweight`, dtype: 'I32', shape: [OUT, IN / 8] }, data: bytes(t.qweight) },
+    { decl: { name: `${MOD}.qzeros`, dtype: 'I32', shape: [OUT, zw] }, data: bytes(t.qzeros) },
+    { decl: { name: `${MOD}.scales`, dtype: 'F16', shape: [OUT, zw * 8] }, data: half(t.scales) },
+  ], { quant_method: 'awq', bits: 4, group_size: 64, zero_point: true, version: 'gemv' });
+  const model = await openDequantizedModel(dir);
+  try {
+    assert.deepEqual(model.tensors.map((x) => [x.name, x.shape]), [[`${MOD}.weight`, [OUT, IN]]]);
+    assert.deepEqual(await model.readRows(`${MOD}.weight`, 0, OUT), dequantizeRows(m));
+  } finally {
+    await model.close();
+  }
+  const r = await inspectQuantizedFolder(dir, { group: 1 });
+  assert.equal(r.layout, 'gemv');
+  assert.deepEqual(r.group.channels.map((c) => c.zero), [...m.zeros.subarray(OUT, OUT + 8)]);
+  // a wrong zeros width is named
+  const bad = await writeFolder('gemv-bad', [
+    { decl: { name: `${MOD}.qweight`, dtype: 'I32', shape: [OUT, IN / 8] }, data: bytes(t.qweight) },
+    { decl: { name: `${MOD}.qzeros`, dtype: 'I32', shape: [OUT / 2, zw * 2] }, data: bytes(t.qzeros) },
+    { decl: { name: `${MOD}.scales`, dtype: 'F16', shape: [OUT, zw * 8] }, data: half(t.scales) },
+  ], { quant_method: 'awq', bits: 4, group_size: 64, zero_point: true, version: 'gemv' });
+  await assert.rejects(openDequantizedModel(bad), (e: ForgeError) => e.kind === 'format' && /qzeros' has shape \[32,4\], expected \[64,2\]/.test(e.message));
 });

@@ -11,6 +11,7 @@ import { packStream, readStream } from '../kernels/groupwise/bitstream.ts';
 import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';
 import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
 import { awqGemmToGptqV1 } from '../kernels/groupwise/repack.ts';
+import { gemvZerosWidth, packAwqGemv, unpackAwqGemv } from '../kernels/groupwise/awq-gemv.ts';
 import { dequantizeRows } from '../kernels/groupwise/dequantize.ts';
 import { GROUP_BITS, type GroupBits, type QuantizedMatrix } from '../kernels/groupwise/spec.ts';
 import { randomWeights } from './groupwise-fixtures.ts';
@@ -166,4 +167,19 @@ test('AWQ 8-bit (vLLM awq_pack order [0, 2, 1, 3]) round trips too', () => {
   assert.deepEqual(hex(awqPackRows((_r, c) => c + 1, 1, 4, 8)), ['0x04020301']);
   const m = gptqRtnSolver().quantize(randomWeights(32 * 64, 4), 32, 64, { bits: 8, groupSize: 32, sym: false });
   sameMatrix(m, unpackAwqGemm(packAwqGemm(m), 32, 64, 32, 8), 'awq 8-bit');
+});
+
+test('AWQ GEMV (read only): zeros width as AutoAWQ calculate_zeros_width, natural-order round trip', () => {
+  assert.deepEqual([[4096, 128], [4096, 64], [4096, 32], [11008, 128], [256, 64], [256, 32]].map(([i, g]) => gemvZerosWidth(i!, g!)), [4, 8, 16, 11, 2, 4]);
+  for (const groupSize of [32, 64, 128]) {
+    const m = awqRtnSolver.quantize(randomWeights(16 * 256, 8 + groupSize), 16, 256, { bits: 4, groupSize, sym: false });
+    const t = packAwqGemv(m);
+    assert.equal(t.qzeros.length, 16 * gemvZerosWidth(256, groupSize));
+    sameMatrix(m, unpackAwqGemv(t, 16, 256, groupSize), `gemv g${groupSize}`);
+  }
+  // natural order: columns 0..7 holding 0..7 pack to 0x76543210 (unlike GEMM's interleave)
+  const m = { rows: 1, cols: 8, bits: 4 as const, groupSize: 8, groups: 1, codes: Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]), scales: new Float32Array(1), zeros: new Uint16Array(1), gIdx: new Int32Array(8) };
+  assert.throws(() => packAwqGemv(m), RangeError, 'group size 8 is not a GEMV group size');
+  const words = packAwqGemv({ ...m, cols: 128, groupSize: 128, codes: Uint8Array.from({ length: 128 }, (_, k) => k % 8), gIdx: new Int32Array(128) }).qweight;
+  assert.deepEqual(hex(words.subarray(0, 1)), ['0x76543210']);
 });

@@ -14,6 +14,7 @@ import { packedModules } from './layer-names.ts';
 import type { GroupBits, QuantizedMatrix } from '../../kernels/groupwise/spec.ts';
 import { groupCount } from '../../kernels/groupwise/spec.ts';
 import { unpackAwqGemm } from '../../kernels/groupwise/awq-gemm.ts';
+import { gemvZerosWidth, unpackAwqGemv } from '../../kernels/groupwise/awq-gemv.ts';
 import { unpackGptq } from '../../kernels/groupwise/gptq.ts';
 import { streamWords } from '../../kernels/groupwise/bitstream.ts';
 
@@ -113,6 +114,7 @@ function describeLayer(model: SafetensorsModel, cfg: QuantizedFolderConfig, modu
   const qzeros = need(model, `${module}.qzeros`, ['I32'], 2);
   const bits = cfg.bits;
   let inF: number, out: number;
+  if (cfg.layout === 'gemv') return describeGemv(module, cfg, qweight, qzeros, scales, model.tensors.has(`${module}.bias`));
   if (cfg.method === 'awq') {
     [inF, out] = [qweight.shape[0]!, scales.shape[1]!];
     if (qweight.shape[1]! * 8 !== out) throw shapeError(qweight, [inF, out / 8]);
@@ -135,6 +137,21 @@ function describeLayer(model: SafetensorsModel, cfg: QuantizedFolderConfig, modu
   };
 }
 
+/** GEMV: qweight [out, in/8], qzeros [out, zw], scales [out, zw*8] (reference §1.2). */
+function describeGemv(module: string, cfg: QuantizedFolderConfig, qweight: SafetensorsTensor, qzeros: SafetensorsTensor, scales: SafetensorsTensor, hasBias: boolean): PackedLayerInfo {
+  const [out, inF] = [qweight.shape[0]!, qweight.shape[1]! * 8];
+  let zw: number;
+  try {
+    zw = gemvZerosWidth(inF, cfg.groupSize);
+  } catch (err) {
+    throw new FormatError('QUANT_CONFIG', (err as Error).message, { file: cfg.file });
+  }
+  if (inF % cfg.groupSize !== 0) throw new FormatError('QUANT_SHAPE', `in_features ${inF} of '${module}' is not a multiple of group_size ${cfg.groupSize}`, { file: qweight.file, tensor: qweight.name });
+  if (qzeros.shape[0] !== out || qzeros.shape[1] !== zw) throw shapeError(qzeros, [out, zw]);
+  if (scales.shape[0] !== out || scales.shape[1] !== zw * 8) throw shapeError(scales, [out, zw * 8]);
+  return { module, inFeatures: inF, outFeatures: out, bits: 4, groupSize: cfg.groupSize, groups: inF / cfg.groupSize, layout: 'gemv', actOrder: false, hasBias };
+}
+
 async function int32(model: SafetensorsModel, name: string): Promise<Int32Array> {
   const bytes = await model.readTensor(name);
   return new Int32Array(bytes.slice().buffer); // copy: the read buffer need not be 4-aligned
@@ -145,6 +162,7 @@ async function readLayer(model: SafetensorsModel, cfg: QuantizedFolderConfig, l:
   const scales = toFloat32(scalesT.dtype, await model.readTensor(scalesT.name));
   const qweight = await int32(model, `${l.module}.qweight`);
   const qzeros = await int32(model, `${l.module}.qzeros`);
+  if (cfg.layout === 'gemv') return unpackAwqGemv({ qweight, qzeros, scales }, l.outFeatures, l.inFeatures, l.groupSize);
   if (cfg.method === 'awq') return unpackAwqGemm({ qweight, qzeros, scales }, l.outFeatures, l.inFeatures, l.groupSize);
   const gName = `${l.module}.g_idx`;
   let gIdx: Int32Array;

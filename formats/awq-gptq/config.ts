@@ -2,7 +2,7 @@
  * The `quantization_config` dicts of AWQ and GPTQ checkpoints: what we write (exactly what AutoAWQ
  * `to_transformers_dict` and AutoGPTQ `BaseQuantizeConfig.to_dict` write, reference §1.4, §2.4)
  * and what we accept when reading a folder (config.json, then quantize_config.json /
- * quant_config.json, with the legacy aliases w_bit / q_group_size).
+ * quant_config.json, with the legacy aliases w_bit / q_group_size). AWQ GEMV is read, never written.
  */
 import { FormatError, UnsupportedError } from '../errors.ts';
 
@@ -77,8 +77,8 @@ export interface QuantizedFolderConfig {
   groupSize: number;
   sym: boolean;
   descAct: boolean;
-  /** AWQ `version` or GPTQ `checkpoint_format`. */
-  layout: 'gemm' | 'gptq' | 'gptq_v2';
+  /** AWQ `version` (gemm; gemv read only) or GPTQ `checkpoint_format`. */
+  layout: 'gemm' | 'gemv' | 'gptq' | 'gptq_v2';
   /** Where the dict came from. */
   file: string;
   raw: Record<string, unknown>;
@@ -104,9 +104,9 @@ export function parseQuantizationConfig(q: unknown, file: string): QuantizedFold
   }
   if (method === 'awq') {
     const version = String(raw.version ?? raw.format ?? 'gemm').toLowerCase();
-    if (version !== 'gemm') throw new UnsupportedError('QUANT_LAYOUT', `AWQ version "${version}" is not read (only "gemm")`, { file });
-    if (bits !== 4) throw new FormatError('QUANT_CONFIG', `AWQ GEMM checkpoints are 4-bit, config says ${bits}`, { file });
-    return { method, bits, groupSize, sym: raw.zero_point === false, descAct: false, layout: 'gemm', file, raw };
+    if (version !== 'gemm' && version !== 'gemv') throw new UnsupportedError('QUANT_LAYOUT', `AWQ version "${version}" is not read (only "gemm" and "gemv")`, { file });
+    if (bits !== 4) throw new FormatError('QUANT_CONFIG', `AWQ ${version.toUpperCase()} checkpoints are 4-bit, config says ${bits}`, { file });
+    return { method, bits, groupSize, sym: raw.zero_point === false, descAct: false, layout: version, file, raw };
   }
   const fmt = String(raw.checkpoint_format ?? raw.format ?? 'gptq').toLowerCase();
   if (fmt !== 'gptq' && fmt !== 'gptq_v2') throw new UnsupportedError('QUANT_LAYOUT', `GPTQ checkpoint_format "${fmt}" is not read (only "gptq" and "gptq_v2")`, { file });

@@ -4,6 +4,7 @@ import type { QuantizedFolderReport } from '../../../formats/awq-gptq/inspect.ts
 const shape = (s: number[]) => `[${s.join(', ')}]`;
 
 function layoutName(r: Pick<QuantizedFolderReport, 'method' | 'layout'>): string {
+  if (r.layout === 'gemv') return 'AWQ GEMV (qweight [out, in/8], natural order; read only)';
   if (r.method === 'awq') return 'AWQ GEMM (qweight [in, out/8], AutoAWQ interleave)';
   return r.layout === 'gptq_v2' ? 'GPTQ v2 (zeros stored as-is)' : 'GPTQ v1 (zeros stored as z-1)';
 }
