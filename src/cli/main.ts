@@ -3,7 +3,7 @@
  * exit codes. Results go to stdout, diagnostics to stderr.
  */
 import { Command, CommanderError } from 'commander';
-import { ForgeError } from '../../formats/errors.ts';
+import { ForgeError, UsageError } from '../../formats/errors.ts';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.ts';
 import { COMMANDS } from './commands/index.ts';
 
@@ -14,6 +14,14 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const register of COMMANDS) register(program);
+  // No command: the TUI on a terminal; headless (help) with --no-tui, CI=true or no TTY.
+  program.option('--no-tui', 'never open the interactive screen').allowExcessArguments().action(async (opts: { tui: boolean }, cmd: Command) => {
+    if (cmd.args.length) throw new UsageError('UNKNOWN_COMMAND', `unknown command '${cmd.args[0]}' (see gguf-forge --help)`);
+    const { shouldStartTui } = await import('../tui/should-start.ts');
+    if (!shouldStartTui({ noTui: !opts.tui })) return program.help();
+    const { runTui } = await import('../tui/run-tui.tsx');
+    await runTui();
+  });
   return program;
 }
 

@@ -1,0 +1,140 @@
+/**
+ * The TUI: a stack of screens (home → source → summary → target → plan → run → report, and the
+ * inspector), a help overlay, and the dependencies it talks to, injectable for tests. It
+ * consumes the same pipeline generators as the headless CLI and holds no conversion logic.
+ */
+import path from 'node:path';
+import React, { useState } from 'react';
+import { Box, useApp } from 'ink';
+import { useKeys } from './use-keys.ts';
+import { actionFor, keyName } from './keymap.ts';
+import { Home, type HomeChoice } from './screens/home.tsx';
+import { Source, type SourceDeps, type SourcePick } from './screens/source.tsx';
+import { Summary, type SummaryTarget } from './screens/summary.tsx';
+import { Target, type TargetChoice } from './screens/target.tsx';
+import { Plan, type ConvertFn } from './screens/plan.tsx';
+import { Run } from './screens/run.tsx';
+import { Report } from './screens/report.tsx';
+import { Inspector } from './screens/inspector.tsx';
+import { Help } from './screens/help.tsx';
+import { Text } from 'ink';
+import { tone } from './theme.ts';
+import type { ConvertOptions } from '../pipeline/convert.ts';
+import type { JobSummary } from '../pipeline/events.ts';
+import type { InspectorSource } from './data/inspector-data.ts';
+import type { ModelSummaryData } from './data/model-summary.ts';
+
+export interface TuiDeps extends SourceDeps {
+  convert: ConvertFn;
+  openInspector: (target: string) => Promise<InspectorSource>;
+  /** The bundled sample model folder. */
+  samplePath: string;
+  /** Where default outputs go. */
+  cwd: string;
+}
+
+interface ModelRef {
+  source: string;
+  name: string;
+  parameters: number;
+}
+
+type ScreenState =
+  | { screen: 'home' }
+  | { screen: 'source'; mode: 'convert' | 'inspect' }
+  | { screen: 'summary'; target: SummaryTarget }
+  | { screen: 'target'; model: ModelRef }
+  | { screen: 'plan'; model: ModelRef; request: ConvertOptions }
+  | { screen: 'run'; model: ModelRef; request: ConvertOptions }
+  | { screen: 'report'; model: ModelRef; summary: JobSummary }
+  | { screen: 'inspector'; target: string };
+
+export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState }) {
+  const { exit } = useApp();
+  const [stack, setStack] = useState<ScreenState[]>([initial ?? { screen: 'home' }]);
+  const [help, setHelp] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const top = stack[stack.length - 1]!;
+  const push = (s: ScreenState) => { setNotice(null); setStack((st) => [...st, s]); };
+  const back = () => { setNotice(null); setStack((st) => (st.length > 1 ? st.slice(0, -1) : st)); };
+  /** Replaces the top screen (run → report): going back skips the finished run. */
+  const replace = (s: ScreenState) => setStack((st) => [...st.slice(0, -1), s]);
+  const backTo = (screen: ScreenState['screen']) => setStack((st) => {
+    const i = st.map((s) => s.screen).lastIndexOf(screen);
+    return i >= 0 ? st.slice(0, i + 1) : st;
+  });
+
+  useKeys((input, key) => {
+    const name = keyName(input, key);
+    const action = actionFor('global', name);
+    if (help) {
+      if (action === 'help' || action === 'back') setHelp(false);
+      return;
+    }
+    if (action === 'help') setHelp(true);
+    // While a conversion runs, Ctrl-C belongs to the run screen (it asks, then cancels cleanly).
+    else if (action === 'quit' && top.screen !== 'run') exit();
+  });
+
+  const local = (dir: string, label: string): SummaryTarget => ({ kind: 'local', dir: path.resolve(deps.cwd, dir), label });
+  const onHome = (c: HomeChoice) => {
+    if (c === 'quit') exit();
+    else if (c === 'sample') push({ screen: 'summary', target: local(deps.samplePath, 'stories260K (bundled sample)') });
+    else push({ screen: 'source', mode: c });
+  };
+  const onSource = (p: SourcePick) => {
+    if (p.kind === 'inspect') push({ screen: 'inspector', target: /^(hf:|https?:)/.test(p.target) ? p.target : path.resolve(deps.cwd, p.target) });
+    else if (p.kind === 'local') push({ screen: 'summary', target: local(p.dir, p.label) });
+    else push({ screen: 'summary', target: p });
+  };
+  const onSummary = (target: SummaryTarget, data: ModelSummaryData | null) => {
+    if (target.kind === 'hub') push({ screen: 'target', model: { source: `hf:${target.id}`, name: target.id.split('/').pop()!, parameters: 0 } });
+    else push({ screen: 'target', model: { source: target.dir, name: data?.name ?? path.basename(target.dir), parameters: data?.parameters ?? 0 } });
+  };
+  const onTarget = (model: ModelRef, c: TargetChoice) => {
+    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure };
+    push({ screen: 'plan', model, request });
+  };
+
+  const active = !help;
+  let body: React.ReactNode;
+  switch (top.screen) {
+    case 'home':
+      body = <Home active={active} onChoose={onHome} />;
+      break;
+    case 'source':
+      body = <Source mode={top.mode} active={active} deps={deps} onPick={onSource} onBack={back} />;
+      break;
+    case 'summary':
+      body = <Summary key={JSON.stringify(top.target)} target={top.target} active={active} onNext={(d) => onSummary(top.target, d)} onBack={back} />;
+      break;
+    case 'target':
+      body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} active={active}
+        defaultOutput={(t) => `${top.model.name}-${t.toUpperCase()}.gguf`} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
+      break;
+    case 'plan':
+      body = <Plan request={top.request} convert={deps.convert} active={active} onBack={back}
+        onConfirm={() => push({ screen: 'run', model: top.model, request: top.request })} />;
+      break;
+    case 'run':
+      body = <Run request={top.request} convert={deps.convert} active={active} onBack={back}
+        onDone={(summary) => replace({ screen: 'report', model: top.model, summary })}
+        onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
+      break;
+    case 'report':
+      body = <Report summary={top.summary} active={active} onQuit={exit}
+        onInspect={() => push({ screen: 'inspector', target: top.summary.output })}
+        onAgain={() => backTo('target')} />;
+      break;
+    case 'inspector':
+      body = <Inspector key={top.target} target={top.target} open={deps.openInspector} active={active} onBack={back} onQuit={exit} />;
+      break;
+  }
+  return (
+    <Box flexDirection="column">
+      {notice ? <Text color={tone('warn')}>{notice}</Text> : null}
+      <Box display={help ? 'none' : 'flex'} flexDirection="column">{body}</Box>
+      {help ? <Help /> : null}
+    </Box>
+  );
+}

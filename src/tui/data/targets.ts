@@ -1,0 +1,65 @@
+/**
+ * The target screen's list: every output type, most useful first (q4_0, q5_K_M, q8_0), then the
+ * rest of the families, the float types, and the ones we cannot write yet (with the reason).
+ * Sizes are estimates from bits per weight; the plan screen shows the exact dry-run total.
+ */
+import { FILE_TYPES, type FileType } from '../../../kernels/file-types.ts';
+import { bitsPerWeight, ggmlType } from '../../../kernels/ggml-types.ts';
+import { canQuantize } from '../../../kernels/quant-table.ts';
+import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
+
+export interface TargetOption {
+  name: string;
+  /** Bits per weight of the type most tensors get. */
+  bpw: number;
+  /** Estimated output bytes for `parameters` weights (0 when unknown). */
+  estimatedBytes: number;
+  tradeoff: string;
+  available: boolean;
+  reason?: string;
+}
+
+const FIRST = ['q4_0', 'q5_K_M', 'q8_0'];
+const FAMILY_ORDER = ['q4_1', 'q5_0', 'q5_1', 'q2_K', 'q2_K_S', 'q3_K_S', 'q3_K_M', 'q3_K_L', 'q4_K_S', 'q4_K_M', 'q5_K_S', 'q6_K', 'f16', 'bf16', 'f32'];
+
+const TRADEOFF: Record<string, string> = {
+  q4_0: 'small and fast everywhere; clearly lossy (legacy 4-bit)',
+  q4_1: 'q4_0 plus a per-block minimum; slightly better, slightly bigger',
+  q5_0: '5-bit legacy: a middle ground between q4_0 and q8_0',
+  q5_1: '5-bit with minimum: a little more accurate than q5_0',
+  q8_0: 'nearly lossless; about half the size of f16',
+  q2_K: 'smallest K-quant; large quality loss, for very big models',
+  q2_K_S: 'q2_K with fewer upgraded tensors: even smaller, even lossier',
+  q3_K_S: '3-bit K-quant, small: high quality loss',
+  q3_K_M: '3-bit K-quant with key tensors upgraded',
+  q3_K_L: '3-bit K-quant, more tensors upgraded: best of the 3-bit',
+  q4_K_S: '4-bit K-quant: better than q4_0 at similar size',
+  q4_K_M: '4-bit K-quant, key tensors upgraded: the usual default',
+  q5_K_S: '5-bit K-quant: low loss',
+  q5_K_M: '5-bit K-quant, key tensors upgraded: low loss, good balance',
+  q6_K: '6-bit K-quant: very close to f16',
+  f16: 'half precision: lossless for f16 models, twice the q8_0 size',
+  bf16: 'bfloat16: keeps the range of f32, exact for bf16 models',
+  f32: 'full precision: the reference, largest',
+};
+
+export function targetOptions(parameters = 0): TargetOption[] {
+  const rank = (f: FileType) => {
+    const i = [...FIRST, ...FAMILY_ORDER].indexOf(f.name);
+    return i === -1 ? 1000 + f.id : i;
+  };
+  const rows = [...FILE_TYPES].filter((f) => f.name !== 'mxfp4_moe').sort((a, b) => rank(a) - rank(b)).map((f): TargetOption => {
+    const bpw = bitsPerWeight(ggmlType(f.defaultType)!);
+    const base = { name: f.name, bpw, estimatedBytes: Math.round((parameters * bpw) / 8), tradeoff: TRADEOFF[f.name] ?? '' };
+    if (!PLANNABLE_FILE_TYPES.includes(f.name)) {
+      return { ...base, available: false, reason: f.name.startsWith('iq') ? 'i-quants need an importance matrix and their quantizers are not built yet' : `the ${f.name} type policy is not built yet` };
+    }
+    if (!canQuantize(f.defaultType)) return { ...base, available: false, reason: `no ${ggmlType(f.defaultType)!.name} quantizer yet` };
+    return { ...base, available: true };
+  });
+  const groupwise = (name: string, what: string): TargetOption => ({
+    name, bpw: 4.25, estimatedBytes: Math.round((parameters * 4.25) / 8), tradeoff: what,
+    available: false, reason: `writes a safetensors folder: run \`gguf-forge convert SRC --type ${name} -o DIR\``,
+  });
+  return [...rows, groupwise('awq', 'AWQ int4 g128 for vLLM/transformers'), groupwise('gptq', 'GPTQ int4 g128 for vLLM/transformers')];
+}

@@ -1,0 +1,80 @@
+/**
+ * Every key binding of the TUI, in one table: screens ask `actionFor(scope, key)` and the help
+ * overlay lists this table, so what `?` shows is exactly what the keys do.
+ */
+import type { Key } from 'ink';
+
+export type Scope = 'global' | 'list' | 'home' | 'source' | 'summary' | 'target' | 'plan' | 'run' | 'cancel' | 'report' | 'inspector';
+
+export interface Binding {
+  scope: Scope;
+  action: string;
+  /** Canonical key names, see keyName(). */
+  keys: string[];
+  description: string;
+}
+
+export const KEYMAP: readonly Binding[] = [
+  { scope: 'global', action: 'help', keys: ['?'], description: 'show or hide this help' },
+  { scope: 'global', action: 'back', keys: ['escape'], description: 'back to the previous screen' },
+  { scope: 'global', action: 'quit', keys: ['ctrl+c'], description: 'quit (asks first while a conversion runs)' },
+  { scope: 'list', action: 'up', keys: ['up', 'k'], description: 'move up' },
+  { scope: 'list', action: 'down', keys: ['down', 'j'], description: 'move down' },
+  { scope: 'list', action: 'pageUp', keys: ['pageup'], description: 'page up' },
+  { scope: 'list', action: 'pageDown', keys: ['pagedown'], description: 'page down' },
+  { scope: 'list', action: 'select', keys: ['enter'], description: 'choose the highlighted item' },
+  { scope: 'home', action: 'convert', keys: ['c'], description: 'convert a model' },
+  { scope: 'home', action: 'inspect', keys: ['i'], description: 'inspect a GGUF file' },
+  { scope: 'home', action: 'sample', keys: ['s'], description: 'open the bundled sample (stories260K, no network)' },
+  { scope: 'home', action: 'quit', keys: ['q'], description: 'quit' },
+  { scope: 'source', action: 'up', keys: ['up'], description: 'previous result' },
+  { scope: 'source', action: 'down', keys: ['down'], description: 'next result' },
+  { scope: 'source', action: 'select', keys: ['enter'], description: 'use the typed path, or the highlighted model' },
+  { scope: 'source', action: 'erase', keys: ['backspace'], description: 'delete a character' },
+  { scope: 'summary', action: 'select', keys: ['enter'], description: 'choose an output type' },
+  { scope: 'target', action: 'output', keys: ['o'], description: 'edit the output path' },
+  { scope: 'target', action: 'via', keys: ['v'], description: 'toggle --via f16 (round through fp16 first)' },
+  { scope: 'target', action: 'pure', keys: ['p'], description: 'toggle --pure (no per-tensor mixture rules)' },
+  { scope: 'plan', action: 'confirm', keys: ['enter', 'y'], description: 'start the conversion' },
+  { scope: 'run', action: 'cancel', keys: ['escape', 'ctrl+c'], description: 'cancel (asks first; nothing partial is left)' },
+  { scope: 'cancel', action: 'yes', keys: ['y'], description: 'yes, cancel the conversion' },
+  { scope: 'cancel', action: 'no', keys: ['n', 'escape'], description: 'no, keep going' },
+  { scope: 'report', action: 'inspect', keys: ['i'], description: 'open the output in the inspector' },
+  { scope: 'report', action: 'again', keys: ['r'], description: 'run again with another type' },
+  { scope: 'report', action: 'quit', keys: ['q'], description: 'quit' },
+  { scope: 'inspector', action: 'nextTab', keys: ['tab', 'right'], description: 'next tab (metadata, tensors, types)' },
+  { scope: 'inspector', action: 'prevTab', keys: ['shift+tab', 'left'], description: 'previous tab' },
+  { scope: 'inspector', action: 'filter', keys: ['/'], description: 'tensors: filter by name or type (enter to finish)' },
+  { scope: 'inspector', action: 'sort', keys: ['s'], description: 'tensors: sort by size / file order' },
+  { scope: 'inspector', action: 'expand', keys: ['enter'], description: 'metadata: expand or collapse a long array' },
+  { scope: 'inspector', action: 'quit', keys: ['q'], description: 'quit' },
+];
+
+/** One canonical name for an Ink key press: `up`, `enter`, `ctrl+c`, `shift+tab`, or the character. */
+export function keyName(input: string, key: Key): string {
+  if (key.upArrow) return 'up';
+  if (key.downArrow) return 'down';
+  if (key.leftArrow) return 'left';
+  if (key.rightArrow) return 'right';
+  if (key.pageUp) return 'pageup';
+  if (key.pageDown) return 'pagedown';
+  if (key.return) return 'enter';
+  if (key.escape) return 'escape';
+  if (key.tab) return key.shift ? 'shift+tab' : 'tab';
+  if (key.backspace || key.delete) return 'backspace';
+  if (key.ctrl && input) return `ctrl+${input}`;
+  return input;
+}
+
+/** The action bound to `name` in the first of `scopes` that binds it, else in `global`. */
+export function actionFor(scopes: Scope | Scope[], name: string): string | undefined {
+  for (const scope of [...[scopes].flat(), 'global' as const]) {
+    const b = KEYMAP.find((x) => x.scope === scope && x.keys.includes(name));
+    if (b) return b.action;
+  }
+  return undefined;
+}
+
+export function keysFor(scope: Scope, action: string): string {
+  return KEYMAP.find((b) => b.scope === scope && b.action === action)?.keys.join('/') ?? '';
+}

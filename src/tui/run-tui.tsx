@@ -1,0 +1,30 @@
+/**
+ * Starts the TUI on the real terminal with the real dependencies (Hub search, HF cache,
+ * convert pipeline, GGUF inspector) and resolves when the user quits.
+ */
+import path from 'node:path';
+import React from 'react';
+import { render } from 'ink';
+import { App, type TuiDeps } from './app.tsx';
+import { listModels } from '../hub/search.ts';
+import { convertModel } from '../pipeline/convert.ts';
+import { listCachedModels } from './data/hf-cache.ts';
+import { openInspector } from './data/inspector-data.ts';
+
+export const SAMPLE_PATH = path.resolve(import.meta.dirname, '../../samples/stories260K');
+
+export function defaultDeps(cwd = process.cwd()): TuiDeps {
+  return {
+    convert: convertModel,
+    search: (query, signal) => listModels({ query, limit: 20, signal }),
+    cached: () => listCachedModels(),
+    openInspector,
+    samplePath: SAMPLE_PATH,
+    cwd,
+  };
+}
+
+export async function runTui(deps: TuiDeps = defaultDeps()): Promise<void> {
+  const app = render(<App deps={deps} />, { exitOnCtrlC: false });
+  await app.waitUntilExit();
+}

@@ -1,0 +1,95 @@
+/**
+ * Run: downloads, then per-tensor progress. Finished tensors go into Ink's <Static> log with
+ * their round-trip error; the running tensor stays in the live region below. Esc or Ctrl-C asks
+ * first, then aborts the pipeline, which removes its temporary output: nothing partial is left.
+ */
+import React, { useEffect, useRef, useState } from 'react';
+import { Box, Static, Text } from 'ink';
+import { useKeys } from '../use-keys.ts';
+import { Bar, ErrorLine, Frame, truncate, useWidth } from '../components.tsx';
+import { actionFor, keyName } from '../keymap.ts';
+import { tone } from '../theme.ts';
+import { formatBytes } from '../../cli/headless.ts';
+import { CancelledError } from '../../../formats/errors.ts';
+import type { ConvertOptions } from '../../pipeline/convert.ts';
+import type { JobSummary, TensorEvent } from '../../pipeline/events.ts';
+import { DownloadView, useDownloads } from './download-view.tsx';
+import type { ConvertFn } from './plan.tsx';
+
+export function Run({ request, convert, active, onDone, onCancelled, onBack }: {
+  request: ConvertOptions; convert: ConvertFn; active: boolean;
+  onDone: (s: JobSummary) => void; onCancelled: () => void; onBack: () => void;
+}) {
+  const width = useWidth();
+  const ctl = useRef(new AbortController());
+  const [phase, setPhase] = useState('starting');
+  const [finished, setFinished] = useState<TensorEvent[]>([]);
+  const [current, setCurrent] = useState<TensorEvent | null>(null);
+  const [warnings, setWarnings] = useState(0);
+  const [asking, setAsking] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const downloads = useDownloads();
+
+  useEffect(() => {
+    const signal = ctl.current.signal;
+    (async () => {
+      const gen = convert({ ...request, dryRun: false, signal });
+      let step = await gen.next();
+      while (!step.done) {
+        const ev = step.value;
+        if (ev.type === 'phase') setPhase(ev.message ?? ev.phase);
+        else if (ev.type === 'download') downloads.onEvent(ev);
+        else if (ev.type === 'warning') setWarnings((w) => w + 1);
+        else if (ev.type === 'tensor') {
+          if (ev.state === 'done') { setFinished((f) => [...f, ev]); setCurrent(null); } else setCurrent(ev);
+        }
+        step = await gen.next();
+      }
+      onDone(step.value);
+    })().catch((err) => {
+      if (err instanceof CancelledError || signal.aborted) onCancelled();
+      else setError((err as Error).message);
+    });
+    return () => ctl.current.abort();
+  }, []);
+
+  useKeys((input, key) => {
+    const name = keyName(input, key);
+    if (error) {
+      if (actionFor('run', name) === 'cancel') onBack();
+      return;
+    }
+    if (asking) {
+      const a = actionFor('cancel', name);
+      if (a === 'yes' || name === 'ctrl+c') { setAsking(false); setPhase('cancelling…'); ctl.current.abort(); }
+      else if (a === 'no') setAsking(false);
+      return;
+    }
+    if (actionFor('run', name) === 'cancel') setAsking(true);
+  }, { isActive: active });
+
+  const count = current?.count ?? finished[0]?.count ?? 0;
+  const nameW = Math.max(24, width - 58);
+  return (
+    <>
+      <Static items={finished}>
+        {(t) => (
+          <Text key={t.name}>
+            <Text color={tone('good')}>✓</Text> {String(t.index + 1).padStart(String(t.count).length)}/{t.count} {truncate(t.name, nameW).padEnd(nameW)} {t.targetType.padEnd(6)} {formatBytes(t.bytes ?? 0).padStart(11)}
+            {t.metrics ? `  rel ${t.metrics.relFrobenius.toExponential(2)}  SNR ${t.metrics.snrDb.toFixed(1)} dB` : ''}
+          </Text>
+        )}
+      </Static>
+      <Frame title={`converting · ${request.fileType} → ${request.output}`} hints={asking ? 'y cancel · n keep going' : 'esc / ctrl-c cancel'}>
+        <Text>{phase}</Text>
+        <DownloadView state={downloads.state} />
+        {count ? <Text>tensors   <Bar fraction={finished.length / count} /> {finished.length}/{count}{warnings ? <Text color={tone('warn')}>  {warnings} warning{warnings === 1 ? '' : 's'}</Text> : null}</Text> : null}
+        {current ? (
+          <Text>now       {truncate(current.name, nameW)} {current.sourceType}→{current.targetType} <Bar width={12} fraction={current.rowsTotal ? (current.rowsDone ?? 0) / current.rowsTotal : 0} /></Text>
+        ) : null}
+        {error ? <Box flexDirection="column"><ErrorLine message={error} /><Text>esc back</Text></Box> : null}
+        {asking ? <Text bold color={tone('warn')}>Cancel the conversion? Nothing partial will be left. (y/n)</Text> : null}
+      </Frame>
+    </>
+  );
+}

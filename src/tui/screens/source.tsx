@@ -1,0 +1,119 @@
+/**
+ * Source: type a local path, search the Hub as you type (debounced), or pick a model already in
+ * the HF cache. Hub failures (offline, 401, 404) are shown as a line on the screen.
+ * In inspect mode the field takes a GGUF path, URL or hf:ORG/NAME/FILE.gguf.
+ */
+import React, { useEffect, useMemo, useState } from 'react';
+import { Box, Text } from 'ink';
+import { useKeys } from '../use-keys.ts';
+import { ErrorLine, Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
+import { actionFor, keyName } from '../keymap.ts';
+import { tone } from '../theme.ts';
+import type { ModelSummary } from '../../hub/search.ts';
+import type { CachedModel } from '../data/hf-cache.ts';
+
+export type SourcePick = { kind: 'local'; dir: string; label: string } | { kind: 'hub'; id: string; model: ModelSummary } | { kind: 'inspect'; target: string };
+
+export interface SourceDeps {
+  search: (query: string, signal: AbortSignal) => Promise<ModelSummary[]>;
+  cached: () => Promise<CachedModel[]>;
+  /** Debounce before a Hub search, ms. */
+  debounceMs?: number;
+}
+
+type Item = { kind: 'path'; path: string } | { kind: 'cached'; m: CachedModel } | { kind: 'hub'; m: ModelSummary };
+
+const looksLikePath = (s: string) => /^(\/|\.|~|[A-Za-z]:\\)/.test(s);
+
+export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert' | 'inspect'; active: boolean; deps: SourceDeps; onPick: (p: SourcePick) => void; onBack: () => void }) {
+  const width = useWidth();
+  const [query, setQuery] = useState('');
+  const [sel, setSel] = useState(0);
+  const [cached, setCached] = useState<CachedModel[]>([]);
+  const [hub, setHub] = useState<{ query: string; results: ModelSummary[] } | null>(null);
+  const [searching, setSearching] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (mode === 'convert') deps.cached().then(setCached, () => setCached([]));
+  }, [mode]);
+
+  useEffect(() => {
+    setError(null);
+    if (mode !== 'convert' || !query.trim() || looksLikePath(query)) {
+      setHub(null);
+      setSearching(false);
+      return;
+    }
+    const ctl = new AbortController();
+    setSearching(true);
+    const timer = setTimeout(() => {
+      deps.search(query.trim(), ctl.signal).then(
+        (results) => { if (!ctl.signal.aborted) { setHub({ query, results }); setSearching(false); } },
+        (err) => { if (!ctl.signal.aborted) { setHub(null); setSearching(false); setError(`Hub search failed: ${(err as Error).message}`); } },
+      );
+    }, deps.debounceMs ?? 300);
+    return () => { clearTimeout(timer); ctl.abort(); };
+  }, [query, mode]);
+
+  const items: Item[] = useMemo(() => {
+    if (mode === 'inspect') return query ? [{ kind: 'path', path: query }] : [];
+    const q = query.toLowerCase();
+    const list: Item[] = [];
+    if (query && looksLikePath(query)) list.push({ kind: 'path', path: query });
+    for (const m of cached) if (!q || looksLikePath(query) || m.repo.toLowerCase().includes(q)) list.push({ kind: 'cached', m });
+    for (const m of hub?.results ?? []) list.push({ kind: 'hub', m });
+    return list;
+  }, [mode, query, cached, hub]);
+  const selected = Math.min(sel, Math.max(0, items.length - 1));
+
+  useKeys((input, key) => {
+    const name = keyName(input, key);
+    const action = actionFor('source', name);
+    if (action === 'back') onBack();
+    else if (action === 'up') setSel(Math.max(0, selected - 1));
+    else if (action === 'down') setSel(Math.min(items.length - 1, selected + 1));
+    else if (action === 'erase') setQuery((q) => q.slice(0, -1));
+    else if (action === 'select') {
+      const it = items[selected];
+      if (mode === 'inspect') { if (query) onPick({ kind: 'inspect', target: query }); }
+      else if (it?.kind === 'path') onPick({ kind: 'local', dir: it.path, label: it.path });
+      else if (it?.kind === 'cached') onPick({ kind: 'local', dir: it.m.dir, label: it.m.repo });
+      else if (it?.kind === 'hub') onPick({ kind: 'hub', id: it.m.id, model: it.m });
+    } else if (action === undefined && input && !key.ctrl && !key.meta && name.length === input.length) {
+      setQuery((q) => q + input);
+      setSel(0);
+    }
+  }, { isActive: active });
+
+  const nameWidth = width - 40;
+  return (
+    <Frame title={mode === 'convert' ? 'choose a model' : 'inspect a GGUF'} hints="type to search or enter a path · ↑↓ pick · enter use · esc back">
+      <TextField label={mode === 'convert' ? 'Search the Hub, or a local path' : 'GGUF path, URL or hf:ORG/NAME/FILE.gguf'} value={query} />
+      {searching ? <Text color={tone('dim')}>searching the Hub for “{query.trim()}”…</Text> : null}
+      {error ? <ErrorLine message={error} /> : null}
+      {hub && !hub.results.length ? <Text color={tone('dim')}>no text-generation models with safetensors or GGUF match “{hub.query.trim()}”</Text> : null}
+      <Box marginTop={1} flexDirection="column">
+        {mode === 'convert' && !query && cached.length ? <Text color={tone('dim')}>already in the HF cache:</Text> : null}
+        <SelectList items={items} selected={selected} height={10} render={(it) => {
+          if (it.kind === 'path') return <Text>{mode === 'inspect' ? 'inspect' : 'local folder'} {truncate(it.path, nameWidth + 20)}</Text>;
+          if (it.kind === 'cached') return <Text>{truncate(it.m.repo, nameWidth).padEnd(nameWidth)} <Text color={tone('good')}>cached</Text></Text>;
+          const m = it.m;
+          return (
+            <Text>
+              {truncate(m.id, nameWidth).padEnd(nameWidth)} ↓{compact(m.downloads).padStart(6)} ♥{compact(m.likes).padStart(5)}{' '}
+              <Text color={m.hasSafetensors ? tone('good') : tone('dim')}>{m.hasSafetensors ? 'safetensors' : '-----------'}</Text>{' '}
+              <Text color={m.hasGguf ? tone('good') : tone('dim')}>{m.hasGguf ? 'gguf' : '----'}</Text>
+            </Text>
+          );
+        }} />
+      </Box>
+    </Frame>
+  );
+}
+
+function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}

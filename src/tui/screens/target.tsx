@@ -1,0 +1,72 @@
+/**
+ * Target: the output types, most used first, each with bits per weight, an estimated size and a
+ * one-line trade-off; types we cannot write yet are shown greyed with the reason. Options: the
+ * output path (`o`), `--via f16` (`v`) and `--pure` (`p`).
+ */
+import React, { useState } from 'react';
+import { Box, Text } from 'ink';
+import { useKeys } from '../use-keys.ts';
+import { Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
+import { actionFor, keyName } from '../keymap.ts';
+import { tone } from '../theme.ts';
+import { formatBytes } from '../../cli/headless.ts';
+import { targetOptions } from '../data/targets.ts';
+
+export interface TargetChoice {
+  fileType: string;
+  output: string;
+  viaF16: boolean;
+  pure: boolean;
+}
+
+export function Target({ name, parameters, active, defaultOutput, onChoose, onBack }: {
+  name: string; parameters: number; active: boolean; defaultOutput: (fileType: string) => string;
+  onChoose: (c: TargetChoice) => void; onBack: () => void;
+}) {
+  const width = useWidth();
+  const options = targetOptions(parameters);
+  const [sel, setSel] = useState(0);
+  const [viaF16, setVia] = useState(false);
+  const [pure, setPure] = useState(false);
+  const [output, setOutput] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
+  const cur = options[sel]!;
+  const out = output ?? defaultOutput(cur.name);
+
+  useKeys((input, key) => {
+    const name = keyName(input, key);
+    if (editing) {
+      if (name === 'enter' || name === 'escape') setEditing(false);
+      else if (name === 'backspace') setOutput(out.slice(0, -1));
+      else if (input && !key.ctrl && !key.meta && name.length === input.length) setOutput(out + input);
+      return;
+    }
+    const action = actionFor(['target', 'list'], name);
+    if (action === 'back') onBack();
+    else if (action === 'up') setSel((s) => Math.max(0, s - 1));
+    else if (action === 'down') setSel((s) => Math.min(options.length - 1, s + 1));
+    else if (action === 'pageUp') setSel((s) => Math.max(0, s - 10));
+    else if (action === 'pageDown') setSel((s) => Math.min(options.length - 1, s + 10));
+    else if (action === 'via') setVia((v) => !v);
+    else if (action === 'pure') setPure((v) => !v);
+    else if (action === 'output') { setOutput(out); setEditing(true); }
+    else if (action === 'select' && cur.available) onChoose({ fileType: cur.name, output: out, viaF16, pure });
+  }, { isActive: active });
+
+  const tradeWidth = width - 38;
+  return (
+    <Frame title={`output type · ${name}`} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · esc back'}>
+      <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{'est. size'.padStart(12)}   trade-off</Text>
+      <SelectList items={options} selected={sel} height={12} render={(o) => (
+        <Text color={o.available ? undefined : tone('dim')}>
+          {o.name.padEnd(10)}{o.bpw.toFixed(2).padStart(6)}{(parameters ? formatBytes(o.estimatedBytes) : '?').padStart(12)}   {truncate(o.available ? o.tradeoff : `unavailable: ${o.reason}`, tradeWidth)}
+        </Text>
+      )} />
+      <Box flexDirection="column" marginTop={1}>
+        <TextField label="output" value={out} focused={editing} />
+        <Text>--via f16: {viaF16 ? 'on' : 'off'} (v)   --pure: {pure ? 'on' : 'off'} (p)</Text>
+        {!cur.available ? <Text color={tone('warn')}>{cur.name} is unavailable: {cur.reason}</Text> : null}
+      </Box>
+    </Frame>
+  );
+}
