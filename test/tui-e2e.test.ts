@@ -1,0 +1,74 @@
+// The real binary in a real terminal: `node src/cli/bin.js` under tmux (own socket, temp cwd),
+// driven by keys: choose the bundled sample, q8_0, confirm, wait for the report, quit. Asserts on
+// the captured pane and on the GGUF written, and that the program exits 0 on `q`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readGguf } from '../formats/gguf/reader.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../src/cli/bin.js');
+const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+const noTmux = tmuxVersion.status === 0 ? undefined : 'tmux is not installed (.ci/run installs it)';
+
+test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → report → quit', { skip: noTmux }, async () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-e2e-'));
+  const socket = `gguf-forge-e2e-${process.pid}`;
+  const env = { ...process.env, NO_COLOR: '1' };
+  delete env.CI;
+  const tmux = (...args: string[]) => {
+    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env, cwd });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const pane = () => tmux('capture-pane', '-p', '-t', 'forge');
+  const waitFor = async (what: string | RegExp, timeoutMs = 60_000) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const text = pane();
+      if (typeof what === 'string' ? text.includes(what) : what.test(text)) return text;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; pane:\n${text}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  };
+  const keys = async (...k: string[]) => {
+    tmux('send-keys', '-t', 'forge', ...k);
+    await new Promise((res) => setTimeout(res, 300));
+  };
+  try {
+    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '45', '-c', cwd, `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`);
+    tmux('set-option', '-t', 'forge', 'remain-on-exit', 'on');
+    await waitFor('Open the bundled sample');
+    await keys('s');
+    const summary = await waitFor('supported: this model can be converted');
+    assert.match(summary, /architecture\s+LlamaForCausalLM/);
+    await keys('Enter');
+    await waitFor('› q4_0');
+    await keys('Down', 'Down');
+    await waitFor('› q8_0');
+    await keys('Enter');
+    const plan = await waitFor('Start the conversion?');
+    assert.match(plan, /47 tensors · 5 fallbacks · total 336\.53 KiB/);
+    await keys('Enter');
+    const report = await waitFor('anomalies: none', 120_000);
+    assert.match(report, /gguf-forge · report/);
+    assert.match(report, /wrote .*stories260K-Q8_0\.gguf · 336\.53 KiB · 47 tensors/);
+    assert.match(report, /layer 4 +\d\.\d\de-3 █+/);
+    assert.match(report, /✓ 47\/47 blk\.4\.ffn_up\.weight/);
+    const file = await readGguf(path.join(cwd, 'stories260K-Q8_0.gguf'));
+    assert.equal(file.tensors.length, 47);
+    await keys('q');
+    const end = Date.now() + 20_000;
+    while (tmux('display-message', '-p', '-t', 'forge', '#{pane_dead}').trim() !== '1') {
+      if (Date.now() > end) throw new Error(`did not exit on q; pane:\n${pane()}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(tmux('display-message', '-p', '-t', 'forge', '#{pane_dead_status}').trim(), '0');
+    assert.deepEqual(fs.readdirSync(cwd), ['stories260K-Q8_0.gguf']);
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
