@@ -1,26 +1,37 @@
 /**
- * What `inspect` can look at, decided by one small function so new kinds (an AWQ/GPTQ folder,
- * an `hf:` repo) are one more branch: today a local GGUF file or an http(s) URL to one.
+ * What `inspect` can look at, decided by one small function: a local GGUF file, an http(s) URL to
+ * one, a GGUF inside a Hub repo (`hf:ORG/NAME/path/file.gguf`, read with range requests only), or
+ * an AWQ/GPTQ checkpoint folder.
  */
 import { stat } from 'node:fs/promises';
-import { isUrl, openSource } from '../../formats/io/byte-source.ts';
+import { isUrl, openSource, type ByteSource } from '../../formats/io/byte-source.ts';
 import { readGguf } from '../../formats/gguf/reader.ts';
-import { UnsupportedError } from '../../formats/errors.ts';
+import { UnsupportedError, UsageError } from '../../formats/errors.ts';
+import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
+import { inspectQuantizedFolder, type QuantizedFolderReport } from '../../formats/awq-gptq/inspect.ts';
+import { parseHubSource } from '../hub/source.ts';
+import { openHubFile } from '../hub/remote-file.ts';
 import { buildInspectReport, type InspectReport } from './report.ts';
 import { readBlockView, type BlockView } from './block-view.ts';
 
-export type InspectTargetKind = 'gguf-file' | 'gguf-url' | 'folder';
+export type InspectTargetKind = 'gguf-file' | 'gguf-url' | 'gguf-hub' | 'folder';
 
 export interface InspectOptions {
   /** `TENSOR[:INDEX]`: decode one block instead of the whole report. */
   block?: string;
   fullArrays?: boolean;
+  /** AWQ/GPTQ folders: the layer (or unique substring) and group whose zeros and scales to decode. */
+  layer?: string;
+  group?: number;
+  /** Hub access for `hf:` targets. */
+  hub?: { token?: string; endpoint?: string; offline?: boolean };
 }
 
-export type InspectResult = { report: InspectReport } | { block: BlockView };
+export type InspectResult = { report: InspectReport } | { block: BlockView } | { quantized: QuantizedFolderReport };
 
 export async function inspectTargetKind(target: string): Promise<InspectTargetKind> {
   if (isUrl(target)) return 'gguf-url';
+  if (parseHubSource(target)) return 'gguf-hub';
   const st = await stat(target).catch(() => undefined);
   return st?.isDirectory() ? 'folder' : 'gguf-file';
 }
@@ -30,14 +41,21 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
   switch (kind) {
     case 'gguf-file':
     case 'gguf-url':
-      return inspectGguf(target, opts);
+      return inspectGguf(await openSource(target), opts);
+    case 'gguf-hub': {
+      const ref = parseHubSource(target)!;
+      if (!ref.path) throw new UsageError('INSPECT_HUB_REPO', `${target}: name a file inside the repo, e.g. hf:${ref.repo}/model.gguf`);
+      return inspectGguf(await openHubFile(ref, opts.hub), opts);
+    }
     case 'folder':
-      throw new UnsupportedError('INSPECT_FOLDER', `${target} is a folder; inspecting model folders is not supported yet`, { file: target });
+      if (!(await isQuantizedFolder(target))) {
+        throw new UnsupportedError('INSPECT_FOLDER', `${target} is a folder without an AWQ/GPTQ quantization_config; inspect takes a GGUF file or an AWQ/GPTQ checkpoint folder`, { file: target });
+      }
+      return { quantized: await inspectQuantizedFolder(target, { layer: opts.layer, group: opts.group }) };
   }
 }
 
-async function inspectGguf(target: string, opts: InspectOptions): Promise<InspectResult> {
-  const src = await openSource(target);
+async function inspectGguf(src: ByteSource, opts: InspectOptions): Promise<InspectResult> {
   try {
     const file = await readGguf(src);
     if (opts.block !== undefined) return { block: await readBlockView(src, file, opts.block) };

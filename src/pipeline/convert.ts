@@ -99,11 +99,14 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
     }
 
     const parameterCount = countParameters([...mapped.map((m) => m.hfShape), ...generated.map((g) => g.ne)]);
-    const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : basename(dir));
+    // A hub snapshot folder is named by its commit sha, so name the model after the repo there;
+    // for a local folder the metadata builder applies convert_hf_to_gguf's own naming.
+    const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : undefined);
     const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount });
+    const modelName = name ?? basename(dir);
     for (const w of meta.warnings) yield { type: 'warning', code: w.code, message: w.message };
     const kvs = isFloat ? meta.kvs : quantizedFileKvs(meta.kvs, ft.id);
-    const output = opts.output ?? `${name}-${ft.name.toUpperCase()}.gguf`;
+    const output = opts.output ?? `${modelName}-${ft.name.toUpperCase()}.gguf`;
     const plannedSize = headerBytes(kvs, plans) + plans.reduce((s, p) => s + padTo(plannedBytes(p), GGUF_DEFAULT_ALIGNMENT), 0);
     const base = {
       source: opts.source, dir, fileType: ft.name, architecture: config.architecture, parameters: parameterCount,
