@@ -14,6 +14,10 @@ const F0_1 = F(0.1);
 /** make_qkx2_quants scratch: F(x[i] − min) for the current min (recomputed when min moves). */
 const xm = new Float64Array(32);
 
+/** make_qx_quants scratch: the weights w = x² and w·x, the same for every candidate scale. */
+const qxW = new Float64Array(32);
+const qxWX = new Float64Array(32);
+
 /** `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL)`; L gets l + nmax ∈ [0, 2·nmax). */
 export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff: number, L: Int32Array, lOff: number): number {
   let max = 0, amax = 0;
@@ -26,16 +30,20 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff
     for (let i = 0; i < n; i++) L[lOff + i] = 0;
     return 0;
   }
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i]!;
+    const w = F(v * v);
+    qxW[i] = w;
+    qxWX[i] = F(w * v); // C computes w*x[i]*l as (w*x)*l, so this product is shared by all candidates
+  }
   let iscale = F(-nmax / max);
   let sumlx = 0, suml2 = 0;
   for (let i = 0; i < n; i++) {
-    const v = x[xOff + i]!;
-    let l = nearestInt(F(iscale * v));
+    let l = nearestInt(F(iscale * x[xOff + i]!));
     l = -nmax > (nmax - 1 < l ? nmax - 1 : l) ? -nmax : (nmax - 1 < l ? nmax - 1 : l);
     L[lOff + i] = l + nmax;
-    const w = F(v * v);
-    sumlx = F(sumlx + F(F(w * v) * l));
-    suml2 = F(suml2 + F(F(w * l) * l));
+    sumlx = F(sumlx + F(qxWX[i]! * l));
+    suml2 = F(suml2 + F(F(qxW[i]! * l) * l));
   }
   let scale = suml2 !== 0 ? F(sumlx / suml2) : 0;
   let best = F(scale * sumlx);
@@ -44,12 +52,10 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff
     iscale = F(-F(nmax + F(F0_1 * is)) / max);
     sumlx = 0; suml2 = 0;
     for (let i = 0; i < n; i++) {
-      const v = x[xOff + i]!;
-      let l = nearestInt(F(iscale * v));
+      let l = nearestInt(F(iscale * x[xOff + i]!));
       l = -nmax > (nmax - 1 < l ? nmax - 1 : l) ? -nmax : (nmax - 1 < l ? nmax - 1 : l);
-      const w = F(v * v);
-      sumlx = F(sumlx + F(F(w * v) * l));
-      suml2 = F(suml2 + F(F(w * l) * l));
+      sumlx = F(sumlx + F(qxWX[i]! * l));
+      suml2 = F(suml2 + F(F(qxW[i]! * l) * l));
     }
     if (suml2 > 0 && F(sumlx * sumlx) > F(best * suml2)) {
       for (let i = 0; i < n; i++) {
