@@ -14,6 +14,9 @@ import { renderQuantizedFolderReport } from '../src/pipeline/awq-gptq/inspect-te
 import type { ValidationReport } from '../src/validate/report.ts';
 import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 import { checkRtnBound } from './groupwise-bound.ts';
+import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
+import type { GroupwiseSolver } from '../kernels/groupwise/spec.ts';
+import type { ForgeError } from '../formats/errors.ts';
 import { readAllFloat, rawHeader, tempDir } from './groupwise-fixtures.ts';
 
 const STORIES = join(import.meta.dirname, '..', 'samples', 'stories260K');
@@ -133,4 +136,27 @@ test('GPTQ 2-bit and 8-bit; stories260K at 8-bit per-channel packs down_proj (in
   const r4 = s4.report as ValidationReport;
   console.log(`GPTQ int4 g32 sym, stories260K (attention only):\n${Object.entries(r4.byKind).map(([k, v]) => `${k}: mean rel ${v.meanRelFrobenius.toFixed(4)} snr ${v.meanSnrDb.toFixed(1)} dB`).join('\n')}`);
   await boundLines(STORIES, out4);
+});
+
+test('--report writes the summary JSON; --fail-on-anomaly fails (exit kind validation) but keeps the output', async () => {
+  let calls = 0;
+  const breaksFirstLayer: GroupwiseSolver = {
+    name: 'breaks-first-layer',
+    quantize(w, rows, cols, spec, stats) {
+      const m = gptqRtnSolver().quantize(w, rows, cols, spec, stats);
+      if (calls++ === 0) m.codes.fill(1 << (spec.bits - 1)); // every weight decodes to 0
+      return m;
+    },
+  };
+  const out = join(tmp.dir, 'anomalous');
+  const reportPath = join(tmp.dir, 'anomalous-report.json');
+  await assert.rejects(runAwqGptqConvert({ source: STORIES, output: out, method: 'gptq', bits: 8, groupSize: -1, keepUnaligned: true, solver: breaksFirstLayer, reportPath, failOnAnomaly: true }),
+    (e: ForgeError) => e.kind === 'validation' && /anomal.*output kept at/.test(e.message) && /model\.layers\.0\.mlp\.down_proj/.test(e.message));
+  assert.ok(readdirSync(out).includes('model.safetensors'), 'output kept for inspection');
+  const doc = JSON.parse(readFileSync(reportPath, 'utf8'));
+  assert.equal(doc.complete, true);
+  assert.equal(doc.method, 'gptq');
+  assert.ok(doc.report.anomalies.some((a: { code: string; tensor: string }) => a.code === 'outlier-error' && a.tensor === 'model.layers.0.mlp.down_proj.weight'));
+  assert.equal(doc.report.worst[0].name, 'model.layers.0.mlp.down_proj.weight');
+  assert.ok(Math.abs(doc.report.worst[0].relFrobenius - 1) < 1e-12, 'a layer decoding to zeros has relative error 1');
 });

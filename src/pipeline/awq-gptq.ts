@@ -9,9 +9,9 @@
  * folder, checks every packed layer decodes to exactly what was written, and reports the
  * per-tensor round-trip error against the source in the same report format as the GGUF path.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CancelledError, UnsupportedError, ValidationError } from '../../formats/errors.ts';
+import { CancelledError, UnsupportedError, ValidationError, fromFsError } from '../../formats/errors.ts';
 import { openSafetensorsModel, type SafetensorsModel } from '../../formats/safetensors/model.ts';
 import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
 import { SafetensorsWriter } from '../../formats/safetensors/writer.ts';
@@ -131,7 +131,6 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
       }
       if (shards.length > 1) {
         const map = new Map(shards.flatMap((s) => s.decls.map((d) => [d.name, s.file] as [string, string])));
-        const { writeFile } = await import('node:fs/promises');
         await writeFile(join(out.tmpPath, INDEX_FILE_NAME), encodeSafetensorsIndex(map, shards.reduce((a, s) => a + s.bytes, 0)));
       }
       const files = await writeFolderFiles(sourceDir, out.tmpPath, hfConfig, qconfig, o.method);
@@ -150,8 +149,14 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
         files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
         packedLayers: written.size, keptInFp16: plan.skippedModules,
       };
+      if (o.reportPath) {
+        await writeFile(o.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n').catch((err) => { throw fromFsError(err, o.reportPath!, 'write'); });
+      }
       yield { type: 'phase', phase: 'done' };
       yield { type: 'done', summary };
+      if (o.failOnAnomaly && report && report.anomalies.length) {
+        throw new ValidationError('ANOMALY', `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} in the round-trip report (output kept at ${out.path}): ${report.anomalies[0]!.message}`, { file: out.path });
+      }
       return summary;
     } catch (err) {
       await out.abort();

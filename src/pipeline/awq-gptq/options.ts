@@ -24,6 +24,10 @@ export interface AwqGptqOptions {
   force?: boolean;
   /** Re-open the written folder and measure per-tensor round-trip error (default true). */
   validate?: boolean;
+  /** Write the summary with the validation report as JSON here (same shape as the GGUF path). */
+  reportPath?: string;
+  /** Fail (exit code 3) when the report lists anomalies; the output is kept for inspection. */
+  failOnAnomaly?: boolean;
   /** Replace RTN with a calibrated solver. */
   solver?: GroupwiseSolver;
   /** Options for `hf:` sources (token, offline, cache). */
@@ -31,7 +35,8 @@ export interface AwqGptqOptions {
   signal?: AbortSignal;
 }
 
-export interface ResolvedOptions extends Required<Omit<AwqGptqOptions, 'solver' | 'signal' | 'hub'>> {
+export interface ResolvedOptions extends Required<Omit<AwqGptqOptions, 'solver' | 'signal' | 'hub' | 'reportPath'>> {
+  reportPath?: string;
   bits: GroupBits;
   solver?: GroupwiseSolver;
   hub?: ResolveOptions;
@@ -53,6 +58,6 @@ export function resolveOptions(o: AwqGptqOptions): ResolvedOptions {
   return {
     source: o.source, output: o.output, method: o.method, bits: bits as GroupBits, groupSize,
     sym: o.sym ?? o.method === 'gptq', descAct: o.descAct ?? false, keepUnaligned: o.keepUnaligned ?? false,
-    maxShardBytes, force: o.force ?? false, validate: o.validate ?? true, solver: o.solver, hub: o.hub, signal: o.signal,
+    maxShardBytes, force: o.force ?? false, validate: o.validate ?? true, reportPath: o.reportPath, failOnAnomaly: o.failOnAnomaly ?? false, solver: o.solver, hub: o.hub, signal: o.signal,
   };
 }
