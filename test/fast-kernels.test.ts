@@ -89,3 +89,41 @@ test('F16/BF16 rows whose length is not a multiple of the SIMD width (scalar tai
     }
   }
 });
+
+/**
+ * Shapes aimed at the SIMD shortcuts: sub-blocks of wildly different scale inside one block,
+ * all-negative runs ending in 0 (max = 0, so a fitted min can sit far from the data), ramps
+ * (many exact ties), single huge outliers next to subnormals, and isolated NaN/±inf.
+ */
+function adversarial(seed: number, n: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let off = 0; off < n; off += 16) {
+    const kind = rng.int(8);
+    const scale = 10 ** (rng.int(40) - 30);
+    for (let i = 0; i < 16; i++) {
+      let v: number;
+      switch (kind) {
+        case 0: v = -Math.abs(rng.gauss()) * scale; break;
+        case 1: v = i === 15 ? 0 : -Math.abs(rng.gauss()) * scale; break;
+        case 2: v = (i - 7.5) * scale; break;
+        case 3: v = i === 3 ? 1e20 * (rng.next() < 0.5 ? -1 : 1) : rng.gauss() * 1e-40; break;
+        case 4: v = rng.next() < 0.1 ? [NaN, Infinity, -Infinity][rng.int(3)]! : rng.gauss() * scale; break;
+        case 5: v = rng.gauss() * scale + 3 * scale; break;
+        case 6: v = (rng.int(7) - 3) * 0.5 * scale; break;
+        default: v = rng.gauss() * scale;
+      }
+      out[off + i] = v;
+    }
+  }
+  return out;
+}
+
+test('K-quants and Q4_0/Q8_0 on 2^20 adversarial values: identical to llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
+  const ll = await loadLlamaCpp();
+  const src = adversarial(99, N);
+  for (const name of ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_1', 'Q8_0'] as const) {
+    const id = GgmlTypeId[name];
+    assertSameBlocks(wasmQuantize(id, src), ll.quantizeChunk(id, src, N / N_PER_ROW, N_PER_ROW), id, 'llama.cpp (adversarial)');
+  }
+});
