@@ -70,6 +70,13 @@ test('abort (Ctrl-C) stops the job and removes the temporary file', async () => 
   assert.deepEqual(readdirSync(sub), []);
 });
 
+test('a consumer that stops early (generator.return()) leaves nothing behind', async () => {
+  const sub = mkdtempSync(join(dir, 'return-'));
+  const gen = quantizeGguf({ input: STORIES_F32, output: join(sub, 'out.gguf'), fileType: 'q8_0' });
+  for await (const ev of gen) if (ev.type === 'tensor' && ev.state === 'done') break; // break calls gen.return()
+  assert.deepEqual(readdirSync(sub), []);
+});
+
 test('--dry-run writes nothing and predicts the exact output size', async () => {
   const out = join(dir, 'dry.gguf');
   const plan = await quiet(quantizeGguf({ input: STORIES_F32, output: out, fileType: 'q5_K_M', dryRun: true }));

@@ -8,6 +8,7 @@
  * Memory stays bounded by `chunkBytes` of F32 per step, never a whole tensor. The output goes to a
  * temporary name and is renamed only when complete; any failure or abort removes it.
  */
+import { stat } from 'node:fs/promises';
 import { GgufWriter } from '../../formats/gguf/writer.ts';
 import type { GgufKv, GgufValue } from '../../formats/gguf/value-types.ts';
 import { createAtomicFile } from '../../formats/io/atomic-file.ts';
@@ -64,6 +65,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   checkAbort();
   const atomic = await createAtomicFile(args.outPath, { force: args.force });
   let writer: GgufWriter | undefined;
+  let committed = false;
   let quantizer = args.quantizer;
   const ownQuantizer = !quantizer;
   try {
@@ -149,13 +151,14 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     writer = undefined;
     checkAbort();
     await atomic.commit();
-    const { size } = await import('node:fs/promises').then((fs) => fs.stat(atomic.path));
-    return { outputBytes: size, metrics };
-  } catch (err) {
-    await writer?.abort().catch(() => undefined);
-    await atomic.abort();
-    throw err;
+    committed = true;
+    return { outputBytes: (await stat(atomic.path)).size, metrics };
   } finally {
+    // Also reached when the consumer stops early (generator.return()), where no catch runs.
+    if (!committed) {
+      await writer?.abort().catch(() => undefined);
+      await atomic.abort();
+    }
     if (ownQuantizer) await quantizer?.close();
   }
 }
