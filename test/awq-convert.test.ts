@@ -6,7 +6,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { SafetensorsWriter } from '../formats/safetensors/writer.ts';
 import { join } from 'node:path';
 import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
 import { openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
@@ -226,4 +227,27 @@ test('validation re-reads the output: a solver whose scales are not fp16-exact i
   // with validation off the same output is written (the caller chose not to check)
   await runAwqGptqConvert({ source: src, output: out, method: 'awq', solver: sloppy, validate: false });
   assert.ok(existsSync(join(out, 'model.safetensors')));
+});
+
+test('tie_word_embeddings: a stored lm_head duplicate is not written', async () => {
+  const src = join(await ensureSamples(), SAMPLE.qwen2.f32);
+  const withHead = join(tmp.dir, 'qwen2-with-head');
+  mkdirSync(withHead);
+  const tensors = await readAllFloat(src);
+  const decls = [...tensors].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape }));
+  decls.push({ name: 'lm_head.weight', dtype: 'F32', shape: tensors.get('model.embed_tokens.weight')!.shape });
+  const w = await SafetensorsWriter.open(join(withHead, 'model.safetensors'), decls, { format: 'pt' });
+  for (const d of decls) {
+    const data = tensors.get(d.name === 'lm_head.weight' ? 'model.embed_tokens.weight' : d.name)!.data;
+    await w.writeTensorData(d.name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  await w.finish();
+  for (const f of readdirSync(src)) if (!f.endsWith('.safetensors')) copyFileSync(join(src, f), join(withHead, f));
+  const out = join(tmp.dir, 'qwen2-tied-awq');
+  const warnings: string[] = [];
+  await runAwqGptqConvert({ source: withHead, output: out, method: 'awq' }, (e) => { if (e.type === 'warning') warnings.push(e.code); });
+  assert.ok(warnings.includes('TIED_LM_HEAD'));
+  const t = await readAllFloat(out);
+  assert.ok(!t.has('lm_head.weight'));
+  assert.ok(t.has('model.embed_tokens.weight'));
 });

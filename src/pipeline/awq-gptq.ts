@@ -89,7 +89,10 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
   const model = await openSafetensorsModel(sourceDir);
   try {
     yield { type: 'phase', phase: 'plan' };
-    const plan = planConversion(model.tensors.values(), o, sourceDir);
+    // Tied embeddings: lm_head is the embedding matrix, so a stored duplicate is dropped (as AutoAWQ does).
+    const tied = hfConfig.tie_word_embeddings === true && model.tensors.has('lm_head.weight');
+    if (tied) yield { type: 'warning', code: 'TIED_LM_HEAD', message: 'tie_word_embeddings is true: the stored lm_head.weight duplicate is not written', tensor: 'lm_head.weight' };
+    const plan = planConversion([...model.tensors.values()].filter((t) => !(tied && t.name === 'lm_head.weight')), o, sourceDir);
     for (const w of plan.warnings) yield { type: 'warning', code: w.code, message: w.message, tensor: w.tensor };
     const layerCount = Number(hfConfig.num_hidden_layers ?? 0);
     const shards = planShards(plan.items.map((i) => (i.kind === 'packed' ? i.decls : [i.decl])), o.maxShardBytes);
