@@ -17,7 +17,7 @@ const N = 1 << 20;
 const FP16_FIELDS: Record<string, readonly number[]> = {
   Q4_0: [0], Q4_1: [0, 2], Q5_0: [0], Q5_1: [0, 2], Q8_0: [0],
   Q2_K: [80, 82], Q3_K: [108], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208],
-  IQ4_NL: [0], IQ4_XS: [0], Q8_K: [],
+  IQ4_NL: [0], IQ4_XS: [0], Q8_K: [], MXFP4: [],
 };
 
 /**
@@ -40,7 +40,7 @@ function assertSameFloats(name: string, ours: Float32Array, theirs: Float32Array
     (i === undefined ? '' : `; first at ${i}: ours ${ours[i]}, llama.cpp ${theirs[i]}`));
 }
 
-for (const name of ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const) {
+for (const name of ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'MXFP4'] as const) {
   test(`${name}: dequantizing llama.cpp's quantized test inputs matches to_float bit for bit`, async (t) => {
     if (llamaCppUnavailable) return t.skip(llamaCppUnavailable);
     const ll = await loadLlamaCpp();

@@ -14,7 +14,7 @@ import { differingBlocks, hex } from './kernels-oracle.ts';
 import { quantizeRowQ8_KRef } from '../kernels/ref/q8_k.ts';
 
 const N = 1 << 20; // values per type
-const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'MXFP4'] as const;
 
 for (const name of QUANT_TYPES) {
   const id = GgmlTypeId[name];
