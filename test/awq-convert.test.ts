@@ -229,20 +229,26 @@ test('validation re-reads the output: a solver whose scales are not fp16-exact i
   assert.ok(existsSync(join(out, 'model.safetensors')));
 });
 
-test('tie_word_embeddings: a stored lm_head duplicate is not written', async () => {
-  const src = join(await ensureSamples(), SAMPLE.qwen2.f32);
-  const withHead = join(tmp.dir, 'qwen2-with-head');
-  mkdirSync(withHead);
-  const tensors = await readAllFloat(src);
-  const decls = [...tensors].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape }));
-  decls.push({ name: 'lm_head.weight', dtype: 'F32', shape: tensors.get('model.embed_tokens.weight')!.shape });
-  const w = await SafetensorsWriter.open(join(withHead, 'model.safetensors'), decls, { format: 'pt' });
+/** Copy a sample folder, rewriting its weights as F32 through `edit` (which may add tensors). */
+async function modifiedCopy(src: string, name: string, edit: (t: Map<string, { shape: number[]; data: Float32Array }>) => void): Promise<string> {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir);
+  const tensors = new Map([...(await readAllFloat(src))].map(([n, t]) => [n, { shape: t.shape, data: t.data.slice() }]));
+  edit(tensors);
+  const decls = [...tensors].map(([n, t]) => ({ name: n, dtype: 'F32' as const, shape: t.shape }));
+  const w = await SafetensorsWriter.open(join(dir, 'model.safetensors'), decls, { format: 'pt' });
   for (const d of decls) {
-    const data = tensors.get(d.name === 'lm_head.weight' ? 'model.embed_tokens.weight' : d.name)!.data;
+    const data = tensors.get(d.name)!.data;
     await w.writeTensorData(d.name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
   await w.finish();
-  for (const f of readdirSync(src)) if (!f.endsWith('.safetensors')) copyFileSync(join(src, f), join(withHead, f));
+  for (const f of readdirSync(src)) if (!f.endsWith('.safetensors') && !f.endsWith('.index.json')) copyFileSync(join(src, f), join(dir, f));
+  return dir;
+}
+
+test('tie_word_embeddings: a stored lm_head duplicate is not written', async () => {
+  const src = join(await ensureSamples(), SAMPLE.qwen2.f32);
+  const withHead = await modifiedCopy(src, 'qwen2-with-head', (t) => t.set('lm_head.weight', t.get('model.embed_tokens.weight')!));
   const out = join(tmp.dir, 'qwen2-tied-awq');
   const warnings: string[] = [];
   await runAwqGptqConvert({ source: withHead, output: out, method: 'awq' }, (e) => { if (e.type === 'warning') warnings.push(e.code); });
@@ -250,4 +256,12 @@ test('tie_word_embeddings: a stored lm_head duplicate is not written', async () 
   const t = await readAllFloat(out);
   assert.ok(!t.has('lm_head.weight'));
   assert.ok(t.has('model.embed_tokens.weight'));
+});
+
+test('a kept tensor beyond the fp16 range is named in a warning', async () => {
+  const src = join(await ensureSamples(), SAMPLE.llama.f32);
+  const big = await modifiedCopy(src, 'llama-big-norm', (t) => { t.get('model.norm.weight')!.data.set([1e5, -7e4, 65519], 0); });
+  const warnings: string[] = [];
+  await runAwqGptqConvert({ source: big, output: join(tmp.dir, 'big-awq'), method: 'awq' }, (e) => { if (e.type === 'warning') warnings.push(e.message); });
+  assert.ok(warnings.includes('model.norm.weight: 2 value(s) exceed the fp16 range (±65504) and are stored as ±inf'), warnings.join('\n'));
 });

@@ -123,7 +123,8 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
             written.set(item.module, r);
             yield { type: 'tensor', state: 'done', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape, metrics: r.metrics };
           } else {
-            await writeKept(model, writer!, item);
+            const overflowed = await writeKept(model, writer!, item);
+            if (overflowed) yield { type: 'warning', code: 'FP16_OVERFLOW', tensor: item.source.name, message: `${item.source.name}: ${overflowed} value(s) exceed the fp16 range (±65504) and are stored as ±inf` };
             yield { type: 'tensor', state: 'done', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape };
           }
         }
@@ -190,16 +191,25 @@ async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, i
   return measure(w, item.out, item.in, (start, count) => dequantizeRows(m, start, count));
 }
 
-async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, item: KeptItem): Promise<void> {
+/** Copy a kept tensor (as fp16 when it is a float); returns how many finite values overflowed fp16. */
+async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, item: KeptItem): Promise<number> {
   const t = item.source;
+  let overflowed = 0;
   const rows = t.shape.length === 0 ? 1 : t.shape[0]!;
   const rowLen = rows === 0 ? 0 : t.shape.slice(1).reduce((a, b) => a * b, 1);
   const step = Math.max(1, Math.floor(KEPT_CHUNK_ELEMENTS / Math.max(1, rowLen)));
   for (let r = 0; r < rows; r += step) {
     const n = Math.min(step, rows - r);
     const raw = t.shape.length === 0 ? await model.readTensor(t.name) : await model.readRows(t.name, r, n);
-    await writer.writeTensorData(item.decl.name, item.decl.dtype === 'F16' && t.dtype !== 'F16' ? toHalfBytes(toFloat32(t.dtype, raw)) : raw);
+    if (item.decl.dtype === 'F16' && t.dtype !== 'F16') {
+      const x = toFloat32(t.dtype, raw);
+      for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!) && Math.abs(x[i]!) >= 65520) overflowed++; // rounds to ±inf in fp16
+      await writer.writeTensorData(item.decl.name, toHalfBytes(x));
+    } else {
+      await writer.writeTensorData(item.decl.name, raw);
+    }
   }
+  return overflowed;
 }
 
 async function validateWritten(
