@@ -10,10 +10,10 @@ export {
 export {
   dequantizeQ8_0, dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1,
 } from './legacy';
+export { quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K } from './kquants';
 export {
-  quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K,
   dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
-} from './kquants';
+} from './kquants-dequant';
 
 /** First free byte after static data: the host's buffers start here (rounded up to 16). */
 export function heapBase(): usize {

@@ -1,7 +1,7 @@
 // The K-quant scale searches for 4 sub-blocks at once, one per SIMD lane: `make_qkx2_quants` and
-// `make_qx_quants` (rmse_type 1, no weights) from ggml-quants.c. Each lane runs the scalar C
+// `make_qx_quants` (rmse_type 1, no weights) and `make_q3_quants` (do_rmse) from ggml-quants.c. Each lane runs the scalar C
 // sequence for its own sub-block, in the same order; the C branches become per-lane selects, so the
-// result of every lane equals the scalar reference (kept in kquant-search.ts for make_q3_quants).
+// result of every lane equals the scalar C function on that sub-block.
 //
 // Inputs are transposed (simd.ts transpose4): XT[i] holds element i of the 4 sub-blocks, WT[i] its
 // weights. Codes come back in LT (i32 lanes), scales in RES[0..3], the_min in RES[4..7].

@@ -1,5 +1,6 @@
-// The 256-element K-quants: ports of ggml-quants.c `quantize_row_q{2,3,4,5,6}_K_ref` and
-// `dequantize_row_q{2,3,4,5,6}_K`. The scale searches live in kquant-search.ts.
+// The 256-element K-quant quantizers: ports of ggml-quants.c `quantize_row_q{2,3,4,5,6}_K_ref`.
+// The per-sub-block scale searches run 4 sub-blocks at a time (kquant-search4.ts); the code
+// packing is in pack.ts and the dequantizers in kquants-dequant.ts.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
 import { makeQkx2Quants4, makeQxQuants4, makeQ3Quants4, XT, WT, LT, RES } from './kquant-search4';
 import { nearest4, clamp4, storeBytes4, transpose4, scatterCodes4 } from './simd';
@@ -7,8 +8,6 @@ import { pack2bit, splitHighBit, packQ4K, packQ5K, packQ6K } from './pack';
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, j: i32): f32 { return load<f32>(p + (<usize>j << 2)); }
-// @ts-ignore: decorator
-@inline function st(p: usize, j: i32, v: f32): void { store<f32>(p + (<usize>j << 2), v); }
 
 const L = memory.data(256, 16);
 const SCALES = memory.data(16 * 4, 16);
@@ -146,7 +145,7 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
 
 /** `get_scale_min_k4`: returns sc | m << 8. */
 // @ts-ignore: decorator
-@inline function scaleMinK4(j: i32, S: usize): i32 {
+@inline export function scaleMinK4(j: i32, S: usize): i32 {
   if (j < 4) return (<i32>load<u8>(S + j) & 63) | ((<i32>load<u8>(S + j + 4) & 63) << 8);
   const sc = (<i32>load<u8>(S + j + 4) & 15) | ((<i32>load<u8>(S + j - 4) >> 6) << 4);
   const m = (<i32>load<u8>(S + j + 4) >> 4) | ((<i32>load<u8>(S + j) >> 6) << 4);
@@ -229,109 +228,5 @@ export function quantizeQ6_K(x: usize, y: usize, nb: i32): void {
       requant4(x + (<usize>j << 6), 16, false, 0, d, -32, 31, 32, L + 16 * j);
     }
     packQ6K(L, y, y + 128);
-  }
-}
-
-// ---- dequantization
-
-export function dequantizeQ2_K(x: usize, y: usize, nb: i32): void {
-  for (let i = 0; i < nb; i++, x += 84, y += 1024) {
-    const d = fp16ToFp32(load<u16>(x + 80)), min = fp16ToFp32(load<u16>(x + 82));
-    let out = 0;
-    for (let h = 0; h < 2; h++) {
-      const q = x + 16 + 32 * h;
-      for (let j = 0; j < 4; j++) {
-        const shift = 2 * j;
-        for (let half = 0; half < 2; half++) {
-          const s = <i32>load<u8>(x + 8 * h + 2 * j + half);
-          const dl: f32 = d * <f32>(s & 15), ml: f32 = min * <f32>(s >> 4);
-          for (let l = 0; l < 16; l++) st(y, out++, dl * <f32>((<i32>load<u8>(q + 16 * half + l) >> shift) & 3) - ml);
-        }
-      }
-    }
-  }
-}
-
-export function dequantizeQ3_K(x: usize, y: usize, nb: i32): void {
-  for (let i = 0; i < nb; i++, x += 110, y += 1024) {
-    const dAll = fp16ToFp32(load<u16>(x + 108));
-    const S = x + 96;
-    let out = 0, m = 1;
-    for (let h = 0; h < 2; h++) {
-      const q = x + 32 + 32 * h;
-      for (let j = 0; j < 4; j++) {
-        const shift = 2 * j;
-        for (let half = 0; half < 2; half++) {
-          const s = 8 * h + 2 * j + half;
-          const lo = s < 8 ? <i32>load<u8>(S + s) & 15 : <i32>load<u8>(S + s - 8) >> 4;
-          const sc = (lo | (((<i32>load<u8>(S + 8 + (s & 3)) >> (2 * (s >> 2))) & 3) << 4)) - 32;
-          const dl: f32 = dAll * <f32>sc;
-          for (let l = 0; l < 16; l++) {
-            const k = 16 * half + l;
-            const v = ((<i32>load<u8>(q + k) >> shift) & 3) - ((<i32>load<u8>(x + k) & m) != 0 ? 0 : 4);
-            st(y, out++, dl * <f32>v);
-          }
-        }
-        m <<= 1;
-      }
-    }
-  }
-}
-
-export function dequantizeQ4_K(x: usize, y: usize, nb: i32): void {
-  for (let i = 0; i < nb; i++, x += 144, y += 1024) {
-    const d = fp16ToFp32(load<u16>(x)), min = fp16ToFp32(load<u16>(x + 2));
-    for (let c = 0; c < 4; c++) {
-      const q = x + 16 + 32 * c;
-      const sm1 = scaleMinK4(2 * c, x + 4), sm2 = scaleMinK4(2 * c + 1, x + 4);
-      const d1: f32 = d * <f32>(sm1 & 255), m1: f32 = min * <f32>(sm1 >> 8);
-      const d2: f32 = d * <f32>(sm2 & 255), m2: f32 = min * <f32>(sm2 >> 8);
-      for (let l = 0; l < 32; l++) st(y, 64 * c + l, d1 * <f32>(<i32>load<u8>(q + l) & 15) - m1);
-      for (let l = 0; l < 32; l++) st(y, 64 * c + 32 + l, d2 * <f32>(<i32>load<u8>(q + l) >> 4) - m2);
-    }
-  }
-}
-
-export function dequantizeQ5_K(x: usize, y: usize, nb: i32): void {
-  for (let i = 0; i < nb; i++, x += 176, y += 1024) {
-    const d = fp16ToFp32(load<u16>(x)), min = fp16ToFp32(load<u16>(x + 2));
-    const qh = x + 16;
-    let u1 = 1, u2 = 2;
-    for (let c = 0; c < 4; c++) {
-      const q = x + 48 + 32 * c;
-      const sm1 = scaleMinK4(2 * c, x + 4), sm2 = scaleMinK4(2 * c + 1, x + 4);
-      const d1: f32 = d * <f32>(sm1 & 255), m1: f32 = min * <f32>(sm1 >> 8);
-      const d2: f32 = d * <f32>(sm2 & 255), m2: f32 = min * <f32>(sm2 >> 8);
-      for (let l = 0; l < 32; l++) {
-        const h = (<i32>load<u8>(qh + l) & u1) != 0 ? 16 : 0;
-        st(y, 64 * c + l, d1 * <f32>((<i32>load<u8>(q + l) & 15) + h) - m1);
-      }
-      for (let l = 0; l < 32; l++) {
-        const h = (<i32>load<u8>(qh + l) & u2) != 0 ? 16 : 0;
-        st(y, 64 * c + 32 + l, d2 * <f32>((<i32>load<u8>(q + l) >> 4) + h) - m2);
-      }
-      u1 <<= 2; u2 <<= 2;
-    }
-  }
-}
-
-export function dequantizeQ6_K(x: usize, y: usize, nb: i32): void {
-  for (let i = 0; i < nb; i++, x += 210, y += 1024) {
-    const d = fp16ToFp32(load<u16>(x + 208));
-    for (let h = 0; h < 2; h++) {
-      const ql = x + 64 * h, qh = x + 128 + 32 * h, sc = x + 192 + 8 * h, yo = 128 * h;
-      for (let l = 0; l < 32; l++) {
-        const is = l >> 4;
-        const hb = <i32>load<u8>(qh + l);
-        const q1 = ((<i32>load<u8>(ql + l) & 15) | ((hb & 3) << 4)) - 32;
-        const q2 = ((<i32>load<u8>(ql + l + 32) & 15) | (((hb >> 2) & 3) << 4)) - 32;
-        const q3 = ((<i32>load<u8>(ql + l) >> 4) | (((hb >> 4) & 3) << 4)) - 32;
-        const q4 = ((<i32>load<u8>(ql + l + 32) >> 4) | (((hb >> 6) & 3) << 4)) - 32;
-        st(y, yo + l, d * <f32>load<i8>(sc + is) * <f32>q1);
-        st(y, yo + l + 32, d * <f32>load<i8>(sc + is + 2) * <f32>q2);
-        st(y, yo + l + 64, d * <f32>load<i8>(sc + is + 4) * <f32>q3);
-        st(y, yo + l + 96, d * <f32>load<i8>(sc + is + 6) * <f32>q4);
-      }
-    }
   }
 }
