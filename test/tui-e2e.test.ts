@@ -16,7 +16,7 @@ const noTmux = tmuxVersion.status === 0 ? undefined : 'tmux is not installed (.c
 test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → report → quit', { skip: noTmux }, async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-e2e-'));
   const socket = `gguf-forge-e2e-${process.pid}`;
-  const env = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.CI;
   const tmux = (...args: string[]) => {
     const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env, cwd });
