@@ -17,12 +17,6 @@ export function quantizableModule(weightName: string): { module: string; layer: 
   return m ? { module: weightName.slice(0, -'.weight'.length), layer: Number(m[1]), linear: m[2]! } : null;
 }
 
-export type PackedPart = 'qweight' | 'qzeros' | 'scales' | 'g_idx';
-
-export function packedParts(method: 'awq' | 'gptq'): PackedPart[] {
-  return method === 'awq' ? ['qweight', 'qzeros', 'scales'] : ['qweight', 'qzeros', 'scales', 'g_idx'];
-}
-
 /** Modules of a checkpoint that carry a packed `qweight`, in tensor order. */
 export function packedModules(tensorNames: Iterable<string>): string[] {
   const out: string[] = [];
