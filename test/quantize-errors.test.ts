@@ -101,6 +101,18 @@ test('already-quantized input: refused without --allow-requantize; with it, equa
   await quiet(quantizeGguf({ input: q8, output: ours, fileType: 'q4_0', allowRequantize: true }));
   assert.equal(ll.modelQuantize(q8, theirs, 2, { nthread: 1, allowRequantize: true }), 0);
   assert.ok(readFileSync(ours).equals(readFileSync(theirs)), 'requantized file differs from llama.cpp');
+  // A NaN fp16 scale in a tensor that is only copied: refused, as llama.cpp's loader refuses it.
+  const bad = join(dir, 'stories-q8_0-nan.gguf');
+  const f = await readGguf(q8);
+  const t = f.tensors.find((x) => x.name === 'blk.1.attn_q.weight')!;
+  const buf = readFileSync(q8);
+  buf.writeUInt16LE(0x7e00, f.dataOffset + t.offset + 1 * 34); // row 0, its 2nd block: d = NaN
+  buf.writeUInt16LE(0x7c00, f.dataOffset + t.offset + 3 * (64 / 32) * 34); // row 3, block 0: d = +Inf
+  writeFileSync(bad, buf);
+  assert.notEqual(ll.modelQuantize(bad, join(dir, 'nan-theirs.gguf'), 7, { nthread: 1 }), 0, 'llama.cpp refuses it too');
+  await assert.rejects(quiet(quantizeGguf({ input: bad, output: join(dir, 'nan-ours.gguf'), fileType: 'q8_0' })), (e: unknown) =>
+    e instanceof ForgeError && e.kind === 'format' && /blk\.1\.attn_q\.weight/.test(e.message) && /NaN or Inf scale in row 0\b/.test(e.message));
+  assert.equal(existsSync(join(dir, 'nan-ours.gguf')), false);
 });
 
 /** Runs the real CLI in a child process (so its stdout is its own). */

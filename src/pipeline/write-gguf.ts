@@ -260,9 +260,24 @@ function firstBadScale(type: number, bytes: Uint8Array, nPerRow: number): number
   return -1;
 }
 
-/** Copies skip the F32 path, so check their raw float bytes for NaN/Inf here (llama.cpp checks inputs on load). */
+/**
+ * Copies skip the F32 path, so check their raw bytes here, as llama.cpp's loader does
+ * (`check_tensors`): NaN/Inf floats, or NaN/Inf fp16 scales in quantized blocks.
+ */
 function checkSourceBytes(p: TensorPlan, raw: Uint8Array, firstElement: number): void {
   const t = p.sourceType;
+  if (ggmlType(t)?.quantized) {
+    const row = firstBadScale(t, raw, p.ne[0]!);
+    if (row >= 0) {
+      throw new FormatError('NON_FINITE', `tensor '${p.name}' (${typeName(t)}) has a NaN or Inf scale in row ${Math.floor(firstElement / p.ne[0]!) + row}`, { tensor: p.name });
+    }
+    return;
+  }
+  if (t === T.F32 && raw.byteOffset % 4 === 0) {
+    const i = firstNonFinite(new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4), raw.length / 4);
+    if (i >= 0) throw nonFiniteError(p, firstElement + i, new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4)[i]!);
+    return;
+  }
   if (t !== T.F32 && t !== T.F16 && t !== T.BF16) return;
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let i = 0, n = raw.length / (t === T.F32 ? 4 : 2); i < n; i++) {
