@@ -18,7 +18,7 @@ export function defaultDeps(cwd = process.cwd()): TuiDeps {
     convert: convertModel,
     search: (query, signal) => listModels({ query, limit: 20, signal }),
     cached: () => listCachedModels(),
-    openInspector,
+    openInspector: (target) => openInspector(target),
     samplePath: SAMPLE_PATH,
     cwd,
   };

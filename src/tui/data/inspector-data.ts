@@ -7,7 +7,7 @@ import { openSource, type ByteSource } from '../../../formats/io/byte-source.ts'
 import { readGguf, readTensorBytes, tensorRows, type GgufFile } from '../../../formats/gguf/reader.ts';
 import { canDequantize, dequantize } from '../../../kernels/quant-table.ts';
 import { parseHubSource } from '../../hub/source.ts';
-import { openHubFile } from '../../hub/remote-file.ts';
+import { openHubFile, type HubFileOptions } from '../../hub/remote-file.ts';
 import { buildInspectReport, type InspectReport } from '../../inspect/report.ts';
 import { readBlockView, type BlockView } from '../../inspect/block-view.ts';
 
@@ -31,9 +31,9 @@ export interface InspectorSource {
 /** Reads at most this many values per histogram: enough for a shape, cheap even remotely. */
 const SAMPLE_LIMIT = 1 << 16;
 
-export async function openInspector(target: string): Promise<InspectorSource> {
+export async function openInspector(target: string, hubOptions: HubFileOptions = {}): Promise<InspectorSource> {
   const hub = parseHubSource(target);
-  const src: ByteSource = hub ? await openHubFile(hub) : await openSource(target);
+  const src: ByteSource = hub ? await openHubFile(hub, hubOptions) : await openSource(target);
   let file: GgufFile;
   try {
     file = await readGguf(src);

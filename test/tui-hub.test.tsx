@@ -1,0 +1,85 @@
+// The TUI against the mock Hub on 127.0.0.1: search as you type, pick a repo, the plan step
+// downloads it (progress on screen) into a temp HF cache, run, report, and an `hf:` GGUF opened
+// in the inspector with range reads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import React from 'react';
+import { render } from 'ink-testing-library';
+import { App, type TuiDeps } from '../src/tui/app.tsx';
+import { convertModel } from '../src/pipeline/convert.ts';
+import { listModels } from '../src/hub/search.ts';
+import { openInspector } from '../src/tui/data/inspector-data.ts';
+import { listCachedModels } from '../src/tui/data/hf-cache.ts';
+import { readGguf } from '../formats/gguf/reader.ts';
+import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
+import { KEYS, allOutput, press, waitForText } from './support/tui-harness.ts';
+
+const SAMPLE = path.resolve(import.meta.dirname, '../samples/stories260K');
+
+test('Hub flow: search → pick → plan downloads → run → report; hf: GGUF in the inspector', async () => {
+  const hub = await MockHub.start();
+  const cacheDir = tempDir('tui-hub-cache-');
+  const cwd = tempDir('tui-hub-out-');
+  try {
+    const files = await sampleModelFiles(SAMPLE);
+    const gguf = files['reference-convert-f32.gguf']!;
+    delete files['reference-convert-f32.gguf'];
+    hub.addRepo('org/stories', files);
+    hub.addRepo('org/stories-gguf', { 'stories.gguf': gguf });
+    hub.models.push(
+      { id: 'org/stories', downloads: 4321, likes: 12, pipeline_tag: 'text-generation', tags: ['safetensors'] },
+      { id: 'org/stories-gguf', downloads: 10, likes: 1, pipeline_tag: 'text-generation', tags: ['gguf'] },
+    );
+    const hubOpts = { endpoint: hub.url, cacheDir, retryDelayMs: 1 };
+    const deps: TuiDeps = {
+      convert: (opts) => convertModel({ ...opts, hub: hubOpts }),
+      search: (query, signal) => listModels({ query, endpoint: hub.url, signal }),
+      cached: () => listCachedModels(cacheDir),
+      openInspector: (target) => openInspector(target, hubOpts),
+      samplePath: SAMPLE,
+      cwd,
+      debounceMs: 50,
+    };
+    const r = render(<App deps={deps} />);
+    try {
+      await waitForText(r, 'Open the bundled sample');
+      await press(r, 'c');
+      await waitForText(r, 'Search the Hub, or a local path');
+      await press(r, ...'stories');
+      const results = await waitForText(r, 'org/stories-gguf');
+      assert.match(results, /› org\/stories\s+↓ {2}4\.3k ♥ {3}12 safetensors -{4}/);
+      await press(r, KEYS.enter);
+      assert.match(await waitForText(r, 'model · hf:org/stories'), /weights\s+safetensors/);
+      await press(r, KEYS.enter);
+      await waitForText(r, '› q4_0');
+      await press(r, KEYS.down, KEYS.down, KEYS.enter);
+      const plan = await waitForText(r, 'Start the conversion?', 60_000);
+      assert.match(plan, /47 tensors · 5 fallbacks · total 336\.53 KiB/);
+      // The plan step pulled the repo: the download progress was on screen.
+      assert.match(allOutput(r), /download +█+░* +\d+% .* of \d+ files complete|files complete/);
+      assert.ok(fs.existsSync(path.join(cacheDir, 'models--org--stories')));
+      await press(r, KEYS.enter);
+      await waitForText(r, 'anomalies: none', 60_000);
+      const out = path.join(cwd, 'stories-Q8_0.gguf');
+      assert.equal((await readGguf(out)).tensors.length, 47);
+    } finally {
+      r.unmount();
+    }
+    const r2 = render(<App deps={deps} />);
+    try {
+      await waitForText(r2, 'Open the bundled sample');
+      await press(r2, 'i', ...'hf:org/stories-gguf/stories.gguf', KEYS.enter);
+      const frame = await waitForText(r2, '[metadata]', 30_000);
+      assert.match(frame, /inspect · hf:org\/stories-gguf\/stories\.gguf/);
+      assert.match(frame, /47 tensors · 260,032 params/);
+      await press(r2, KEYS.tab);
+      assert.match(await waitForText(r2, /values .*\(all values\)/), /› token_embd\.weight\s+F32\s+64×512/);
+    } finally {
+      r2.unmount();
+    }
+  } finally {
+    await hub.close();
+  }
+});
