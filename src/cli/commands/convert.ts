@@ -32,6 +32,7 @@ interface ConvertFlags {
   sym?: boolean;
   asym?: boolean;
   descAct?: boolean;
+  keepUnaligned?: boolean;
   token?: string;
   offline?: boolean;
   json?: boolean;
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option('--sym', 'symmetric zero points (GPTQ default)')
     .option('--asym', 'asymmetric zero points (AWQ default)')
     .option('--desc-act', 'GPTQ act-order (scattered g_idx)')
+    .option('--keep-unaligned', 'AWQ/GPTQ: keep layers whose shape cannot be packed in fp16 (listed in the config) instead of failing')
     .option('--token <token>', 'Hugging Face token (default $HF_TOKEN); never printed')
     .option('--offline', 'use the HF cache only (like HF_HUB_OFFLINE=1)')
     .option('--json', 'print one JSON document at the end on stdout')
@@ -84,8 +86,10 @@ export function register(program: Command): void {
           };
           await runHeadless(convertAwqGptq({
             source, output: flags.output, method, bits: num(flags.bits, '--bits'), groupSize: num(flags.groupSize, '--group-size'),
-            sym: flags.sym ? true : flags.asym ? false : undefined, descAct: flags.descAct, force: flags.force, validate: flags.validate, signal,
-          }), out);
+            sym: flags.sym ? true : flags.asym ? false : undefined, descAct: flags.descAct, keepUnaligned: flags.keepUnaligned,
+            force: flags.force, validate: flags.validate, reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly,
+            hub: { token: flags.token, offline: flags.offline ? true : undefined }, signal,
+          }), { ...out, formatResult: formatConvertSummary });
           return;
         }
         const summary = await runHeadless(convertModel({
@@ -104,9 +108,11 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function formatConvertSummary(result: unknown): string {
-  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType: string; fallbacks: number; report?: ValidationReport; parameters: number; plan: unknown[] };
+  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[] };
   if (s.dryRun) return formatPlan({ ...s, inputBytes: 0 }).replace(/, input .*$/m, '');
-  const lines = [`wrote ${s.output}: ${s.fileType}, ${s.tensors} tensors, ${s.parameters.toLocaleString('en-US')} parameters, ${formatBytes(s.outputBytes)} in ${s.seconds.toFixed(2)} s; ${s.fallbacks} fallback(s)`];
+  const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
+  const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
+  const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
   if (s.report) lines.push(formatReport(s.report));
   return lines.join('\n');
 }
