@@ -12,6 +12,8 @@ import { quantizeGguf } from '../src/pipeline/quantize.ts';
 import type { PipelineEvent, JobSummary } from '../src/pipeline/events.ts';
 import { fileTypeByName } from '../kernels/file-types.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
+import { GgufWriter } from '../formats/gguf/writer.ts';
+import { GgufValueType, type GgufValue } from '../formats/gguf/value-types.ts';
 import { STORIES_F32, writeLlamaGguf } from './quantize-fixtures.ts';
 import { createQuantizer, type Quantizer } from '../kernels/fast/index.ts';
 
@@ -117,6 +119,32 @@ test('metadata: file_type and quantization_version moved to the end; tensors sor
   assert.deepEqual(f.tensors.slice(0, 4).map((t) => t.name), ['output.weight', 'output_norm.weight', 'token_embd.weight', 'blk.0.attn_k.weight']);
   assert.deepEqual(f.tensors.find((t) => t.name === 'output_norm.weight')!.ne, [256], 'input [256, 1] is written 1-D');
   rmSync(out);
+});
+
+test('split keys are removed (input carrying split.no/count/tensors.count), as llama.cpp does', { skip: llamaCppUnavailable ?? false }, async () => {
+  const src = await readGguf(STORIES_F32);
+  const input = join(dir, 'split-keys.gguf');
+  const w = await GgufWriter.open(input);
+  for (const kv of src.kvs) {
+    const { key, ...value } = kv;
+    w.addKv(key, value as GgufValue);
+  }
+  w.addKv('split.no', { type: GgufValueType.UINT16, value: 0 });
+  w.addKv('split.count', { type: GgufValueType.UINT16, value: 1 });
+  w.addKv('split.tensors.count', { type: GgufValueType.INT32, value: src.tensors.length });
+  for (const t of src.tensors) w.addTensor(t.name, t.ne, t.type);
+  await w.writeHeader();
+  const bytes = readFileSync(STORIES_F32);
+  for (const t of src.tensors) await w.writeTensorData(t.name, bytes.subarray(src.dataOffset + t.offset, src.dataOffset + t.offset + t.nbytes));
+  await w.finish();
+  const ours = join(dir, 'split-ours.gguf');
+  const theirs = join(dir, 'split-theirs.gguf');
+  await runOurs(input, ours, 'q6_K');
+  assert.equal(ll.modelQuantize(input, theirs, 18, { nthread: 2 }), 0);
+  const a = readFileSync(ours);
+  const b = readFileSync(theirs);
+  if (!a.equals(b)) assert.fail(`split keys: ${await whereDiffers(a, b, theirs)}`);
+  assert.ok(!(await readGguf(ours)).kvs.some((k) => k.key.startsWith('split.')));
 });
 
 test('--pure, --tensor-type, --output-tensor-type and --token-embedding-type match llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
