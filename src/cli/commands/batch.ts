@@ -9,9 +9,10 @@ import type { Command } from 'commander';
 import { UsageError, fromFsError } from '../../../formats/errors.ts';
 import { readBatchFile } from '../../batch/spec.ts';
 import { expandJobs, parseShard, shardJobs } from '../../batch/jobs.ts';
-import { runBatch, type BatchEvent, type BatchResult } from '../../batch/run-batch.ts';
+import { runBatch, type BatchResult } from '../../batch/run-batch.ts';
 import { formatBatchTable, formatJobList, jobEventLine } from '../../batch/summary-text.ts';
 import { withSigintAbort } from '../sigint.ts';
+import { BatchProgressLine } from '../../batch/progress-line.ts';
 
 interface BatchFlags {
   concurrency: string;
@@ -62,12 +63,18 @@ export function register(program: Command): void {
       }
       const result = await withSigintAbort(async (signal) => {
         const gen = runBatch(jobs, { concurrency, skipExisting: flags.skipExisting, failFast: flags.failFast, force: flags.force, threads, signal });
-        let step = await gen.next();
-        while (!step.done) {
-          print(step.value, flags);
-          step = await gen.next();
+        const live = new BatchProgressLine(process.stderr);
+        try {
+          let step = await gen.next();
+          while (!step.done) {
+            if (flags.jsonl) process.stdout.write(JSON.stringify(step.value) + '\n');
+            else if (!flags.json) live.update(step.value, jobEventLine(step.value));
+            step = await gen.next();
+          }
+          return step.value;
+        } finally {
+          live.clear();
         }
-        return step.value;
       });
       const doc = { ...result, file, ...(shard ? { shard } : {}), totalJobs: all.length };
       if (flags.report) await writeReport(flags.report, doc);
@@ -76,14 +83,6 @@ export function register(program: Command): void {
       else process.stdout.write(formatBatchTable(result) + '\n');
       process.exitCode = result.exitCode;
     });
-}
-
-function print(ev: BatchEvent, flags: BatchFlags): void {
-  if (flags.jsonl) process.stdout.write(JSON.stringify(ev) + '\n');
-  else if (!flags.json) {
-    const line = jobEventLine(ev);
-    if (line) process.stderr.write(line + '\n');
-  }
 }
 
 async function writeReport(path: string, doc: BatchResult & Record<string, unknown>): Promise<void> {
