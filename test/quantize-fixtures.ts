@@ -21,6 +21,8 @@ export interface LlamaDims {
   /** Vocabulary rows; the tokenizer is stories260K's 512 tokens, so keep 512 for llama.cpp to load it. */
   nVocab?: number;
   seed?: number;
+  /** Mixture of experts: per layer a router and 3-D ffn_{gate,down,up}_exps tensors instead of the dense FFN. */
+  nExpert?: number;
   /** Write 1-D norms as [n, 1] (2 dims in the file) to exercise ggml_n_dims trimming. */
   normsWithTrailingOne?: boolean;
 }
@@ -53,8 +55,11 @@ export function llamaTensorList(d: LlamaDims): { name: string; ne: number[]; nor
   const list = [w('token_embd.weight', [d.nEmbd, vocab])];
   for (let i = 0; i < d.nLayer; i++) {
     const p = `blk.${i}.`;
-    list.push(norm(p + 'attn_norm.weight'), w(p + 'ffn_down.weight', [d.nFf, d.nEmbd]), w(p + 'ffn_gate.weight', [d.nEmbd, d.nFf]),
-      w(p + 'ffn_up.weight', [d.nEmbd, d.nFf]), norm(p + 'ffn_norm.weight'), w(p + 'attn_k.weight', [d.nEmbd, kv]),
+    const e = d.nExpert ?? 0;
+    const ffn = e > 0
+      ? [w(p + 'ffn_gate_inp.weight', [d.nEmbd, e]), w(p + 'ffn_down_exps.weight', [d.nFf, d.nEmbd, e]), w(p + 'ffn_gate_exps.weight', [d.nEmbd, d.nFf, e]), w(p + 'ffn_up_exps.weight', [d.nEmbd, d.nFf, e])]
+      : [w(p + 'ffn_down.weight', [d.nFf, d.nEmbd]), w(p + 'ffn_gate.weight', [d.nEmbd, d.nFf]), w(p + 'ffn_up.weight', [d.nEmbd, d.nFf])];
+    list.push(norm(p + 'attn_norm.weight'), ...ffn, norm(p + 'ffn_norm.weight'), w(p + 'attn_k.weight', [d.nEmbd, kv]),
       w(p + 'attn_output.weight', [d.nEmbd, d.nEmbd]), w(p + 'attn_q.weight', [d.nEmbd, d.nEmbd]), w(p + 'attn_v.weight', [d.nEmbd, kv]));
   }
   list.push(norm('output_norm.weight'));
@@ -79,12 +84,14 @@ export async function writeLlamaGguf(path: string, d: LlamaDims): Promise<void> 
     'llama.rope.dimension_count': u32(headDim),
     'general.file_type': u32(0),
   };
+  const extra: [string, GgufValue][] = d.nExpert ? [['llama.expert_count', u32(d.nExpert)], ['llama.expert_used_count', u32(2)]] : [];
   const w = await GgufWriter.open(path);
   try {
     for (const kv of ref.kvs as GgufKv[]) {
       if (kv.key === 'general.size_label') continue;
       const { key, ...value } = kv;
       w.addKv(key, set[key] ?? (value as GgufValue));
+      if (key === 'llama.feed_forward_length') for (const [k, v] of extra) w.addKv(k, v);
     }
     const tensors = llamaTensorList(d);
     for (const t of tensors) w.addTensor(t.name, t.ne, T.F32);

@@ -121,6 +121,28 @@ test('metadata: file_type and quantization_version moved to the end; tensors sor
   rmSync(out);
 });
 
+test('mixture of experts (8 experts, 3-D expert tensors): the n_expert rules and per-layer parsing match llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
+  const input = join(dir, 'moe.gguf');
+  await writeLlamaGguf(input, { nLayer: 2, nEmbd: 256, nFf: 512, nHead: 4, nHeadKv: 2, tied: false, nExpert: 8, seed: 9 });
+  for (const ft of ['q4_K_M', 'q3_K_M', 'q2_K', 'q5_K_M']) {
+    const ours = join(dir, `moe-ours-${ft}.gguf`);
+    const theirs = join(dir, `moe-theirs-${ft}.gguf`);
+    await runOurs(input, ours, ft);
+    assert.equal(ll.modelQuantize(input, theirs, fileTypeByName(ft)!.id, { nthread: 2 }), 0);
+    const a = readFileSync(ours);
+    const b = readFileSync(theirs);
+    if (!a.equals(b)) assert.fail(`MoE ${ft}: ${await whereDiffers(a, b, theirs)}`);
+    const f = await readGguf(ours);
+    const typeOf = (n: string) => f.tensors.find((t) => t.name === n)!.type;
+    assert.equal(typeOf('blk.1.attn_v.weight'), 8, 'n_expert == 8 → attn_v Q8_0');
+    assert.equal(typeOf('blk.1.attn_k.weight'), 8, 'n_expert == 8 → attn_k Q8_0');
+    assert.equal(typeOf('blk.1.ffn_gate_inp.weight'), 0, 'the router is never quantized');
+    assert.deepEqual(f.tensors.find((t) => t.name === 'blk.0.ffn_up_exps.weight')!.ne, [256, 512, 8]);
+    rmSync(ours);
+    rmSync(theirs);
+  }
+});
+
 test('split keys are removed (input carrying split.no/count/tensors.count), as llama.cpp does', { skip: llamaCppUnavailable ?? false }, async () => {
   const src = await readGguf(STORIES_F32);
   const input = join(dir, 'split-keys.gguf');
