@@ -4,6 +4,10 @@
  * fallback inside the workers; and loud failures for bad calls.
  */
 import { test, after } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { makeInputs } from './kernels-inputs.ts';
@@ -99,4 +103,19 @@ test('bad calls reject with a clear error instead of returning bytes', async () 
   await assert.rejects(createQuantizer({ threads: 0 }), /threads must be a positive integer/);
   await q.close();
   await assert.rejects(q.quantize(GgmlTypeId.Q8_0, inputs, 1, 32), /closed/);
+});
+
+test('idle workers do not keep the process alive: a script that never calls close() exits', () => {
+  const index = new URL('../kernels/fast/index.ts', import.meta.url).href;
+  const script = `import { createQuantizer } from '${index}';
+    const q = await createQuantizer({ threads: 2 });
+    const out = await q.quantize(${GgmlTypeId.Q6_K}, new Float32Array(1 << 16).map((_, i) => Math.sin(i)), 16, 4096);
+    console.log('bytes', out.length);`;
+  const dir = mkdtempSync(join(tmpdir(), 'forge-fast-'));
+  const file = join(dir, 'no-close.mts');
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 60_000, cwd: process.cwd() });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, `exit ${r.status} signal ${r.signal}: ${r.stderr}`);
+  assert.match(r.stdout, /bytes 53760/);
 });

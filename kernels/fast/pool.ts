@@ -38,10 +38,13 @@ export class WorkerPool {
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       worker.on('message', (reply: WorkerReply) => {
-        if (reply.id === -1) { slot.busy = false; resolve(); this.pump(); return; }
+        // An idle worker does not keep the process alive (a forgotten close() cannot hang the
+        // CLI); a busy one does, so an awaited job always finishes.
+        if (reply.id === -1) { slot.busy = false; worker.unref(); resolve(); this.pump(); return; }
         const p = this.pending.get(reply.id);
         this.pending.delete(reply.id);
         slot.busy = false;
+        worker.unref();
         if (p) {
           if (reply.ok) p.resolve();
           else p.reject(new Error(reply.error));
@@ -70,6 +73,7 @@ export class WorkerPool {
       const next = this.queue.shift();
       if (!next) return;
       slot.busy = true;
+      slot.worker.ref();
       slot.worker.postMessage({ ...next.job, id: next.id } satisfies JobMessage);
     }
   }
