@@ -143,6 +143,29 @@ test('mixture of experts (8 experts, 3-D expert tensors): the n_expert rules and
   }
 });
 
+test('80 layers (70B rule when n_head != n_head_kv), 32-wide so every K-quant falls back: equal to llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
+  for (const nHeadKv of [1, 4]) {
+    const input = join(dir, `deep-${nHeadKv}.gguf`);
+    await writeLlamaGguf(input, { nLayer: 80, nEmbd: 32, nFf: 96, nHead: 4, nHeadKv, tied: false, seed: 10 + nHeadKv });
+    for (const ft of ['q3_K_M', 'q4_K_S', 'q2_K', 'q5_K_M']) {
+      const ours = join(dir, `deep-ours-${ft}.gguf`);
+      const theirs = join(dir, `deep-theirs-${ft}.gguf`);
+      await runOurs(input, ours, ft);
+      assert.equal(ll.modelQuantize(input, theirs, fileTypeByName(ft)!.id, { nthread: 2 }), 0);
+      const a = readFileSync(ours);
+      const b = readFileSync(theirs);
+      if (!a.equals(b)) assert.fail(`80 layers, n_head_kv ${nHeadKv}, ${ft}: ${await whereDiffers(a, b, theirs)}`);
+      if (ft === 'q3_K_M') {
+        // attn_v of layer 40: Q4_K, bumped to Q5_K on a "70B" (→ Q5_1 at 32 columns), else Q5_0.
+        const v = (await readGguf(ours)).tensors.find((t) => t.name === 'blk.40.attn_v.weight')!.type;
+        assert.equal(v, nHeadKv === 1 ? 7 : 6);
+      }
+      rmSync(ours);
+      rmSync(theirs);
+    }
+  }
+});
+
 test('split keys are removed (input carrying split.no/count/tensors.count), as llama.cpp does', { skip: llamaCppUnavailable ?? false }, async () => {
   const src = await readGguf(STORIES_F32);
   const input = join(dir, 'split-keys.gguf');
