@@ -78,7 +78,7 @@ export function planTensorTypes(tensors: TensorPlanInput[], facts: ModelFacts, f
 
     let plan: TensorPlan;
     // per_layer_token_embd follows --token-embedding-type unless a --tensor-type pattern names it.
-    const namedByOverride = t.name === 'per_layer_token_embd.weight' && !!opts.overrides?.some((o) => o.pattern.test(t.name));
+    const namedByOverride = t.name === 'per_layer_token_embd.weight' && !!opts.overrides?.some((o) => t.name.search(o.pattern) >= 0);
     if (opts.tokenEmbeddingType !== undefined && cat === 'token_embd' && !namedByOverride) {
       plan = { ...base, targetType: explicitType(t.name, ne, opts.tokenEmbeddingType, '--token-embedding-type'), quantize: false, rule: 'token-embd:--token-embedding-type' };
     } else if (opts.outputTensorType !== undefined && cat === 'output') {
@@ -114,7 +114,8 @@ function planQuantized(
   let type = defaultType;
   let rule: string;
   let shape: { wanted: number; note: string } | undefined;
-  const hit = opts.overrides?.find((o) => o.pattern.test(name));
+  // search(), not test(): a /g pattern would carry lastIndex from one tensor to the next.
+  const hit = opts.overrides?.find((o) => name.search(o.pattern) >= 0);
   if (hit) {
     type = hit.type;
     rule = `override:${hit.pattern.source}`;
