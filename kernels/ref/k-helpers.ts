@@ -11,8 +11,6 @@ import { F, nearestInt } from './rounding.ts';
 
 const GROUP_MAX_EPS = F(1e-15);
 const F0_1 = F(0.1);
-/** make_qkx2_quants scratch: F(x[i] − min) for the current min (recomputed when min moves). */
-const xm = new Float64Array(32);
 
 /** make_qx_quants scratch: the weights w = x² and w·x, the same for every candidate scale. */
 const qxW = new Float64Array(32);
@@ -121,9 +119,7 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xOff: num
 
 /**
  * `make_qkx2_quants(n, nmax, x, weights, L, &the_min, Laux, rmin, rdelta, nstep, use_mad)`.
- * Returns the scale; the_min (= −min ≥ 0) goes to `minOut[minIdx]`. `w` holds the binary32 weights,
- * which must be ≥ 0 (or NaN), as every caller's are: the error sums then only grow, which lets a
- * losing candidate stop summing early without changing any result.
+ * Returns the scale; the_min (= −min ≥ 0) goes to `minOut[minIdx]`. `w` holds the binary32 weights.
  */
 export function makeQkx2Quants(
   n: number, nmax: number, x: Float32Array, xOff: number, w: Float64Array, L: Int32Array, lOff: number,
@@ -149,10 +145,9 @@ export function makeQkx2Quants(
   let iscale = F(nmax / F(max - min));
   let scale = F(1 / iscale);
   let best = 0;
-  for (let i = 0; i < n; i++) xm[i] = F(x[xOff + i]! - min);
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
-    const l = nearestInt(F(iscale * xm[i]!));
+    const l = nearestInt(F(iscale * F(v - min)));
     const q = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
     L[lOff + i] = q;
     let diff = F(F(F(scale * q) + min) - v);
@@ -172,7 +167,7 @@ export function makeQkx2Quants(
     let same = is > 0;
     for (let i = 0; i < n; i++) {
       const v = x[xOff + i]!;
-      const l = nearestInt(F(iscale * xm[i]!));
+      const l = nearestInt(F(iscale * F(v - min)));
       const q = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
       if (same && Laux[i] !== q) same = false;
       Laux[i] = q;
@@ -195,15 +190,13 @@ export function makeQkx2Quants(
         let diff = F(F(F(ts * Laux[i]!) + tm) - x[xOff + i]!);
         diff = useMad ? Math.abs(diff) : F(diff * diff);
         cur = F(cur + F(w[i]! * diff));
-        if (cur >= best) break; // terms are ≥ 0: this candidate can no longer be strictly better
       }
       if (cur < best) {
         for (let i = 0; i < n; i++) L[lOff + i] = Laux[i]!;
         best = cur;
         scale = ts;
         min = tm;
-        for (let i = 0; i < n; i++) xm[i] = F(x[xOff + i]! - min);
-      }
+            }
     }
   }
   minOut[minIdx] = -min;
