@@ -59,6 +59,8 @@ test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → repo
     assert.match(report, /✓ 47\/47 blk\.4\.ffn_up\.weight/);
     const file = await readGguf(path.join(cwd, 'stories260K-Q8_0.gguf'));
     assert.equal(file.tensors.length, 47);
+    // NO_COLOR: bold stays, but no colour escapes at all.
+    assert.doesNotMatch(tmux('capture-pane', '-e', '-p', '-t', 'forge'), /\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;)/);
     await keys('q');
     const end = Date.now() + 20_000;
     while (tmux('display-message', '-p', '-t', 'forge', '#{pane_dead}').trim() !== '1') {
@@ -70,5 +72,24 @@ test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → repo
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
     fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('without NO_COLOR the same screen is coloured (so the NO_COLOR check above means something)', { skip: noTmux }, async () => {
+  const socket = `gguf-forge-e2e-color-${process.pid}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+  delete env.NO_COLOR;
+  delete env.CI;
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env }).stdout;
+  try {
+    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '30', `env -u CI -u NO_COLOR ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`);
+    const end = Date.now() + 60_000;
+    while (!tmux('capture-pane', '-p', '-t', 'forge').includes('Open the bundled sample')) {
+      if (Date.now() > end) throw new Error('the home screen did not appear');
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.match(tmux('capture-pane', '-e', '-p', '-t', 'forge'), /\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;)/);
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
   }
 });

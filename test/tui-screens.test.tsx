@@ -20,7 +20,7 @@ import { convertModel } from '../src/pipeline/convert.ts';
 import { KEYMAP } from '../src/tui/keymap.ts';
 import { shouldStartTui } from '../src/tui/should-start.ts';
 import { colorEnabled, layoutWidth, tone } from '../src/tui/theme.ts';
-import { KEYS, press, waitForText } from './support/tui-harness.ts';
+import { KEYS, press, renderAt, waitForText } from './support/tui-harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SAMPLE = path.join(ROOT, 'samples/stories260K');
@@ -237,4 +237,19 @@ test('headless rules: TUI only on a TTY without CI or --no-tui; NO_COLOR drops c
     assert.match(r.stdout, /batch \[options\] <jobs-file>/);
     assert.doesNotMatch(r.stdout + r.stderr, /\u001B\[/);
   }
+});
+
+test('layout adapts to the terminal width (80 columns minimum): no line wider than the terminal, more text when wider', async () => {
+  const target = <Target name="m" parameters={1000} active={false} defaultOutput={(t) => `m-${t}.gguf`} onChoose={noop} onBack={noop} />;
+  const lines = new Map<number, string[]>();
+  for (const columns of [80, 140]) {
+    const r = renderAt(target, columns);
+    await new Promise((res) => setTimeout(res, 100));
+    lines.set(columns, r.lastFrame().split('\n'));
+    r.unmount();
+  }
+  for (const [columns, ls] of lines) for (const l of ls) assert.ok([...l].length <= columns, `${columns}: ${l}`);
+  const q41 = (cols: number) => lines.get(cols)!.find((l) => /^\s+q4_1 /.test(l))!;
+  assert.match(q41(80), /per-block minimum; slightly b…$/);
+  assert.match(q41(140), /slightly better, slightly bigger$/);
 });

@@ -1,4 +1,7 @@
 // Helpers for driving Ink screens through ink-testing-library: wait for a frame, send named keys.
+import { EventEmitter } from 'node:events';
+import type React from 'react';
+import { render as inkRender } from 'ink';
 import type { render } from 'ink-testing-library';
 
 export type Rendered = ReturnType<typeof render>;
@@ -50,4 +53,15 @@ export async function press(r: Rendered, ...keys: string[]): Promise<void> {
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((res) => setImmediate(res));
   await new Promise((res) => setTimeout(res, 40));
+}
+
+/** Renders into a fake terminal `columns` wide (ink-testing-library's is fixed at 100). */
+export function renderAt(tree: React.ReactElement, columns: number): { lastFrame: () => string; unmount: () => void } {
+  const frames: string[] = [];
+  const stdout = Object.assign(new EventEmitter(), { columns, rows: 50, write: (f: string) => { frames.push(f); return true; } });
+  const stdin = Object.assign(new EventEmitter(), {
+    isTTY: true, setEncoding() {}, setRawMode() {}, resume() {}, pause() {}, ref() {}, unref() {}, read: () => null,
+  });
+  const inst = inkRender(tree, { stdout: stdout as never, stderr: stdout as never, stdin: stdin as never, debug: true, exitOnCtrlC: false, patchConsole: false });
+  return { lastFrame: () => frames.at(-1) ?? '', unmount: () => inst.unmount() };
 }
