@@ -231,8 +231,10 @@ export function makeQ3Quants4(n: i32, nmax: i32): void {
     const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
     v128.store(LT + (<usize>i << 4), l);
     const fl = f32x4.convert_i32x4_s(l);
-    const w = f32x4.mul(xi, xi);
-    sumlx = f32x4.add(sumlx, f32x4.mul(f32x4.mul(w, xi), fl));
+    const w = f32x4.mul(xi, xi), wx = f32x4.mul(w, xi);
+    v128.store(WT + (<usize>i << 4), w); // w = x*x and w*x are reused by every refinement pass
+    v128.store(WXT + (<usize>i << 4), wx);
+    sumlx = f32x4.add(sumlx, f32x4.mul(wx, fl));
     suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));
   }
   let active = i32x4.splat(-1);
@@ -241,7 +243,7 @@ export function makeQ3Quants4(n: i32, nmax: i32): void {
     for (let i = 0; i < n; i++) {
       const p = LT + (<usize>i << 4);
       const xi = at(XT, i), li = v128.load(p);
-      const w = f32x4.mul(xi, xi), wx = f32x4.mul(w, xi), fli = f32x4.convert_i32x4_s(li);
+      const w = at(WT, i), wx = at(WXT, i), fli = f32x4.convert_i32x4_s(li);
       let slx = f32x4.sub(sumlx, f32x4.mul(wx, fli));
       let sl2 = f32x4.sub(suml2, f32x4.mul(f32x4.mul(w, fli), fli));
       const nl = clamp4(nearest4(f32x4.div(f32x4.mul(xi, sl2), slx)), -nmax, nmax - 1);
