@@ -72,6 +72,8 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(12, quantizeRowQ4_KRef, dequantizeRowQ4_K),
     kernel(13, quantizeRowQ5_KRef, dequantizeRowQ5_K),
     kernel(14, quantizeRowQ6_KRef, dequantizeRowQ6_K),
+    // Q8_K's quantizer (quantizeRowQ8_KRef in ref/q8_k.ts) stays out of the table: it is an
+    // intermediate type, and ggml_quantize_chunk aborts on it, so nothing should offer it as a target.
     kernel(15, undefined, dequantizeRowQ8_K),
     kernel(20, undefined, dequantizeRowIQ4_NL),
     kernel(23, undefined, dequantizeRowIQ4_XS),
