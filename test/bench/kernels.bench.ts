@@ -29,13 +29,17 @@ function weights(n: number): Float32Array {
   return out;
 }
 
-async function best(fn: () => unknown): Promise<number> {
+/** Best wall-clock ms over REPS runs after a warm-up; `cpu` gets the best process CPU ms (all threads). */
+async function best(fn: () => unknown, cpu?: { ms: number }): Promise<number> {
   await fn();
   let ms = Infinity;
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await fn();
     ms = Math.min(ms, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    if (cpu) cpu.ms = Math.min(cpu.ms, (c.user + c.system) / 1000);
   }
   return ms;
 }
@@ -54,15 +58,20 @@ export default async function bench(): Promise<void> {
   const cell = (ms: number, cMs: number) => `${rate(ms).padStart(6)} ${(cMs / ms).toFixed(2).padStart(5)}`;
   const runs: [string, Quantizer, Float32Array][] = [['1T', one, src], [`${threads}T`, all, src], [`${threads}T shared`, all, shared]];
   console.log(`${mb.toFixed(1)} MB of F32 (${NROWS}×${N_PER_ROW}), machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
-  console.log('quantize: MB/s of F32 input, ratio = ours / llama.cpp 1 thread');
-  console.log(`type   llama.cpp 1T | ${runs.map(([n]) => `${n.padStart(12)}  ratio`).join(' | ')}`);
+  console.log('quantize: MB/s of F32 input (wall clock), ratio = ours / llama.cpp 1 thread;');
+  console.log('cpu = the same 1-thread ratio by process CPU time, which other load on the machine does not skew');
+  console.log(`type   llama.cpp 1T | ${runs.map(([n]) => `${n.padStart(12)}  ratio`).join(' | ')} |  cpu`);
   try {
     for (const name of TYPES) {
       const id = GgmlTypeId[name];
-      const cMs = await best(() => ll.quantizeChunk(id, src, NROWS, N_PER_ROW));
+      const cCpu = { ms: Infinity }, oneCpu = { ms: Infinity };
+      const cMs = await best(() => ll.quantizeChunk(id, src, NROWS, N_PER_ROW), cCpu);
       const cols: string[] = [];
-      for (const [, q, input] of runs) cols.push(`${' '.repeat(6)}${cell(await best(() => q.quantize(id, input, NROWS, N_PER_ROW)), cMs)}`);
-      console.log(`${name.padEnd(6)} ${rate(cMs).padStart(12)} | ${cols.join(' | ')}`);
+      for (const [, q, input] of runs) {
+        const ms = await best(() => q.quantize(id, input, NROWS, N_PER_ROW), q === one ? oneCpu : undefined);
+        cols.push(`${' '.repeat(6)}${cell(ms, cMs)}`);
+      }
+      console.log(`${name.padEnd(6)} ${rate(cMs).padStart(12)} | ${cols.join(' | ')} | ${(cCpu.ms / oneCpu.ms).toFixed(2).padStart(5)}`);
     }
     console.log(`dequantize: MB/s of F32 output, ratio = ours / llama.cpp 1 thread`);
     console.log(`type   llama.cpp 1T | ${runs.slice(0, 2).map(([n]) => `${n.padStart(12)}  ratio`).join(' | ')}`);
