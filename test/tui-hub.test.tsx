@@ -12,6 +12,7 @@ import { convertModel } from '../src/pipeline/convert.ts';
 import { listModels } from '../src/hub/search.ts';
 import { openInspector } from '../src/tui/data/inspector-data.ts';
 import { listCachedModels } from '../src/tui/data/hf-cache.ts';
+import { loadHubSummary } from '../src/tui/data/hub-summary.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
 import { KEYS, allOutput, press, waitForText } from './support/tui-harness.ts';
@@ -38,6 +39,7 @@ test('Hub flow: search → pick → plan downloads → run → report; hf: GGUF 
       search: (query, signal) => listModels({ query, endpoint: hub.url, signal }),
       cached: () => listCachedModels(cacheDir),
       openInspector: (target) => openInspector(target, hubOpts),
+      hubSummary: (repo) => loadHubSummary(repo, hubOpts),
       samplePath: SAMPLE,
       cwd,
       debounceMs: 50,
@@ -51,9 +53,20 @@ test('Hub flow: search → pick → plan downloads → run → report; hf: GGUF 
       const results = await waitForText(r, 'org/stories-gguf');
       assert.match(results, /› org\/stories\s+↓ {2}4\.3k ♥ {3}12 safetensors -{4}/);
       await press(r, KEYS.enter);
-      assert.match(await waitForText(r, 'model · hf:org/stories'), /weights\s+safetensors/);
+      // The summary is read remotely (file list, config.json, safetensors header), nothing downloaded.
+      const summary = await waitForText(r, 'supported: this model can be converted');
+      assert.match(summary, /on the Hub\s+↓ 4321 downloads · ♥ 12 likes · safetensors/);
+      assert.match(summary, /architecture\s+LlamaForCausalLM/);
+      assert.match(summary, /parameters\s+260,032/);
+      assert.match(summary, /dtype\s+float32/);
+      assert.match(summary, /tokenizer\s+tokenizer\.json \+ SentencePiece \(tokenizer\.model\)/);
+      assert.match(summary, /files\s+8 files, 1\.03 MiB/);
+      assert.ok(!fs.existsSync(path.join(cacheDir, 'models--org--stories', 'snapshots')), 'nothing pulled yet');
+      const headerBytes = hub.stats.bytesSent.get('model.safetensors');
+      assert.ok(headerBytes !== undefined && headerBytes > 0 && headerBytes < 20_000, `only the safetensors header was read (${headerBytes} bytes)`);
       await press(r, KEYS.enter);
-      await waitForText(r, '› q4_0');
+      // The parameter count from the remote header gives size estimates on the target screen.
+      assert.match(await waitForText(r, '› q4_0'), /q8_0\s+8\.50\s+269\.81 KiB/);
       await press(r, KEYS.down, KEYS.down, KEYS.enter);
       const plan = await waitForText(r, 'Start the conversion?', 60_000);
       assert.match(plan, /47 tensors · 5 fallbacks · total 336\.53 KiB/);

@@ -27,6 +27,8 @@ import type { ModelSummaryData } from './data/model-summary.ts';
 export interface TuiDeps extends SourceDeps {
   convert: ConvertFn;
   openInspector: (target: string) => Promise<InspectorSource>;
+  /** Summary of a Hub repo without downloading it. */
+  hubSummary?: (repo: string) => Promise<ModelSummaryData>;
   /** The bundled sample model folder. */
   samplePath: string;
   /** Where default outputs go. */
@@ -88,7 +90,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     else push({ screen: 'summary', target: p });
   };
   const onSummary = (target: SummaryTarget, data: ModelSummaryData | null) => {
-    if (target.kind === 'hub') push({ screen: 'target', model: { source: `hf:${target.id}`, name: target.id.split('/').pop()!, parameters: 0 } });
+    if (target.kind === 'hub') push({ screen: 'target', model: { source: `hf:${target.id}`, name: target.id.split('/').pop()!, parameters: data?.parameters ?? 0 } });
     else push({ screen: 'target', model: { source: target.dir, name: data?.name ?? path.basename(target.dir), parameters: data?.parameters ?? 0 } });
   };
   const onTarget = (model: ModelRef, c: TargetChoice) => {
@@ -106,7 +108,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       body = <Source mode={top.mode} active={active} deps={deps} onPick={onSource} onBack={back} />;
       break;
     case 'summary':
-      body = <Summary key={JSON.stringify(top.target)} target={top.target} active={active} onNext={(d) => onSummary(top.target, d)} onBack={back} />;
+      body = <Summary key={JSON.stringify(top.target)} target={top.target} active={active} loadHub={deps.hubSummary} onNext={(d) => onSummary(top.target, d)} onBack={back} />;
       break;
     case 'target':
       body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} active={active}

@@ -10,6 +10,7 @@ import { listModels } from '../hub/search.ts';
 import { convertModel } from '../pipeline/convert.ts';
 import { listCachedModels } from './data/hf-cache.ts';
 import { openInspector } from './data/inspector-data.ts';
+import { loadHubSummary } from './data/hub-summary.ts';
 
 export const SAMPLE_PATH = path.resolve(import.meta.dirname, '../../samples/stories260K');
 
@@ -19,6 +20,7 @@ export function defaultDeps(cwd = process.cwd()): TuiDeps {
     search: (query, signal) => listModels({ query, limit: 20, signal }),
     cached: () => listCachedModels(),
     openInspector: (target) => openInspector(target),
+    hubSummary: (repo) => loadHubSummary(repo),
     samplePath: SAMPLE_PATH,
     cwd,
   };

@@ -1,7 +1,7 @@
 /**
  * Model summary: architecture, parameters, dtype, files and total size, tokenizer kind, and
- * whether we support the architecture (and if not, why). Hub models are summarised from the
- * search result; their files are downloaded when the plan is computed.
+ * whether we support the architecture (and if not, why). Hub models are read remotely (file
+ * list, config.json, safetensors headers); their weights are downloaded at the plan step.
  */
 import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
@@ -15,36 +15,52 @@ import type { ModelSummary } from '../../hub/search.ts';
 
 export type SummaryTarget = { kind: 'local'; dir: string; label: string } | { kind: 'hub'; id: string; model: ModelSummary };
 
-export function Summary({ target, active, onNext, onBack }: { target: SummaryTarget; active: boolean; onNext: (s: ModelSummaryData | null) => void; onBack: () => void }) {
+export function Summary({ target, active, loadHub, onNext, onBack }: {
+  target: SummaryTarget; active: boolean; loadHub?: (repo: string) => Promise<ModelSummaryData>;
+  onNext: (s: ModelSummaryData | null) => void; onBack: () => void;
+}) {
   const width = useWidth();
   const [data, setData] = useState<ModelSummaryData | null>(null);
+  const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    if (target.kind === 'local') loadModelSummary(target.dir).then(setData);
+    const load = target.kind === 'local' ? loadModelSummary(target.dir) : loadHub ? loadHub(target.id) : null;
+    load?.then(setData, (err) => setError((err as Error).message));
   }, [target]);
-  const canGo = target.kind === 'hub' || (data?.supported ?? false);
+  // A Hub model whose summary could not be read may still be pulled at the plan step.
+  const canGo = data ? data.supported : target.kind === 'hub' && (error !== null || !loadHub);
   useKeys((input, key) => {
     const action = actionFor('summary', keyName(input, key));
     if (action === 'back') onBack();
     else if (action === 'select' && canGo) onNext(data);
   }, { isActive: active });
 
-  if (target.kind === 'hub') {
-    const m = target.model;
+  const hubLine = target.kind === 'hub'
+    ? <Row k="on the Hub" v={`↓ ${target.model.downloads} downloads · ♥ ${target.model.likes} likes · ${[target.model.hasSafetensors && 'safetensors', target.model.hasGguf && 'GGUF'].filter(Boolean).join(', ')}`} />
+    : null;
+  const label = target.kind === 'local' ? target.label : `hf:${target.id}`;
+  const hints = canGo ? 'enter choose a type · esc back' : 'esc back';
+  if (error) {
     return (
-      <Frame title={`model · hf:${m.id}`} hints="enter choose a type · esc back">
-        <Row k="repository" v={`hf:${m.id}`} />
-        <Row k="downloads" v={String(m.downloads)} />
-        <Row k="likes" v={String(m.likes)} />
-        <Row k="weights" v={[m.hasSafetensors && 'safetensors', m.hasGguf && 'GGUF'].filter(Boolean).join(', ')} />
-        <Text color={tone('dim')}>Architecture, files and tokenizer are read once the files are downloaded (at the plan step).</Text>
+      <Frame title={`model · ${label}`} hints={hints}>
+        {hubLine}
+        <ErrorLine message={error} />
+        {canGo ? <Text color={tone('dim')}>The files are downloaded at the plan step; you can go on.</Text> : null}
       </Frame>
     );
   }
-  if (!data) return <Frame title="model"><Text>reading {target.label}…</Text></Frame>;
+  if (!data) {
+    return (
+      <Frame title={`model · ${label}`} hints={hints}>
+        {hubLine}
+        <Text>reading {label}…</Text>
+      </Frame>
+    );
+  }
   const shown = data.files.slice(0, 8);
   return (
-    <Frame title={`model · ${data.name}`} hints={data.supported ? 'enter choose a type · esc back' : 'esc back'}>
-      <Row k="folder" v={truncate(data.dir, width - 16)} />
+    <Frame title={`model · ${target.kind === 'hub' ? label : data.name}`} hints={hints}>
+      {hubLine}
+      <Row k={target.kind === 'hub' ? 'revision' : 'folder'} v={truncate(data.dir, width - 16)} />
       <Row k="architecture" v={data.architecture ?? '?'} />
       <Row k="parameters" v={data.parameters !== undefined ? data.parameters.toLocaleString('en-US') : '?'} />
       <Row k="dtype" v={data.dtype ?? '?'} />
