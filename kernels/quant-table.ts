@@ -19,6 +19,7 @@ import { dequantizeRowQ5_K, quantizeRowQ5_KRef } from './ref/q5_k.ts';
 import { dequantizeRowQ6_K, quantizeRowQ6_KRef } from './ref/q6_k.ts';
 import { dequantizeRowQ8_K } from './ref/q8_k.ts';
 import { dequantizeRowIQ4_NL, dequantizeRowIQ4_XS } from './ref/iq4.ts';
+import { quantizeRowIQ4_NL, quantizeRowIQ4_XS } from './ref/iq4-quantize.ts';
 import { dequantizeRowMXFP4, quantizeRowMXFP4Ref } from './ref/mxfp4.ts';
 
 export interface QuantKernel {
@@ -75,8 +76,8 @@ const KERNELS = new Map<number, QuantKernel>(
     // Q8_K's quantizer (quantizeRowQ8_KRef in ref/q8_k.ts) stays out of the table: it is an
     // intermediate type, and ggml_quantize_chunk aborts on it, so nothing should offer it as a target.
     kernel(15, undefined, dequantizeRowQ8_K),
-    kernel(20, undefined, dequantizeRowIQ4_NL),
-    kernel(23, undefined, dequantizeRowIQ4_XS),
+    kernel(20, quantizeRowIQ4_NL, dequantizeRowIQ4_NL),
+    kernel(23, quantizeRowIQ4_XS, dequantizeRowIQ4_XS),
     kernel(39, quantizeRowMXFP4Ref, dequantizeRowMXFP4),
   ].map((k) => [k.type.id, k]),
 );

@@ -2,7 +2,8 @@
  * Issue 3 item 1: our reference quantizers produce the same bytes as llama.cpp's
  * `ggml_quantize_chunk` (which runs `quantize_row_*_ref` without an imatrix), on ≥ 1M values per
  * type covering normal, heavy-tailed, zero, single-nonzero, tie, on-grid, subnormal, huge, near
- * fp16 max and NaN/Inf blocks. 0 differing blocks is the bar.
+ * fp16 max and NaN/Inf blocks. 0 differing blocks is the bar. (Also MXFP4, IQ4_NL and IQ4_XS, whose
+ * no-imatrix quantizers llama-quantize runs for those file types.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import { differingBlocks, hex } from './kernels-oracle.ts';
 import { quantizeRowQ8_KRef } from '../kernels/ref/q8_k.ts';
 
 const N = 1 << 20; // values per type
-const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'MXFP4'] as const;
+const QUANT_TYPES = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const;
 
 for (const name of QUANT_TYPES) {
   const id = GgmlTypeId[name];

@@ -28,7 +28,7 @@ export default async function bench(): Promise<void> {
   const src = makeInputs(1, n, ['gaussian', 'heavy-tailed', 'bf16-rounded', 'outlier-block']);
   const mb = (n * 4) / 1e6;
   console.log('type   quant ours MB/s  llama MB/s  ratio | dequant ours MB/s  llama MB/s  ratio');
-  for (const name of ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'MXFP4'] as const) {
+  for (const name of ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const) {
     const id = GgmlTypeId[name];
     const qOurs = timeIt(() => quantizeRows(id, src, nrows, nPerRow));
     const qTheirs = timeIt(() => ll.quantizeChunk(id, src, nrows, nPerRow));
