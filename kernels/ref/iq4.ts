@@ -1,7 +1,7 @@
 /**
  * IQ4_NL and IQ4_XS dequantization (`dequantize_row_iq4_nl`, `dequantize_row_iq4_xs`). Both map
- * 4-bit codes through the non-linear `kvalues_iq4nl` table (ggml-common.h). Their quantizers need
- * an importance-matrix search and are not ported.
+ * 4-bit codes through the non-linear `kvalues_iq4nl` table (ggml-common.h). The quantizers are in
+ * iq4-quantize.ts.
  *   IQ4_NL (18 B / 32): d:fp16 | qs[16]; element j in the low nibble of qs[j], j+16 in the high.
  *   IQ4_XS (136 B / 256): d:fp16 | scales_h:u16 | scales_l[4] | qs[128]; 8 sub-blocks of 32 with a
  *   6-bit scale ls (low nibble from scales_l[ib/2], 2 high bits from scales_h) and value
