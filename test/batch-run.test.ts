@@ -170,3 +170,33 @@ test('--shard i/n run as separate processes writes every output exactly once', a
   for (const o of all) await assertValidGguf(o);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('Ctrl-C (SIGINT) cancels the batch cleanly: exit 130, cancelled jobs leave no output and no temporary file', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'jobs.yaml'), `jobs:\n  - source: ${SAMPLE}\n    types: [q8_0, q4_0, q5_0]\n`);
+  const child = spawn(process.execPath, [BIN, 'batch', 'jobs.yaml', '--jsonl', '--report', 'batch.json'], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let buf = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    // Interrupt as soon as the first tensor of any job is written: mid-job.
+    if (!sent && /"type":"tensor","state":"done"/.test(buf)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  assert.equal(await exited, EXIT_CODES.cancelled);
+  const events = buf.trim().split('\n').map((l) => JSON.parse(l));
+  const result = events.at(-1).result;
+  assert.equal(result.exitCode, EXIT_CODES.cancelled);
+  const cancelled = result.jobs.filter((j: { status: string }) => j.status === 'cancelled');
+  assert.ok(cancelled.length >= 1, JSON.stringify(result.jobs));
+  for (const j of cancelled) {
+    assert.ok(!fs.existsSync(j.output), `${j.output} must not exist`);
+    assert.ok(!fs.existsSync(j.output + '.report.json'));
+  }
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8')).counts.cancelled, cancelled.length);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
