@@ -3,6 +3,7 @@
  * inspector), a help overlay, and the dependencies it talks to, injectable for tests. It
  * consumes the same pipeline generators as the headless CLI and holds no conversion logic.
  */
+import os from 'node:os';
 import path from 'node:path';
 import React, { useState } from 'react';
 import { Box, useApp } from 'ink';
@@ -78,7 +79,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     else if (action === 'quit' && top.screen !== 'run') exit();
   });
 
-  const local = (dir: string, label: string): SummaryTarget => ({ kind: 'local', dir: path.resolve(deps.cwd, dir), label });
+  const local = (dir: string, label: string): SummaryTarget => ({ kind: 'local', dir: path.resolve(deps.cwd, dir.replace(/^~(?=$|\/)/, os.homedir())), label });
   const onHome = (c: HomeChoice) => {
     if (c === 'quit') exit();
     else if (c === 'sample') push({ screen: 'summary', target: local(deps.samplePath, 'stories260K (bundled sample)') });
