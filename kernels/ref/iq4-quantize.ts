@@ -7,7 +7,7 @@
  * (Not `quantize_row_iq4_nl_ref`, which skips the search with ntry = −1: llama-quantize never
  * runs that one.)
  */
-import { F, nearestInt } from './rounding.ts';
+import { F, nearestInt, clampInt } from './rounding.ts';
 import { writeFp16 } from './block-io.ts';
 import { KVALUES_IQ4NL, IQ4_NL_BLOCK_BYTES, IQ4_XS_BLOCK_BYTES } from './iq4.ts';
 
@@ -119,7 +119,7 @@ export function quantizeRowIQ4_XS(src: Float32Array, srcOff: number, dst: Uint8A
     let scalesH = 0;
     for (let ib = 0; ib < 8; ib++) {
       let l = nearestInt(F(id * scales[ib]!));
-      l = -32 > (31 < l ? 31 : l) ? -32 : (31 < l ? 31 : l);
+      l = clampInt(l, -32, 31);
       const dl = F(d * l);
       const idl = dl !== 0 ? F(1 / dl) : 0;
       for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndexIQ4(F(idl * src[x + 32 * ib + j]!));

@@ -7,7 +7,7 @@
  * They read `n` inputs from `x[xOff..]` and write integer codes to `L[lOff..]` (an Int32Array, which
  * holds both the signed and the offset codes the C code keeps in int8_t/uint8_t arrays).
  */
-import { F, nearestInt } from './rounding.ts';
+import { F, nearestInt, clampInt } from './rounding.ts';
 
 const GROUP_MAX_EPS = F(1e-15);
 const F0_1 = F(0.1);
@@ -38,7 +38,7 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff
   let sumlx = 0, suml2 = 0;
   for (let i = 0; i < n; i++) {
     let l = nearestInt(F(iscale * x[xOff + i]!));
-    l = -nmax > (nmax - 1 < l ? nmax - 1 : l) ? -nmax : (nmax - 1 < l ? nmax - 1 : l);
+    l = clampInt(l, -nmax, nmax - 1);
     L[lOff + i] = l + nmax;
     sumlx = F(sumlx + F(qxWX[i]! * l));
     suml2 = F(suml2 + F(F(qxW[i]! * l) * l));
@@ -51,14 +51,14 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff
     sumlx = 0; suml2 = 0;
     for (let i = 0; i < n; i++) {
       let l = nearestInt(F(iscale * x[xOff + i]!));
-      l = -nmax > (nmax - 1 < l ? nmax - 1 : l) ? -nmax : (nmax - 1 < l ? nmax - 1 : l);
+      l = clampInt(l, -nmax, nmax - 1);
       sumlx = F(sumlx + F(qxWX[i]! * l));
       suml2 = F(suml2 + F(F(qxW[i]! * l) * l));
     }
     if (suml2 > 0 && F(sumlx * sumlx) > F(best * suml2)) {
       for (let i = 0; i < n; i++) {
         const l = nearestInt(F(iscale * x[xOff + i]!));
-        L[lOff + i] = nmax + (-nmax > (nmax - 1 < l ? nmax - 1 : l) ? -nmax : (nmax - 1 < l ? nmax - 1 : l));
+        L[lOff + i] = nmax + clampInt(l, -nmax, nmax - 1);
       }
       scale = F(sumlx / suml2);
       best = F(scale * sumlx);
@@ -84,7 +84,7 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xOff: num
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
     let l = nearestInt(F(iscale * v));
-    l = -nmax > (nmax - 1 < l ? nmax - 1 : l) ? -nmax : (nmax - 1 < l ? nmax - 1 : l);
+    l = clampInt(l, -nmax, nmax - 1);
     L[lOff + i] = l;
     const w = F(v * v);
     sumlx = F(sumlx + F(F(w * v) * l));
@@ -100,7 +100,7 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xOff: num
       if (slx > 0) {
         let sl2 = F(suml2 - F(F(w * Li) * Li));
         let nl = nearestInt(F(F(v * sl2) / slx));
-        nl = -nmax > (nmax - 1 < nl ? nmax - 1 : nl) ? -nmax : (nmax - 1 < nl ? nmax - 1 : nl);
+        nl = clampInt(nl, -nmax, nmax - 1);
         if (nl !== Li) {
           slx = F(slx + F(F(w * v) * nl));
           sl2 = F(sl2 + F(F(w * nl) * nl));
@@ -148,7 +148,7 @@ export function makeQkx2Quants(
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
     const l = nearestInt(F(iscale * F(v - min)));
-    const q = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
+    const q = clampInt(l, 0, nmax);
     L[lOff + i] = q;
     let diff = F(F(F(scale * q) + min) - v);
     diff = useMad ? Math.abs(diff) : F(diff * diff);
@@ -168,7 +168,7 @@ export function makeQkx2Quants(
     for (let i = 0; i < n; i++) {
       const v = x[xOff + i]!;
       const l = nearestInt(F(iscale * F(v - min)));
-      const q = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
+      const q = clampInt(l, 0, nmax);
       if (same && Laux[i] !== q) same = false;
       Laux[i] = q;
       const wl = F(w[i]! * q);

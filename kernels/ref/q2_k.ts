@@ -3,7 +3,7 @@
  * dmin (stored last), 2-bit codes; value = d·sc·q − dmin·m.
  * Ports `quantize_row_q2_K_ref` and `dequantize_row_q2_K`.
  */
-import { F, nearestInt } from './rounding.ts';
+import { F, nearestInt, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQkx2Quants, pack2Bit } from './k-helpers.ts';
 
@@ -53,7 +53,7 @@ export function quantizeRowQ2_KRef(src: Float32Array, srcOff: number, dst: Uint8
       const dm = F(M * (sc >>> 4));
       for (let ii = 0; ii < 16; ii++) {
         const l = nearestInt(F(F(src[x + 16 * j + ii]! + dm) / d));
-        L[16 * j + ii] = 0 > (3 < l ? 3 : l) ? 0 : (3 < l ? 3 : l);
+        L[16 * j + ii] = clampInt(l, 0, 3);
       }
     }
     pack2Bit(dst, o + 16, L);

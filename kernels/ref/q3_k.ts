@@ -3,7 +3,7 @@
  * (stored last), 3-bit codes split into 2 low bits (qs) and a high bit (hmask);
  * value = d·(sc−32)·(q−4). Ports `quantize_row_q3_K_ref` and `dequantize_row_q3_K`.
  */
-import { F, nearestInt, toInt8 } from './rounding.ts';
+import { F, nearestInt, toInt8, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQ3Quants, pack2Bit } from './k-helpers.ts';
 
@@ -36,7 +36,7 @@ export function quantizeRowQ3_KRef(src: Float32Array, srcOff: number, dst: Uint8
       const iscale = F(-32 / maxScale);
       for (let j = 0; j < 16; j++) {
         let l = toInt8(nearestInt(F(iscale * scales[j]!)));
-        l = (-32 > (31 < l ? 31 : l) ? -32 : (31 < l ? 31 : l)) + 32;
+        l = clampInt(l, -32, 31) + 32;
         if (j < 8) dst[so + j] = l & 15;
         else dst[so + j - 8] |= (l & 15) << 4;
         dst[so + 8 + (j & 3)] |= (l >> 4) << (2 * (j >>> 2));
@@ -51,7 +51,7 @@ export function quantizeRowQ3_KRef(src: Float32Array, srcOff: number, dst: Uint8
       if (d === 0) continue; // keep the codes make_q3_quants chose
       for (let ii = 0; ii < 16; ii++) {
         const l = nearestInt(F(src[x + 16 * j + ii]! / d));
-        L[16 * j + ii] = (-4 > (3 < l ? 3 : l) ? -4 : (3 < l ? 3 : l)) + 4;
+        L[16 * j + ii] = clampInt(l, -4, 3) + 4;
       }
     }
     for (let k = 0; k < 32; k++) dst[o + k] = 0;

@@ -3,7 +3,7 @@
  * fp16 d and dmin, 4-bit codes; value = d·sc·q − dmin·m.
  * Ports `quantize_row_q4_K_ref` and `dequantize_row_q4_K`.
  */
-import { F, nearestInt } from './rounding.ts';
+import { F, nearestInt, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQkx2Quants, minK4, packScaleMinK4, scaleK4 } from './k-helpers.ts';
 
@@ -58,7 +58,7 @@ export function quantizeScaleMinBlock(
     const dm = F(M * minK4(j, dst, o + 4));
     for (let ii = 0; ii < 32; ii++) {
       const l = nearestInt(F(F(src[x + 32 * j + ii]! + dm) / d));
-      codes[32 * j + ii] = 0 > (nmax < l ? nmax : l) ? 0 : (nmax < l ? nmax : l);
+      codes[32 * j + ii] = clampInt(l, 0, nmax);
     }
   }
 }

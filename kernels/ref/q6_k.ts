@@ -3,7 +3,7 @@
  * split into low nibbles (ql) and 2 high bits (qh); value = d·sc·(q−32).
  * Ports `quantize_row_q6_K_ref` and `dequantize_row_q6_K`.
  */
-import { F, nearestInt, toInt8 } from './rounding.ts';
+import { F, nearestInt, toInt8, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQxQuantsRmse1 } from './k-helpers.ts';
 
@@ -41,7 +41,7 @@ export function quantizeRowQ6_KRef(src: Float32Array, srcOff: number, dst: Uint8
       if (d === 0) continue; // keep the codes make_qx_quants chose
       for (let ii = 0; ii < 16; ii++) {
         const l = nearestInt(F(src[x + 16 * j + ii]! / d));
-        L[16 * j + ii] = (-32 > (31 < l ? 31 : l) ? -32 : (31 < l ? 31 : l)) + 32;
+        L[16 * j + ii] = clampInt(l, -32, 31) + 32;
       }
     }
     for (let h = 0; h < 2; h++) {

@@ -50,3 +50,8 @@ export function floatToUint8(x: number): number {
 export function toInt8(i: number): number {
   return (i << 24) >> 24;
 }
+
+/** `MAX(lo, MIN(hi, l))` for an int l (the C macros' NaN subtleties cannot arise on ints). */
+export function clampInt(l: number, lo: number, hi: number): number {
+  return l < lo ? lo : l > hi ? hi : l;
+}
