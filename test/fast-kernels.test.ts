@@ -8,7 +8,7 @@ import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { makeInputs, Rng } from './kernels-inputs.ts';
 import { differingBlocks, differingFloats } from './kernels-oracle.ts';
 import { loadWasmModule } from '../kernels/fast/wasm-module.ts';
-import { WasmKernels, wasmSupports, PIECE_ELEMS } from '../kernels/fast/wasm-kernels.ts';
+import { WasmKernels, wasmSupports, wasmTypeInfo, PIECE_ELEMS } from '../kernels/fast/wasm-kernels.mjs';
 import { quantizeRows, dequantize as refDequantize, canQuantize } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 
@@ -34,8 +34,12 @@ function assertSameBlocks(got: Uint8Array, want: Uint8Array, id: number, what: s
   assert.equal(bad.length, 0, `${t.name}: ${bad.length} blocks differ from ${what}, first block ${bad[0]}`);
 }
 
-test('every listed type has a wasm kernel', () => {
-  for (const name of TYPES) assert.ok(wasmSupports(GgmlTypeId[name]), name);
+test('every listed type has a wasm kernel, with the geometry of the type table', () => {
+  for (const name of TYPES) {
+    const t = ggmlType(GgmlTypeId[name])!;
+    assert.ok(wasmSupports(t.id), name);
+    assert.deepEqual(wasmTypeInfo(t.id), { name: t.name, blockSize: t.blockSize, typeSize: t.typeSize });
+  }
   assert.equal(wasmSupports(GgmlTypeId.IQ4_XS), false);
 });
 

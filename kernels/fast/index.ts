@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { ggmlType, rowSize, type GgmlType } from '../ggml-types.ts';
 import { canDequantize, canQuantize } from '../quant-table.ts';
 import { loadWasmModule } from './wasm-module.ts';
-import { wasmSupports } from './wasm-kernels.ts';
+import { wasmSupports } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
 
 /**
@@ -112,7 +112,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       // Workers write the result straight into memory the caller then owns: no copy out.
       const dst = new SharedArrayBuffer(outBytes);
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
-        kind: 'quantize', typeId, n: blocks * t.blockSize,
+        kind: 'quantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
         src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize,
       })));
       return new Uint8Array(dst);
@@ -128,7 +128,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       const { buf, off } = share(src, inBytes);
       const dst = new SharedArrayBuffer(n * 4);
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
-        kind: 'dequantize', typeId, n: blocks * t.blockSize,
+        kind: 'dequantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
         src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: b * t.blockSize * 4,
       })));
       return new Float32Array(dst);

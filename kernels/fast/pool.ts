@@ -3,10 +3,10 @@
  * from a queue as workers free up, so uneven pieces still keep every core busy.
  */
 import { Worker } from 'node:worker_threads';
-import type { WasmModule } from './wasm-api.ts';
+import type { WasmModule } from './wasm-kernels.mjs';
 import type { InitMessage, JobMessage, WorkerReply } from './protocol.ts';
 
-const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
+const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 
 export type Job = Omit<JobMessage, 'id'>;
 

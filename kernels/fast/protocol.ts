@@ -1,5 +1,5 @@
-/** Messages between the pool (kernels/fast/pool.ts) and its workers (kernels/fast/worker.ts). */
-import type { WasmModule } from './wasm-api.ts';
+/** Messages between the pool (kernels/fast/pool.ts) and its workers (kernels/fast/worker.mjs). */
+import type { WasmModule } from './wasm-kernels.mjs';
 
 /** `reference`: ignore the wasm kernels and run the JS reference for every type. */
 export interface InitMessage { kind: 'init'; module: WasmModule; reference: boolean }
@@ -13,6 +13,9 @@ export interface JobMessage {
   kind: 'quantize' | 'dequantize';
   id: number;
   typeId: number;
+  /** The type's geometry, so the worker needs no type table. */
+  blockSize: number;
+  typeSize: number;
   n: number;
   src: SharedArrayBuffer;
   srcOffset: number;

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Wasm, type WasmModule } from './wasm-api.ts';
+import type { WasmModule } from './wasm-kernels.mjs';
+
+/** The one WebAssembly API member used here (no DOM lib in this project's tsconfig). */
+const Wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WasmModule } }).WebAssembly;
 
 export const WASM_PATH = fileURLToPath(new URL('../wasm/build/forge.wasm', import.meta.url));
 

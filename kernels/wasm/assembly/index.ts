@@ -1,6 +1,6 @@
 // Entry point of the wasm kernels. Every export works on raw pointers into this module's memory:
 // (src, dst, count) where count is blocks for block types and elements for F16/BF16.
-// The host (kernels/fast/worker.ts) places data above heapBase() and grows memory itself.
+// The host (kernels/fast/wasm-kernels.mjs) places data above heapBase() and grows memory itself.
 export { quantizeF16Simd as quantizeF16, quantizeBF16Simd as quantizeBF16, dequantizeF16Simd as dequantizeF16 } from './plain-simd';
 export { dequantizeBF16 } from './plain';
 export {

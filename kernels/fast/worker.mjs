@@ -1,0 +1,63 @@
+// A pool worker: one wasm instance (memory sized once, reused), running jobs on SharedArrayBuffer
+// views. Types without a wasm kernel run the JS reference (kernels/quant-table.ts) here instead, so
+// the pool never returns wrong bytes and never needs the main thread. Plain JS: the TypeScript
+// loader (tsx) and the reference are loaded only when a fallback job first arrives.
+import { parentPort } from 'node:worker_threads';
+import { WasmKernels, wasmSupports } from './wasm-kernels.mjs';
+
+if (!parentPort) throw new Error('kernels/fast/worker.mjs must run as a worker thread');
+const port = parentPort;
+/** @type {WasmKernels | undefined} */
+let kernels;
+let forceReference = false;
+/** @type {Promise<any> | undefined} */
+let reference;
+
+function loadReference() {
+  reference ??= (async () => {
+    const { register } = await import('tsx/esm/api');
+    register();
+    return import('../quant-table.ts');
+  })();
+  return reference;
+}
+
+/** @param {import('./protocol.ts').JobMessage} job */
+async function run(job) {
+  const { typeId, n } = job;
+  const wasm = !forceReference && wasmSupports(typeId);
+  const ref = wasm ? undefined : await loadReference();
+  const t = ref ? ref.quantKernel(typeId)?.type : undefined;
+  const geometry = wasm ? { blockSize: job.blockSize, typeSize: job.typeSize } : t;
+  if (!geometry) throw new RangeError(`no kernel for ggml type ${typeId}`);
+  const blocks = n / geometry.blockSize;
+  if (job.kind === 'quantize') {
+    const src = new Float32Array(job.src, job.srcOffset, n);
+    const dst = new Uint8Array(job.dst, job.dstOffset, blocks * geometry.typeSize);
+    if (wasm) return kernels.quantize(typeId, src, 0, n, dst, 0);
+    const q = ref.quantKernel(typeId)?.quantize;
+    if (!q) throw new RangeError(`no quantizer for ggml type ${t.name}`);
+    return q(src, dst, blocks, geometry.blockSize);
+  }
+  const src = new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize);
+  const dst = new Float32Array(job.dst, job.dstOffset, n);
+  if (wasm) return kernels.dequantize(typeId, src, 0, n, dst, 0);
+  const dq = ref.quantKernel(typeId)?.dequantize;
+  if (!dq) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
+  return dq(src, dst, n);
+}
+
+port.on('message', async (msg) => {
+  if (msg.kind === 'init') {
+    kernels = new WasmKernels(msg.module);
+    forceReference = msg.reference;
+    port.postMessage({ id: -1, ok: true, ready: true });
+    return;
+  }
+  try {
+    await run(msg);
+    port.postMessage({ id: msg.id, ok: true });
+  } catch (e) {
+    port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+});
