@@ -3,7 +3,7 @@
  * ggml-common.h, checked against llama.cpp's own `ggml_get_type_traits` in test/ggml-types.test.ts).
  *
  * One row per GGUF `ggml_type` id. Quantize/dequantize functions plug into the `kernels` map
- * (kernels/registry.ts) keyed by the same id, so this file stays pure data that `formats/` and the
+ * (kernels/quant-table.ts) keyed by the same id, so this file stays pure data that `formats/` and the
  * UI can import without pulling in any kernel code.
  */
 export interface GgmlType {
