@@ -92,9 +92,10 @@ for (const name of ['stories260K F32', 'stories260K F16', '256-wide untied gqa2 
 }
 
 test('every other supported file type also equals llama_model_quantize (64-wide fallbacks and 256-wide gqa 4)', { skip: llamaCppUnavailable ?? false }, async () => {
-  const others = ['q4_1', 'q5_0', 'q5_1', 'q2_K', 'q3_K_S', 'q3_K_L', 'q4_K_S', 'q5_K_S', 'f16', 'bf16', 'f32'];
-  for (const name of ['stories260K F32', '256-wide tied gqa4 F32']) {
-    for (const ft of others) {
+  const others = ['q4_1', 'q5_0', 'q5_1', 'q2_K', 'q3_K_S', 'q3_K_L', 'q4_K_S', 'q5_K_S', 'f16', 'bf16', 'f32', 'iq4_NL', 'iq4_XS'];
+  for (const name of ['stories260K F32', '256-wide tied gqa4 F32', '256-wide untied gqa2 F32']) {
+    // The untied gqa-2 model only adds coverage for the IQ4 attn_v rule (n_gqa < 4 keeps the default).
+    for (const ft of name.includes('gqa2') ? ['iq4_NL', 'iq4_XS'] : others) {
       const ours = join(dir, `o-${ft}.gguf`);
       const theirs = join(dir, `t-${ft}.gguf`);
       await runOurs(inputs[name]!, ours, ft);
@@ -124,7 +125,7 @@ test('metadata: file_type and quantization_version moved to the end; tensors sor
 test('mixture of experts (8 experts, 3-D expert tensors): the n_expert rules and per-layer parsing match llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
   const input = join(dir, 'moe.gguf');
   await writeLlamaGguf(input, { nLayer: 2, nEmbd: 256, nFf: 512, nHead: 4, nHeadKv: 2, tied: false, nExpert: 8, seed: 9 });
-  for (const ft of ['q4_K_M', 'q3_K_M', 'q2_K', 'q5_K_M']) {
+  for (const ft of ['q4_K_M', 'q3_K_M', 'q2_K', 'q5_K_M', 'iq4_XS']) {
     const ours = join(dir, `moe-ours-${ft}.gguf`);
     const theirs = join(dir, `moe-theirs-${ft}.gguf`);
     await runOurs(input, ours, ft);

@@ -1,7 +1,8 @@
 /**
  * The per-category refinements a quantized file type applies on top of its default tensor type
  * (`llama_tensor_get_type_impl` in src/llama-quant.cpp; reference doc §7.3 rules A–I), for the
- * file types gguf-forge writes: q4_0, q4_1, q5_0, q5_1, q8_0, q2_K, q3_K_S/M/L, q4_K_S/M, q5_K_S/M, q6_K.
+ * file types gguf-forge writes: q4_0, q4_1, q5_0, q5_1, q8_0, q2_K, q3_K_S/M/L, q4_K_S/M, q5_K_S/M, q6_K,
+ * iq4_NL and iq4_XS.
  * No importance matrix and no Falcon-specific branches (Falcon is not a supported architecture).
  *
  * Each rule returns the chosen type and a rule name so a plan can say why a tensor got its type.
@@ -14,7 +15,7 @@ import { layerIndexOf } from '../pipeline/tensor-order.ts';
 
 export const MIXTURE_FILE_TYPES = [
   'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q8_0', 'q2_K', 'q3_K_S', 'q3_K_M', 'q3_K_L',
-  'q4_K_S', 'q4_K_M', 'q5_K_S', 'q5_K_M', 'q6_K',
+  'q4_K_S', 'q4_K_M', 'q5_K_S', 'q5_K_M', 'q6_K', 'iq4_NL', 'iq4_XS',
 ] as const;
 export type MixtureFileType = (typeof MIXTURE_FILE_TYPES)[number];
 
@@ -74,6 +75,7 @@ export function applyMixtureRules(name: string, ne: readonly number[], cat: Tens
     if (ftype === 'q2_K') { type = nGqa(f) >= 4 ? T.Q4_K : T.Q3_K; rule = 'attn-v:q2_K-by-gqa'; }
     else if (ftype === 'q3_K_M') { type = i < 2 ? T.Q5_K : T.Q4_K; rule = 'attn-v:q3_K_M-first-two'; }
     else if (ftype === 'q3_K_L') { type = T.Q5_K; rule = 'attn-v:q3_K_L'; }
+    else if ((ftype === 'iq4_NL' || ftype === 'iq4_XS') && nGqa(f) >= 4) { type = T.Q5_K; rule = 'attn-v:iq4-gqa'; }
     else if ((ftype === 'q4_K_M' || ftype === 'q5_K_M') && useMoreBits(i, s.nAttentionWv)) { type = T.Q6_K; rule = 'attn-v:use-more-bits'; }
     else if (ftype === 'q4_K_S' && i < 4) { type = T.Q5_K; rule = 'attn-v:q4_K_S-first-four'; }
     if (is70B(f) && (type === T.Q3_K || type === T.Q4_K)) { type = T.Q5_K; rule += '+70B'; }
@@ -94,6 +96,7 @@ export function applyMixtureRules(name: string, ne: readonly number[], cat: Tens
     else if (ftype === 'q3_K_M') r = i < Math.trunc(n / 16) ? { type: T.Q5_K, rule: 'ffn-down:q3_K_M-first-sixteenth' } : { type: T.Q4_K, rule: 'ffn-down:q3_K_M' };
     else if (ftype === 'q3_K_L') r = { type: T.Q5_K, rule: 'ffn-down:q3_K_L' };
     else if (ftype === 'q4_K_M') { if (useMoreBits(i, n)) r = { type: T.Q6_K, rule: 'ffn-down:use-more-bits' }; }
+    else if (i < Math.trunc(n / 8) && (ftype === 'iq4_NL' || ftype === 'iq4_XS')) r = { type: T.Q5_K, rule: 'ffn-down:iq4-first-eighth' };
     else if (ftype === 'q5_K_M' && useMoreBits(i, n)) r = { type: T.Q6_K, rule: 'ffn-down:use-more-bits' };
     else if (ftype === 'q4_K_S' && i < Math.trunc(n / 8)) r = { type: T.Q5_K, rule: 'ffn-down:q4_K_S-first-eighth' };
     s.iFfnDown++;
@@ -101,7 +104,7 @@ export function applyMixtureRules(name: string, ne: readonly number[], cat: Tens
   }
   if (cat === 'attn_output') {
     if (f.nExpert === 8) {
-      if (ftype === 'q2_K' || ftype === 'q3_K_S' || ftype === 'q3_K_M' || ftype === 'q4_K_S' || ftype === 'q4_K_M') {
+      if (ftype === 'q2_K' || ftype === 'q3_K_S' || ftype === 'q3_K_M' || ftype === 'q4_K_S' || ftype === 'q4_K_M' || ftype === 'iq4_NL' || ftype === 'iq4_XS') {
         return { type: T.Q5_K, rule: 'attn-output:8-experts' };
       }
       return { type: defaultType, rule: 'attn-output:default' };
