@@ -226,6 +226,7 @@ function firstNonFinite(x: Float32Array, n: number): number {
 const FP16_SCALE_OFFSETS: ReadonlyMap<number, readonly number[]> = new Map([
   [T.Q4_0, [0]], [T.Q4_1, [0, 2]], [T.Q5_0, [0]], [T.Q5_1, [0, 2]], [T.Q8_0, [0]],
   [T.Q2_K, [80, 82]], [T.Q3_K, [108]], [T.Q4_K, [0, 2]], [T.Q5_K, [0, 2]], [T.Q6_K, [208]],
+  [T.IQ4_NL, [0]], [T.IQ4_XS, [0]],
 ]);
 
 /** Decodes a value of a plain float type at element i (for messages and checks). */
