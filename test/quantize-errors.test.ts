@@ -52,6 +52,16 @@ test('NaN or Inf in weights is refused, naming the tensor and the first bad elem
   assert.deepEqual(readdirSync(sub), [], 'no output and no temporary file');
 });
 
+test('weights too large for the type (fp16 scale overflows) are refused like llama.cpp\'s validation', { skip: llamaCppUnavailable ?? false }, async () => {
+  const big = await poisoned('big.gguf', 'blk.1.attn_q.weight', 64 * 3 + 5, 1e7);
+  const sub = mkdtempSync(join(dir, 'big-'));
+  await assert.rejects(quiet(quantizeGguf({ input: big, output: join(sub, 'out.gguf'), fileType: 'q8_0' })), (e: unknown) =>
+    e instanceof ForgeError && e.kind === 'validation' && /blk\.1\.attn_q\.weight/.test(e.message) && /row 3\b/.test(e.message));
+  assert.deepEqual(readdirSync(sub), []);
+  const ll = await loadLlamaCpp();
+  assert.notEqual(ll.modelQuantize(big, join(sub, 'theirs.gguf'), 7, { nthread: 1 }), 0, 'llama.cpp refuses it too');
+});
+
 test('an existing output is refused without --force and replaced with it', async () => {
   const out = join(dir, 'exists.gguf');
   writeFileSync(out, 'keep me');
