@@ -253,3 +253,22 @@ test('layout adapts to the terminal width (80 columns minimum): no line wider th
   assert.match(q41(80), /per-block minimum; slightly b…$/);
   assert.match(q41(140), /slightly better, slightly bigger$/);
 });
+
+test('inspect source: GGUF files of the current folder are offered, filtered as you type; a typed path or hf: target works', async () => {
+  const picks: SourcePick[] = [];
+  const deps = { search: async () => [], cached: async () => [], localGgufs: async () => ['a-Q8_0.gguf', 'b-Q4_0.gguf'] };
+  const r = render(<Source mode="inspect" active deps={deps} onPick={(p) => picks.push(p)} onBack={noop} />);
+  try {
+    const frame = await waitForText(r, 'inspect b-Q4_0.gguf');
+    assert.match(frame, /› inspect a-Q8_0\.gguf/);
+    await press(r, KEYS.down, KEYS.enter);
+    assert.deepEqual(picks[0], { kind: 'inspect', target: 'b-Q4_0.gguf' });
+    await press(r, ...'q8');
+    const filtered = await waitForText(r, /› inspect q8\n\s+inspect a-Q8_0\.gguf/);
+    assert.doesNotMatch(filtered, /b-Q4_0/);
+    await press(r, ...Array(2).fill(KEYS.backspace), ...'hf:org/x/m.gguf', KEYS.enter);
+    assert.deepEqual(picks[1], { kind: 'inspect', target: 'hf:org/x/m.gguf' });
+  } finally {
+    r.unmount();
+  }
+});

@@ -2,6 +2,7 @@
  * Starts the TUI on the real terminal with the real dependencies (Hub search, HF cache,
  * convert pipeline, GGUF inspector) and resolves when the user quits.
  */
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import React from 'react';
 import { render } from 'ink';
@@ -19,6 +20,7 @@ export function defaultDeps(cwd = process.cwd()): TuiDeps {
     convert: convertModel,
     search: (query, signal) => listModels({ query, limit: 20, signal }),
     cached: () => listCachedModels(),
+    localGgufs: async () => (await readdir(cwd).catch(() => [] as string[])).filter((f) => f.toLowerCase().endsWith('.gguf')).sort(),
     openInspector: (target) => openInspector(target),
     hubSummary: (repo) => loadHubSummary(repo),
     samplePath: SAMPLE_PATH,

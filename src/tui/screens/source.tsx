@@ -17,6 +17,8 @@ export type SourcePick = { kind: 'local'; dir: string; label: string } | { kind:
 export interface SourceDeps {
   search: (query: string, signal: AbortSignal) => Promise<ModelSummary[]>;
   cached: () => Promise<CachedModel[]>;
+  /** GGUF files to offer in inspect mode (e.g. those in the current folder). */
+  localGgufs?: () => Promise<string[]>;
   /** Debounce before a Hub search, ms. */
   debounceMs?: number;
 }
@@ -30,12 +32,14 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
   const [query, setQuery] = useState('');
   const [sel, setSel] = useState(0);
   const [cached, setCached] = useState<CachedModel[]>([]);
+  const [ggufs, setGgufs] = useState<string[]>([]);
   const [hub, setHub] = useState<{ query: string; results: ModelSummary[] } | null>(null);
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     if (mode === 'convert') deps.cached().then(setCached, () => setCached([]));
+    else deps.localGgufs?.().then(setGgufs, () => setGgufs([]));
   }, [mode]);
 
   useEffect(() => {
@@ -57,14 +61,17 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
   }, [query, mode]);
 
   const items: Item[] = useMemo(() => {
-    if (mode === 'inspect') return query ? [{ kind: 'path', path: query }] : [];
+    if (mode === 'inspect') {
+      const matching = ggufs.filter((f) => f !== query && f.toLowerCase().includes(query.toLowerCase())).map((path): Item => ({ kind: 'path', path }));
+      return query ? [{ kind: 'path', path: query }, ...matching] : matching;
+    }
     const q = query.toLowerCase();
     const list: Item[] = [];
     if (query && looksLikePath(query)) list.push({ kind: 'path', path: query });
     for (const m of cached) if (!q || looksLikePath(query) || m.repo.toLowerCase().includes(q)) list.push({ kind: 'cached', m });
     for (const m of hub?.results ?? []) list.push({ kind: 'hub', m });
     return list;
-  }, [mode, query, cached, hub]);
+  }, [mode, query, cached, hub, ggufs]);
   const selected = Math.min(sel, Math.max(0, items.length - 1));
 
   useKeys((input, key) => {
@@ -76,7 +83,7 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
     else if (action === 'erase') setQuery((q) => q.slice(0, -1));
     else if (action === 'select') {
       const it = items[selected];
-      if (mode === 'inspect') { if (query) onPick({ kind: 'inspect', target: query }); }
+      if (mode === 'inspect') { if (it?.kind === 'path') onPick({ kind: 'inspect', target: it.path }); }
       else if (it?.kind === 'path') onPick({ kind: 'local', dir: it.path, label: it.path });
       else if (it?.kind === 'cached') onPick({ kind: 'local', dir: it.m.dir, label: it.m.repo });
       else if (it?.kind === 'hub') onPick({ kind: 'hub', id: it.m.id, model: it.m });
