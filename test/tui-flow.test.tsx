@@ -63,6 +63,11 @@ test('convert flow: home → sample → summary → q8_0 → plan → run → re
     await press(r, 'i');
     await waitForText(r, /\[metadata\]/);
     assert.match(r.lastFrame()!, /general\.name\s+"stories260K"/);
+    // esc: back to the report; r: run again with another type.
+    await press(r, KEYS.escape);
+    await waitForText(r, 'i inspect output · r another type');
+    await press(r, 'r');
+    await waitForText(r, /output type · stories260K[\s\S]*› q4_0/);
   } finally {
     r.unmount();
     fs.rmSync(cwd, { recursive: true, force: true });
