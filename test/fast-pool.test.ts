@@ -119,3 +119,27 @@ test('idle workers do not keep the process alive: a script that never calls clos
   assert.equal(r.status, 0, `exit ${r.status} signal ${r.signal}: ${r.stderr}`);
   assert.match(r.stdout, /bytes 53760/);
 });
+
+test('quantizeChecked: same bytes as quantize, and the first NaN/±Inf input found by the workers', async () => {
+  const n = 1 << 18;
+  const firstBad = (a: Float32Array) => a.findIndex((v) => !Number.isFinite(v));
+  const clean = inputs.subarray(0, n).map((v) => (Number.isFinite(v) ? v : 0));
+  for (const reference of [false, true]) {
+    const q = await quantizer({ threads: 3, reference });
+    for (const name of ['Q4_K', 'Q8_0', 'F16', 'F32'] as const) {
+      const id = GgmlTypeId[name];
+      const none = await q.quantizeChecked(id, clean, n / 1024, 1024);
+      assert.equal(none.firstNonFinite, -1, `${name}: clean input`);
+      assert.deepEqual(none.bytes, await q.quantize(id, clean, n / 1024, 1024));
+      for (const at of [0, 77, n / 2 + 5, n - 1]) {
+        const dirty = clean.slice();
+        dirty[at] = [NaN, Infinity, -Infinity][at % 3]!;
+        if (at > 100) dirty[n - 1] = NaN; // a later one must not hide the first
+        const r = await q.quantizeChecked(id, dirty, n / 1024, 1024);
+        assert.equal(r.firstNonFinite, firstBad(dirty), `${name} reference=${reference}: non-finite at ${at}`);
+      }
+    }
+    const mixed = inputs.subarray(0, n);
+    assert.equal((await q.quantizeChecked(GgmlTypeId.Q6_K, mixed, n / 256, 256)).firstNonFinite, firstBad(mixed));
+  }
+});

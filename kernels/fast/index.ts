@@ -15,9 +15,21 @@ import { WorkerPool, type Job } from './pool.ts';
  * Results are views on a fresh SharedArrayBuffer per call, owned by the caller (never reused by
  * the pool); Node's fs, streams, Buffer and crypto accept them like any Uint8Array.
  */
+export interface CheckedQuantization {
+  bytes: Uint8Array;
+  /** Element index of the first NaN/±Inf in the input, or -1. */
+  firstNonFinite: number;
+}
+
 export interface Quantizer {
   readonly threads: number;
   quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
+  /**
+   * `quantize`, plus the first NaN/±Inf of the input found by the workers while they copy it (no
+   * extra pass on the caller's thread). Same bytes as `quantize`. Optional in the interface so other
+   * Quantizer implementations (e.g. an in-process reference one) need not provide it.
+   */
+  quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<CheckedQuantization>;
   dequantize(typeId: number, src: Uint8Array, n: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
@@ -66,7 +78,7 @@ export interface QuantizerOptions {
   reference?: boolean;
 }
 
-export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quantizer> {
+export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quantizer & Required<Pick<Quantizer, 'quantizeChecked'>>> {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);
@@ -98,25 +110,35 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     return jobs;
   };
 
+  const quantizeRows = async (typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean): Promise<CheckedQuantization> => {
+    const t = typeOrThrow(typeId);
+    const outBytes = nrows * rowSize(t, nPerRow);
+    const n = nrows * nPerRow;
+    if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
+    if (typeId === 0) {
+      const bytes = new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
+      return { bytes, firstNonFinite: check ? src.subarray(0, n).findIndex((v) => !Number.isFinite(v)) : -1 };
+    }
+    if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
+    const totalBlocks = n / t.blockSize;
+    const { buf, off } = share(src, n * 4);
+    // Workers write the result straight into memory the caller then owns: no copy out.
+    const dst = new SharedArrayBuffer(outBytes);
+    const jobs = split(t, totalBlocks, (b, blocks) => ({
+      kind: 'quantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
+      src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize, check,
+    }));
+    const found = await pool.runAll(jobs);
+    // Jobs are in input order, so the first job that saw one holds the first non-finite value.
+    const j = found.findIndex((r) => r >= 0);
+    const firstNonFinite = j < 0 ? -1 : (jobs[j]!.srcOffset - off) / 4 + found[j]!;
+    return { bytes: new Uint8Array(dst), firstNonFinite };
+  };
+
   return {
     threads,
-    quantize: (typeId, src, nrows, nPerRow) => serial(async () => {
-      const t = typeOrThrow(typeId);
-      const outBytes = nrows * rowSize(t, nPerRow);
-      const n = nrows * nPerRow;
-      if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
-      if (typeId === 0) return new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
-      if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
-      const totalBlocks = n / t.blockSize;
-      const { buf, off } = share(src, n * 4);
-      // Workers write the result straight into memory the caller then owns: no copy out.
-      const dst = new SharedArrayBuffer(outBytes);
-      await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
-        kind: 'quantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
-        src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize,
-      })));
-      return new Uint8Array(dst);
-    }),
+    quantize: (typeId, src, nrows, nPerRow) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false)).then((r) => r.bytes),
+    quantizeChecked: (typeId, src, nrows, nPerRow) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true)),
     dequantize: (typeId, src, n) => serial(async () => {
       const t = typeOrThrow(typeId);
       if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);

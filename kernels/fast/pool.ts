@@ -11,7 +11,7 @@ const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 export type Job = Omit<JobMessage, 'id'>;
 
 interface Slot { worker: Worker; busy: boolean }
-interface Pending { resolve: () => void; reject: (e: Error) => void }
+interface Pending { resolve: (firstNonFinite: number) => void; reject: (e: Error) => void }
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -46,7 +46,7 @@ export class WorkerPool {
         slot.busy = false;
         worker.unref();
         if (p) {
-          if (reply.ok) p.resolve();
+          if (reply.ok) p.resolve('firstNonFinite' in reply ? reply.firstNonFinite : -1);
           else p.reject(new Error(reply.error));
         }
         this.pump();
@@ -78,16 +78,16 @@ export class WorkerPool {
     }
   }
 
-  /** Runs all jobs across the workers; resolves when every one is done. */
-  runAll(jobs: Job[]): Promise<void> {
+  /** Runs all jobs across the workers; resolves, in job order, with each one's `firstNonFinite`. */
+  runAll(jobs: Job[]): Promise<number[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const done = jobs.map((job) => new Promise<void>((resolve, reject) => {
+    const done = jobs.map((job) => new Promise<number>((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       this.queue.push({ job, id });
     }));
     this.pump();
-    return Promise.all(done).then(() => undefined);
+    return Promise.all(done);
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,9 @@ export interface JobMessage {
   srcOffset: number;
   dst: SharedArrayBuffer;
   dstOffset: number;
+  /** quantize only: also report the first NaN/±Inf input of the job (`firstNonFinite` in the reply). */
+  check?: boolean;
 }
 
-export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };
+/** `firstNonFinite`: index within the job's input, -1 if none or not checked. */
+export type WorkerReply = { id: number; ok: true; firstNonFinite: number } | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };

@@ -7,6 +7,7 @@ export declare function wasmTypeInfo(typeId: number): WasmTypeInfo | undefined;
 export type WasmModule = object;
 export declare class WasmKernels {
   constructor(module: WasmModule);
-  quantize(typeId: number, src: Float32Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number): void;
+  /** With `check`, returns the index (from srcOff) of the first NaN/±Inf input, else -1. */
+  quantize(typeId: number, src: Float32Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number, check?: boolean): number;
   dequantize(typeId: number, src: Uint8Array, srcOff: number, n: number, dst: Float32Array, dstOff: number): void;
 }

@@ -61,23 +61,30 @@ export class WasmKernels {
 
   /**
    * Quantizes `n` floats of `src` from element `srcOff` into `dst` at byte `dstOff`; `n` is whole
-   * blocks of the type.
+   * blocks of the type. With `check`, also returns the index (from srcOff) of the first NaN/±Inf
+   * input, or -1; without, returns -1.
    * @param {number} typeId @param {Float32Array} src @param {number} srcOff @param {number} n
-   * @param {Uint8Array} dst @param {number} dstOff
+   * @param {Uint8Array} dst @param {number} dstOff @param {boolean} [check]
    */
-  quantize(typeId, src, srcOff, n, dst, dstOff) {
+  quantize(typeId, src, srcOff, n, dst, dstOff, check = false) {
     const t = typeOrThrow(typeId);
     const fn = this.exports[`quantize${t.name}`];
     const piece = PIECE_ELEMS - (PIECE_ELEMS % t.blockSize);
     const heapF32 = new Float32Array(this.memory.buffer, this.inPtr, PIECE_ELEMS);
     const heapU8 = new Uint8Array(this.memory.buffer);
+    let bad = -1;
     for (let done = 0; done < n; done += piece) {
       const m = Math.min(piece, n - done);
       heapF32.set(src.subarray(srcOff + done, srcOff + done + m));
+      if (check && bad < 0) {
+        const r = this.exports.firstNonFinite(this.inPtr, m);
+        if (r >= 0) bad = done + r;
+      }
       const blocks = m / t.blockSize;
       fn(this.inPtr, this.outPtr, blocks);
       dst.set(heapU8.subarray(this.outPtr, this.outPtr + blocks * t.typeSize), dstOff + (done / t.blockSize) * t.typeSize);
     }
+    return bad;
   }
 
   /**

@@ -22,7 +22,10 @@ function loadReference() {
   return reference;
 }
 
-/** @param {import('./protocol.ts').JobMessage} job */
+/**
+ * Runs one job; returns the first non-finite input index for checked quantize jobs, else -1.
+ * @param {import('./protocol.ts').JobMessage} job
+ */
 async function run(job) {
   const { typeId, n } = job;
   const wasm = !forceReference && wasmSupports(typeId);
@@ -34,17 +37,22 @@ async function run(job) {
   if (job.kind === 'quantize') {
     const src = new Float32Array(job.src, job.srcOffset, n);
     const dst = new Uint8Array(job.dst, job.dstOffset, blocks * geometry.typeSize);
-    if (wasm) return kernels.quantize(typeId, src, 0, n, dst, 0);
+    if (wasm) return kernels.quantize(typeId, src, 0, n, dst, 0, job.check);
     const q = ref.quantKernel(typeId)?.quantize;
     if (!q) throw new RangeError(`no quantizer for ggml type ${t.name}`);
-    return q(src, dst, blocks, geometry.blockSize);
+    q(src, dst, blocks, geometry.blockSize);
+    return job.check ? src.findIndex((v) => !Number.isFinite(v)) : -1;
   }
   const src = new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize);
   const dst = new Float32Array(job.dst, job.dstOffset, n);
-  if (wasm) return kernels.dequantize(typeId, src, 0, n, dst, 0);
+  if (wasm) {
+    kernels.dequantize(typeId, src, 0, n, dst, 0);
+    return -1;
+  }
   const dq = ref.quantKernel(typeId)?.dequantize;
   if (!dq) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
-  return dq(src, dst, n);
+  dq(src, dst, n);
+  return -1;
 }
 
 port.on('message', async (msg) => {
@@ -55,8 +63,8 @@ port.on('message', async (msg) => {
     return;
   }
   try {
-    await run(msg);
-    port.postMessage({ id: msg.id, ok: true });
+    const firstNonFinite = await run(msg);
+    port.postMessage({ id: msg.id, ok: true, firstNonFinite });
   } catch (e) {
     port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) });
   }

@@ -19,3 +19,4 @@ export {
 export function heapBase(): usize {
   return (__heap_base + 15) & ~<usize>15;
 }
+export { firstNonFinite } from './scan';
