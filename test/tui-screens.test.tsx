@@ -252,6 +252,14 @@ test('layout adapts to the terminal width (80 columns minimum): no line wider th
   const q41 = (cols: number) => lines.get(cols)!.find((l) => /^\s+q4_1 /.test(l))!;
   assert.match(q41(80), /per-block minimum; slightly b…$/);
   assert.match(q41(140), /slightly better, slightly bigger$/);
+  // A resize re-lays the screen out.
+  const r = renderAt(target, 140);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.match(r.lastFrame(), /slightly bigger\n/);
+  r.resize(80);
+  await new Promise((res) => setTimeout(res, 200));
+  assert.match(r.lastFrame(), /slightly b…\n/);
+  r.unmount();
 });
 
 test('inspect source: GGUF files of the current folder are offered, filtered as you type; a typed path or hf: target works', async () => {

@@ -2,13 +2,20 @@
  * Small shared pieces: a screen frame (title + key hints), a windowed selectable list, a text
  * field, and a progress bar. No data logic here.
  */
-import React from 'react';
+import React, { useEffect, useState } from 'react';
 import { Box, Text, useStdout } from 'ink';
 import { layoutWidth, tone } from './theme.ts';
 
+/** The layout width, re-rendering when the terminal is resized. */
 export function useWidth(): number {
   const { stdout } = useStdout();
-  return layoutWidth(stdout?.columns);
+  const [columns, setColumns] = useState(stdout?.columns);
+  useEffect(() => {
+    const onResize = () => setColumns(stdout.columns);
+    stdout?.on('resize', onResize);
+    return () => { stdout?.off('resize', onResize); };
+  }, [stdout]);
+  return layoutWidth(columns);
 }
 
 export function Frame({ title, hints, children }: { title: string; hints?: string; children?: React.ReactNode }) {

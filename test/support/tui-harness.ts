@@ -56,12 +56,16 @@ async function settle(): Promise<void> {
 }
 
 /** Renders into a fake terminal `columns` wide (ink-testing-library's is fixed at 100). */
-export function renderAt(tree: React.ReactElement, columns: number): { lastFrame: () => string; unmount: () => void } {
+export function renderAt(tree: React.ReactElement, columns: number): { lastFrame: () => string; unmount: () => void; resize: (columns: number) => void } {
   const frames: string[] = [];
   const stdout = Object.assign(new EventEmitter(), { columns, rows: 50, write: (f: string) => { frames.push(f); return true; } });
   const stdin = Object.assign(new EventEmitter(), {
     isTTY: true, setEncoding() {}, setRawMode() {}, resume() {}, pause() {}, ref() {}, unref() {}, read: () => null,
   });
   const inst = inkRender(tree, { stdout: stdout as never, stderr: stdout as never, stdin: stdin as never, debug: true, exitOnCtrlC: false, patchConsole: false });
-  return { lastFrame: () => frames.at(-1) ?? '', unmount: () => inst.unmount() };
+  return {
+    lastFrame: () => frames.at(-1) ?? '',
+    unmount: () => inst.unmount(),
+    resize: (c: number) => { stdout.columns = c; stdout.emit('resize'); },
+  };
 }
