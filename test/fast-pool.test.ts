@@ -18,10 +18,11 @@ import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 const N = 1 << 20;
 const inputs = makeInputs(0xfa57, N);
+type FastQuantizer = Awaited<ReturnType<typeof createQuantizer>>;
 const open: Quantizer[] = [];
 after(async () => { await Promise.all(open.map((q) => q.close())); });
 
-async function quantizer(opts: Parameters<typeof createQuantizer>[0]): Promise<Quantizer> {
+async function quantizer(opts: Parameters<typeof createQuantizer>[0]): Promise<FastQuantizer> {
   const q = await createQuantizer(opts);
   open.push(q);
   return q;
