@@ -11,16 +11,16 @@ import { loadWasmModule } from './wasm-module.ts';
 import { wasmSupports } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
 
-/**
- * Results are views on a fresh SharedArrayBuffer per call, owned by the caller (never reused by
- * the pool); Node's fs, streams, Buffer and crypto accept them like any Uint8Array.
- */
 export interface CheckedQuantization {
   bytes: Uint8Array;
   /** Element index of the first NaN/±Inf in the input, or -1. */
   firstNonFinite: number;
 }
 
+/**
+ * Results are views on a fresh SharedArrayBuffer per call, owned by the caller (never reused by
+ * the pool); Node's fs, streams, Buffer and crypto accept them like any Uint8Array.
+ */
 export interface Quantizer {
   readonly threads: number;
   quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
