@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { EXIT_CODES } from '../src/cli/exit-codes.ts';
+import { ensureSamples, SAMPLE as GENERATED } from '../samples/lib/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'src/cli/bin.js');
@@ -198,5 +199,38 @@ test('Ctrl-C (SIGINT) cancels the batch cleanly: exit 130, cancelled jobs leave 
   }
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8')).counts.cancelled, cancelled.length);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('AWQ/GPTQ jobs write checkpoint folders ({name}-{type} by default) with their options, and resume like GGUF jobs', async () => {
+  const dir = tempDir();
+  const tiny = path.join(await ensureSamples(), GENERATED.llama.f32);
+  fs.writeFileSync(path.join(dir, 'jobs.yaml'), [
+    'jobs:',
+    `  - source: ${tiny}`,
+    '    types: [awq, gptq]',
+    '    groupSize: 64',
+    `  - source: ${SAMPLE}`,
+    '    type: gptq',
+    '    bits: 8',
+    '    groupSize: 32',
+    '    keepUnaligned: true',
+  ].join('\n'));
+  const r = runCli(dir, ['batch', 'jobs.yaml', '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const jobs = JSON.parse(r.stdout).result.jobs;
+  assert.deepEqual(jobs.map((j: { output: string }) => path.basename(j.output)), [`${path.basename(tiny)}-awq`, `${path.basename(tiny)}-gptq`, 'stories260K-gptq']);
+  const q = (i: number) => JSON.parse(fs.readFileSync(path.join(jobs[i].output, 'config.json'), 'utf8')).quantization_config;
+  assert.equal(q(0).quant_method, 'awq');
+  assert.equal(q(0).group_size, 64);
+  assert.equal(q(1).quant_method, 'gptq');
+  assert.equal(q(2).bits, 8);
+  assert.equal(q(2).group_size, 32);
+  for (const j of jobs) {
+    assert.ok(fs.existsSync(path.join(j.output, 'model.safetensors')));
+    assert.equal(JSON.parse(fs.readFileSync(j.output + '.report.json', 'utf8')).complete, true);
+  }
+  const again = runCli(dir, ['batch', 'jobs.yaml', '--skip-existing', '--json']);
+  assert.deepEqual(JSON.parse(again.stdout).result.jobs.map((j: { status: string }) => j.status), ['skipped', 'skipped', 'skipped']);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -66,6 +66,7 @@ test('invalid batch files give a UsageError naming the file and the line', () =>
     ['jobs:\n  - source: a\n    types: [q8_0]\n    pure: maybe\n', /jobs\.yaml:4: `pure` must be true or false/],
     ['jobs:\n  - source: a\n    types: [q8_0]\n    via: q4_0\n', /jobs\.yaml:4: `via` takes only 'f16'/],
     ['jobs: {}\n', /jobs\.yaml:1: `jobs` must be a list/],
+    ['jobs:\n  - source: a\n    types: [gptq]\n    groupSize: big\n', /jobs\.yaml:4: `groupSize` must be an integer/],
     ['jobs: []\n', /jobs\.yaml:1: `jobs` is empty/],
     ['- a\n', /jobs\.yaml:1: the batch file must be a mapping/],
   ];

@@ -8,7 +8,7 @@ import { UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { PLANNABLE_FILE_TYPES } from '../policy/type-policy.ts';
 import { parseHubSource } from '../hub/source.ts';
-import { DEFAULT_OUTPUT_PATTERN, type BatchSpec, type JobOptions } from './spec.ts';
+import { DEFAULT_FOLDER_PATTERN, DEFAULT_OUTPUT_PATTERN, type BatchSpec, type JobOptions } from './spec.ts';
 
 export type JobKind = 'convert' | 'quantize' | 'awq' | 'gptq';
 
@@ -45,7 +45,7 @@ export function expandJobs(spec: BatchSpec): BatchJob[] {
     for (const typed of entry.types) {
       const { type, kind } = canonicalType(typed, isGguf, where);
       const id = jobs.length + 1;
-      const pattern = options.output ?? DEFAULT_OUTPUT_PATTERN;
+      const pattern = options.output ?? (kind === 'awq' || kind === 'gptq' ? DEFAULT_FOLDER_PATTERN : DEFAULT_OUTPUT_PATTERN);
       const filled = pattern.replace(PLACEHOLDER, (_m, key: string) => {
         if (!PLACEHOLDERS.has(key)) throw new UsageError('BAD_BATCH', `${where}: unknown placeholder {${key}} in output pattern '${pattern}' (use {name}, {type}, {index})`);
         return key === 'name' ? name : key === 'type' ? type : String(id);

@@ -30,6 +30,9 @@ export function jobPipeline(job: BatchJob, run: JobRunOptions): AsyncGenerator<P
       });
     case 'awq':
     case 'gptq':
-      return convertAwqGptq({ source: job.source, output: job.output, method: job.kind, force: run.force, validate: o.validate, signal: run.signal });
+      return convertAwqGptq({
+        source: job.source, output: job.output, method: job.kind, bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct,
+        keepUnaligned: o.keepUnaligned, force: run.force, validate: o.validate, signal: run.signal,
+      });
   }
 }

@@ -27,6 +27,12 @@ export interface JobOptions {
   tensorType?: string[];
   validate?: boolean;
   failOnAnomaly?: boolean;
+  /** AWQ/GPTQ only: bits, group size (-1 per channel), symmetric zero points, act-order, fp16 for unaligned layers. */
+  bits?: number;
+  groupSize?: number;
+  sym?: boolean;
+  descAct?: boolean;
+  keepUnaligned?: boolean;
 }
 
 export interface JobEntry extends JobOptions {
@@ -43,8 +49,10 @@ export interface BatchSpec {
 }
 
 export const DEFAULT_OUTPUT_PATTERN = '{name}-{type}.gguf';
+/** AWQ/GPTQ outputs are folders. */
+export const DEFAULT_FOLDER_PATTERN = '{name}-{type}';
 
-const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly'] as const;
+const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned'] as const;
 const JOB_KEYS = new Set<string>(['source', 'type', 'types', ...OPTION_KEYS]);
 
 export async function readBatchFile(file: string): Promise<BatchSpec> {
@@ -124,9 +132,17 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
         out.via = 'f16';
         break;
       }
+      case 'bits':
+      case 'groupSize':
+        if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value)) fail(v, `\`${key}\` must be an integer`);
+        out[key] = (v as { value: number }).value;
+        break;
       case 'pure':
       case 'validate':
       case 'failOnAnomaly':
+      case 'sym':
+      case 'descAct':
+      case 'keepUnaligned':
         if (!isScalar(v) || typeof v.value !== 'boolean') fail(v, `\`${key}\` must be true or false`);
         out[key] = (v as { value: boolean }).value;
         break;
