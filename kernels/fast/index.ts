@@ -95,12 +95,21 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     return r;
   };
 
-  /** Shares `bytes` with the workers: as-is if already shared, else copied into scratch. */
-  const share = (view: ArrayBufferView, bytes: number): { buf: SharedArrayBuffer; off: number } => {
+  /**
+   * Shares the input with the workers: as-is if already shared, else staged into scratch. Staging
+   * copies each job's slice just before the job is handed out (`stage`), so the first workers
+   * compute while the rest is still being copied.
+   */
+  const share = (view: ArrayBufferView, bytes: number): { buf: SharedArrayBuffer; off: number; stage?: (job: Job) => void } => {
     if (view.buffer instanceof SharedArrayBuffer) return { buf: view.buffer, off: view.byteOffset };
     const buf = input.get(bytes);
-    new Uint8Array(buf, 0, bytes).set(new Uint8Array(view.buffer, view.byteOffset, bytes));
-    return { buf, off: 0 };
+    const from = new Uint8Array(view.buffer, view.byteOffset, bytes);
+    const to = new Uint8Array(buf, 0, bytes);
+    const stage = (job: Job) => {
+      const len = job.kind === 'quantize' ? job.n * 4 : (job.n / job.blockSize) * job.typeSize;
+      to.set(from.subarray(job.srcOffset, job.srcOffset + len), job.srcOffset);
+    };
+    return { buf, off: 0, stage };
   };
 
   const split = (t: GgmlType, totalBlocks: number, make: (firstBlock: number, blocks: number) => Job): Job[] => {
@@ -121,14 +130,14 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     }
     if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
     const totalBlocks = n / t.blockSize;
-    const { buf, off } = share(src, n * 4);
+    const { buf, off, stage } = share(src, n * 4);
     // Workers write the result straight into memory the caller then owns: no copy out.
     const dst = new SharedArrayBuffer(outBytes);
     const jobs = split(t, totalBlocks, (b, blocks) => ({
       kind: 'quantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
       src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize, check,
     }));
-    const found = await pool.runAll(jobs);
+    const found = await pool.runAll(jobs, stage);
     // Jobs are in input order, so the first job that saw one holds the first non-finite value.
     const j = found.findIndex((r) => r >= 0);
     const firstNonFinite = j < 0 ? -1 : (jobs[j]!.srcOffset - off) / 4 + found[j]!;
@@ -147,12 +156,12 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       if (src.length < inBytes) throw new RangeError(`${t.name}: source has ${src.length} bytes, need ${inBytes}`);
       if (typeId === 0) return new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
       if (!useWasm(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
-      const { buf, off } = share(src, inBytes);
+      const { buf, off, stage } = share(src, inBytes);
       const dst = new SharedArrayBuffer(n * 4);
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
         kind: 'dequantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
         src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: b * t.blockSize * 4,
-      })));
+      })), stage);
       return new Float32Array(dst);
     }),
     close: async () => {

@@ -1,6 +1,8 @@
 /**
- * A fixed set of worker threads, each holding one instance of the wasm kernels. Jobs are pulled
- * from a queue as workers free up, so uneven pieces still keep every core busy.
+ * A fixed set of worker threads, each holding one instance of the wasm kernels. Each worker gets
+ * up to MAX_IN_FLIGHT jobs at once (so it starts while the caller is still preparing the next
+ * ones and never waits on a round trip between jobs); the rest wait in a queue and go to whichever
+ * worker frees up, so uneven pieces still keep every core busy.
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './wasm-kernels.mjs';
@@ -10,7 +12,9 @@ const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 
 export type Job = Omit<JobMessage, 'id'>;
 
-interface Slot { worker: Worker; busy: boolean }
+const MAX_IN_FLIGHT = 2;
+
+interface Slot { worker: Worker; ready: boolean; inFlight: number }
 interface Pending { resolve: (firstNonFinite: number) => void; reject: (e: Error) => void }
 
 export class WorkerPool {
@@ -34,17 +38,16 @@ export class WorkerPool {
 
   private spawn(module: WasmModule, reference: boolean): Promise<void> {
     const worker = new Worker(WORKER_URL);
-    const slot: Slot = { worker, busy: true };
+    const slot: Slot = { worker, ready: false, inFlight: 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       worker.on('message', (reply: WorkerReply) => {
         // An idle worker does not keep the process alive (a forgotten close() cannot hang the
         // CLI); a busy one does, so an awaited job always finishes.
-        if (reply.id === -1) { slot.busy = false; worker.unref(); resolve(); this.pump(); return; }
+        if (reply.id === -1) { slot.ready = true; worker.unref(); resolve(); this.pump(); return; }
         const p = this.pending.get(reply.id);
         this.pending.delete(reply.id);
-        slot.busy = false;
-        worker.unref();
+        if (--slot.inFlight === 0) worker.unref();
         if (p) {
           if (reply.ok) p.resolve('firstNonFinite' in reply ? reply.firstNonFinite : -1);
           else p.reject(new Error(reply.error));
@@ -67,26 +70,35 @@ export class WorkerPool {
     this.queue.length = 0;
   }
 
+  /** Posts queued jobs to the least-loaded ready workers, up to MAX_IN_FLIGHT each. */
   private pump(): void {
-    for (const slot of this.slots) {
-      if (slot.busy) continue;
-      const next = this.queue.shift();
-      if (!next) return;
-      slot.busy = true;
-      slot.worker.ref();
+    while (this.queue.length > 0) {
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (s.ready && (!slot || s.inFlight < slot.inFlight)) slot = s;
+      if (!slot || slot.inFlight >= MAX_IN_FLIGHT) return;
+      const next = this.queue.shift()!;
+      if (slot.inFlight++ === 0) slot.worker.ref();
       slot.worker.postMessage({ ...next.job, id: next.id } satisfies JobMessage);
     }
   }
 
-  /** Runs all jobs across the workers; resolves, in job order, with each one's `firstNonFinite`. */
-  runAll(jobs: Job[]): Promise<number[]> {
+  /**
+   * Runs all jobs across the workers; resolves, in job order, with each one's `firstNonFinite`.
+   * `prepare(job)` runs just before a job is handed out (e.g. to stage its input), so workers
+   * start on the first jobs while later ones are still being prepared.
+   */
+  runAll(jobs: Job[], prepare?: (job: Job) => void): Promise<number[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const done = jobs.map((job) => new Promise<number>((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
-      this.queue.push({ job, id });
-    }));
-    this.pump();
+    const done = jobs.map((job) => {
+      prepare?.(job);
+      const p = new Promise<number>((resolve, reject) => {
+        const id = this.nextId++;
+        this.pending.set(id, { resolve, reject });
+        this.queue.push({ job, id });
+      });
+      this.pump();
+      return p;
+    });
     return Promise.all(done);
   }
 
