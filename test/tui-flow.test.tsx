@@ -12,6 +12,8 @@ import { App, type TuiDeps } from '../src/tui/app.tsx';
 import { convertModel, type ConvertOptions } from '../src/pipeline/convert.ts';
 import { openInspector } from '../src/tui/data/inspector-data.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
+import { convertAwqGptq } from '../src/pipeline/awq-gptq.ts';
+import { ensureSamples, SAMPLE as GENERATED } from '../samples/lib/index.ts';
 import { KEYS, allOutput, press, waitForText } from './support/tui-harness.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../samples/stories260K');
@@ -117,6 +119,37 @@ test('cancel mid-run: esc asks, y aborts, nothing partial is left, and the targe
     assert.deepEqual(fs.readdirSync(cwd), [], 'no output and no temporary file');
   } finally {
     release();
+    r.unmount();
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('AWQ from the TUI: a typed local folder → awq → confirm → run → report; the checkpoint folder is written', async () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-tui-'));
+  const tiny = path.join(await ensureSamples(), GENERATED.llama.f32);
+  const r = render(<App deps={deps(cwd, { convertGroupwise: convertAwqGptq })} />);
+  try {
+    await waitForText(r, 'Open the bundled sample');
+    await press(r, 'c');
+    await waitForText(r, 'Search the Hub, or a local path');
+    await press(r, ...tiny, KEYS.enter);
+    await waitForText(r, 'supported: this model can be converted');
+    await press(r, KEYS.enter);
+    await waitForText(r, '› q4_0');
+    for (let i = 0; i < 60 && !/› awq/.test(r.lastFrame()!); i++) await press(r, KEYS.down);
+    const target = await waitForText(r, /› awq\s+4\.16\s+[\d.]+ KiB\s+AWQ int4 g128/);
+    assert.match(target, /output: tiny-llama-f32-AWQ\n/);
+    await press(r, KEYS.enter);
+    assert.match(await waitForText(r, 'AWQ int4, group size 128, asymmetric'), /output .*tiny-llama-f32-AWQ\//);
+    await press(r, KEYS.enter);
+    const report = await waitForText(r, /anomalies/, 60_000);
+    assert.match(report, /wrote .*tiny-llama-f32-AWQ/);
+    assert.match(report, /awq-int4-g128/);
+    assert.doesNotMatch(report, /i inspect output/);
+    const qc = JSON.parse(fs.readFileSync(path.join(cwd, 'tiny-llama-f32-AWQ', 'config.json'), 'utf8')).quantization_config;
+    assert.equal(qc.quant_method, 'awq');
+    assert.ok(fs.existsSync(path.join(cwd, 'tiny-llama-f32-AWQ', 'model.safetensors')));
+  } finally {
     r.unmount();
     fs.rmSync(cwd, { recursive: true, force: true });
   }

@@ -21,13 +21,18 @@ import { Help } from './screens/help.tsx';
 import { Text } from 'ink';
 import { tone } from './theme.ts';
 import type { ConvertOptions } from '../pipeline/convert.ts';
-import type { JobSummary } from '../pipeline/events.ts';
+import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
+import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
+import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
+import { GROUPWISE_TYPES } from './data/targets.ts';
 import type { InspectorSource } from './data/inspector-data.ts';
 import type { ModelSummaryData } from './data/model-summary.ts';
 
 export interface TuiDeps extends SourceDeps {
   convert: ConvertFn;
   openInspector: (target: string) => Promise<InspectorSource>;
+  /** The AWQ/GPTQ pipeline; without it those targets are listed as unavailable. */
+  convertGroupwise?: (opts: AwqGptqOptions) => AsyncGenerator<PipelineEvent, JobSummary>;
   /** Summary of a Hub repo without downloading it. */
   hubSummary?: (repo: string) => Promise<ModelSummaryData>;
   /** The bundled sample model folder. */
@@ -49,7 +54,9 @@ type ScreenState =
   | { screen: 'target'; model: ModelRef }
   | { screen: 'plan'; model: ModelRef; request: ConvertOptions }
   | { screen: 'run'; model: ModelRef; request: ConvertOptions }
-  | { screen: 'report'; model: ModelRef; summary: JobSummary }
+  | { screen: 'confirm-groupwise'; model: ModelRef; options: AwqGptqOptions }
+  | { screen: 'run-groupwise'; model: ModelRef; options: AwqGptqOptions }
+  | { screen: 'report'; model: ModelRef; summary: JobSummary; inspectable: boolean }
   | { screen: 'inspector'; target: string };
 
 export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState }) {
@@ -95,6 +102,10 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     else push({ screen: 'target', model: { source: target.dir, name: data?.name ?? path.basename(target.dir), parameters: data?.parameters ?? 0 } });
   };
   const onTarget = (model: ModelRef, c: TargetChoice) => {
+    if (GROUPWISE_TYPES.includes(c.fileType)) {
+      const options: AwqGptqOptions = { source: model.source, output: path.resolve(deps.cwd, c.output), method: c.fileType as 'awq' | 'gptq' };
+      return push({ screen: 'confirm-groupwise', model, options });
+    }
     const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure };
     push({ screen: 'plan', model, request });
   };
@@ -112,8 +123,8 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       body = <Summary key={JSON.stringify(top.target)} target={top.target} active={active} loadHub={deps.hubSummary} onNext={(d) => onSummary(top.target, d)} onBack={back} />;
       break;
     case 'target':
-      body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} active={active}
-        defaultOutput={(t) => `${top.model.name}-${t.toUpperCase()}.gguf`} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
+      body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
+        defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
       break;
     case 'plan':
       body = <Plan request={top.request} convert={deps.convert} active={active} onBack={back}
@@ -121,12 +132,22 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       break;
     case 'run':
       body = <Run request={top.request} convert={deps.convert} active={active} onBack={back}
-        onDone={(summary) => replace({ screen: 'report', model: top.model, summary })}
+        onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: true })}
+        onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
+      break;
+    case 'confirm-groupwise':
+      body = <ConfirmGroupwise options={top.options} active={active} onBack={back}
+        onConfirm={() => push({ screen: 'run-groupwise', model: top.model, options: top.options })} />;
+      break;
+    case 'run-groupwise':
+      body = <Run start={(signal) => deps.convertGroupwise!({ ...top.options, signal })} title={`converting · ${top.options.method} → ${top.options.output}`}
+        active={active} onBack={back}
+        onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: false })}
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
     case 'report':
       body = <Report summary={top.summary} active={active} onQuit={exit}
-        onInspect={() => push({ screen: 'inspector', target: top.summary.output })}
+        onInspect={top.inspectable ? () => push({ screen: 'inspector', target: top.summary.output }) : undefined}
         onAgain={() => backTo('target')} />;
       break;
     case 'inspector':

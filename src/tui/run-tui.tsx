@@ -9,6 +9,7 @@ import { render } from 'ink';
 import { App, type TuiDeps } from './app.tsx';
 import { listModels } from '../hub/search.ts';
 import { convertModel } from '../pipeline/convert.ts';
+import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
 import { listCachedModels } from './data/hf-cache.ts';
 import { openInspector } from './data/inspector-data.ts';
 import { loadHubSummary } from './data/hub-summary.ts';
@@ -18,6 +19,7 @@ export const SAMPLE_PATH = path.resolve(import.meta.dirname, '../../samples/stor
 export function defaultDeps(cwd = process.cwd()): TuiDeps {
   return {
     convert: convertModel,
+    convertGroupwise: convertAwqGptq,
     search: (query, signal) => listModels({ query, limit: 20, signal }),
     cached: () => listCachedModels(),
     localGgufs: async () => (await readdir(cwd).catch(() => [] as string[])).filter((f) => f.toLowerCase().endsWith('.gguf')).sort(),

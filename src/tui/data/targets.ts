@@ -43,7 +43,12 @@ const TRADEOFF: Record<string, string> = {
   f32: 'full precision: the reference, largest',
 };
 
-export function targetOptions(parameters = 0): TargetOption[] {
+/** int4 plus an fp16 scale and a 4-bit zero point per group of 128. */
+const GROUPWISE_BPW = 4 + 16 / 128 + 4 / 128;
+
+export const GROUPWISE_TYPES = ['awq', 'gptq'];
+
+export function targetOptions(parameters = 0, opts: { groupwise?: boolean } = {}): TargetOption[] {
   const rank = (f: FileType) => {
     const i = [...FIRST, ...FAMILY_ORDER].indexOf(f.name);
     return i === -1 ? 1000 + f.id : i;
@@ -58,8 +63,8 @@ export function targetOptions(parameters = 0): TargetOption[] {
     return { ...base, available: true };
   });
   const groupwise = (name: string, what: string): TargetOption => ({
-    name, bpw: 4.25, estimatedBytes: Math.round((parameters * 4.25) / 8), tradeoff: what,
-    available: false, reason: `writes a safetensors folder: run \`gguf-forge convert SRC --type ${name} -o DIR\``,
+    name, bpw: GROUPWISE_BPW, estimatedBytes: Math.round((parameters * GROUPWISE_BPW) / 8), tradeoff: what,
+    ...(opts.groupwise ? { available: true } : { available: false, reason: `run \`gguf-forge convert SRC --type ${name} -o DIR\`` }),
   });
-  return [...rows, groupwise('awq', 'AWQ int4 g128 for vLLM/transformers'), groupwise('gptq', 'GPTQ int4 g128 for vLLM/transformers')];
+  return [...rows, groupwise('awq', 'AWQ int4 g128 safetensors folder for vLLM / transformers'), groupwise('gptq', 'GPTQ int4 g128 safetensors folder for vLLM / transformers')];
 }

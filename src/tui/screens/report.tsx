@@ -14,19 +14,19 @@ import type { JobSummary } from '../../pipeline/events.ts';
 import type { ValidationReport } from '../../validate/report.ts';
 
 export function Report({ summary, active, onInspect, onAgain, onQuit }: {
-  summary: JobSummary; active: boolean; onInspect: () => void; onAgain: () => void; onQuit: () => void;
+  summary: JobSummary; active: boolean; onInspect?: () => void; onAgain: () => void; onQuit: () => void;
 }) {
   const width = useWidth();
   useKeys((input, key) => {
     const action = actionFor('report', keyName(input, key));
-    if (action === 'inspect') onInspect();
+    if (action === 'inspect') onInspect?.();
     else if (action === 'again' || action === 'back') onAgain();
     else if (action === 'quit') onQuit();
   }, { isActive: active });
   const report = summary.report as ValidationReport | undefined;
   const bars = report ? layerBars(report, Math.max(10, width - 40)) : [];
   return (
-    <Frame title="report" hints="i inspect output · r another type · q quit">
+    <Frame title="report" hints={`${onInspect ? 'i inspect output · ' : ''}r another type · q quit`}>
       <Text><Text color={tone('good')}>✓</Text> wrote <Text bold>{summary.output}</Text> · {formatBytes(summary.outputBytes)} · {summary.tensors} tensors · {summary.seconds.toFixed(1)} s</Text>
       {report ? (
         <Box flexDirection="column" marginTop={1}>

@@ -12,12 +12,15 @@ import { tone } from '../theme.ts';
 import { formatBytes } from '../../cli/headless.ts';
 import { CancelledError } from '../../../formats/errors.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
-import type { JobSummary, TensorEvent } from '../../pipeline/events.ts';
+import type { JobSummary, PipelineEvent, TensorEvent } from '../../pipeline/events.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 import type { ConvertFn } from './plan.tsx';
 
-export function Run({ request, convert, active, onDone, onCancelled, onBack }: {
-  request: ConvertOptions; convert: ConvertFn; active: boolean;
+export type StartJob = (signal: AbortSignal) => AsyncGenerator<PipelineEvent, JobSummary>;
+
+/** The run of a GGUF conversion (`convert` with `request`) or of any other job (`start`). */
+export function Run({ request, convert, start, title, active, onDone, onCancelled, onBack }: {
+  request?: ConvertOptions; convert?: ConvertFn; start?: StartJob; title?: string; active: boolean;
   onDone: (s: JobSummary) => void; onCancelled: () => void; onBack: () => void;
 }) {
   const width = useWidth();
@@ -33,7 +36,7 @@ export function Run({ request, convert, active, onDone, onCancelled, onBack }: {
   useEffect(() => {
     const signal = ctl.current.signal;
     (async () => {
-      const gen = convert({ ...request, dryRun: false, signal });
+      const gen = start ? start(signal) : convert!({ ...request!, dryRun: false, signal });
       let step = await gen.next();
       while (!step.done) {
         const ev = step.value;
@@ -80,7 +83,7 @@ export function Run({ request, convert, active, onDone, onCancelled, onBack }: {
           </Text>
         )}
       </Static>
-      <Frame title={`converting · ${request.fileType} → ${request.output}`} hints={asking ? 'y cancel · n keep going' : 'esc / ctrl-c cancel'}>
+      <Frame title={title ?? `converting · ${request?.fileType} → ${request?.output}`} hints={asking ? 'y cancel · n keep going' : 'esc / ctrl-c cancel'}>
         <Text>{phase}</Text>
         <DownloadView state={downloads.state} />
         {count ? <Text>tensors   <Bar fraction={finished.length / count} /> {finished.length}/{count}{warnings ? <Text color={tone('warn')}>  {warnings} warning{warnings === 1 ? '' : 's'}</Text> : null}</Text> : null}

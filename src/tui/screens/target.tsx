@@ -19,12 +19,12 @@ export interface TargetChoice {
   pure: boolean;
 }
 
-export function Target({ name, parameters, active, defaultOutput, onChoose, onBack }: {
-  name: string; parameters: number; active: boolean; defaultOutput: (fileType: string) => string;
+export function Target({ name, parameters, groupwise, active, defaultOutput, onChoose, onBack }: {
+  name: string; parameters: number; groupwise?: boolean; active: boolean; defaultOutput: (fileType: string) => string;
   onChoose: (c: TargetChoice) => void; onBack: () => void;
 }) {
   const width = useWidth();
-  const options = targetOptions(parameters);
+  const options = targetOptions(parameters, { groupwise });
   const [sel, setSel] = useState(0);
   const [viaF16, setVia] = useState(false);
   const [pure, setPure] = useState(false);
