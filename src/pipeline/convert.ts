@@ -55,6 +55,8 @@ export interface ConvertOptions {
   reportPath?: string;
   /** Fail (exit code 3) when the report lists anomalies; the output is kept for inspection. */
   failOnAnomaly?: boolean;
+  /** F32 bytes per streamed chunk (default: the write stage's). */
+  chunkBytes?: number;
   /** Options for `hf:` sources. */
   hub?: ResolveOptions;
   signal?: AbortSignal;
@@ -129,7 +131,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
     });
     const result = yield* writeGguf({
       outPath: output, force: opts.force, kvs, tensors: sources, signal: opts.signal,
-      threads: opts.threads ?? availableParallelism(), validate: opts.validate ?? true,
+      threads: opts.threads ?? availableParallelism(), validate: opts.validate ?? true, chunkBytes: opts.chunkBytes,
     });
 
     yield { type: 'phase', phase: 'verify', message: `re-reading ${output}` };

@@ -11,6 +11,9 @@ import { encodeSafetensorsIndex } from '../../formats/safetensors/index-json.ts'
 export interface BigLlama { hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number; vocab: number; shardBytes: number }
 
 /** TinyLlama-1.1B's shape. */
+/** A quarter of it, for quicker memory experiments. */
+export const SMALL_SHAPE: BigLlama = { hidden: 2048, intermediate: 5632, layers: 4, heads: 32, kvHeads: 4, vocab: 32000, shardBytes: 1 << 28 };
+
 export const TINYLLAMA_SHAPE: BigLlama = { hidden: 2048, intermediate: 5632, layers: 22, heads: 32, kvHeads: 4, vocab: 32000, shardBytes: 1 << 30 };
 
 export function bigLlamaTensors(d: BigLlama): TensorDecl[] {
@@ -58,6 +61,8 @@ export async function writeBigLlama(dir: string, d: BigLlama, storiesDir: string
   let total = 0;
   let seed = 0x9e3779b9;
   const chunk = new Uint16Array(1 << 22);
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
   for (let s = 0; s < shards.length; s++) {
     const file = `model-${String(s + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`;
     const w = await SafetensorsWriter.open(join(dir, file), shards[s]!, { format: 'pt' });
@@ -72,8 +77,8 @@ export async function writeBigLlama(dir: string, d: BigLlama, storiesDir: string
           seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
           const u = ((seed >>> 0) & 0xffff) / 65536 + (seed >>> 16) / 65536 - 1;
           const v = norm ? 1 + 0.1 * u : 0.04 * u;
-          const f = new Float32Array([v]);
-          chunk[i] = new Uint32Array(f.buffer)[0]! >>> 16;
+          f32[0] = v;
+          chunk[i] = u32[0]! >>> 16;
         }
         await w.writeTensorData(t.name, new Uint8Array(chunk.buffer, 0, m * 2));
       }
