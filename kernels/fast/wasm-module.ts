@@ -3,7 +3,7 @@
  * `npm run build` (kernels/wasm/build.ts). A compiled WebAssembly.Module can be posted to workers,
  * so it is compiled once per process.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { WasmModule } from './wasm-kernels.mjs';
 
@@ -11,6 +11,20 @@ import type { WasmModule } from './wasm-kernels.mjs';
 const Wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WasmModule } }).WebAssembly;
 
 export const WASM_PATH = fileURLToPath(new URL('../wasm/build/forge.wasm', import.meta.url));
+const SOURCE_DIR = fileURLToPath(new URL('../wasm/assembly/', import.meta.url));
+
+/** A source edited (or pulled) after the last build would silently run old kernels: refuse. */
+function assertFresh(wasmPath: string): void {
+  const built = statSync(wasmPath).mtimeMs;
+  let sources: string[];
+  try {
+    sources = readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.ts'));
+  } catch {
+    return; // sources not shipped: nothing to compare with
+  }
+  const newer = sources.find((f) => statSync(SOURCE_DIR + f).mtimeMs > built);
+  if (newer) throw new Error(`WebAssembly kernels at ${wasmPath} are older than kernels/wasm/assembly/${newer}; run \`npm run build\` to rebuild them`);
+}
 
 const compiled = new Map<string, WasmModule>();
 
@@ -25,6 +39,7 @@ export function loadWasmModule(path: string = WASM_PATH): WasmModule {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`WebAssembly kernels not found at ${path} (${code ?? e}); run \`npm run build\` to compile them`);
   }
+  if (path === WASM_PATH) assertFresh(path);
   const module = new Wasm.Module(bytes);
   compiled.set(path, module);
   return module;
