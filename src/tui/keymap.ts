@@ -4,7 +4,7 @@
  */
 import type { Key } from 'ink';
 
-export type Scope = 'global' | 'list' | 'home' | 'source' | 'summary' | 'target' | 'plan' | 'run' | 'cancel' | 'report' | 'inspector';
+export type Scope = 'global' | 'list' | 'edit' | 'home' | 'source' | 'summary' | 'target' | 'plan' | 'run' | 'cancel' | 'report' | 'inspector';
 
 export interface Binding {
   scope: Scope;
@@ -23,6 +23,8 @@ export const KEYMAP: readonly Binding[] = [
   { scope: 'list', action: 'pageUp', keys: ['pageup'], description: 'page up' },
   { scope: 'list', action: 'pageDown', keys: ['pagedown'], description: 'page down' },
   { scope: 'list', action: 'select', keys: ['enter'], description: 'choose the highlighted item' },
+  { scope: 'edit', action: 'done', keys: ['enter', 'escape'], description: 'finish editing a text field (output path, filter)' },
+  { scope: 'edit', action: 'erase', keys: ['backspace'], description: 'delete the last character' },
   { scope: 'home', action: 'convert', keys: ['c'], description: 'convert a model' },
   { scope: 'home', action: 'inspect', keys: ['i'], description: 'inspect a GGUF file' },
   { scope: 'home', action: 'sample', keys: ['s'], description: 'open the bundled sample (stories260K, no network)' },
@@ -77,4 +79,9 @@ export function actionFor(scopes: Scope | Scope[], name: string): string | undef
 
 export function keysFor(scope: Scope, action: string): string {
   return KEYMAP.find((b) => b.scope === scope && b.action === action)?.keys.join('/') ?? '';
+}
+
+/** A printable character typed into a text field (not a named key or a control chord). */
+export function isTyped(input: string, key: Key, name: string): boolean {
+  return input.length > 0 && !key.ctrl && !key.meta && name === input;
 }

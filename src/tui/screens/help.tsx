@@ -5,7 +5,7 @@ import { KEYMAP, type Scope } from '../keymap.ts';
 import { tone } from '../theme.ts';
 
 const SCOPE_TITLES: Record<Scope, string> = {
-  global: 'everywhere', list: 'lists', home: 'home', source: 'model source', summary: 'model summary', target: 'output type',
+  global: 'everywhere', list: 'lists', edit: 'text fields', home: 'home', source: 'model source', summary: 'model summary', target: 'output type',
   plan: 'plan', run: 'running', cancel: 'cancel prompt', report: 'report', inspector: 'inspector',
 };
 

@@ -8,7 +8,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
 import { ErrorLine, Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
-import { actionFor, keyName } from '../keymap.ts';
+import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../cli/headless.ts';
 import type { InspectKv, InspectTensor } from '../../inspect/report.ts';
@@ -49,9 +49,10 @@ export function Inspector({ target, open, active, onBack, onQuit }: {
   useKeys((input, key) => {
     const name = keyName(input, key);
     if (editingFilter) {
-      if (name === 'enter' || name === 'escape') setEditingFilter(false);
-      else if (name === 'backspace') setFilter((f) => f.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta && name.length === input.length) { setFilter((f) => f + input); setSel((s) => ({ ...s, tensors: 0 })); }
+      const edit = actionFor('edit', name);
+      if (edit === 'done') setEditingFilter(false);
+      else if (edit === 'erase') setFilter((f) => f.slice(0, -1));
+      else if (isTyped(input, key, name)) { setFilter((f) => f + input); setSel((s) => ({ ...s, tensors: 0 })); }
       return;
     }
     const action = actionFor(['inspector', 'list'], name);

@@ -7,7 +7,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
 import { ErrorLine, Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
-import { actionFor, keyName } from '../keymap.ts';
+import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import type { ModelSummary } from '../../hub/search.ts';
 import type { CachedModel } from '../data/hf-cache.ts';
@@ -87,7 +87,7 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
       else if (it?.kind === 'path') onPick({ kind: 'local', dir: it.path, label: it.path });
       else if (it?.kind === 'cached') onPick({ kind: 'local', dir: it.m.dir, label: it.m.repo });
       else if (it?.kind === 'hub') onPick({ kind: 'hub', id: it.m.id, model: it.m });
-    } else if (action === undefined && input && !key.ctrl && !key.meta && name.length === input.length) {
+    } else if (action === undefined && isTyped(input, key, name)) {
       setQuery((q) => q + input);
       setSel(0);
     }

@@ -7,7 +7,7 @@ import React, { useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
 import { Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
-import { actionFor, keyName } from '../keymap.ts';
+import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../cli/headless.ts';
 import { targetOptions } from '../data/targets.ts';
@@ -36,9 +36,10 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, onC
   useKeys((input, key) => {
     const name = keyName(input, key);
     if (editing) {
-      if (name === 'enter' || name === 'escape') setEditing(false);
-      else if (name === 'backspace') setOutput(out.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta && name.length === input.length) setOutput(out + input);
+      const edit = actionFor('edit', name);
+      if (edit === 'done') setEditing(false);
+      else if (edit === 'erase') setOutput(out.slice(0, -1));
+      else if (isTyped(input, key, name)) setOutput(out + input);
       return;
     }
     const action = actionFor(['target', 'list'], name);
