@@ -13,6 +13,7 @@ import { Source, type SourcePick } from '../src/tui/screens/source.tsx';
 import { Summary } from '../src/tui/screens/summary.tsx';
 import { Target, type TargetChoice } from '../src/tui/screens/target.tsx';
 import { Inspector } from '../src/tui/screens/inspector.tsx';
+import { Help } from '../src/tui/screens/help.tsx';
 import { listModels } from '../src/hub/search.ts';
 import { listCachedModels } from '../src/tui/data/hf-cache.ts';
 import { openInspector } from '../src/tui/data/inspector-data.ts';
@@ -279,4 +280,16 @@ test('inspect source: GGUF files of the current folder are offered, filtered as 
   } finally {
     r.unmount();
   }
+});
+
+test('help overlay uses two columns on a wide terminal (every description still whole)', async () => {
+  const r = renderAt(<Help />, 160);
+  await new Promise((res) => setTimeout(res, 100));
+  const frame = r.lastFrame();
+  r.unmount();
+  for (const b of KEYMAP) assert.ok(frame.includes(b.description), `help lists "${b.description}"`);
+  const narrow = renderAt(<Help />, 100);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.ok(frame.split('\n').length < narrow.lastFrame().split('\n').length * 0.7, 'two columns make it shorter');
+  narrow.unmount();
 });
