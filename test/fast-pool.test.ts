@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { makeInputs } from './kernels-inputs.ts';
 import { differingBlocks, differingFloats } from './kernels-oracle.ts';
-import { createQuantizer, fastSupports, type Quantizer } from '../kernels/fast/index.ts';
+import { createQuantizer, fastSupports, sharedFloat32Array, type Quantizer } from '../kernels/fast/index.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 
 const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
@@ -143,4 +143,26 @@ test('quantizeChecked: same bytes as quantize, and the first NaN/±Inf input fou
     const mixed = inputs.subarray(0, n);
     assert.equal((await q.quantizeChecked(GgmlTypeId.Q6_K, mixed, n / 256, 256)).firstNonFinite, firstBad(mixed));
   }
+});
+
+test('dequantize into a caller buffer: shared (written by the workers) or ordinary, same floats', { skip }, async () => {
+  const ll = await loadLlamaCpp();
+  const q = await quantizer({ threads: 2 });
+  const n = 1 << 18;
+  for (const name of ['Q5_K', 'Q4_0', 'F16', 'F32'] as const) {
+    const id = GgmlTypeId[name];
+    const bytes = ll.quantizeChunk(id, inputs.subarray(0, n), n / 1024, 1024);
+    // llama.cpp has no to_float for F32 (it is the identity).
+    const want = name === 'F32' ? inputs.subarray(0, n) : ll.dequantize(id, bytes, n);
+    const shared = sharedFloat32Array(n + 100).fill(7);
+    const a = await q.dequantize(id, bytes, n, shared.subarray(100));
+    assert.equal(a.buffer, shared.buffer, `${name}: written in place`);
+    assert.deepEqual(differingFloats(a, want), [], `${name} into shared`);
+    assert.equal(shared[99], 7, `${name}: nothing written before the view`);
+    const plain = new Float32Array(n + 5).fill(7);
+    const b = await q.dequantize(id, bytes, n, plain);
+    assert.deepEqual(differingFloats(b, want), [], `${name} into ordinary`);
+    assert.equal(plain[n], 7, `${name}: nothing written past n`);
+  }
+  await assert.rejects(q.dequantize(GgmlTypeId.Q8_0, new Uint8Array(34), 32, new Float32Array(16)), /output has 16 floats, need 32/);
 });

@@ -30,7 +30,12 @@ export interface Quantizer {
    * Quantizer implementations (e.g. an in-process reference one) need not provide it.
    */
   quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<CheckedQuantization>;
-  dequantize(typeId: number, src: Uint8Array, n: number): Promise<Float32Array>;
+  /**
+   * `n` elements as F32. With `out` (≥ n floats), writes there and returns `out.subarray(0, n)`;
+   * an `out` from sharedFloat32Array is written by the workers directly, so a caller that reuses
+   * one avoids allocating (and page-faulting) fresh memory on every call.
+   */
+  dequantize(typeId: number, src: Uint8Array, n: number, out?: Float32Array): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -56,7 +61,7 @@ function blocksPerJob(t: GgmlType, totalBlocks: number, threads: number): number
   return Math.max(minBlocks, Math.ceil(totalBlocks / (threads * 4)));
 }
 
-/** Input staging: a SharedArrayBuffer reused between calls that only grows (to the largest call seen). */
+/** Staging memory: a SharedArrayBuffer reused between calls that only grows (to the largest call seen). */
 class SharedScratch {
   private buf = new SharedArrayBuffer(0);
   get(bytes: number): SharedArrayBuffer {
@@ -84,6 +89,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);
   const useWasm = (typeId: number) => !opts.reference && wasmSupports(typeId);
   const input = new SharedScratch();
+  const output = new SharedScratch();
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -148,21 +154,33 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     threads,
     quantize: (typeId, src, nrows, nPerRow) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false)).then((r) => r.bytes),
     quantizeChecked: (typeId, src, nrows, nPerRow) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true)),
-    dequantize: (typeId, src, n) => serial(async () => {
+    dequantize: (typeId, src, n, out) => serial(async () => {
       const t = typeOrThrow(typeId);
       if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);
       const totalBlocks = n / t.blockSize;
       const inBytes = totalBlocks * t.typeSize;
       if (src.length < inBytes) throw new RangeError(`${t.name}: source has ${src.length} bytes, need ${inBytes}`);
-      if (typeId === 0) return new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
+      if (out && out.length < n) throw new RangeError(`${t.name}: output has ${out.length} floats, need ${n}`);
+      if (typeId === 0) {
+        const copy = new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
+        if (!out) return copy;
+        out.set(copy);
+        return out.subarray(0, n);
+      }
       if (!useWasm(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
       const { buf, off, stage } = share(src, inBytes);
-      const dst = new SharedArrayBuffer(n * 4);
+      // Where the workers write: the caller's shared `out`, reused scratch (then copied to a
+      // non-shared `out`), or fresh memory that becomes the result.
+      const direct = out?.buffer instanceof SharedArrayBuffer;
+      const dst = direct ? (out!.buffer as SharedArrayBuffer) : out ? output.get(n * 4) : new SharedArrayBuffer(n * 4);
+      const base = direct ? out!.byteOffset : 0;
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
         kind: 'dequantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
-        src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: b * t.blockSize * 4,
+        src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: base + b * t.blockSize * 4,
       })), stage);
-      return new Float32Array(dst);
+      if (!out) return new Float32Array(dst);
+      if (!direct) out.set(new Float32Array(dst, 0, n));
+      return out.subarray(0, n);
     }),
     close: async () => {
       if (closed) return;
