@@ -70,6 +70,19 @@ test('convert flow: home → sample → summary → q8_0 → plan → run → re
     await waitForText(r, 'i inspect output · r another type');
     await press(r, 'r');
     await waitForText(r, /output type · stories260K[\s\S]*› q4_0/);
+    // The same type again: the output exists, so enter waits for f (force) before planning.
+    await press(r, KEYS.down, KEYS.down);
+    await waitForText(r, 'stories260K-Q8_0.gguf exists: press f to overwrite it');
+    await press(r, KEYS.enter);
+    assert.match(r.lastFrame()!, /output type/);
+    await press(r, 'f');
+    await waitForText(r, 'it will be replaced when the new one is complete');
+    await press(r, KEYS.enter);
+    await waitForText(r, 'Start the conversion?');
+    await press(r, 'y');
+    await waitForText(r, 'anomalies: none', 60_000);
+    assert.equal((await readGguf(out)).tensors.length, 47);
+    assert.deepEqual(fs.readdirSync(cwd), ['stories260K-Q8_0.gguf']);
   } finally {
     r.unmount();
     fs.rmSync(cwd, { recursive: true, force: true });

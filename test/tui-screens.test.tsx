@@ -148,7 +148,7 @@ test('target: q4_0, q5_K_M, q8_0 first with bpw, size and trade-off; unavailable
     await press(r, 'o', ...Array(5).fill(KEYS.backspace), ...'-x.gguf', KEYS.enter);
     await waitForText(r, 'output: m-q4_0-x.gguf');
     await press(r, KEYS.enter);
-    assert.deepEqual(chosen, [{ fileType: 'q4_0', output: 'm-q4_0-x.gguf', viaF16: true, pure: true }]);
+    assert.deepEqual(chosen, [{ fileType: 'q4_0', output: 'm-q4_0-x.gguf', viaF16: true, pure: true, force: false }]);
     // Page down to the i-quants: shown, unavailable, with the reason; enter does nothing.
     await press(r, '\u001B[6~', '\u001B[6~'); // page down twice
     const far = await waitForText(r, /› iq/);

@@ -3,6 +3,7 @@
  * inspector), a help overlay, and the dependencies it talks to, injectable for tests. It
  * consumes the same pipeline generators as the headless CLI and holds no conversion logic.
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import React, { useState } from 'react';
@@ -103,10 +104,10 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
   };
   const onTarget = (model: ModelRef, c: TargetChoice) => {
     if (GROUPWISE_TYPES.includes(c.fileType)) {
-      const options: AwqGptqOptions = { source: model.source, output: path.resolve(deps.cwd, c.output), method: c.fileType as 'awq' | 'gptq' };
+      const options: AwqGptqOptions = { source: model.source, output: path.resolve(deps.cwd, c.output), method: c.fileType as 'awq' | 'gptq', force: c.force };
       return push({ screen: 'confirm-groupwise', model, options });
     }
-    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure };
+    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force };
     push({ screen: 'plan', model, request });
   };
 
@@ -124,6 +125,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       break;
     case 'target':
       body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
+        outputExists={(o) => existsSync(path.resolve(deps.cwd, o))}
         defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
       break;
     case 'plan':

@@ -37,6 +37,7 @@ export const KEYMAP: readonly Binding[] = [
   { scope: 'target', action: 'output', keys: ['o'], description: 'edit the output path' },
   { scope: 'target', action: 'via', keys: ['v'], description: 'toggle --via f16 (round through fp16 first)' },
   { scope: 'target', action: 'pure', keys: ['p'], description: 'toggle --pure (no per-tensor mixture rules)' },
+  { scope: 'target', action: 'force', keys: ['f'], description: 'toggle --force (overwrite an existing output)' },
   { scope: 'plan', action: 'confirm', keys: ['enter', 'y'], description: 'start the conversion' },
   { scope: 'run', action: 'cancel', keys: ['escape', 'ctrl+c'], description: 'cancel (asks first; nothing partial is left)' },
   { scope: 'cancel', action: 'yes', keys: ['y'], description: 'yes, cancel the conversion' },

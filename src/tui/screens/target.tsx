@@ -1,7 +1,7 @@
 /**
  * Target: the output types, most used first, each with bits per weight, an estimated size and a
  * one-line trade-off; types we cannot write yet are shown greyed with the reason. Options: the
- * output path (`o`), `--via f16` (`v`) and `--pure` (`p`).
+ * output path (`o`), `--via f16` (`v`), `--pure` (`p`) and `--force` (`f`, offered when the output exists).
  */
 import React, { useState } from 'react';
 import { Box, Text } from 'ink';
@@ -17,10 +17,12 @@ export interface TargetChoice {
   output: string;
   viaF16: boolean;
   pure: boolean;
+  force: boolean;
 }
 
-export function Target({ name, parameters, groupwise, active, defaultOutput, onChoose, onBack }: {
+export function Target({ name, parameters, groupwise, active, defaultOutput, outputExists = () => false, onChoose, onBack }: {
   name: string; parameters: number; groupwise?: boolean; active: boolean; defaultOutput: (fileType: string) => string;
+  outputExists?: (output: string) => boolean;
   onChoose: (c: TargetChoice) => void; onBack: () => void;
 }) {
   const width = useWidth();
@@ -28,10 +30,12 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, onC
   const [sel, setSel] = useState(0);
   const [viaF16, setVia] = useState(false);
   const [pure, setPure] = useState(false);
+  const [force, setForce] = useState(false);
   const [output, setOutput] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
   const cur = options[sel]!;
   const out = output ?? defaultOutput(cur.name);
+  const exists = outputExists(out);
 
   useKeys((input, key) => {
     const name = keyName(input, key);
@@ -50,13 +54,14 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, onC
     else if (action === 'pageDown') setSel((s) => Math.min(options.length - 1, s + 10));
     else if (action === 'via') setVia((v) => !v);
     else if (action === 'pure') setPure((v) => !v);
+    else if (action === 'force') setForce((v) => !v);
     else if (action === 'output') { setOutput(out); setEditing(true); }
-    else if (action === 'select' && cur.available) onChoose({ fileType: cur.name, output: out, viaF16, pure });
+    else if (action === 'select' && cur.available && (force || !exists)) onChoose({ fileType: cur.name, output: out, viaF16, pure, force });
   }, { isActive: active });
 
   const tradeWidth = width - 38;
   return (
-    <Frame title={`output type · ${name}`} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · esc back'}>
+    <Frame title={`output type · ${name}`} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · f force · esc back'}>
       <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{'est. size'.padStart(12)}   trade-off</Text>
       <SelectList items={options} selected={sel} height={12} render={(o) => (
         <Text color={o.available ? undefined : tone('dim')}>
@@ -65,7 +70,8 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, onC
       )} />
       <Box flexDirection="column" marginTop={1}>
         <TextField label="output" value={out} focused={editing} />
-        <Text>--via f16: {viaF16 ? 'on' : 'off'} (v)   --pure: {pure ? 'on' : 'off'} (p)</Text>
+        <Text>--via f16: {viaF16 ? 'on' : 'off'} (v)   --pure: {pure ? 'on' : 'off'} (p)   --force: {force ? 'on' : 'off'} (f)</Text>
+        {exists ? <Text color={tone('warn')}>{out} exists: {force ? 'it will be replaced when the new one is complete' : 'press f to overwrite it, or o to choose another path'}</Text> : null}
         {!cur.available ? <Text color={tone('warn')}>{cur.name} is unavailable: {cur.reason}</Text> : null}
       </Box>
     </Frame>
