@@ -1,13 +1,13 @@
 /**
  * The TUI: a stack of screens (home → source → summary → target → plan → run → report, and the
- * inspector), a help overlay, and the dependencies it talks to, injectable for tests. It
+ * inspector; AWQ/GPTQ go target → confirm → run → report), a help overlay, and the dependencies it talks to, injectable for tests. It
  * consumes the same pipeline generators as the headless CLI and holds no conversion logic.
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import React, { useState } from 'react';
-import { Box, useApp } from 'ink';
+import { Box, Text, useApp } from 'ink';
 import { useKeys } from './use-keys.ts';
 import { actionFor, keyName } from './keymap.ts';
 import { Home, type HomeChoice } from './screens/home.tsx';
@@ -19,12 +19,11 @@ import { Run } from './screens/run.tsx';
 import { Report } from './screens/report.tsx';
 import { Inspector } from './screens/inspector.tsx';
 import { Help } from './screens/help.tsx';
-import { Text } from 'ink';
+import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
 import { tone } from './theme.ts';
 import type { ConvertOptions } from '../pipeline/convert.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
-import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
 import { GROUPWISE_TYPES } from './data/targets.ts';
 import type { InspectorSource } from './data/inspector-data.ts';
 import type { ModelSummaryData } from './data/model-summary.ts';
