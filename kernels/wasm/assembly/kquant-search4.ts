@@ -13,6 +13,7 @@ export const LT = memory.data(32 * 16, 16);
 const LAUXT = memory.data(32 * 16, 16);
 const WXT = memory.data(32 * 16, 16);
 const XMT = memory.data(32 * 16, 16);
+const LAUXT2 = memory.data(32 * 16, 16);
 export const RES = memory.data(32, 16);
 
 // @ts-ignore: decorator
@@ -135,6 +136,15 @@ export const RES = memory.data(32, 16);
   v128.store(RES, f32x4.neg(min), 16);
 }
 
+/** LT = codes (floats at src) + off in the lanes of `take`. */
+// @ts-ignore: decorator
+@inline function takeCodes(src: usize, n: i32, off: v128, take: v128): void {
+  for (let i = 0; i < n; i++) {
+    const p = LT + (<usize>i << 4);
+    v128.store(p, v128.bitselect(i32x4.add(i32x4.trunc_sat_f32x4_s(at(src, i)), off), v128.load(p), take));
+  }
+}
+
 /** make_qx_quants(n, nmax, x, L, rmse_type=1, NULL): codes l + nmax in LT, scale in RES[0..3]. */
 export function makeQxQuants4(n: i32, nmax: i32): void {
   const zero = f32x4.splat(0);
@@ -170,34 +180,54 @@ export function makeQxQuants4(n: i32, nmax: i32): void {
   }
   let scale = v128.bitselect(f32x4.div(sumlx, suml2), zero, f32x4.ne(suml2, zero));
   let best = f32x4.mul(scale, sumlx);
-  for (let is = -9; is <= 9; is++) {
-    if (is == 0) continue;
-    iscale = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>is)), max);
-    sumlx = zero; suml2 = zero;
+  // The 18 candidates (is = -9..-1, 1..9) are evaluated two at a time: their sums do not depend
+  // on each other (only the choice between them does, and that stays sequential below), and two
+  // independent add chains per pass hide the latency of the strictly ordered sums.
+  for (let k = 0; k < 18; k += 2) {
+    const isA = k < 9 ? k - 9 : k - 8, isB = k + 1 < 9 ? k - 8 : k - 7;
+    const iscaleA = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>isA)), max);
+    const iscaleB = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>isB)), max);
+    let lxA = zero, l2A = zero, lxB = zero, l2B = zero;
     // w = x*x and w*x do not depend on the candidate: computed once above (WT, WXT).
     if (allFinite) {
       for (let i = 0; i < n; i++) {
-        const fl = f32x4.pmax(f32x4.pmin(f32x4.nearest(f32x4.mul(iscale, at(XT, i))), hiF), loF);
-        v128.store(LAUXT + (<usize>i << 4), fl);
-        sumlx = f32x4.add(sumlx, f32x4.mul(at(WXT, i), fl));
-        suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(at(WT, i), fl), fl));
+        const xi = at(XT, i);
+        const flA = f32x4.pmax(f32x4.pmin(f32x4.nearest(f32x4.mul(iscaleA, xi)), hiF), loF);
+        const flB = f32x4.pmax(f32x4.pmin(f32x4.nearest(f32x4.mul(iscaleB, xi)), hiF), loF);
+        v128.store(LAUXT + (<usize>i << 4), flA);
+        v128.store(LAUXT2 + (<usize>i << 4), flB);
+        const wi = at(WT, i), wxi = at(WXT, i);
+        lxA = f32x4.add(lxA, f32x4.mul(wxi, flA));
+        lxB = f32x4.add(lxB, f32x4.mul(wxi, flB));
+        l2A = f32x4.add(l2A, f32x4.mul(f32x4.mul(wi, flA), flA));
+        l2B = f32x4.add(l2B, f32x4.mul(f32x4.mul(wi, flB), flB));
       }
     } else {
       for (let i = 0; i < n; i++) {
-        const fl = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, at(XT, i))), -nmax, nmax - 1));
-        v128.store(LAUXT + (<usize>i << 4), fl);
-        sumlx = f32x4.add(sumlx, f32x4.mul(at(WXT, i), fl));
-        suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(at(WT, i), fl), fl));
+        const xi = at(XT, i);
+        const flA = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscaleA, xi)), -nmax, nmax - 1));
+        const flB = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscaleB, xi)), -nmax, nmax - 1));
+        v128.store(LAUXT + (<usize>i << 4), flA);
+        v128.store(LAUXT2 + (<usize>i << 4), flB);
+        const wi = at(WT, i), wxi = at(WXT, i);
+        lxA = f32x4.add(lxA, f32x4.mul(wxi, flA));
+        lxB = f32x4.add(lxB, f32x4.mul(wxi, flB));
+        l2A = f32x4.add(l2A, f32x4.mul(f32x4.mul(wi, flA), flA));
+        l2B = f32x4.add(l2B, f32x4.mul(f32x4.mul(wi, flB), flB));
       }
     }
-    const take = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
-    if (!v128.any_true(take)) continue;
-    for (let i = 0; i < n; i++) {
-      const p = LT + (<usize>i << 4);
-      v128.store(p, v128.bitselect(i32x4.add(i32x4.trunc_sat_f32x4_s(at(LAUXT, i)), off), v128.load(p), take));
+    const takeA = v128.and(f32x4.gt(l2A, zero), f32x4.gt(f32x4.mul(lxA, lxA), f32x4.mul(best, l2A)));
+    if (v128.any_true(takeA)) {
+      takeCodes(LAUXT, n, off, takeA);
+      scale = v128.bitselect(f32x4.div(lxA, l2A), scale, takeA);
+      best = v128.bitselect(f32x4.mul(scale, lxA), best, takeA);
     }
-    scale = v128.bitselect(f32x4.div(sumlx, suml2), scale, take);
-    best = v128.bitselect(f32x4.mul(scale, sumlx), best, take);
+    const takeB = v128.and(f32x4.gt(l2B, zero), f32x4.gt(f32x4.mul(lxB, lxB), f32x4.mul(best, l2B)));
+    if (v128.any_true(takeB)) {
+      takeCodes(LAUXT2, n, off, takeB);
+      scale = v128.bitselect(f32x4.div(lxB, l2B), scale, takeB);
+      best = v128.bitselect(f32x4.mul(scale, lxB), best, takeB);
+    }
   }
   if (v128.any_true(tiny)) {
     for (let i = 0; i < n; i++) {
