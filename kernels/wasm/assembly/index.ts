@@ -7,13 +7,13 @@ export {
   quantizeQ8_0Simd as quantizeQ8_0, quantizeQ4_0Simd as quantizeQ4_0, quantizeQ4_1Simd as quantizeQ4_1,
   quantizeQ5_0Simd as quantizeQ5_0, quantizeQ5_1Simd as quantizeQ5_1,
 } from './legacy-simd';
-export {
-  dequantizeQ8_0, dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1,
-} from './legacy';
+export { dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1 } from './legacy';
 export { quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K } from './kquants';
+export { dequantizeQ2_K, dequantizeQ3_K } from './kquants-dequant';
 export {
-  dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K,
-} from './kquants-dequant';
+  dequantizeQ8_0Simd as dequantizeQ8_0, dequantizeQ4_0Simd as dequantizeQ4_0,
+  dequantizeQ4_KSimd as dequantizeQ4_K, dequantizeQ5_KSimd as dequantizeQ5_K, dequantizeQ6_KSimd as dequantizeQ6_K,
+} from './dequant-simd';
 
 /** First free byte after static data: the host's buffers start here (rounded up to 16). */
 export function heapBase(): usize {
