@@ -89,6 +89,21 @@ test('Hub flow: search → pick → plan downloads → run → report; hf: GGUF 
       assert.match(frame, /47 tensors · 260,032 params/);
       await press(r2, KEYS.tab);
       assert.match(await waitForText(r2, /values .*\(all values\)/), /› token_embd\.weight\s+F32\s+64×512/);
+      // A GGUF-only repo from the search: its summary says why it cannot be converted, and i inspects its GGUF.
+      await press(r2, KEYS.escape, KEYS.escape);
+      await waitForText(r2, 'Open the bundled sample');
+      await press(r2, 'c');
+      await waitForText(r2, 'Search the Hub, or a local path');
+      await press(r2, ...'stories');
+      // The repo pulled above is now offered from the HF cache, before the Hub results.
+      await waitForText(r2, /org\/stories +cached\n.*org\/stories +↓.*\n.*org\/stories-gguf +↓/);
+      await press(r2, KEYS.down, KEYS.down);
+      await waitForText(r2, '› org/stories-gguf');
+      await press(r2, KEYS.enter);
+      const ggufSummary = await waitForText(r2, 'i inspect stories.gguf');
+      assert.match(ggufSummary, /not supported: hf:org\/stories-gguf has no config\.json/);
+      await press(r2, 'i');
+      assert.match(await waitForText(r2, '[metadata]', 30_000), /inspect · hf:org\/stories-gguf\/stories\.gguf/);
     } finally {
       r2.unmount();
     }

@@ -120,7 +120,8 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       body = <Source mode={top.mode} active={active} deps={deps} onPick={onSource} onBack={back} />;
       break;
     case 'summary':
-      body = <Summary key={JSON.stringify(top.target)} target={top.target} active={active} loadHub={deps.hubSummary} onNext={(d) => onSummary(top.target, d)} onBack={back} />;
+      body = <Summary key={JSON.stringify(top.target)} target={top.target} active={active} loadHub={deps.hubSummary} onNext={(d) => onSummary(top.target, d)}
+        onInspect={(target) => push({ screen: 'inspector', target })} onBack={back} />;
       break;
     case 'target':
       body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}

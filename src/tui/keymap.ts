@@ -34,6 +34,7 @@ export const KEYMAP: readonly Binding[] = [
   { scope: 'source', action: 'select', keys: ['enter'], description: 'use the typed path, or the highlighted model' },
   { scope: 'source', action: 'erase', keys: ['backspace'], description: 'delete a character' },
   { scope: 'summary', action: 'select', keys: ['enter'], description: 'choose an output type' },
+  { scope: 'summary', action: 'inspect', keys: ['i'], description: 'inspect the model\'s first GGUF file, if it has one' },
   { scope: 'target', action: 'output', keys: ['o'], description: 'edit the output path' },
   { scope: 'target', action: 'via', keys: ['v'], description: 'toggle --via f16 (round through fp16 first)' },
   { scope: 'target', action: 'pure', keys: ['p'], description: 'toggle --pure (no per-tensor mixture rules)' },

@@ -15,9 +15,9 @@ import type { ModelSummary } from '../../hub/search.ts';
 
 export type SummaryTarget = { kind: 'local'; dir: string; label: string } | { kind: 'hub'; id: string; model: ModelSummary };
 
-export function Summary({ target, active, loadHub, onNext, onBack }: {
+export function Summary({ target, active, loadHub, onNext, onInspect, onBack }: {
   target: SummaryTarget; active: boolean; loadHub?: (repo: string) => Promise<ModelSummaryData>;
-  onNext: (s: ModelSummaryData | null) => void; onBack: () => void;
+  onNext: (s: ModelSummaryData | null) => void; onInspect?: (gguf: string) => void; onBack: () => void;
 }) {
   const width = useWidth();
   const [data, setData] = useState<ModelSummaryData | null>(null);
@@ -27,18 +27,20 @@ export function Summary({ target, active, loadHub, onNext, onBack }: {
     load?.then(setData, (err) => setError((err as Error).message));
   }, [target]);
   // A Hub model whose summary could not be read may still be pulled at the plan step.
+  const gguf = data?.files.find((f) => f.name.toLowerCase().endsWith('.gguf'))?.name;
   const canGo = data ? data.supported : target.kind === 'hub' && (error !== null || !loadHub);
   useKeys((input, key) => {
     const action = actionFor('summary', keyName(input, key));
     if (action === 'back') onBack();
     else if (action === 'select' && canGo) onNext(data);
+    else if (action === 'inspect' && gguf && onInspect) onInspect(target.kind === 'hub' ? `hf:${target.id}/${gguf}` : `${target.dir}/${gguf}`);
   }, { isActive: active });
 
   const hubLine = target.kind === 'hub'
     ? <Row k="on the Hub" v={`↓ ${target.model.downloads} downloads · ♥ ${target.model.likes} likes · ${[target.model.hasSafetensors && 'safetensors', target.model.hasGguf && 'GGUF'].filter(Boolean).join(', ')}`} />
     : null;
   const label = target.kind === 'local' ? target.label : `hf:${target.id}`;
-  const hints = canGo ? 'enter choose a type · esc back' : 'esc back';
+  const hints = `${canGo ? 'enter choose a type · ' : ''}${gguf && onInspect ? `i inspect ${gguf} · ` : ''}esc back`;
   if (error) {
     return (
       <Frame title={`model · ${label}`} hints={hints}>
