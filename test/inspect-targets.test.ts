@@ -71,3 +71,13 @@ test('inspect on an AWQ and a GPTQ folder shows the config, packed layers and a 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('inspect --jsonl prints the result as one done event line', async () => {
+  let out = '';
+  await runInspectCommand(path.join(STORIES, GGUF), { jsonl: true }, (s) => { out += s; });
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines.length, 1);
+  const ev = JSON.parse(lines[0]!);
+  assert.equal(ev.type, 'done');
+  assert.equal(ev.summary.tensors.length, 47);
+});

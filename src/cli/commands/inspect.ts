@@ -9,6 +9,7 @@ import { renderQuantizedFolderReport } from '../../pipeline/awq-gptq/inspect-tex
 
 export interface InspectCommandOptions {
   json?: boolean;
+  jsonl?: boolean;
   block?: string;
   fullArrays?: boolean;
   layer?: string;
@@ -26,7 +27,10 @@ export async function runInspectCommand(file: string, opts: InspectCommandOption
     hub: { token: opts.token, offline: opts.offline ? true : undefined },
   });
   const data = 'block' in result ? result.block : 'quantized' in result ? result.quantized : result.report;
+  if (opts.json && opts.jsonl) throw new UsageError('BAD_FLAGS', '--json and --jsonl are mutually exclusive');
   if (opts.json) write(JSON.stringify(data, null, 2) + '\n');
+  // inspect has no progress to stream: its event stream is the one final event.
+  else if (opts.jsonl) write(JSON.stringify({ type: 'done', summary: data }) + '\n');
   else if ('block' in result) write(renderBlockText(result.block));
   else if ('quantized' in result) write(renderQuantizedFolderReport(result.quantized) + '\n');
   else write(renderInspectText(result.report));
@@ -38,6 +42,7 @@ export function register(program: Command): void {
     .description('show a GGUF file (local, http(s) URL or hf:ORG/NAME/file.gguf, read by ranges) or an AWQ/GPTQ checkpoint folder')
     .argument('<target>', 'GGUF path, http(s):// URL, hf:ORG/NAME[@REV]/path/file.gguf, or AWQ/GPTQ folder')
     .option('--json', 'print one JSON document instead of text (u64/i64 values beyond 2^53 are strings)')
+    .option('--jsonl', 'print the result as one JSON event line ({"type":"done","summary":…}), like the other commands\' event streams')
     .option('--block <tensor[:index]>', 'decode one quant block of a tensor into its fields')
     .option('--full-arrays', 'include every element of metadata arrays in --json output (default: first 8)')
     .option('--layer <name>', 'AWQ/GPTQ folder: the packed layer whose group to decode (default: the first)')

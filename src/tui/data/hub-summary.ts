@@ -5,8 +5,7 @@
  */
 import { SUPPORTED_ARCHITECTURES } from '../../../formats/hf/architectures.ts';
 import { countParameters } from '../../../formats/hf/size-label.ts';
-import { MAX_HEADER_BYTES, parseSafetensorsHeader } from '../../../formats/safetensors/header.ts';
-import { FormatError } from '../../../formats/errors.ts';
+import { readSafetensorsHeaderFrom } from '../../../formats/safetensors/reader.ts';
 import { hubEndpoint, hubToken } from '../../hub/env.ts';
 import { makeClient } from '../../hub/http.ts';
 import { listRepoFiles, resolveCommit } from '../../hub/repo-info.ts';
@@ -58,13 +57,9 @@ export async function loadHubSummary(repo: string, opts: HubFileOptions = {}): P
   return out;
 
   async function shapesOf(path: string): Promise<number[][]> {
-    const { src: f, size: fileSize } = await read(path);
+    const { src: f } = await read(path);
     try {
-      const head = await f.read(0, 8);
-      const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
-      if (n > MAX_HEADER_BYTES || n > fileSize - 8) throw new FormatError('SAFETENSORS_HEADER', `header length ${n} at offset 0 is larger than the file or ${MAX_HEADER_BYTES} bytes`, { file: `hf:${repo}/${path}`, offset: 0 });
-      const header = parseSafetensorsHeader(`hf:${repo}/${path}`, await f.read(8, n), fileSize);
-      return [...header.tensors.values()].map((t) => t.shape);
+      return [...(await readSafetensorsHeaderFrom(f)).tensors.values()].map((t) => t.shape);
     } finally {
       await f.close();
     }
