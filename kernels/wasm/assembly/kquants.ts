@@ -2,7 +2,8 @@
 // The per-sub-block scale searches run 4 sub-blocks at a time (kquant-search4.ts); the code
 // packing is in pack.ts and the dequantizers in kquants-dequant.ts.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
-import { makeQkx2Quants4, makeQxQuants4, makeQ3Quants4, XT, WT, LT, RES } from './kquant-search4';
+import { makeQxQuants4, makeQ3Quants4, XT, LT, RES } from './kquant-search4';
+import { makeQkx2Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
 import { nearest4, clamp4, storeBytes4, transpose4, scatterCodes4 } from './simd';
 import { pack2bit, splitHighBit, packQ4K, packQ5K, packQ6K } from './pack';
 
@@ -39,13 +40,17 @@ const MINS = memory.data(16 * 4, 16);
 export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 84) {
     let maxScale: f32 = 0, maxMin: f32 = 0;
-    for (let g = 0; g < 4; g++) {
-      transpose4(x + (<usize>g << 8), 64, 16, XT);
-      for (let l = 0; l < 16; l++) v128.store(WT + (<usize>l << 4), f32x4.abs(at(XT, l)));
-      makeQkx2Quants4(16, 3, -0.5, 0.1, 15, true);
-      scatterCodes4(LT, 16, L + 64 * g);
-      v128.store(SCALES + 16 * g, v128.load(RES));
-      v128.store(MINS + 16 * g, v128.load(RES, 16));
+    for (let g = 0; g < 4; g += 2) {
+      transpose4(x + (<usize>g << 8), 64, 16, XA);
+      transpose4(x + (<usize>(g + 1) << 8), 64, 16, XB);
+      for (let l = 0; l < 16; l++) {
+        v128.store(WA + (<usize>l << 4), f32x4.abs(at(XA, l)));
+        v128.store(WB + (<usize>l << 4), f32x4.abs(at(XB, l)));
+      }
+      makeQkx2Quants8(16, 3, -0.5, 0.1, 15, true);
+      scatterCodes4(LA, 16, L + 64 * g);
+      scatterCodes4(LB, 16, L + 64 * (g + 1));
+      storeResults8(g);
     }
     for (let j = 0; j < 16; j++) {
       const scale = ld(SCALES, j), min = ld(MINS, j);
@@ -152,21 +157,36 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
   return sc | (m << 8);
 }
 
+/** Q4_K/Q5_K weights of 4 sub-blocks of 32: w = sqrt(Σx²/32) + |x| (sum in C order, per lane). */
+// @ts-ignore: decorator
+@inline function weightsK4K5(xt: usize, wt: usize): void {
+  let sumX2 = f32x4.splat(0);
+  for (let l = 0; l < 32; l++) { const v = at(xt, l); sumX2 = f32x4.add(sumX2, f32x4.mul(v, v)); }
+  const av = f32x4.sqrt(f32x4.div(sumX2, f32x4.splat(32)));
+  for (let l = 0; l < 32; l++) v128.store(wt + (<usize>l << 4), f32x4.add(av, f32x4.abs(at(xt, l))));
+}
+
+/** Scales and mins of quads g and g+1 from RES8 into SCALES/MINS (4 sub-blocks per quad). */
+// @ts-ignore: decorator
+@inline function storeResults8(g: i32): void {
+  v128.store(SCALES + 16 * g, v128.load(RES8));
+  v128.store(MINS + 16 * g, v128.load(RES8, 16));
+  v128.store(SCALES + 16 * (g + 1), v128.load(RES8, 32));
+  v128.store(MINS + 16 * (g + 1), v128.load(RES8, 48));
+}
+
 /** Shared body of Q4_K (nmax 15) and Q5_K (nmax 31); fills L and the 16 header bytes. */
 // @ts-ignore: decorator
 @inline function quantizeK4K5Block(x: usize, y: usize, nmax: i32, rmin: f32, nstep: i32): void {
   let maxScale: f32 = 0, maxMin: f32 = 0;
-  for (let g = 0; g < 2; g++) {
-    transpose4(x + (<usize>g << 9), 128, 32, XT);
-    let sumX2 = f32x4.splat(0);
-    for (let l = 0; l < 32; l++) { const v = at(XT, l); sumX2 = f32x4.add(sumX2, f32x4.mul(v, v)); }
-    const av = f32x4.sqrt(f32x4.div(sumX2, f32x4.splat(32)));
-    for (let l = 0; l < 32; l++) v128.store(WT + (<usize>l << 4), f32x4.add(av, f32x4.abs(at(XT, l))));
-    makeQkx2Quants4(32, nmax, rmin, 0.1, nstep, false);
-    scatterCodes4(LT, 32, L + 128 * g);
-    v128.store(SCALES + 16 * g, v128.load(RES));
-    v128.store(MINS + 16 * g, v128.load(RES, 16));
-  }
+  transpose4(x, 128, 32, XA);
+  transpose4(x + 512, 128, 32, XB);
+  weightsK4K5(XA, WA);
+  weightsK4K5(XB, WB);
+  makeQkx2Quants8(32, nmax, rmin, 0.1, nstep, false);
+  scatterCodes4(LA, 32, L);
+  scatterCodes4(LB, 32, L + 128);
+  storeResults8(0);
   for (let j = 0; j < 8; j++) {
     const scale = ld(SCALES, j), min = ld(MINS, j);
     if (scale > maxScale) maxScale = scale;

@@ -1,0 +1,159 @@
+// make_qkx2_quants (ggml-quants.c) for two independent quads of sub-blocks at once, "A" and "B",
+// each quad one sub-block per SIMD lane as in kquant-search4.ts. The two quads share nothing; they
+// are interleaved only so that the CPU has two independent chains of strictly ordered sums to work
+// on (every per-lane sequence is still exactly the scalar C sequence of its sub-block).
+//
+// Inputs: XA/WA and XB/WB (transposed x and weights, simd.ts transpose4). Outputs: codes in LA/LB
+// (i32 lanes), scales and the_min in RES8 = [scaleA, theMinA, scaleB, theMinB].
+import { nearest4, clamp4 } from './simd';
+import { XT, WT, LT } from './kquant-search4';
+
+export const XA = XT, WA = WT, LA = LT;
+export const XB = memory.data(32 * 16, 16);
+export const WB = memory.data(32 * 16, 16);
+export const LB = memory.data(32 * 16, 16);
+export const RES8 = memory.data(64, 16);
+const XMA = memory.data(32 * 16, 16), XMB = memory.data(32 * 16, 16);
+const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
+// @ts-ignore: decorator
+@inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
+
+/** x - min for the candidate loops (min changes only when a candidate wins). */
+// @ts-ignore: decorator
+@inline function shift(x: usize, xm: usize, n: i32, min: v128): void {
+  for (let i = 0; i < n; i++) put(xm, i, f32x4.sub(at(x, i), min));
+}
+
+/**
+ * Whether a candidate's codes may be computed in float (f32x4.nearest + clamp) instead of by
+ * emulating nearest_int's magic-number trick: they agree exactly when |v| < 2^22 and v is not NaN.
+ * v = iscale·(x − min) is monotonic in x (f32 sub and mul round monotonically), so checking the
+ * data's extremes bounds every element; lanes that return early (max == min) do not count, and
+ * NaN elements (invisible to min/max) are excluded by the all-finite check.
+ */
+// @ts-ignore: decorator
+@inline function floatSafe(allFinite: bool, iscale: v128, dataMin: v128, dataMax: v128, min: v128, flat: v128): bool {
+  if (!allFinite) return false;
+  const lim = f32x4.splat(4194304.0);
+  const lo = f32x4.abs(f32x4.mul(iscale, f32x4.sub(dataMin, min)));
+  const hi = f32x4.abs(f32x4.mul(iscale, f32x4.sub(dataMax, min)));
+  return i32x4.all_true(v128.or(flat, v128.and(f32x4.lt(lo, lim), f32x4.lt(hi, lim))));
+}
+
+/** One quad's candidate codes by nearest_int emulation, as floats into aux (sums are the caller's). */
+// @ts-ignore: decorator
+@inline function codesInt(xm: usize, aux: usize, n: i32, iscale: v128, nmax: i32): void {
+  for (let i = 0; i < n; i++) put(aux, i, f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, at(xm, i))), 0, nmax)));
+}
+
+/** The same codes with f32x4.nearest, valid when floatSafe holds; pmax(0, v) turns -0 into +0. */
+// @ts-ignore: decorator
+@inline function codesFloat(xm: usize, aux: usize, n: i32, iscale: v128, nmaxF: v128): void {
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < n; i++) put(aux, i, f32x4.pmin(f32x4.pmax(zero, f32x4.nearest(f32x4.mul(iscale, at(xm, i)))), nmaxF));
+}
+
+// @ts-ignore: decorator
+@inline export function makeQkx2Quants8(n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, useMad: bool): void {
+  const zero = f32x4.splat(0), inf = f32x4.splat(f32.POSITIVE_INFINITY), nmaxF = f32x4.splat(<f32>nmax);
+  // ---- per-quad statistics, in C order
+  let minA = at(XA, 0), maxA = minA, sumWA = at(WA, 0), sumXA = f32x4.mul(sumWA, minA);
+  let minB = at(XB, 0), maxB = minB, sumWB = at(WB, 0), sumXB = f32x4.mul(sumWB, minB);
+  let finA = f32x4.lt(f32x4.abs(minA), inf), finB = f32x4.lt(f32x4.abs(minB), inf);
+  for (let i = 1; i < n; i++) {
+    const xa = at(XA, i), wa = at(WA, i), xb = at(XB, i), wb = at(WB, i);
+    minA = f32x4.pmin(minA, xa); maxA = f32x4.pmax(maxA, xa);
+    minB = f32x4.pmin(minB, xb); maxB = f32x4.pmax(maxB, xb);
+    sumWA = f32x4.add(sumWA, wa); sumXA = f32x4.add(sumXA, f32x4.mul(wa, xa));
+    sumWB = f32x4.add(sumWB, wb); sumXB = f32x4.add(sumXB, f32x4.mul(wb, xb));
+    finA = v128.and(finA, f32x4.lt(f32x4.abs(xa), inf));
+    finB = v128.and(finB, f32x4.lt(f32x4.abs(xb), inf));
+  }
+  const dataMinA = minA, dataMaxA = maxA, dataMinB = minB, dataMaxB = maxB;
+  const allFinA = i32x4.all_true(finA), allFinB = i32x4.all_true(finB);
+  minA = f32x4.pmin(minA, zero); minB = f32x4.pmin(minB, zero); // if (min > 0) min = 0
+  const flatA = f32x4.eq(maxA, minA), flatB = f32x4.eq(maxB, minB);
+  const flatMinA = minA, flatMinB = minB;
+  shift(XA, XMA, n, minA); shift(XB, XMB, n, minB);
+  // ---- the first guess: iscale = nmax / (max - min)
+  const iscA = f32x4.div(nmaxF, f32x4.sub(maxA, minA)), iscB = f32x4.div(nmaxF, f32x4.sub(maxB, minB));
+  let scaleA = f32x4.div(f32x4.splat(1), iscA), scaleB = f32x4.div(f32x4.splat(1), iscB);
+  let bestA = zero, bestB = zero;
+  for (let i = 0; i < n; i++) {
+    const la = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscA, at(XMA, i))), 0, nmax));
+    const lb = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscB, at(XMB, i))), 0, nmax));
+    put(LA, i, la); put(LB, i, lb);
+    let da = f32x4.sub(f32x4.add(f32x4.mul(scaleA, la), minA), at(XA, i));
+    let db = f32x4.sub(f32x4.add(f32x4.mul(scaleB, lb), minB), at(XB, i));
+    da = useMad ? f32x4.abs(da) : f32x4.mul(da, da);
+    db = useMad ? f32x4.abs(db) : f32x4.mul(db, db);
+    bestA = f32x4.add(bestA, f32x4.mul(at(WA, i), da));
+    bestB = f32x4.add(bestB, f32x4.mul(at(WB, i), db));
+  }
+  // ---- the candidates
+  for (let is = 0; is <= nstep; is++) {
+    const c = f32x4.splat(rmin + rdelta * <f32>is + <f32>nmax);
+    // `min` may have been replaced by an earlier candidate's; C reuses the variable here too.
+    const iA = f32x4.div(c, f32x4.sub(maxA, minA)), iB = f32x4.div(c, f32x4.sub(maxB, minB));
+    if (floatSafe(allFinA, iA, dataMinA, dataMaxA, minA, flatA)) codesFloat(XMA, AUXA, n, iA, nmaxF);
+    else codesInt(XMA, AUXA, n, iA, nmax);
+    if (floatSafe(allFinB, iB, dataMinB, dataMaxB, minB, flatB)) codesFloat(XMB, AUXB, n, iB, nmaxF);
+    else codesInt(XMB, AUXB, n, iB, nmax);
+    let slA = zero, sl2A = zero, sxlA = zero, slB = zero, sl2B = zero, sxlB = zero;
+    for (let i = 0; i < n; i++) {
+      const la = at(AUXA, i), lb = at(AUXB, i);
+      const wla = f32x4.mul(at(WA, i), la), wlb = f32x4.mul(at(WB, i), lb);
+      slA = f32x4.add(slA, wla); slB = f32x4.add(slB, wlb);
+      sl2A = f32x4.add(sl2A, f32x4.mul(wla, la)); sl2B = f32x4.add(sl2B, f32x4.mul(wlb, lb));
+      sxlA = f32x4.add(sxlA, f32x4.mul(wla, at(XA, i))); sxlB = f32x4.add(sxlB, f32x4.mul(wlb, at(XB, i)));
+    }
+    const DA = f32x4.sub(f32x4.mul(sumWA, sl2A), f32x4.mul(slA, slA));
+    const DB = f32x4.sub(f32x4.mul(sumWB, sl2B), f32x4.mul(slB, slB));
+    const dPosA = f32x4.gt(DA, zero), dPosB = f32x4.gt(DB, zero);
+    if (!v128.any_true(v128.or(dPosA, dPosB))) continue;
+    let tsA = f32x4.div(f32x4.sub(f32x4.mul(sumWA, sxlA), f32x4.mul(sumXA, slA)), DA);
+    let tmA = f32x4.div(f32x4.sub(f32x4.mul(sl2A, sumXA), f32x4.mul(slA, sxlA)), DA);
+    let tsB = f32x4.div(f32x4.sub(f32x4.mul(sumWB, sxlB), f32x4.mul(sumXB, slB)), DB);
+    let tmB = f32x4.div(f32x4.sub(f32x4.mul(sl2B, sumXB), f32x4.mul(slB, sxlB)), DB);
+    const posA = f32x4.gt(tmA, zero), posB = f32x4.gt(tmB, zero);
+    tmA = v128.bitselect(zero, tmA, posA); tsA = v128.bitselect(f32x4.div(sxlA, sl2A), tsA, posA);
+    tmB = v128.bitselect(zero, tmB, posB); tsB = v128.bitselect(f32x4.div(sxlB, sl2B), tsB, posB);
+    let curA = zero, curB = zero;
+    for (let i = 0; i < n; i++) {
+      let da = f32x4.sub(f32x4.add(f32x4.mul(tsA, at(AUXA, i)), tmA), at(XA, i));
+      let db = f32x4.sub(f32x4.add(f32x4.mul(tsB, at(AUXB, i)), tmB), at(XB, i));
+      da = useMad ? f32x4.abs(da) : f32x4.mul(da, da);
+      db = useMad ? f32x4.abs(db) : f32x4.mul(db, db);
+      curA = f32x4.add(curA, f32x4.mul(at(WA, i), da));
+      curB = f32x4.add(curB, f32x4.mul(at(WB, i), db));
+    }
+    const takeA = v128.and(dPosA, f32x4.lt(curA, bestA));
+    if (v128.any_true(takeA)) {
+      for (let i = 0; i < n; i++) put(LA, i, v128.bitselect(at(AUXA, i), at(LA, i), takeA));
+      bestA = v128.bitselect(curA, bestA, takeA);
+      scaleA = v128.bitselect(tsA, scaleA, takeA);
+      minA = v128.bitselect(tmA, minA, takeA);
+      if (is < nstep) shift(XA, XMA, n, minA);
+    }
+    const takeB = v128.and(dPosB, f32x4.lt(curB, bestB));
+    if (v128.any_true(takeB)) {
+      for (let i = 0; i < n; i++) put(LB, i, v128.bitselect(at(AUXB, i), at(LB, i), takeB));
+      bestB = v128.bitselect(curB, bestB, takeB);
+      scaleB = v128.bitselect(tsB, scaleB, takeB);
+      minB = v128.bitselect(tmB, minB, takeB);
+      if (is < nstep) shift(XB, XMB, n, minB);
+    }
+  }
+  // ---- finish: integer codes; flat sub-blocks return L = 0, scale 0, the_min = -min
+  for (let i = 0; i < n; i++) {
+    put(LA, i, v128.bitselect(zero, i32x4.trunc_sat_f32x4_s(at(LA, i)), flatA));
+    put(LB, i, v128.bitselect(zero, i32x4.trunc_sat_f32x4_s(at(LB, i)), flatB));
+  }
+  v128.store(RES8, v128.bitselect(zero, scaleA, flatA));
+  v128.store(RES8, f32x4.neg(v128.bitselect(flatMinA, minA, flatA)), 16);
+  v128.store(RES8, v128.bitselect(zero, scaleB, flatB), 32);
+  v128.store(RES8, f32x4.neg(v128.bitselect(flatMinB, minB, flatB)), 48);
+}
