@@ -16,6 +16,7 @@ import { dequantize, canQuantize, canDequantize } from '../../kernels/quant-tabl
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { writeGguf, plannedBytes, type TensorSource, type Quantizer } from './write-gguf.ts';
+import { quantizedFileKvs } from './quantized-kvs.ts';
 import type { JobSummary, PipelineEvent } from './events.ts';
 
 export interface QuantizeOptions {
@@ -51,11 +52,6 @@ export interface PlannedTensorRow {
   bytes: number;
   fallback?: { from: string; to: string; reason: string };
 }
-
-/** Keys llama-quantize drops from the copy: the split keys, and the two it re-appends at the end. */
-const DROPPED_KEYS = new Set(['split.no', 'split.count', 'split.tensors.count', 'general.quantization_version', 'general.file_type']);
-/** GGML_QNT_VERSION. */
-export const QUANTIZATION_VERSION = 2;
 
 const typeName = (t: number) => ggmlType(t)?.name ?? `type ${t}`;
 
@@ -108,17 +104,11 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
           message: `${p.name}: ${typeName(p.fallback.from)} → ${typeName(p.fallback.to)}: ${p.fallback.reason}` };
       }
     }
-    const kvs: GgufKv[] = [];
-    for (const kv of file.kvs) {
-      if (DROPPED_KEYS.has(kv.key)) continue;
-      if (kv.key === 'general.alignment' && kv.value !== GGUF_DEFAULT_ALIGNMENT) {
-        yield { type: 'warning', code: 'ALIGNMENT', file: opts.input, message: `dropping general.alignment=${String(kv.value)}: the output is aligned to 32 bytes, as llama-quantize writes it` };
-        continue;
-      }
-      kvs.push(kv);
+    const alignment = getKv(file, 'general.alignment');
+    if (alignment && alignment.value !== GGUF_DEFAULT_ALIGNMENT) {
+      yield { type: 'warning', code: 'ALIGNMENT', file: opts.input, message: `dropping general.alignment=${String(alignment.value)}: the output is aligned to 32 bytes, as llama-quantize writes it` };
     }
-    kvs.push({ key: 'general.quantization_version', type: GgufValueType.UINT32, value: QUANTIZATION_VERSION });
-    kvs.push({ key: 'general.file_type', type: GgufValueType.UINT32, value: ft.id });
+    const kvs = quantizedFileKvs(file.kvs.filter((kv) => kv !== alignment || kv.value === GGUF_DEFAULT_ALIGNMENT), ft.id);
 
     const rows = plans.map(toRow);
     const plannedSize = headerBytes(kvs, plans) + plans.reduce((s, p) => s + padTo(plannedBytes(p), GGUF_DEFAULT_ALIGNMENT), 0);

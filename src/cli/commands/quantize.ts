@@ -7,6 +7,7 @@ import { UsageError } from '../../../formats/errors.ts';
 import { quantizeGguf, type PlannedTensorRow } from '../../pipeline/quantize.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 import { runHeadless, formatBytes } from '../headless.ts';
+import { withSigintAbort } from '../sigint.ts';
 
 interface QuantizeFlags {
   type: string;
@@ -45,24 +46,14 @@ export function register(program: Command): void {
       const threads = flags.threads === undefined ? undefined : Number(flags.threads);
       if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError('BAD_THREADS', `--threads must be a positive integer, got '${flags.threads}'`);
       if (flags.json && flags.jsonl) throw new UsageError('BAD_FLAGS', '--json and --jsonl are mutually exclusive');
-      const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        await runHeadless(
-          quantizeGguf({
-            input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads,
-            outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
-            allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal: controller.signal,
-          }),
-          { json: flags.json, jsonl: flags.jsonl, formatResult: formatSummary },
-        );
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      await withSigintAbort((signal) => runHeadless(
+        quantizeGguf({
+          input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads,
+          outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
+          allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal,
+        }),
+        { json: flags.json, jsonl: flags.jsonl, formatResult: formatSummary },
+      ));
     });
 }
 
