@@ -51,8 +51,6 @@ async function forEachScoredPosition(
   if (bos == null) throw new Error('model has no BOS token');
   tokens.unshift(bos);
   const nChunks = Math.floor(tokens.length / nCtx);
-  const nVocab = model.fileInsights.tokens ? Number(model.tokens.trainContextSize ?? 0) : 0; // unused; vocab read below
-  void nVocab;
   const context = await model.createContext({ contextSize: nCtx, sequences: 1, batchSize: nCtx, threads: 1 });
   try {
     const seq = context.getSequence();
