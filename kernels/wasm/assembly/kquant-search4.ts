@@ -1,6 +1,6 @@
-// The K-quant scale searches for 4 sub-blocks at once, one per SIMD lane: `make_qx_quants`
-// (rmse_type 1, no weights) and `make_q3_quants` (do_rmse) from ggml-quants.c (`make_qkx2_quants`
-// is in kquant-search8.ts, two quads at a time). Each lane runs the scalar C
+// Q6_K's scale search for 4 sub-blocks at once, one per SIMD lane: `make_qx_quants` (rmse_type 1,
+// no weights) from ggml-quants.c (`make_qkx2_quants` and `make_q3_quants` are in
+// kquant-search8.ts, two quads at a time). Each lane runs the scalar C
 // sequence for its own sub-block, in the same order; the C branches become per-lane selects, so the
 // result of every lane equals the scalar C function on that sub-block.
 //
@@ -120,66 +120,4 @@ export function makeQxQuants4(n: i32, nmax: i32): void {
     scale = v128.bitselect(zero, scale, tiny);
   }
   v128.store(RES, scale);
-}
-
-/**
- * make_q3_quants(n, nmax, x, L, do_rmse=true): codes l + nmax in LT, scale in RES[0..3]. The
- * refinement loop updates the running sums element by element (Gauss-Seidel), so each lane keeps
- * its own sums and stops, like C's `break`, after its first pass without a change.
- */
-export function makeQ3Quants4(n: i32, nmax: i32): void {
-  const zero = f32x4.splat(0);
-  let max = zero, amax = zero;
-  for (let i = 0; i < n; i++) {
-    const xi = at(XT, i), ax = f32x4.abs(xi);
-    const gt = f32x4.gt(ax, amax);
-    amax = v128.bitselect(ax, amax, gt);
-    max = v128.bitselect(xi, max, gt);
-  }
-  const tiny = f32x4.lt(amax, f32x4.splat(<f32>1e-15));
-  const iscale = f32x4.div(f32x4.splat(<f32>-nmax), max);
-  let sumlx = zero, suml2 = zero;
-  for (let i = 0; i < n; i++) {
-    const xi = at(XT, i);
-    const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
-    v128.store(LT + (<usize>i << 4), l);
-    const fl = f32x4.convert_i32x4_s(l);
-    const w = f32x4.mul(xi, xi), wx = f32x4.mul(w, xi);
-    v128.store(WT + (<usize>i << 4), w); // w = x*x and w*x are reused by every refinement pass
-    v128.store(WXT + (<usize>i << 4), wx);
-    sumlx = f32x4.add(sumlx, f32x4.mul(wx, fl));
-    suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));
-  }
-  let active = i32x4.splat(-1);
-  for (let itry = 0; itry < 5; itry++) {
-    let changed = i32x4.splat(0);
-    for (let i = 0; i < n; i++) {
-      const p = LT + (<usize>i << 4);
-      const xi = at(XT, i), li = v128.load(p);
-      const w = at(WT, i), wx = at(WXT, i), fli = f32x4.convert_i32x4_s(li);
-      let slx = f32x4.sub(sumlx, f32x4.mul(wx, fli));
-      let sl2 = f32x4.sub(suml2, f32x4.mul(f32x4.mul(w, fli), fli));
-      const nl = clamp4(nearest4(f32x4.div(f32x4.mul(xi, sl2), slx)), -nmax, nmax - 1);
-      const fnl = f32x4.convert_i32x4_s(nl);
-      const ok = v128.and(f32x4.gt(slx, zero), v128.and(active, i32x4.ne(nl, li)));
-      slx = f32x4.add(slx, f32x4.mul(wx, fnl));
-      sl2 = f32x4.add(sl2, f32x4.mul(f32x4.mul(w, fnl), fnl));
-      const better = v128.and(f32x4.gt(sl2, zero),
-        f32x4.gt(f32x4.mul(f32x4.mul(slx, slx), suml2), f32x4.mul(f32x4.mul(sumlx, sumlx), sl2)));
-      const take = v128.and(ok, better);
-      v128.store(p, v128.bitselect(nl, li, take));
-      sumlx = v128.bitselect(slx, sumlx, take);
-      suml2 = v128.bitselect(sl2, suml2, take);
-      changed = v128.or(changed, take);
-    }
-    active = v128.and(active, changed);
-    if (!v128.any_true(active)) break;
-  }
-  const off = i32x4.splat(nmax);
-  for (let i = 0; i < n; i++) {
-    const p = LT + (<usize>i << 4);
-    v128.store(p, v128.bitselect(zero, i32x4.add(v128.load(p), off), tiny));
-  }
-  const scale = v128.bitselect(f32x4.div(sumlx, suml2), zero, f32x4.gt(suml2, zero));
-  v128.store(RES, v128.bitselect(zero, scale, tiny));
 }

@@ -157,3 +157,72 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
   v128.store(RES8, v128.bitselect(zero, scaleB, flatB), 32);
   v128.store(RES8, f32x4.neg(v128.bitselect(flatMinB, minB, flatB)), 48);
 }
+
+const WXA = memory.data(32 * 16, 16), WXB = memory.data(32 * 16, 16);
+
+/**
+ * make_q3_quants(n, nmax, x, L, do_rmse=true) for quads A and B (codes l + nmax in LA/LB, scales
+ * in RES8[0..3] and RES8[8..11]). Its refinement updates the running sums element by element, a
+ * serial chain per lane; interleaving two quads gives the CPU a second, independent chain. Each
+ * lane stops, like C's `break`, after its first pass without a change.
+ */
+export function makeQ3Quants8(n: i32, nmax: i32): void {
+  const zero = f32x4.splat(0);
+  let maxA = zero, amaxA = zero, maxB = zero, amaxB = zero;
+  for (let i = 0; i < n; i++) {
+    const xa = at(XA, i), xb = at(XB, i), aa = f32x4.abs(xa), ab = f32x4.abs(xb);
+    const ga = f32x4.gt(aa, amaxA), gb = f32x4.gt(ab, amaxB); // if (ax > amax) { amax = ax; max = x }
+    amaxA = v128.bitselect(aa, amaxA, ga); maxA = v128.bitselect(xa, maxA, ga);
+    amaxB = v128.bitselect(ab, amaxB, gb); maxB = v128.bitselect(xb, maxB, gb);
+  }
+  const eps = f32x4.splat(<f32>1e-15);
+  const tinyA = f32x4.lt(amaxA, eps), tinyB = f32x4.lt(amaxB, eps); // these lanes return L = 0, scale 0
+  const iA = f32x4.div(f32x4.splat(<f32>-nmax), maxA), iB = f32x4.div(f32x4.splat(<f32>-nmax), maxB);
+  let lxA = zero, l2A = zero, lxB = zero, l2B = zero;
+  for (let i = 0; i < n; i++) {
+    const xa = at(XA, i), xb = at(XB, i);
+    const la = clamp4(nearest4(f32x4.mul(iA, xa)), -nmax, nmax - 1);
+    const lb = clamp4(nearest4(f32x4.mul(iB, xb)), -nmax, nmax - 1);
+    put(LA, i, la); put(LB, i, lb);
+    const fa = f32x4.convert_i32x4_s(la), fb = f32x4.convert_i32x4_s(lb);
+    const wa = f32x4.mul(xa, xa), wb = f32x4.mul(xb, xb), wxa = f32x4.mul(wa, xa), wxb = f32x4.mul(wb, xb);
+    put(WA, i, wa); put(WB, i, wb); put(WXA, i, wxa); put(WXB, i, wxb); // reused by every pass
+    lxA = f32x4.add(lxA, f32x4.mul(wxa, fa)); lxB = f32x4.add(lxB, f32x4.mul(wxb, fb));
+    l2A = f32x4.add(l2A, f32x4.mul(f32x4.mul(wa, fa), fa)); l2B = f32x4.add(l2B, f32x4.mul(f32x4.mul(wb, fb), fb));
+  }
+  let activeA = i32x4.splat(-1), activeB = i32x4.splat(-1);
+  for (let itry = 0; itry < 5; itry++) {
+    let chA = i32x4.splat(0), chB = i32x4.splat(0);
+    for (let i = 0; i < n; i++) {
+      const xa = at(XA, i), xb = at(XB, i), la = at(LA, i), lb = at(LB, i);
+      const wa = at(WA, i), wb = at(WB, i), wxa = at(WXA, i), wxb = at(WXB, i);
+      const fa = f32x4.convert_i32x4_s(la), fb = f32x4.convert_i32x4_s(lb);
+      let sxA = f32x4.sub(lxA, f32x4.mul(wxa, fa)), sxB = f32x4.sub(lxB, f32x4.mul(wxb, fb));
+      let s2A = f32x4.sub(l2A, f32x4.mul(f32x4.mul(wa, fa), fa)), s2B = f32x4.sub(l2B, f32x4.mul(f32x4.mul(wb, fb), fb));
+      const na = clamp4(nearest4(f32x4.div(f32x4.mul(xa, s2A), sxA)), -nmax, nmax - 1);
+      const nb = clamp4(nearest4(f32x4.div(f32x4.mul(xb, s2B), sxB)), -nmax, nmax - 1);
+      const okA = v128.and(f32x4.gt(sxA, zero), v128.and(activeA, i32x4.ne(na, la)));
+      const okB = v128.and(f32x4.gt(sxB, zero), v128.and(activeB, i32x4.ne(nb, lb)));
+      const fna = f32x4.convert_i32x4_s(na), fnb = f32x4.convert_i32x4_s(nb);
+      sxA = f32x4.add(sxA, f32x4.mul(wxa, fna)); sxB = f32x4.add(sxB, f32x4.mul(wxb, fnb));
+      s2A = f32x4.add(s2A, f32x4.mul(f32x4.mul(wa, fna), fna)); s2B = f32x4.add(s2B, f32x4.mul(f32x4.mul(wb, fnb), fnb));
+      const takeA = v128.and(okA, v128.and(f32x4.gt(s2A, zero),
+        f32x4.gt(f32x4.mul(f32x4.mul(sxA, sxA), l2A), f32x4.mul(f32x4.mul(lxA, lxA), s2A))));
+      const takeB = v128.and(okB, v128.and(f32x4.gt(s2B, zero),
+        f32x4.gt(f32x4.mul(f32x4.mul(sxB, sxB), l2B), f32x4.mul(f32x4.mul(lxB, lxB), s2B))));
+      put(LA, i, v128.bitselect(na, la, takeA)); put(LB, i, v128.bitselect(nb, lb, takeB));
+      lxA = v128.bitselect(sxA, lxA, takeA); l2A = v128.bitselect(s2A, l2A, takeA);
+      lxB = v128.bitselect(sxB, lxB, takeB); l2B = v128.bitselect(s2B, l2B, takeB);
+      chA = v128.or(chA, takeA); chB = v128.or(chB, takeB);
+    }
+    activeA = v128.and(activeA, chA); activeB = v128.and(activeB, chB);
+    if (!v128.any_true(v128.or(activeA, activeB))) break;
+  }
+  const off = i32x4.splat(nmax);
+  for (let i = 0; i < n; i++) {
+    put(LA, i, v128.bitselect(zero, i32x4.add(at(LA, i), off), tinyA));
+    put(LB, i, v128.bitselect(zero, i32x4.add(at(LB, i), off), tinyB));
+  }
+  v128.store(RES8, v128.bitselect(zero, v128.bitselect(f32x4.div(lxA, l2A), zero, f32x4.gt(l2A, zero)), tinyA));
+  v128.store(RES8, v128.bitselect(zero, v128.bitselect(f32x4.div(lxB, l2B), zero, f32x4.gt(l2B, zero)), tinyB), 32);
+}

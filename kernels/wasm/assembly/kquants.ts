@@ -2,8 +2,8 @@
 // The per-sub-block scale searches run 4 sub-blocks at a time (kquant-search4.ts); the code
 // packing is in pack.ts and the dequantizers in kquants-dequant.ts.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
-import { makeQxQuants4, makeQ3Quants4, XT, LT, RES } from './kquant-search4';
-import { makeQkx2Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
+import { makeQxQuants4, XT, LT, RES } from './kquant-search4';
+import { makeQkx2Quants8, makeQ3Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
 import { nearest4, clamp4, storeBytes4, transpose4, scatterCodes4 } from './simd';
 import { pack2bit, splitHighBit, packQ4K, packQ5K, packQ6K } from './pack';
 
@@ -88,11 +88,14 @@ export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
 export function quantizeQ3_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 110) {
     let maxScale: f32 = 0, amax: f32 = 0;
-    for (let g = 0; g < 4; g++) {
-      transpose4(x + (<usize>g << 8), 64, 16, XT);
-      makeQ3Quants4(16, 4);
-      scatterCodes4(LT, 16, L + 64 * g);
-      v128.store(SCALES + 16 * g, v128.load(RES));
+    for (let g = 0; g < 4; g += 2) {
+      transpose4(x + (<usize>g << 8), 64, 16, XA);
+      transpose4(x + (<usize>(g + 1) << 8), 64, 16, XB);
+      makeQ3Quants8(16, 4);
+      scatterCodes4(LA, 16, L + 64 * g);
+      scatterCodes4(LB, 16, L + 64 * (g + 1));
+      v128.store(SCALES + 16 * g, v128.load(RES8));
+      v128.store(SCALES + 16 * (g + 1), v128.load(RES8, 32));
     }
     for (let j = 0; j < 16; j++) {
       const scale = ld(SCALES, j);
