@@ -15,7 +15,7 @@ async function* job(fail = false): AsyncGenerator<PipelineEvent, { output: strin
   const base: Omit<TensorEvent, 'state'> = { type: 'tensor', name: 'a.weight', index: 0, count: 2, sourceType: 'F32', targetType: 'Q5_0', shape: [64, 4], rowsTotal: 4 };
   yield { ...base, state: 'start', rowsDone: 0 };
   yield { ...base, state: 'progress', rowsDone: 2, bytes: 88 };
-  yield { ...base, state: 'done', rowsDone: 4, bytes: 176, metrics: { rmse: 0.001, maxAbs: 0.01, meanAbs: 0.0005, relFrobenius: 0.01, snrDb: 40, cosine: 0.9999, nonFinite: 0 } };
+  yield { ...base, state: 'done', rowsDone: 4, bytes: 176, metrics: { count: 256, rmse: 0.001, maxAbs: 0.01, meanAbs: 0.0005, relFrobenius: 0.01, snrDb: 40, cosine: 0.9999, nonFinite: 0, ggml_rmse: 0.0000625 } };
   if (fail) throw new UnsupportedError('NO_KERNEL', "tensor 'b.weight': no IQ4_NL quantizer", { tensor: 'b.weight' });
   const summary = { output: 'out.gguf', outputBytes: 4096, nested: { x: 1 } };
   yield { type: 'done', summary: { ...summary, seconds: 1, tensors: 2 } };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildReport, type TensorResult } from '../src/validate/report.ts';
 import { tensorPlace } from '../src/validate/tensor-kind.ts';
 
-const m = (rel: number, nonFinite = 0) => ({ rmse: rel, maxAbs: rel, meanAbs: rel, relFrobenius: rel, snrDb: -20 * Math.log10(rel), cosine: 1 - rel * rel / 2, nonFinite });
+const m = (rel: number, nonFinite = 0) => ({ count: 1000, rmse: rel, maxAbs: rel, meanAbs: rel, relFrobenius: rel, snrDb: -20 * Math.log10(rel), cosine: 1 - rel * rel / 2, nonFinite, ggml_rmse: rel / 1000 });
 const layers = (kind: string, type: string, rels: number[]): TensorResult[] => rels.map((r, i) => ({ name: `blk.${i}.${kind}.weight`, type, metrics: m(r) }));
 
 test('tensorPlace reads GGUF and HF names', () => {

@@ -2,7 +2,7 @@
  * Human text for a batch: one line per job event (stderr) and the summary table (stdout).
  */
 import path from 'node:path';
-import { formatBytes } from '../cli/headless.ts';
+import { formatBytes } from '../format-units.ts';
 import type { BatchEvent, BatchResult, JobOutcome } from './run-batch.ts';
 import type { BatchJob } from './jobs.ts';
 

@@ -9,6 +9,7 @@
  */
 import { ForgeError } from '../../formats/errors.ts';
 import type { PipelineEvent, WarningEvent } from '../pipeline/events.ts';
+import { formatBytes } from '../format-units.ts';
 
 export interface HeadlessOptions {
   json?: boolean;
@@ -103,16 +104,6 @@ function defaultFormat(result: unknown): string {
     .join('\n');
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(2)} ${units[i]}`;
-}
 
 /** JSON cannot hold bigint: safe ones become numbers, others strings. */
 function jsonReplacer(_key: string, value: unknown): unknown {

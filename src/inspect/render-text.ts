@@ -2,23 +2,8 @@
 import type { InspectKv, InspectReport } from './report.ts';
 import type { BlockView } from './block-view.ts';
 import type { JsonScalar, JsonValue } from './json-value.ts';
+import { formatBytes, formatCount } from '../format-units.ts';
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(2)} ${units[i]}`;
-}
-
-export function formatCount(n: number): string {
-  const units: [number, string][] = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K']];
-  for (const [f, u] of units) if (n >= f) return `${(n / f).toFixed(n / f >= 100 ? 0 : 1)}${u}`;
-  return String(n);
-}
 
 function scalar(v: JsonScalar | undefined, type?: string): string {
   if (typeof v === 'string') {

@@ -5,6 +5,7 @@
  *
  * Events are plain JSON-serialisable objects (bigints are not used) so `--jsonl` can print them as is.
  */
+import type { ErrorMetrics } from '../../kernels/metrics.ts';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -39,18 +40,8 @@ export interface DownloadEvent {
   overall: TransferProgress;
 }
 
-/** Round-trip error metrics of one tensor (see kernels/metrics). */
-export interface TensorMetrics {
-  rmse: number;
-  maxAbs: number;
-  meanAbs: number;
-  relFrobenius: number;
-  snrDb: number;
-  cosine: number;
-  nonFinite: number;
-  /** llama.cpp's test metric sqrt(Σd²)/n, labelled as such. */
-  ggml_rmse?: number;
-}
+/** Round-trip error metrics of one tensor, as kernels/metrics.ts measures them. */
+export type TensorMetrics = ErrorMetrics;
 
 export interface TensorEvent {
   type: 'tensor';

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../../formats/errors.ts';
 import { quantizeGguf, type PlannedTensorRow } from '../../pipeline/quantize.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
-import { runHeadless, formatBytes } from '../headless.ts';
+import { runHeadless } from '../headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import { withSigintAbort } from '../sigint.ts';
 
 interface QuantizeFlags {

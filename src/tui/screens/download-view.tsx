@@ -2,7 +2,7 @@
 import React, { useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { Bar, truncate } from '../components.tsx';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import type { DownloadEvent, TransferProgress } from '../../pipeline/events.ts';
 
 export interface DownloadState {

@@ -6,7 +6,7 @@ import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import { ErrorLine, SelectList, truncate, useWidth } from '../components.tsx';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import type { InspectKv, InspectTensor } from '../../inspect/report.ts';
 import type { BlockView } from '../../inspect/block-view.ts';
 import type { Histogram, InspectorSource } from '../data/inspector-data.ts';

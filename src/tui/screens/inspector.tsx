@@ -11,7 +11,7 @@ import { useKeys } from '../use-keys.ts';
 import { ErrorLine, Frame, TextField } from '../components.tsx';
 import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import type { InspectorSource } from '../data/inspector-data.ts';
 
 const TABS = ['metadata', 'tensors', 'types'] as const;

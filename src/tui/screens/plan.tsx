@@ -8,7 +8,7 @@ import { useKeys } from '../use-keys.ts';
 import { ErrorLine, Frame, SelectList, truncate, useWidth } from '../components.tsx';
 import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
 import type { JobSummary, PipelineEvent } from '../../pipeline/events.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';

@@ -8,7 +8,7 @@ import { useKeys } from '../use-keys.ts';
 import { Frame, truncate, useWidth } from '../components.tsx';
 import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import { layerBars } from '../../cli/report-text.ts';
 import type { JobSummary } from '../../pipeline/events.ts';
 import type { ValidationReport } from '../../validate/report.ts';

@@ -9,7 +9,7 @@ import { useKeys } from '../use-keys.ts';
 import { Bar, ErrorLine, Frame, truncate, useWidth } from '../components.tsx';
 import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import { CancelledError } from '../../../formats/errors.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
 import type { JobSummary, PipelineEvent, TensorEvent } from '../../pipeline/events.ts';

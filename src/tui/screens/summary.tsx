@@ -9,7 +9,7 @@ import { useKeys } from '../use-keys.ts';
 import { ErrorLine, Frame, truncate, useWidth } from '../components.tsx';
 import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import { loadModelSummary, type ModelSummaryData } from '../data/model-summary.ts';
 import type { ModelSummary } from '../../hub/search.ts';
 

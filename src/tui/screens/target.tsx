@@ -9,7 +9,7 @@ import { useKeys } from '../use-keys.ts';
 import { Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
 import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
-import { formatBytes } from '../../cli/headless.ts';
+import { formatBytes } from '../../format-units.ts';
 import { targetOptions } from '../data/targets.ts';
 
 export interface TargetChoice {
