@@ -9,7 +9,7 @@ import { openSafetensorsModel, type SafetensorsModel } from '../safetensors/mode
 import { toFloat32 } from '../safetensors/dtypes.ts';
 import type { SafetensorsTensor } from '../safetensors/header.ts';
 import { parseQuantizationConfig, type QuantizedFolderConfig } from './config.ts';
-import { readJsonIfExists, readJsonObject } from './read-json.ts';
+import { readJsonFile } from '../hf/read-json.ts';
 import { packedModules } from './layer-names.ts';
 import type { GroupBits, QuantizedMatrix } from '../../kernels/groupwise/spec.ts';
 import { groupCount } from '../../kernels/groupwise/spec.ts';
@@ -44,12 +44,12 @@ export interface QuantizedCheckpoint {
 /** Find the quantization dict: config.json, then quantize_config.json, then quant_config.json. */
 export async function readQuantizedFolderConfig(dir: string): Promise<{ config: QuantizedFolderConfig | null; hfConfig: Record<string, unknown> }> {
   const cfgPath = join(dir, 'config.json');
-  const hfConfig = (await readJsonIfExists(cfgPath)) ?? {};
+  const hfConfig = (await readJsonFile(dir, 'config.json', true)) ?? {};
   const fromConfig = parseQuantizationConfig(hfConfig.quantization_config, cfgPath);
   if (fromConfig) return { config: fromConfig, hfConfig };
   for (const name of ['quantize_config.json', 'quant_config.json']) {
     const p = join(dir, name);
-    const q = await readJsonIfExists(p);
+    const q = await readJsonFile(dir, name, true);
     const parsed = q && parseQuantizationConfig({ quant_method: q.version !== undefined ? 'awq' : 'gptq', ...q }, p);
     if (parsed) return { config: parsed, hfConfig };
   }

@@ -5,6 +5,7 @@
  * event or log line is built from headers.
  */
 import { CancelledError, ForgeError, NetworkError } from '../../formats/errors.ts';
+import { hubEndpoint, hubToken } from './env.ts';
 
 export interface HubClient {
   endpoint: string;
@@ -26,10 +27,11 @@ export interface RequestSubject {
   file?: string;
 }
 
-export function makeClient(o: Partial<HubClient> & { endpoint: string }): HubClient {
+/** A client from explicit options, falling back to HF_ENDPOINT / HF_TOKEN for endpoint and token. */
+export function makeClient(o: Partial<HubClient>): HubClient {
   return {
-    endpoint: o.endpoint,
-    token: o.token,
+    endpoint: hubEndpoint(o.endpoint),
+    token: hubToken(o.token),
     fetch: o.fetch ?? globalThis.fetch,
     retries: o.retries ?? 5,
     retryDelayMs: o.retryDelayMs ?? 500,

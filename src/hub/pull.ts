@@ -10,7 +10,7 @@ import type { DownloadEvent, PipelineEvent, TransferProgress } from '../pipeline
 import { blobPath, ensureDir, exists, linkSnapshotFile, repoCache, snapshotDir, writeRef, type RepoCache } from './cache-layout.ts';
 import { downloadBlob } from './download-blob.ts';
 import { lockBlob } from './blob-lock.ts';
-import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './env.ts';
+import { hubCacheDir, hubOffline } from './env.ts';
 import { drainWhile, runPool } from './event-queue.ts';
 import { assertHasWeights, selectFiles } from './file-selection.ts';
 import { makeClient, type HubClient } from './http.ts';
@@ -64,8 +64,8 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) throw new CancelledError('download cancelled');
   const client = makeClient({
-    endpoint: hubEndpoint(opts.endpoint),
-    token: hubToken(opts.token),
+    endpoint: opts.endpoint,
+    token: opts.token,
     fetch: opts.fetch,
     retries: opts.retries,
     retryDelayMs: opts.retryDelayMs,

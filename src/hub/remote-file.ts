@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ForgeError, NetworkError, UsageError } from '../../formats/errors.ts';
 import { openFileSource, openHttpSource, type ByteSource } from '../../formats/io/byte-source.ts';
 import { exists, readRef, repoCache, snapshotDir } from './cache-layout.ts';
-import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './env.ts';
+import { hubCacheDir, hubOffline } from './env.ts';
 import { connectionError, httpError, makeClient, withRetries, type HubClient } from './http.ts';
 import { encodedResolveUrl, isCommitSha, resolveCommit } from './repo-info.ts';
 import { assertRepoId, assertRevision, formatHubRef, type HubRef } from './source.ts';
@@ -45,8 +45,8 @@ export async function openHubFile(ref: HubRef, opts: HubFileOptions = {}): Promi
     throw new NetworkError('OFFLINE_CACHE_MISS', `${formatHubRef(ref)} is not in the Hugging Face cache at ${cache.repoDir}, and offline mode (HF_HUB_OFFLINE=1) forbids reading it from the Hub`, { repo: ref.repo, file: ref.path });
   }
   const client = makeClient({
-    endpoint: hubEndpoint(opts.endpoint),
-    token: hubToken(opts.token),
+    endpoint: opts.endpoint,
+    token: opts.token,
     fetch: opts.fetch,
     retries: opts.retries,
     retryDelayMs: opts.retryDelayMs,

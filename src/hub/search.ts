@@ -5,7 +5,6 @@
  * cannot OR two tags), so a few more are fetched than asked for.
  */
 import { NetworkError } from '../../formats/errors.ts';
-import { hubEndpoint, hubToken } from './env.ts';
 import { hubJson, makeClient } from './http.ts';
 
 export interface ModelSummary {
@@ -29,7 +28,7 @@ interface ApiModel {
 
 export async function listModels(opts: { query: string; limit?: number; endpoint?: string; token?: string; fetch?: typeof fetch; signal?: AbortSignal }): Promise<ModelSummary[]> {
   const limit = Math.max(1, Math.min(100, opts.limit ?? 20));
-  const client = makeClient({ endpoint: hubEndpoint(opts.endpoint), token: hubToken(opts.token), fetch: opts.fetch, signal: opts.signal, retries: 2 });
+  const client = makeClient({ endpoint: opts.endpoint, token: opts.token, fetch: opts.fetch, signal: opts.signal, retries: 2 });
   const params = new URLSearchParams({ search: opts.query, pipeline_tag: 'text-generation', limit: String(Math.min(500, limit * 3)), sort: 'downloads', direction: '-1' });
   for (const key of ['downloads', 'likes', 'tags', 'pipeline_tag', 'siblings']) params.append('expand', key);
   const { body } = await hubJson<ApiModel[]>(client, `${client.endpoint}/api/models?${params}`, { repo: `search '${opts.query}'` });

@@ -17,7 +17,7 @@ import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
 import { SafetensorsWriter } from '../../formats/safetensors/writer.ts';
 import { encodeSafetensorsIndex, INDEX_FILE_NAME } from '../../formats/safetensors/index-json.ts';
 import { createAtomicDir } from '../../formats/io/atomic-file.ts';
-import { readJsonObject } from '../../formats/awq-gptq/read-json.ts';
+import { readJsonFile } from '../../formats/hf/read-json.ts';
 import { openDequantizedModel, quantizedTypeName } from '../../formats/awq-gptq/dequantized-model.ts';
 import { fp32ToFp16 } from '../../kernels/fp16.ts';
 import { awqRtnSolver } from '../../kernels/groupwise/rtn-awq.ts';
@@ -82,7 +82,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
   const checkCancel = () => { if (o.signal?.aborted) throw new CancelledError(); };
   yield { type: 'phase', phase: 'resolve', message: o.source };
   const { dir: sourceDir } = yield* resolveSource(o.source, { ...o.hub, signal: o.signal });
-  const hfConfig = await readJsonObject(join(sourceDir, 'config.json'));
+  const hfConfig = await readJsonFile(sourceDir, 'config.json');
   if (hfConfig.quantization_config) {
     throw new UnsupportedError('ALREADY_QUANTIZED', 'the source is already quantized (config.json has quantization_config); convert from the unquantized model', { file: join(sourceDir, 'config.json') });
   }

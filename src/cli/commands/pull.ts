@@ -8,6 +8,7 @@ import { UsageError } from '../../../formats/errors.ts';
 import { pullModel, type PullResult } from '../../hub/pull.ts';
 import { parseHubSource } from '../../hub/source.ts';
 import { runHeadless } from '../headless.ts';
+import { withSigintAbort } from '../sigint.ts';
 
 interface PullFlags {
   include: string[];
@@ -40,23 +41,13 @@ export function register(program: Command): void {
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8) throw new UsageError('BAD_CONCURRENCY', `--concurrency must be an integer from 1 to 8, got '${flags.concurrency}'`);
       const include = ref.path ? [...flags.include, ref.path] : flags.include;
-      const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        await runHeadless(
-          pullModel({
-            repo: ref.repo, revision: ref.revision, include, token: flags.token, endpoint: flags.endpoint,
-            cacheDir: flags.cacheDir, offline: flags.offline ? true : undefined, concurrency, signal: controller.signal,
-          }),
-          { json: flags.json, jsonl: flags.jsonl, formatResult },
-        );
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      await withSigintAbort((signal) => runHeadless(
+        pullModel({
+          repo: ref.repo, revision: ref.revision, include, token: flags.token, endpoint: flags.endpoint,
+          cacheDir: flags.cacheDir, offline: flags.offline ? true : undefined, concurrency, signal,
+        }),
+        { json: flags.json, jsonl: flags.jsonl, formatResult },
+      ));
     });
 }
 

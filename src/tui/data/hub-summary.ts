@@ -6,14 +6,13 @@
 import { SUPPORTED_ARCHITECTURES } from '../../../formats/hf/architectures.ts';
 import { countParameters } from '../../../formats/hf/size-label.ts';
 import { readSafetensorsHeaderFrom } from '../../../formats/safetensors/reader.ts';
-import { hubEndpoint, hubToken } from '../../hub/env.ts';
 import { makeClient } from '../../hub/http.ts';
 import { listRepoFiles, resolveCommit } from '../../hub/repo-info.ts';
 import { openHubFile, type HubFileOptions } from '../../hub/remote-file.ts';
 import type { ModelSummaryData } from './model-summary.ts';
 
 export async function loadHubSummary(repo: string, opts: HubFileOptions = {}): Promise<ModelSummaryData> {
-  const client = makeClient({ endpoint: hubEndpoint(opts.endpoint), token: hubToken(opts.token), fetch: opts.fetch, signal: opts.signal, retries: opts.retries, retryDelayMs: opts.retryDelayMs });
+  const client = makeClient({ endpoint: opts.endpoint, token: opts.token, fetch: opts.fetch, signal: opts.signal, retries: opts.retries, retryDelayMs: opts.retryDelayMs });
   const commit = await resolveCommit(client, repo, 'main');
   const listed = await listRepoFiles(client, repo, commit);
   const files = listed.map((f) => ({ name: f.path, bytes: f.size })).sort((a, b) => a.name.localeCompare(b.name));
