@@ -5,7 +5,7 @@
  * renders it for people.
  */
 import { FormatError } from '../errors.ts';
-import { openQuantizedCheckpoint } from './checkpoint.ts';
+import { openQuantizedCheckpoint, type PackedLayerInfo } from './checkpoint.ts';
 import type { QuantizedFolderConfig } from './config.ts';
 
 export interface InspectQuantizedOptions {
@@ -17,16 +17,9 @@ export interface InspectQuantizedOptions {
   channels?: number;
 }
 
-export interface PackedLayerReport {
-  module: string;
-  inFeatures: number;
-  outFeatures: number;
-  bits: number;
-  groupSize: number;
-  groups: number;
-  layout: QuantizedFolderConfig['layout'];
+/** A packed layer as inspect reports it: act-order is known (the layer was read), plus its tensors. */
+export interface PackedLayerReport extends Omit<PackedLayerInfo, 'actOrder'> {
   actOrder: boolean;
-  hasBias: boolean;
   tensors: { name: string; dtype: string; shape: number[] }[];
 }
 

@@ -24,7 +24,7 @@ import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../polic
 import { resolveSource, type ResolveOptions } from '../hub/resolve-source.ts';
 import { buildReport, type ValidationReport } from '../validate/report.ts';
 import { writeGguf, plannedBytes, type TensorSource } from './write-gguf.ts';
-import { headerBytes, parseTensorTypeOverride } from './quantize.ts';
+import { fallbackWarnings, headerBytes, parseTensorTypeOverride, planRow } from './quantize.ts';
 import { quantizedFileKvs } from './quantized-kvs.ts';
 import { hfRowReader } from './hf-tensor-source.ts';
 import { openModelTensors } from './model-tensors.ts';
@@ -94,11 +94,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
     const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert: 0 };
     let plans = planTensorTypes(planInputs, facts, ft, { pure: opts.pure, overrides, allowRequantize: true });
     if (isFloat) plans = inConvertOrder(plans, planInputs.map((p) => p.name));
-    // convert_hf_to_gguf keeps 1-D tensors and norms in F32 whatever --outtype says.
-    const byGguf = new Map(mapped.map((m) => [m.ggufName, m]));
-    for (const p of plans) {
-      if (p.fallback) yield { type: 'warning', code: 'FALLBACK', tensor: p.name, message: `${p.name}: ${typeName(p.fallback.from)} → ${typeName(p.fallback.to)}: ${p.fallback.reason}` };
-    }
+    yield* fallbackWarnings(plans);
 
     const parameterCount = countParameters([...mapped.map((m) => m.hfShape), ...generated.map((g) => g.ne)]);
     // A hub snapshot folder is named by its commit sha, so name the model after the repo there;
@@ -123,6 +119,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
 
     yield { type: 'phase', phase: 'write', message: `writing ${output} (${ft.name})` };
     const gen = new Map(generated.map((g) => [g.ggufName, g]));
+    const byGguf = new Map(mapped.map((m) => [m.ggufName, m]));
     const sources: TensorSource[] = plans.map((plan) => {
       const g = gen.get(plan.name);
       if (g) return { plan, readRowsF32: async (r, n) => g.data.subarray(r * g.ne[0]!, (r + n) * g.ne[0]!) };
@@ -180,13 +177,6 @@ async function verifyOutput(path: string, plans: TensorPlan[]): Promise<void> {
       throw new ValidationError('VERIFY', `${path}: tensor ${i} is ${t.name} ${typeName(t.type)} [${t.ne}], expected ${p.name} ${typeName(p.targetType)} [${p.ne}]`, { file: path, tensor: t.name });
     }
   });
-}
-
-function planRow(p: TensorPlan) {
-  return {
-    name: p.name, shape: p.ne, sourceType: typeName(p.sourceType), targetType: typeName(p.targetType), rule: p.rule, bytes: plannedBytes(p),
-    ...(p.fallback ? { fallback: { from: typeName(p.fallback.from), to: typeName(p.fallback.to), reason: p.fallback.reason } } : {}),
-  };
 }
 
 async function writeJson(path: string, data: unknown): Promise<void> {

@@ -98,19 +98,14 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
     if (overrides.length && !ggmlType(ft.defaultType)!.quantized) {
       yield { type: 'warning', code: 'OVERRIDES_IGNORED', message: `--tensor-type is ignored for the ${ft.name} file type (llama-quantize applies overrides only to quantized file types)` };
     }
-    for (const p of plans) {
-      if (p.fallback) {
-        yield { type: 'warning', code: 'FALLBACK', tensor: p.name, file: opts.input,
-          message: `${p.name}: ${typeName(p.fallback.from)} → ${typeName(p.fallback.to)}: ${p.fallback.reason}` };
-      }
-    }
+    yield* fallbackWarnings(plans, opts.input);
     const alignment = getKv(file, 'general.alignment');
     if (alignment && alignment.value !== GGUF_DEFAULT_ALIGNMENT) {
       yield { type: 'warning', code: 'ALIGNMENT', file: opts.input, message: `dropping general.alignment=${String(alignment.value)}: the output is aligned to 32 bytes, as llama-quantize writes it` };
     }
     const kvs = quantizedFileKvs(file.kvs.filter((kv) => kv !== alignment || kv.value === GGUF_DEFAULT_ALIGNMENT), ft.id);
 
-    const rows = plans.map(toRow);
+    const rows = plans.map(planRow);
     const plannedSize = headerBytes(kvs, plans) + plans.reduce((s, p) => s + padTo(plannedBytes(p), GGUF_DEFAULT_ALIGNMENT), 0);
     const base = {
       input: opts.input, fileType: ft.name, fallbacks: plans.filter((p) => p.fallback).length,
@@ -154,7 +149,17 @@ function checkKernels(plans: TensorPlan[], input: string): void {
   }
 }
 
-function toRow(p: TensorPlan): PlannedTensorRow {
+/** Every shape fallback of a plan as a warning event: none is ever silent. */
+export function* fallbackWarnings(plans: TensorPlan[], file?: string): Generator<PipelineEvent> {
+  for (const p of plans) {
+    if (!p.fallback) continue;
+    yield { type: 'warning', code: 'FALLBACK', tensor: p.name, ...(file ? { file } : {}),
+      message: `${p.name}: ${typeName(p.fallback.from)} → ${typeName(p.fallback.to)}: ${p.fallback.reason}` };
+  }
+}
+
+/** A plan entry with type names, as summaries and `--dry-run` report it. */
+export function planRow(p: TensorPlan): PlannedTensorRow {
   const row: PlannedTensorRow = { name: p.name, shape: p.ne, sourceType: typeName(p.sourceType), targetType: typeName(p.targetType), rule: p.rule, bytes: plannedBytes(p) };
   if (p.fallback) row.fallback = { from: typeName(p.fallback.from), to: typeName(p.fallback.to), reason: p.fallback.reason };
   return row;

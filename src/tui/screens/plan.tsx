@@ -10,18 +10,12 @@ import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
+import type { PlannedTensorRow } from '../../pipeline/quantize.ts';
 import type { JobSummary, PipelineEvent } from '../../pipeline/events.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 
-export interface PlanRow {
-  name: string;
-  shape: number[];
-  sourceType: string;
-  targetType: string;
-  rule: string;
-  bytes: number;
-  fallback?: { from: string; to: string; reason: string };
-}
+/** One row of the dry-run plan, as the quantize/convert summaries carry it. */
+export type PlanRow = PlannedTensorRow;
 
 export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, JobSummary>;
 
