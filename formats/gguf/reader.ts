@@ -187,8 +187,11 @@ export function tensorRows(t: GgufTensorInfo): number {
   return t.ne.slice(1).reduce((a, b) => a * b, 1);
 }
 
-/** Reads whole rows of a tensor by offset; never the whole file. */
-export async function readTensorBytes(src: ByteSource, file: GgufFile, t: GgufTensorInfo, rowStart = 0, rowCount?: number): Promise<Uint8Array> {
+/**
+ * Reads whole rows of a tensor by offset; never the whole file. With `into` (≥ the rows' bytes) and
+ * a source that can read into a buffer, the bytes land there and a view of `into` is returned.
+ */
+export async function readTensorBytes(src: ByteSource, file: GgufFile, t: GgufTensorInfo, rowStart = 0, rowCount?: number, into?: Uint8Array): Promise<Uint8Array> {
   const rows = tensorRows(t);
   const count = rowCount ?? rows - rowStart;
   if (!Number.isInteger(rowStart) || !Number.isInteger(count) || rowStart < 0 || count < 0 || rowStart + count > rows) {
@@ -197,7 +200,11 @@ export async function readTensorBytes(src: ByteSource, file: GgufFile, t: GgufTe
   const rb = tensorRowBytes(t);
   const at = file.dataOffset + t.offset + rowStart * rb;
   try {
-    return await src.read(at, count * rb);
+    if (!into || !src.readInto) return await src.read(at, count * rb);
+    if (into.length < count * rb) throw new RangeError(`tensor '${t.name}': buffer of ${into.length} bytes for ${count * rb} bytes of rows`);
+    const view = into.subarray(0, count * rb);
+    await src.readInto(at, view);
+    return view;
   } catch (err) {
     if (err instanceof FormatError) throw new FormatError('TRUNCATED', `truncated: tensor '${t.name}' data at offset ${at} runs past the end of the file`, { file: file.source, tensor: t.name, offset: at }, { cause: err });
     throw err;

@@ -13,6 +13,11 @@ export interface ByteSource {
   size(): Promise<number>;
   /** Exactly `length` bytes starting at `offset`, or a FormatError if the source is shorter. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * `read` into the caller's buffer (all of `into`), so streaming readers can reuse one buffer
+   * instead of allocating per chunk. Optional: sources without it are read with `read`.
+   */
+  readInto?(offset: number, into: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,25 +60,31 @@ export async function openFileSource(path: string): Promise<ByteSource> {
     await fh.close();
     throw fromFsError(err, path, 'read');
   }
+  const readInto = async (offset: number, out: Uint8Array): Promise<void> => {
+    const length = out.length;
+    checkRange(path, offset, length, size);
+    let done = 0;
+    while (done < length) {
+      let n: number;
+      try {
+        ({ bytesRead: n } = await fh.read(out, done, length - done, offset + done));
+      } catch (err) {
+        throw fromFsError(err, path, 'read');
+      }
+      if (n === 0) throw new FormatError('TRUNCATED', `file shrank while reading at offset ${offset + done}`, { file: path, offset: offset + done });
+      done += n;
+    }
+  };
   return {
     name: path,
     size: async () => size,
     async read(offset, length) {
       checkRange(path, offset, length, size);
       const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        let n: number;
-        try {
-          ({ bytesRead: n } = await fh.read(out, done, length - done, offset + done));
-        } catch (err) {
-          throw fromFsError(err, path, 'read');
-        }
-        if (n === 0) throw new FormatError('TRUNCATED', `file shrank while reading at offset ${offset + done}`, { file: path, offset: offset + done });
-        done += n;
-      }
+      await readInto(offset, out);
       return out;
     },
+    readInto,
     close: () => fh.close(),
   };
 }

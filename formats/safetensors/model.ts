@@ -17,8 +17,8 @@ export interface SafetensorsModel {
   /** Per-file headers (metadata such as {"format": "pt"} lives here). */
   headers: SafetensorsFile[];
   readTensor(name: string): Promise<Uint8Array>;
-  /** Raw bytes of rows [rowStart, rowStart + rowCount) along dim 0. */
-  readRows(name: string, rowStart: number, rowCount: number): Promise<Uint8Array>;
+  /** Raw bytes of rows [rowStart, rowStart + rowCount) along dim 0; into `into` (a view of it is returned) when given. */
+  readRows(name: string, rowStart: number, rowCount: number, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -105,14 +105,14 @@ class LazyModel implements SafetensorsModel {
     return readRange(this.handles.get(t.file)!, t.file, t.begin, t.end - t.begin);
   }
 
-  async readRows(name: string, rowStart: number, rowCount: number): Promise<Uint8Array> {
+  async readRows(name: string, rowStart: number, rowCount: number, into?: Uint8Array): Promise<Uint8Array> {
     const t = this.find(name);
     const rows = t.shape.length === 0 ? 1 : t.shape[0];
     if (!Number.isSafeInteger(rowStart) || !Number.isSafeInteger(rowCount) || rowStart < 0 || rowCount < 0 || rowStart + rowCount > rows) {
       throw new RangeError(`tensor '${name}' has ${rows} rows; cannot read ${rowCount} rows from row ${rowStart}`);
     }
     const size = rowBytes(t);
-    return readRange(this.handles.get(t.file)!, t.file, t.begin + rowStart * size, rowCount * size);
+    return readRange(this.handles.get(t.file)!, t.file, t.begin + rowStart * size, rowCount * size, into);
   }
 
   async close(): Promise<void> {

@@ -52,9 +52,14 @@ async function readHeaderWith(path: string, size: number, read: (position: numbe
   return parseSafetensorsHeader(path, json, size);
 }
 
-/** Read exactly `length` bytes at `position`; a short read means the file shrank under us. */
-export async function readRange(fh: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+/**
+ * Read exactly `length` bytes at `position`; a short read means the file shrank under us. With
+ * `into` (≥ length bytes) they land there (a view of it is returned), so streaming callers can
+ * reuse one buffer.
+ */
+export async function readRange(fh: FileHandle, path: string, position: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+  if (into && into.length < length) throw new RangeError(`${path}: buffer of ${into.length} bytes for a read of ${length}`);
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
   let done = 0;
   while (done < length) {
     let bytesRead: number;

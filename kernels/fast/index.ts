@@ -19,17 +19,23 @@ export interface CheckedQuantization {
 
 /**
  * Results are views on a fresh SharedArrayBuffer per call, owned by the caller (never reused by
- * the pool); Node's fs, streams, Buffer and crypto accept them like any Uint8Array.
+ * the pool), or on the caller's own `out`; Node's fs, streams, Buffer and crypto accept them like
+ * any Uint8Array.
  */
 export interface Quantizer {
   readonly threads: number;
-  quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<Uint8Array>;
+  /**
+   * With `out` (≥ the result's bytes), the result is written there and `out.subarray(0, bytes)` is
+   * returned; an `out` on shared memory (sharedBytes) is written by the workers directly, so a
+   * caller that reuses one allocates nothing per call.
+   */
+  quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array): Promise<Uint8Array>;
   /**
    * `quantize`, plus the first NaN/±Inf of the input found by the workers while they copy it (no
    * extra pass on the caller's thread). Same bytes as `quantize`. Optional in the interface so other
    * Quantizer implementations (e.g. an in-process reference one) need not provide it.
    */
-  quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number): Promise<CheckedQuantization>;
+  quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array): Promise<CheckedQuantization>;
   /**
    * `n` elements as F32. With `out` (≥ n floats), writes there and returns `out.subarray(0, n)`;
    * an `out` from sharedFloat32Array is written by the workers directly, so a caller that reuses
@@ -45,6 +51,11 @@ export interface Quantizer {
  */
 export function sharedFloat32Array(length: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
+/** Bytes on shared memory: an `out` for quantize (or a read buffer whose F32 view feeds it) that workers use directly. */
+export function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
 }
 
 /** True when the type has a wasm kernel (others fall back to the JS reference in the workers). */
@@ -125,35 +136,43 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     return jobs;
   };
 
-  const quantizeRows = async (typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean): Promise<CheckedQuantization> => {
+  const quantizeRows = async (typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean, out?: Uint8Array): Promise<CheckedQuantization> => {
     const t = typeOrThrow(typeId);
     const outBytes = nrows * rowSize(t, nPerRow);
     const n = nrows * nPerRow;
     if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
+    if (out && out.length < outBytes) throw new RangeError(`${t.name}: output has ${out.length} bytes, need ${outBytes}`);
     if (typeId === 0) {
-      const bytes = new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
+      const from = new Uint8Array(src.buffer, src.byteOffset, n * 4);
+      const bytes = out ? out.subarray(0, n * 4) : new Uint8Array(n * 4);
+      bytes.set(from);
       return { bytes, firstNonFinite: check ? src.subarray(0, n).findIndex((v) => !Number.isFinite(v)) : -1 };
     }
     if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
     const totalBlocks = n / t.blockSize;
     const { buf, off, stage } = share(src, n * 4);
-    // Workers write the result straight into memory the caller then owns: no copy out.
-    const dst = new SharedArrayBuffer(outBytes);
+    // Workers write the result straight into memory the caller then owns: the caller's shared
+    // `out`, reused scratch (then copied to a non-shared `out`), or fresh memory.
+    const direct = out?.buffer instanceof SharedArrayBuffer;
+    const dst = direct ? (out!.buffer as SharedArrayBuffer) : out ? output.get(outBytes) : new SharedArrayBuffer(outBytes);
+    const base = direct ? out!.byteOffset : 0;
     const jobs = split(t, totalBlocks, (b, blocks) => ({
       kind: 'quantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
-      src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: b * t.typeSize, check,
+      src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: base + b * t.typeSize, check,
     }));
     const found = await pool.runAll(jobs, stage);
     // Jobs are in input order, so the first job that saw one holds the first non-finite value.
     const j = found.findIndex((r) => r >= 0);
     const firstNonFinite = j < 0 ? -1 : (jobs[j]!.srcOffset - off) / 4 + found[j]!;
-    return { bytes: new Uint8Array(dst), firstNonFinite };
+    if (!out) return { bytes: new Uint8Array(dst), firstNonFinite };
+    if (!direct) out.set(new Uint8Array(dst, 0, outBytes));
+    return { bytes: out.subarray(0, outBytes), firstNonFinite };
   };
 
   return {
     threads,
-    quantize: (typeId, src, nrows, nPerRow) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false)).then((r) => r.bytes),
-    quantizeChecked: (typeId, src, nrows, nPerRow) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true)),
+    quantize: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false, out)).then((r) => r.bytes),
+    quantizeChecked: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out)),
     dequantize: (typeId, src, n, out) => serial(async () => {
       const t = typeOrThrow(typeId);
       if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);
@@ -162,10 +181,9 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       if (src.length < inBytes) throw new RangeError(`${t.name}: source has ${src.length} bytes, need ${inBytes}`);
       if (out && out.length < n) throw new RangeError(`${t.name}: output has ${out.length} floats, need ${n}`);
       if (typeId === 0) {
-        const copy = new Float32Array(src.buffer.slice(src.byteOffset, src.byteOffset + n * 4));
-        if (!out) return copy;
-        out.set(copy);
-        return out.subarray(0, n);
+        const result = out ? out.subarray(0, n) : new Float32Array(n);
+        new Uint8Array(result.buffer, result.byteOffset, n * 4).set(new Uint8Array(src.buffer, src.byteOffset, n * 4));
+        return result;
       }
       if (!useWasm(typeId) && !canDequantize(typeId)) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
       const { buf, off, stage } = share(src, inBytes);

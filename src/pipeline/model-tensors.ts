@@ -6,6 +6,7 @@
  */
 import { openSafetensorsModel } from '../../formats/safetensors/model.ts';
 import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
+import { FP16_TO_FP32_BITS } from '../../kernels/fp16.ts';
 import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
 import { openDequantizedModel } from '../../formats/awq-gptq/dequantized-model.ts';
 import type { ReadRowsF32 } from './hf-tensor-source.ts';
@@ -36,19 +37,58 @@ export async function openModelTensors(dir: string): Promise<ModelTensors> {
     };
   }
   const m = await openSafetensorsModel(dir);
+  const raw = new ReusedBytes();
   const fileRank = new Map(m.files.map((f, i) => [f, i]));
   const tensors = [...m.tensors.values()]
     .sort((a, b) => fileRank.get(a.file)! - fileRank.get(b.file)! || byteOrder(a.name, b.name))
     .map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype as string }));
   return {
     tensors,
-    readRowsF32: async (name, rowStart, rowCount) => {
+    readRowsF32: async (name, rowStart, rowCount, into) => {
       const t = m.tensors.get(name)!;
       // A GGUF row is the last HF dim; a 1-D tensor is one row, while readRows counts along dim 0.
       const [lo, n] = t.shape.length === 1 ? [0, t.shape[0]!] : [rowStart, rowCount];
       if (t.shape.length === 1 && (rowStart !== 0 || rowCount !== 1)) throw new RangeError(`${name}: a 1-D tensor has one row`);
-      return toFloat32(t.dtype, await m.readRows(name, lo, n));
+      const count = n * t.shape.slice(1).reduce((a, b) => a * b, 1);
+      if (!into || into.length < count || !(t.dtype === 'F32' || t.dtype === 'BF16' || t.dtype === 'F16')) {
+        return toFloat32(t.dtype, await m.readRows(name, lo, n));
+      }
+      const out = into.subarray(0, count);
+      // F32 goes straight from the file into the caller's buffer; 16-bit floats through one reused buffer.
+      if (t.dtype === 'F32') await m.readRows(name, lo, n, new Uint8Array(out.buffer, out.byteOffset, count * 4));
+      else await raw.with(count * 2, async (buf) => widen16(t.dtype as 'BF16' | 'F16', await m.readRows(name, lo, n, buf), out));
+      return out;
     },
     close: () => m.close(),
   };
+}
+
+/**
+ * 16-bit floats widened exactly into `out`, as toFloat32 does but without allocating: bf16 is the
+ * top half of an f32, and every f16 value is an f32 value (looked up by its bits).
+ */
+function widen16(dtype: 'BF16' | 'F16', bytes: Uint8Array, out: Float32Array): void {
+  const h = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  const o = new Uint32Array(out.buffer, out.byteOffset, h.length);
+  if (dtype === 'BF16') for (let i = 0; i < h.length; i++) o[i] = h[i]! << 16;
+  else for (let i = 0; i < h.length; i++) o[i] = FP16_TO_FP32_BITS[h[i]!]!;
+}
+
+/**
+ * One growable read buffer for 16-bit sources, reused across chunks. The write stage reads one
+ * chunk at a time, but if two reads ever overlapped the second gets fresh memory, never this one.
+ */
+class ReusedBytes {
+  private buf = new Uint8Array(0);
+  private busy = false;
+  async with<R>(bytes: number, use: (buf: Uint8Array) => Promise<R>): Promise<R> {
+    if (this.busy) return use(new Uint8Array(bytes));
+    this.busy = true;
+    try {
+      if (this.buf.length < bytes) this.buf = new Uint8Array(bytes);
+      return await use(this.buf.subarray(0, bytes));
+    } finally {
+      this.busy = false;
+    }
+  }
 }

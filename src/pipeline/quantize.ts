@@ -6,13 +6,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { readGguf, getKv, readTensorBytes, padTo, GGUF_DEFAULT_ALIGNMENT, type GgufFile, type GgufTensorInfo } from '../../formats/gguf/reader.ts';
+import { readGguf, getKv, readTensorBytes, tensorRowBytes, padTo, GGUF_DEFAULT_ALIGNMENT, type GgufFile, type GgufTensorInfo } from '../../formats/gguf/reader.ts';
 import { openFileSource, type ByteSource } from '../../formats/io/byte-source.ts';
 import { GgufValueType, FIXED_SIZE, type GgufKv, type GgufScalar } from '../../formats/gguf/value-types.ts';
 import { CancelledError, UnsupportedError, UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { ggmlType, ggmlTypeByName, GgmlTypeId } from '../../kernels/ggml-types.ts';
-import { dequantize, canQuantize, canDequantize } from '../../kernels/quant-table.ts';
+import { dequantize, canQuantize, canDequantize, quantKernel } from '../../kernels/quant-table.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { writeGguf, plannedBytes, type TensorSource, type Quantizer } from './write-gguf.ts';
@@ -120,7 +120,8 @@ export async function* quantizeGguf(opts: QuantizeOptions): AsyncGenerator<Pipel
     if (opts.signal?.aborted) throw new CancelledError();
     yield { type: 'phase', phase: 'write', message: `writing ${opts.output} (${ft.name})` };
     const byName = new Map(file.tensors.map((t) => [t.name, t]));
-    const sources = plans.map((p) => tensorSource(src, file, byName.get(p.name)!, p));
+    const raw = new ReusedBytes();
+    const sources = plans.map((p) => tensorSource(src, file, byName.get(p.name)!, p, raw));
     const result = yield* writeGguf({
       outPath: opts.output, force: opts.force, kvs, tensors: sources, signal: opts.signal,
       threads: opts.threads ?? availableParallelism(), validate: opts.validate ?? true, quantizer: opts.quantizer,
@@ -165,19 +166,51 @@ export function planRow(p: TensorPlan): PlannedTensorRow {
   return row;
 }
 
-/** Reads a tensor of the input file by rows: raw for copies, widened or dequantized to F32 for quantizing. */
-function tensorSource(src: ByteSource, file: GgufFile, t: GgufTensorInfo, plan: TensorPlan): TensorSource {
+/**
+ * Reads a tensor of the input file by rows: raw for copies, widened or dequantized to F32 for
+ * quantizing. Both read into the writer's buffer when it offers one (F32 straight from the file,
+ * no copy); other types are read into one reused buffer and dequantized into it.
+ */
+function tensorSource(src: ByteSource, file: GgufFile, t: GgufTensorInfo, plan: TensorPlan, raw: ReusedBytes): TensorSource {
   const nPerRow = t.ne[0]!;
   return {
     plan,
-    readRawRows: (rowStart, rowCount) => readTensorBytes(src, file, t, rowStart, rowCount),
-    async readRowsF32(rowStart, rowCount) {
-      const bytes = await readTensorBytes(src, file, t, rowStart, rowCount);
-      // F32 needs no conversion: view the bytes in place when they are aligned.
-      if (t.type === GgmlTypeId.F32 && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, rowCount * nPerRow);
-      return dequantize(t.type, bytes, rowCount * nPerRow);
+    readRawRows: (rowStart, rowCount, into) => readTensorBytes(src, file, t, rowStart, rowCount, into),
+    async readRowsF32(rowStart, rowCount, into) {
+      const n = rowCount * nPerRow;
+      const fits = into && into.length >= n;
+      // F32 needs no conversion: read the file straight into the F32 buffer (or view the bytes in place).
+      if (t.type === GgmlTypeId.F32) {
+        const bytes = await readTensorBytes(src, file, t, rowStart, rowCount, fits ? new Uint8Array(into.buffer, into.byteOffset, n * 4) : undefined);
+        if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+        return dequantize(t.type, bytes, n);
+      }
+      if (!fits) return dequantize(t.type, await readTensorBytes(src, file, t, rowStart, rowCount), n);
+      await raw.with(rowCount * tensorRowBytes(t), async (buf) => {
+        quantKernel(t.type)!.dequantize!(await readTensorBytes(src, file, t, rowStart, rowCount, buf), into, n);
+      });
+      return into.subarray(0, n);
     },
   };
+}
+
+/**
+ * One growable read buffer for non-F32 sources, reused across chunks. Reads are sequential in the
+ * write stage, but if two ever overlapped the second gets fresh memory rather than sharing it.
+ */
+class ReusedBytes {
+  private buf = new Uint8Array(0);
+  private busy = false;
+  async with<R>(bytes: number, use: (buf: Uint8Array) => Promise<R>): Promise<R> {
+    if (this.busy) return use(new Uint8Array(bytes));
+    this.busy = true;
+    try {
+      if (this.buf.length < bytes) this.buf = new Uint8Array(bytes);
+      return await use(this.buf.subarray(0, bytes));
+    } finally {
+      this.busy = false;
+    }
+  }
 }
 
 /** Size of the header the writer will produce (magic … padding), for `--dry-run`. */

@@ -5,8 +5,12 @@
  * `ggml_validate_row_data` does, optionally dequantize to accumulate round-trip metrics, write,
  * and report progress as pipeline events.
  *
- * Memory stays bounded by `chunkBytes` of F32 per step, never a whole tensor. The output goes to a
- * temporary name and is renamed only when complete; any failure or abort removes it.
+ * Memory stays bounded: every chunk lives in one of a few reused shared buffers of about
+ * `chunkBytes` (kernels/fast/buffer-pool.ts): read into one, quantized into another, written from
+ * it, and each goes back to the pool only when its last user (the async file write included) is
+ * done. Nothing big is allocated per chunk, so RSS does not depend on when V8 collects garbage.
+ * The output goes to a temporary name and is renamed only when complete; any failure or abort
+ * removes it.
  */
 import { stat } from 'node:fs/promises';
 import { GgufWriter } from '../../formats/gguf/writer.ts';
@@ -16,6 +20,7 @@ import { CancelledError, FormatError, ValidationError } from '../../formats/erro
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
 import { quantizeRows, dequantize } from '../../kernels/quant-table.ts';
 import { createQuantizer, type Quantizer } from '../../kernels/fast/index.ts';
+import { SharedBufferPool } from '../../kernels/fast/buffer-pool.ts';
 import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.ts';
 import type { PipelineEvent, TensorEvent } from './events.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
@@ -25,12 +30,17 @@ export type { Quantizer } from '../../kernels/fast/index.ts';
 
 export interface TensorSource {
   plan: TensorPlan;
-  /** Rows [rowStart, rowStart + rowCount) widened to F32 (rows = ne[1..] flattened). */
-  readRowsF32(rowStart: number, rowCount: number): Promise<Float32Array>;
+  /**
+   * Rows [rowStart, rowStart + rowCount) widened to F32 (rows = ne[1..] flattened). `into` (at
+   * least rowCount rows, on shared memory) is where the caller would like them: a source should
+   * fill it and return a view of it, so nothing is allocated per chunk, but may return any array.
+   * The caller owns `into` again as soon as the promise settles.
+   */
+  readRowsF32(rowStart: number, rowCount: number, into?: Float32Array): Promise<Float32Array>;
   /** The whole tensor's bytes in its source type, for copies. */
   readRaw?(): Promise<Uint8Array>;
-  /** Rows of the tensor's bytes in its source type, for copies of big tensors (preferred over readRaw). */
-  readRawRows?(rowStart: number, rowCount: number): Promise<Uint8Array>;
+  /** Rows of the tensor's bytes in its source type, for copies of big tensors (preferred over readRaw); `into` as for readRowsF32. */
+  readRawRows?(rowStart: number, rowCount: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface WriteGgufArgs {
@@ -91,10 +101,16 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / (4 * src.plan.ne[0]!)));
       for (let r = 0; r === 0 || r < rowsTotal; r += rowsPerChunk) steps.push({ index, r, n: Math.min(rowsPerChunk, rowsTotal - r), rowsTotal });
     });
-    const load = (k: number): Promise<Uint8Array | Float32Array> | undefined => {
+    // At most: the chunk being read, the one being quantized, its output, the previous output
+    // being written, and the dequantized chunk for metrics; five buffers whatever the model size.
+    const buffers = new SharedBufferPool(steps.reduce((m, s) => Math.max(m, stepBytes(args.tensors[s.index]!, s)), 0));
+    // Workers find NaN/Inf while they read the input, so the main thread need not scan it.
+    const checked = quantizer.quantizeChecked?.bind(quantizer);
+    const load = (k: number): Promise<Loaded> | undefined => {
       const step = steps[k];
       if (!step) return undefined;
-      const pending = loadStep(args.tensors[step.index]!, step);
+      const src = args.tensors[step.index]!;
+      const pending = loadStep(src, step, buffers, !(src.plan.quantize && checked));
       pending.catch(() => undefined); // awaited later; never an unhandled rejection if we stop first
       return pending;
     };
@@ -116,22 +132,39 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         acc = p.quantize && validate ? new RoundTripMetrics() : undefined;
         bytes = 0;
       }
-      const data = await next!;
+      const { data, held } = await next!;
       next = load(k + 1);
       let out: Uint8Array;
-      if (data instanceof Float32Array) {
-        out = p.quantize ? await quantizer.quantize(p.targetType, data, n, nPerRow) : encodeSame(p.targetType, data, n, nPerRow);
+      // The buffer `out` lives in, returned to the pool once the write has finished.
+      let outHeld = held;
+      if (data instanceof Float32Array && (p.quantize || p.targetType !== T.F32)) {
+        outHeld = buffers.acquire();
+        if (p.quantize && checked) {
+          const q = await checked(p.targetType, data, n, nPerRow, outHeld);
+          if (q.firstNonFinite >= 0) throw nonFiniteError(p, r * nPerRow + q.firstNonFinite, data[q.firstNonFinite]!);
+          out = q.bytes;
+        } else {
+          out = p.quantize ? await quantizer.quantize(p.targetType, data, n, nPerRow, outHeld) : quantizeRows(p.targetType, data, n, nPerRow);
+        }
         const badRow = firstBadScale(p.targetType, out, nPerRow);
         if (badRow >= 0) {
           throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
         }
-        if (acc) acc.add(data.subarray(0, n * nPerRow), await quantizer.dequantize(p.targetType, out, n * nPerRow));
+        if (acc) {
+          const scratch = buffers.acquire();
+          acc.add(data.subarray(0, n * nPerRow), await quantizer.dequantize(p.targetType, out, n * nPerRow, floatsOf(scratch, n * nPerRow)));
+          buffers.release(scratch);
+        }
+        if (held) buffers.release(held);
       } else {
-        out = data;
+        // A copy: raw source bytes, or F32 rows that stay F32, written as they were read.
+        out = data instanceof Float32Array ? new Uint8Array(data.buffer, data.byteOffset, n * nPerRow * 4) : data;
       }
       await pendingWrite;
       // Empty tensors have no bytes to stream (the writer steps over them).
-      if (out.length > 0) pendingWrite = writer.writeTensorData(p.name, out);
+      const release = () => { if (outHeld) buffers.release(outHeld); };
+      if (out.length > 0) pendingWrite = writer.writeTensorData(p.name, out).finally(release);
+      else release();
       pendingWrite.catch(() => undefined);
       bytes += out.length;
       if (r + n < rowsTotal) {
@@ -165,19 +198,49 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
 
 interface Step { index: number; r: number; n: number; rowsTotal: number }
 
-/** Reads one step's rows, checked for NaN/Inf: raw bytes for copies, F32 for everything else. */
-async function loadStep(src: TensorSource, step: Step): Promise<Uint8Array | Float32Array> {
+/** A step's input, and the pool buffer it was read into (if any), to give back when done with it. */
+interface Loaded { data: Uint8Array | Float32Array; held?: Uint8Array }
+
+const isRawCopy = (src: TensorSource) => !src.plan.quantize && !!(src.readRawRows || src.readRaw);
+
+/** Pool bytes a step may need in one buffer: its F32 rows, its output, or its raw source rows. */
+function stepBytes(src: TensorSource, step: Step): number {
+  const p = src.plan;
+  if (isRawCopy(src)) return src.readRawRows ? step.n * rowSize(ggmlType(p.sourceType)!, p.ne[0]!) : 0;
+  return Math.max(step.n * p.ne[0]! * 4, step.n * rowSize(ggmlType(p.targetType)!, p.ne[0]!));
+}
+
+const floatsOf = (buf: Uint8Array, n: number) => new Float32Array(buf.buffer, buf.byteOffset, n);
+
+/**
+ * Reads one step's rows into a pool buffer: raw bytes for copies (checked here for NaN/Inf), F32
+ * for everything else (checked here only when `scan`; otherwise the workers check while quantizing).
+ */
+async function loadStep(src: TensorSource, step: Step, buffers: SharedBufferPool, scan: boolean): Promise<Loaded> {
   const p = src.plan;
   const first = step.r * p.ne[0]!;
-  if (!p.quantize && (src.readRawRows || src.readRaw)) {
-    const raw = src.readRawRows ? await src.readRawRows(step.r, step.n) : await src.readRaw!();
+  if (isRawCopy(src) && !src.readRawRows) {
+    const raw = await src.readRaw!();
     checkSourceBytes(p, raw, first);
-    return raw;
+    return { data: raw };
   }
-  const f32 = await src.readRowsF32(step.r, step.n);
-  const bad = firstNonFinite(f32, step.n * p.ne[0]!);
-  if (bad >= 0) throw nonFiniteError(p, first + bad, f32[bad]!);
-  return f32;
+  const held = buffers.acquire();
+  try {
+    if (isRawCopy(src)) {
+      const raw = await src.readRawRows!(step.r, step.n, held);
+      checkSourceBytes(p, raw, first);
+      return { data: raw, held };
+    }
+    const f32 = await src.readRowsF32(step.r, step.n, floatsOf(held, step.n * p.ne[0]!));
+    if (scan) {
+      const bad = firstNonFinite(f32, step.n * p.ne[0]!);
+      if (bad >= 0) throw nonFiniteError(p, first + bad, f32[bad]!);
+    }
+    return { data: f32, held };
+  } catch (err) {
+    buffers.release(held);
+    throw err;
+  }
 }
 
 /** The fast (wasm + workers) quantizer; if it cannot start, the in-process reference kernels, said out loud. */
@@ -198,12 +261,6 @@ export function referenceQuantizer(): Quantizer {
     dequantize: async (type, src, n) => dequantize(type, src, n),
     close: async () => undefined,
   };
-}
-
-/** A plan can say "F32 → F32" only for tensors read through readRowsF32 without raw access. */
-function encodeSame(type: number, f32: Float32Array, nrows: number, nPerRow: number): Uint8Array {
-  if (type === T.F32) return new Uint8Array(f32.buffer, f32.byteOffset, nrows * nPerRow * 4).slice();
-  return quantizeRows(type, f32, nrows, nPerRow);
 }
 
 function valueOf(kv: GgufKv): GgufValue {
