@@ -184,3 +184,26 @@ test('--dry-run writes nothing and predicts the exact output size', async () => 
   const { result } = await runJob(convertModel({ source: STORIES, fileType: 'q5_K_M', output: out, validate: false }));
   assert.equal(dry.outputBytes, result.outputBytes);
 });
+
+test('a broken source layer is an anomaly; --fail-on-anomaly exits 3 and keeps the output and the report', async () => {
+  // Weights scaled down by 1e-6 (a bad merge, say): fp16 block scales underflow and the layer
+  // round-trips to almost nothing, far above its peers' error and above later layers'.
+  const d = copyModel();
+  await rewriteWeights(d, (ts) => {
+    const q = ts.find((t) => t.name === 'model.layers.0.self_attn.q_proj.weight')!;
+    q.data = q.data.map((v) => v * 1e-6);
+  });
+  const out = join(work, 'anomaly.gguf');
+  const { result } = await runJob(convertModel({ source: d, fileType: 'q8_0', output: out }));
+  const report = result.report as { anomalies: { code: string; tensor?: string }[] };
+  assert.deepEqual(report.anomalies.map((a) => `${a.code}:${a.tensor}`).sort(), ['early-layer-error:blk.0.attn_q.weight', 'outlier-error:blk.0.attn_q.weight']);
+
+  const { main } = await import('../src/cli/main.ts');
+  const reportPath = join(work, 'anomaly.report.json');
+  const code = await main(['convert', d, '--type', 'q8_0', '-o', out, '--force', '--fail-on-anomaly', '--report', reportPath, '--json']);
+  assert.equal(code, 3);
+  assert.ok(existsSync(out), 'the output is kept for inspection');
+  const saved = JSON.parse(readFileSync(reportPath, 'utf8'));
+  assert.equal(saved.complete, true);
+  assert.equal(saved.report.anomalies.length, 2);
+});
