@@ -85,7 +85,7 @@ async function drain<T>(gen: AsyncGenerator<unknown, T>): Promise<T> {
 
 for (const type of [T.Q4_0, T.Q5_K, T.Q8_0]) {
   const name = ggmlType(type)!.name;
-  test(`${name}: 96 chunks through at most five reused buffers, bytes identical to the reference quantizer`, async () => {
+  test(`${name}: 96 chunks through at most seven reused buffers, bytes identical to the reference quantizer`, async () => {
     const nPerRow = 512;
     const rows = 384;
     const plans: TensorPlan[] = [
@@ -101,7 +101,7 @@ for (const type of [T.Q4_0, T.Q5_K, T.Q8_0]) {
       outPath: out, kvs: [], tensors: plans.map((p, i) => memorySource(p, data[i]!, offered, i === 0 ? 1 : 0)),
       quantizer, chunkBytes: 4 * nPerRow * 4, validate: true,
     }));
-    assert.ok(offered.size <= 5, `${offered.size} distinct buffers for 145 chunks`);
+    assert.ok(offered.size <= 7, `${offered.size} distinct buffers for 145 chunks`);
     const file = await readGguf(out);
     const src = await openFileSource(out);
     try {

@@ -104,13 +104,26 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  // Calls share the scratch buffers, so they run one after another.
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+  const unscratched = new Set<Promise<unknown>>();
+  // Calls that stage through the scratch buffers run one after another. Calls on shared memory
+  // only (input and output) touch no scratch, so they start at once: their jobs queue in the pool
+  // behind the previous call's, and the workers go from one call to the next without waiting for
+  // the main thread to see the first one finish.
+  const serial = <T>(fn: () => Promise<T>, needsScratch = true): Promise<T> => {
     if (closed) return Promise.reject(new Error('quantizer is closed'));
+    if (!needsScratch) {
+      const r = fn();
+      const settled = r.catch(() => undefined);
+      unscratched.add(settled);
+      void settled.then(() => unscratched.delete(settled));
+      return r;
+    }
     const r = chain.then(fn);
     chain = r.catch(() => undefined);
     return r;
   };
+  const isShared = (v?: ArrayBufferView) => !v || v.buffer instanceof SharedArrayBuffer;
+  const scratchFree = (src: ArrayBufferView, out?: ArrayBufferView) => src.buffer instanceof SharedArrayBuffer && isShared(out);
 
   /**
    * Shares the input with the workers: as-is if already shared, else staged into scratch. Staging
@@ -171,8 +184,8 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
 
   return {
     threads,
-    quantize: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false, out)).then((r) => r.bytes),
-    quantizeChecked: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out)),
+    quantize: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false, out), !scratchFree(src, out)).then((r) => r.bytes),
+    quantizeChecked: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out), !scratchFree(src, out)),
     dequantize: (typeId, src, n, out) => serial(async () => {
       const t = typeOrThrow(typeId);
       if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);
@@ -199,11 +212,12 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       if (!out) return new Float32Array(dst);
       if (!direct) out.set(new Float32Array(dst, 0, n));
       return out.subarray(0, n);
-    }),
+    }, !scratchFree(src, out)),
     close: async () => {
       if (closed) return;
       closed = true;
       await chain;
+      await Promise.all(unscratched);
       await pool.close();
     },
   };

@@ -19,7 +19,7 @@ import { createAtomicFile } from '../../formats/io/atomic-file.ts';
 import { CancelledError, FormatError, ValidationError } from '../../formats/errors.ts';
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
 import { quantizeRows, dequantize } from '../../kernels/quant-table.ts';
-import { createQuantizer, type Quantizer } from '../../kernels/fast/index.ts';
+import { createQuantizer, type CheckedQuantization, type Quantizer } from '../../kernels/fast/index.ts';
 import { SharedBufferPool } from '../../kernels/fast/buffer-pool.ts';
 import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.ts';
 import type { PipelineEvent, TensorEvent } from './events.ts';
@@ -92,8 +92,9 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     const metrics: Record<string, ErrorMetrics> = {};
     const count = args.tensors.length;
     const chunkBytes = args.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    // Every (tensor, row range) step in output order. Steps are loaded one ahead, and each write
-    // runs while the next chunk is quantized, so reading, quantizing and writing overlap.
+    // Every (tensor, row range) step in output order, overlapped three ways: step k+1 is read
+    // while step k is quantized, and step k-1 is checked, measured and written meanwhile, so the
+    // workers always have the next chunk queued and never wait on the main thread.
     const steps: Step[] = [];
     args.tensors.forEach((src, index) => {
       const rowsTotal = src.plan.ne.slice(1).reduce((a, b) => a * b, 1);
@@ -101,11 +102,13 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / (4 * src.plan.ne[0]!)));
       for (let r = 0; r === 0 || r < rowsTotal; r += rowsPerChunk) steps.push({ index, r, n: Math.min(rowsPerChunk, rowsTotal - r), rowsTotal });
     });
-    // At most: the chunk being read, the one being quantized, its output, the previous output
-    // being written, and the dequantized chunk for metrics; five buffers whatever the model size.
+    // In use at once, at most: the input being read, the input and output being quantized, the
+    // previous step's input and output (metrics, then its write), the output before that still
+    // being written, and the dequantized chunk for metrics: seven buffers whatever the model size.
     const buffers = new SharedBufferPool(steps.reduce((m, s) => Math.max(m, stepBytes(args.tensors[s.index]!, s)), 0));
     // Workers find NaN/Inf while they read the input, so the main thread need not scan it.
     const checked = quantizer.quantizeChecked?.bind(quantizer);
+    const q = quantizer;
     const load = (k: number): Promise<Loaded> | undefined => {
       const step = steps[k];
       if (!step) return undefined;
@@ -114,13 +117,31 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       pending.catch(() => undefined); // awaited later; never an unhandled rejection if we stop first
       return pending;
     };
-    let next = load(0);
+    /** Starts quantizing a loaded step (nothing to do for copies); its result is awaited in `finish`. */
+    const start = (step: Step, { data, held }: Loaded): Started => {
+      const p = args.tensors[step.index]!.plan;
+      const nPerRow = p.ne[0]!;
+      if (!(data instanceof Float32Array) || (!p.quantize && p.targetType === T.F32)) {
+        // A copy: raw source bytes, or F32 rows that stay F32, written as they were read.
+        const out = data instanceof Float32Array ? new Uint8Array(data.buffer, data.byteOffset, step.n * nPerRow * 4) : data;
+        return { step, data, held, outHeld: held, result: Promise.resolve({ bytes: out, firstNonFinite: -1 }) };
+      }
+      const outHeld = buffers.acquire();
+      const result: Promise<CheckedQuantization> = !p.quantize
+        ? Promise.resolve({ bytes: quantizeRows(p.targetType, data, step.n, nPerRow), firstNonFinite: -1 })
+        : checked
+          ? checked(p.targetType, data, step.n, nPerRow, outHeld)
+          : q.quantize(p.targetType, data, step.n, nPerRow, outHeld).then((bytes) => ({ bytes, firstNonFinite: -1 }));
+      result.catch(() => undefined); // awaited in finish; never an unhandled rejection if we stop first
+      return { step, data, held, outHeld, result, quantized: true };
+    };
+
     let pendingWrite: Promise<void> = Promise.resolve();
     let acc: RoundTripMetrics | undefined;
     let bytes = 0;
-    for (let k = 0; k < steps.length; k++) {
-      checkAbort();
-      const { index, r, n, rowsTotal } = steps[k]!;
+    /** Checks a started step's result, adds its metrics, hands it to the writer and reports it. */
+    async function* finish({ step, data, held, outHeld, result, quantized }: Started): AsyncGenerator<PipelineEvent, void> {
+      const { index, r, n, rowsTotal } = step;
       const p = args.tensors[index]!.plan;
       const nPerRow = p.ne[0]!;
       const ev = (state: TensorEvent['state'], extra: Partial<TensorEvent> = {}): TensorEvent => ({
@@ -132,44 +153,32 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         acc = p.quantize && validate ? new RoundTripMetrics() : undefined;
         bytes = 0;
       }
-      const { data, held } = await next!;
-      next = load(k + 1);
-      let out: Uint8Array;
-      // The buffer `out` lives in, returned to the pool once the write has finished.
-      let outHeld = held;
-      if (data instanceof Float32Array && (p.quantize || p.targetType !== T.F32)) {
-        outHeld = buffers.acquire();
-        if (p.quantize && checked) {
-          const q = await checked(p.targetType, data, n, nPerRow, outHeld);
-          if (q.firstNonFinite >= 0) throw nonFiniteError(p, r * nPerRow + q.firstNonFinite, data[q.firstNonFinite]!);
-          out = q.bytes;
-        } else {
-          out = p.quantize ? await quantizer.quantize(p.targetType, data, n, nPerRow, outHeld) : quantizeRows(p.targetType, data, n, nPerRow);
-        }
+      const { bytes: out, firstNonFinite: bad } = await result;
+      if (quantized) {
+        const f32 = data as Float32Array;
+        if (bad >= 0) throw nonFiniteError(p, r * nPerRow + bad, f32[bad]!);
         const badRow = firstBadScale(p.targetType, out, nPerRow);
         if (badRow >= 0) {
           throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
         }
         if (acc) {
           const scratch = buffers.acquire();
-          acc.add(data.subarray(0, n * nPerRow), await quantizer.dequantize(p.targetType, out, n * nPerRow, floatsOf(scratch, n * nPerRow)));
+          acc.add(f32.subarray(0, n * nPerRow), await q.dequantize(p.targetType, out, n * nPerRow, floatsOf(scratch, n * nPerRow)));
           buffers.release(scratch);
         }
         if (held) buffers.release(held);
-      } else {
-        // A copy: raw source bytes, or F32 rows that stay F32, written as they were read.
-        out = data instanceof Float32Array ? new Uint8Array(data.buffer, data.byteOffset, n * nPerRow * 4) : data;
       }
       await pendingWrite;
-      // Empty tensors have no bytes to stream (the writer steps over them).
+      // Empty tensors have no bytes to stream (the writer steps over them). The output's buffer
+      // goes back to the pool only once the write has finished with it.
       const release = () => { if (outHeld) buffers.release(outHeld); };
-      if (out.length > 0) pendingWrite = writer.writeTensorData(p.name, out).finally(release);
+      if (out.length > 0) pendingWrite = writer!.writeTensorData(p.name, out).finally(release);
       else release();
       pendingWrite.catch(() => undefined);
       bytes += out.length;
       if (r + n < rowsTotal) {
         yield ev('progress', { rowsDone: r + n, bytes });
-        continue;
+        return;
       }
       const done: Partial<TensorEvent> = { rowsDone: rowsTotal, bytes };
       if (acc) {
@@ -178,6 +187,20 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         done.metrics = m;
       }
       yield ev('done', done);
+    }
+
+    let next = load(0);
+    let previous: Started | undefined;
+    for (let k = 0; k <= steps.length; k++) {
+      checkAbort();
+      let current: Started | undefined;
+      if (k < steps.length) {
+        const loaded = await next!;
+        next = load(k + 1);
+        current = start(steps[k]!, loaded);
+      }
+      if (previous) yield* finish(previous);
+      previous = current;
     }
     await pendingWrite;
     await writer.finish();
@@ -200,6 +223,15 @@ interface Step { index: number; r: number; n: number; rowsTotal: number }
 
 /** A step's input, and the pool buffer it was read into (if any), to give back when done with it. */
 interface Loaded { data: Uint8Array | Float32Array; held?: Uint8Array }
+
+/** A step whose output is on its way: `outHeld` is the buffer it lands in (for copies, the input's). */
+interface Started extends Loaded {
+  step: Step;
+  outHeld?: Uint8Array;
+  result: Promise<CheckedQuantization>;
+  /** False for copies, which have nothing to check or measure. */
+  quantized?: boolean;
+}
 
 const isRawCopy = (src: TensorSource) => !src.plan.quantize && !!(src.readRawRows || src.readRaw);
 
