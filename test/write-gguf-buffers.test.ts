@@ -120,6 +120,39 @@ for (const type of [T.Q4_0, T.Q5_K, T.Q8_0]) {
   });
 }
 
+test('jobs sharing a quantizer share its buffers (no new memory per job), and a failed job leaves the next one correct', async () => {
+  const q2 = await createQuantizer({ threads: 2 });
+  try {
+    const nPerRow = 256;
+    const plan: TensorPlan = { name: 'w.weight', ne: [nPerRow, 64], sourceType: T.F32, targetType: T.Q8_0, quantize: true, rule: 'test' };
+    const data = weights(nPerRow * 64, 21);
+    const want = quantizeRows(T.Q8_0, data, 64, nPerRow);
+    const offered = new Set<ArrayBufferLike>();
+    const job = async (src: Float32Array, out: string) =>
+      drain(writeGguf({ outPath: join(dir, out), force: true, kvs: [], tensors: [memorySource(plan, src, offered)], quantizer: q2, chunkBytes: 4 * nPerRow * 4 }));
+    const check = async (out: string) => {
+      const file = await readGguf(join(dir, out));
+      const src = await openFileSource(join(dir, out));
+      try {
+        assert.ok(Buffer.from(await readTensorBytes(src, file, file.tensors[0]!)).equals(Buffer.from(want)));
+      } finally {
+        await src.close();
+      }
+    };
+    for (let i = 0; i < 4; i++) await job(data, 'shared-pool.gguf');
+    await check('shared-pool.gguf');
+    assert.ok(offered.size <= 7, `${offered.size} distinct buffers over four jobs`);
+    const poisoned = data.slice();
+    poisoned[10 * nPerRow] = NaN;
+    await assert.rejects(job(poisoned, 'shared-pool-bad.gguf'), /element 2560\b/);
+    await job(data, 'shared-pool-after.gguf');
+    await check('shared-pool-after.gguf');
+    assert.ok(offered.size <= 14, `${offered.size} distinct buffers: a failed job writes off at most its own seven`);
+  } finally {
+    await q2.close();
+  }
+});
+
 test('a NaN found by the workers names the tensor and its element; no output is left', async () => {
   const nPerRow = 256;
   const plan: TensorPlan = { name: 'blk.0.ffn_up.weight', ne: [nPerRow, 64], sourceType: T.F32, targetType: T.Q4_K, quantize: true, rule: 'test' };

@@ -33,6 +33,15 @@ export class SharedBufferPool {
     this.free.push(buf);
   }
 
+  /**
+   * Forgets lent buffers for good, for after a failure, when work in flight (a worker job, a file
+   * write) may still touch them: they are never handed out again, and are collected once that
+   * work lets go of them. Other borrowers' buffers are untouched.
+   */
+  abandon(bufs: Iterable<Uint8Array>): void {
+    for (const b of bufs) this.lent.delete(b);
+  }
+
   /** Buffers ever allocated (the pipeline's depth, for tests and diagnostics). */
   get buffers(): number {
     return this.allocated;

@@ -78,6 +78,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   let committed = false;
   let quantizer = args.quantizer;
   const ownQuantizer = !quantizer;
+  let buffers: { pool: SharedBufferPool; mine: Set<Uint8Array> } | undefined;
   try {
     if (!quantizer) {
       const q = await openQuantizer(args.threads);
@@ -105,7 +106,14 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     // In use at once, at most: the input being read, the input and output being quantized, the
     // previous step's input and output (metrics, then its write), the output before that still
     // being written, and the dequantized chunk for metrics: seven buffers whatever the model size.
-    const buffers = new SharedBufferPool(steps.reduce((m, s) => Math.max(m, stepBytes(args.tensors[s.index]!, s)), 0));
+    // This job's loans from the (possibly shared) pool, so a failure can write off exactly these.
+    const shared = bufferPoolFor(quantizer, steps.reduce((m, s) => Math.max(m, stepBytes(args.tensors[s.index]!, s)), chunkBytes));
+    const mine = new Set<Uint8Array>();
+    buffers = { pool: shared, mine };
+    const pool: Lender = {
+      acquire: () => { const b = shared.acquire(); mine.add(b); return b; },
+      release: (b) => { mine.delete(b); shared.release(b); },
+    };
     // Workers find NaN/Inf while they read the input, so the main thread need not scan it.
     const checked = quantizer.quantizeChecked?.bind(quantizer);
     const q = quantizer;
@@ -113,7 +121,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       const step = steps[k];
       if (!step) return undefined;
       const src = args.tensors[step.index]!;
-      const pending = loadStep(src, step, buffers, !(src.plan.quantize && checked));
+      const pending = loadStep(src, step, pool, !(src.plan.quantize && checked));
       pending.catch(() => undefined); // awaited later; never an unhandled rejection if we stop first
       return pending;
     };
@@ -126,7 +134,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         const out = data instanceof Float32Array ? new Uint8Array(data.buffer, data.byteOffset, step.n * nPerRow * 4) : data;
         return { step, data, held, outHeld: held, result: Promise.resolve({ bytes: out, firstNonFinite: -1 }) };
       }
-      const outHeld = buffers.acquire();
+      const outHeld = pool.acquire();
       const result: Promise<CheckedQuantization> = !p.quantize
         ? Promise.resolve({ bytes: quantizeRows(p.targetType, data, step.n, nPerRow), firstNonFinite: -1 })
         : checked
@@ -162,16 +170,16 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
           throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
         }
         if (acc) {
-          const scratch = buffers.acquire();
+          const scratch = pool.acquire();
           acc.add(f32.subarray(0, n * nPerRow), await q.dequantize(p.targetType, out, n * nPerRow, floatsOf(scratch, n * nPerRow)));
-          buffers.release(scratch);
+          pool.release(scratch);
         }
-        if (held) buffers.release(held);
+        if (held) pool.release(held);
       }
       await pendingWrite;
       // Empty tensors have no bytes to stream (the writer steps over them). The output's buffer
       // goes back to the pool only once the write has finished with it.
-      const release = () => { if (outHeld) buffers.release(outHeld); };
+      const release = () => { if (outHeld) pool.release(outHeld); };
       if (out.length > 0) pendingWrite = writer!.writeTensorData(p.name, out).finally(release);
       else release();
       pendingWrite.catch(() => undefined);
@@ -212,6 +220,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   } finally {
     // Also reached when the consumer stops early (generator.return()), where no catch runs.
     if (!committed) {
+      // Work in flight may still use the buffers lent out: never hand those to a later job.
+      buffers?.pool.abandon(buffers.mine);
       await writer?.abort().catch(() => undefined);
       await atomic.abort();
     }
@@ -220,6 +230,23 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
 }
 
 interface Step { index: number; r: number; n: number; rowsTotal: number }
+
+/**
+ * One buffer pool per quantizer, kept for its life: a caller that reuses a quantizer (the TUI, a
+ * batch) reuses the buffers too. Fresh buffers per job would not be freed promptly: the workers
+ * have seen them, and a worker's tiny heap is rarely collected, so each job's pool would stay
+ * resident (~60 MiB a job, measured). Buffers are never smaller than a chunk, so jobs share them.
+ */
+type Lender = Pick<SharedBufferPool, 'acquire' | 'release'>;
+
+const POOLS = new WeakMap<Quantizer, SharedBufferPool>();
+function bufferPoolFor(quantizer: Quantizer, capacity: number): SharedBufferPool {
+  const have = POOLS.get(quantizer);
+  if (have && have.capacity >= capacity) return have;
+  const pool = new SharedBufferPool(capacity);
+  POOLS.set(quantizer, pool);
+  return pool;
+}
 
 /** A step's input, and the pool buffer it was read into (if any), to give back when done with it. */
 interface Loaded { data: Uint8Array | Float32Array; held?: Uint8Array }
@@ -248,7 +275,7 @@ const floatsOf = (buf: Uint8Array, n: number) => new Float32Array(buf.buffer, bu
  * Reads one step's rows into a pool buffer: raw bytes for copies (checked here for NaN/Inf), F32
  * for everything else (checked here only when `scan`; otherwise the workers check while quantizing).
  */
-async function loadStep(src: TensorSource, step: Step, buffers: SharedBufferPool, scan: boolean): Promise<Loaded> {
+async function loadStep(src: TensorSource, step: Step, buffers: Lender, scan: boolean): Promise<Loaded> {
   const p = src.plan;
   const first = step.r * p.ne[0]!;
   if (isRawCopy(src) && !src.readRawRows) {
