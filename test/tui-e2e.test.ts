@@ -38,7 +38,11 @@ test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → repo
     await new Promise((res) => setTimeout(res, 300));
   };
   try {
-    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '45', '-c', cwd, `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`);
+    // The exit code goes to a file: tmux 3.3a leaves #{pane_dead_status} empty when node leaves
+    // through process.exit, so the pane's own shell records it.
+    const statusFile = path.join(os.tmpdir(), `${socket}.status`);
+    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '45', '-c', cwd,
+      `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}; echo $? > ${JSON.stringify(statusFile)}`);
     tmux('set-option', '-t', 'forge', 'remain-on-exit', 'on');
     await waitFor('Open the bundled sample');
     await keys('s');
@@ -67,7 +71,8 @@ test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → repo
       if (Date.now() > end) throw new Error(`did not exit on q; pane:\n${pane()}`);
       await new Promise((res) => setTimeout(res, 200));
     }
-    assert.equal(tmux('display-message', '-p', '-t', 'forge', '#{pane_dead_status}').trim(), '0');
+    assert.equal(fs.readFileSync(statusFile, 'utf8').trim(), '0');
+    fs.rmSync(statusFile);
     assert.deepEqual(fs.readdirSync(cwd), ['stories260K-Q8_0.gguf']);
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
