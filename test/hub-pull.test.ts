@@ -7,32 +7,11 @@ import { pullModel, type PullOptions, type PullResult } from '../src/hub/pull.ts
 import type { DownloadEvent, PipelineEvent } from '../src/pipeline/events.ts';
 import { ForgeError, NetworkError } from '../formats/errors.ts';
 import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
+import { rejectsWith as rejects } from './support/forge-error.ts';
+import { runPull as run } from './support/pull-job.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '..', 'samples', 'stories260K');
 const tmp = () => tempDir('hub-pull-');
-
-async function run(opts: PullOptions): Promise<{ events: PipelineEvent[]; result: PullResult }> {
-  const events: PipelineEvent[] = [];
-  const gen = pullModel({ retryDelayMs: 1, ...opts });
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { events, result: r.value };
-    events.push(r.value);
-  }
-}
-
-async function rejects(p: Promise<unknown>, kind: string, code: string, re: RegExp): Promise<ForgeError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof ForgeError, `expected ForgeError, got ${(err as Error)?.stack}`);
-    assert.equal(err.kind, kind, err.message);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, re);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 const downloads = (events: PipelineEvent[]) => events.filter((e): e is DownloadEvent => e.type === 'download');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

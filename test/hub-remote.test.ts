@@ -10,19 +10,10 @@ import { readGguf } from '../formats/gguf/reader.ts';
 import { ForgeError } from '../formats/errors.ts';
 import type { PipelineEvent } from '../src/pipeline/events.ts';
 import { MockHub, sampleModelFiles, tempDir } from './support/mock-hub.ts';
+import { rejectsWith as rejects } from './support/forge-error.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '..', 'samples', 'stories260K');
 const GGUF = 'reference-convert-f32.gguf';
-
-async function rejects(p: Promise<unknown>, kind: string, code: string, re: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof ForgeError, String((err as Error)?.stack));
-    assert.equal(err.kind, kind, err.message);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, re);
-    return true;
-  });
-}
 
 test('openHubFile reads a remote GGUF header with range requests only', async (t) => {
   const hub = await MockHub.start();

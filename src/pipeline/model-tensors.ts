@@ -10,6 +10,7 @@ import { FP16_TO_FP32_BITS } from '../../kernels/fp16.ts';
 import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
 import { openDequantizedModel } from '../../formats/awq-gptq/dequantized-model.ts';
 import type { ReadRowsF32 } from './hf-tensor-source.ts';
+import { ReusedBytes } from './reused-bytes.ts';
 
 export interface ModelTensors {
   /** `readRowsF32` counts GGUF rows (the last HF dim), so a 1-D tensor is one row. */
@@ -72,23 +73,4 @@ function widen16(dtype: 'BF16' | 'F16', bytes: Uint8Array, out: Float32Array): v
   const o = new Uint32Array(out.buffer, out.byteOffset, h.length);
   if (dtype === 'BF16') for (let i = 0; i < h.length; i++) o[i] = h[i]! << 16;
   else for (let i = 0; i < h.length; i++) o[i] = FP16_TO_FP32_BITS[h[i]!]!;
-}
-
-/**
- * One growable read buffer for 16-bit sources, reused across chunks. The write stage reads one
- * chunk at a time, but if two reads ever overlapped the second gets fresh memory, never this one.
- */
-class ReusedBytes {
-  private buf = new Uint8Array(0);
-  private busy = false;
-  async with<R>(bytes: number, use: (buf: Uint8Array) => Promise<R>): Promise<R> {
-    if (this.busy) return use(new Uint8Array(bytes));
-    this.busy = true;
-    try {
-      if (this.buf.length < bytes) this.buf = new Uint8Array(bytes);
-      return await use(this.buf.subarray(0, bytes));
-    } finally {
-      this.busy = false;
-    }
-  }
 }

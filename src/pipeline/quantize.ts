@@ -18,6 +18,7 @@ import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { writeGguf, plannedBytes, type TensorSource, type Quantizer } from './write-gguf.ts';
 import { quantizedFileKvs } from './quantized-kvs.ts';
 import type { JobSummary, PipelineEvent } from './events.ts';
+import { ReusedBytes } from './reused-bytes.ts';
 
 export interface QuantizeOptions {
   input: string;
@@ -192,25 +193,6 @@ function tensorSource(src: ByteSource, file: GgufFile, t: GgufTensorInfo, plan: 
       return into.subarray(0, n);
     },
   };
-}
-
-/**
- * One growable read buffer for non-F32 sources, reused across chunks. Reads are sequential in the
- * write stage, but if two ever overlapped the second gets fresh memory rather than sharing it.
- */
-class ReusedBytes {
-  private buf = new Uint8Array(0);
-  private busy = false;
-  async with<R>(bytes: number, use: (buf: Uint8Array) => Promise<R>): Promise<R> {
-    if (this.busy) return use(new Uint8Array(bytes));
-    this.busy = true;
-    try {
-      if (this.buf.length < bytes) this.buf = new Uint8Array(bytes);
-      return await use(this.buf.subarray(0, bytes));
-    } finally {
-      this.busy = false;
-    }
-  }
 }
 
 /** Size of the header the writer will produce (magic … padding), for `--dry-run`. */
