@@ -138,6 +138,20 @@ export async function hubFetch(client: HubClient, url: string, s: RequestSubject
   });
 }
 
+/**
+ * A `fetch` for @huggingface/hub's functions (listFiles, listModels) that goes through hubFetch:
+ * our auth header, retries and typed errors naming the repo, and no request to another origin
+ * (a pagination link elsewhere would otherwise carry the token there).
+ */
+export function fetchThrough(client: HubClient, s: RequestSubject): typeof fetch {
+  const origin = new URL(client.endpoint).origin;
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.origin !== origin) throw new NetworkError('BAD_RESPONSE', `${describe(s)}: the Hub pointed to another host (${url.origin})`, { repo: s.repo });
+    return hubFetch(client, url.href, s, init ?? {});
+  }) as typeof fetch;
+}
+
 export async function hubJson<T>(client: HubClient, url: string, s: RequestSubject, init: RequestInit = {}): Promise<{ body: T; res: Response }> {
   const res = await hubFetch(client, url, s, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
   try {

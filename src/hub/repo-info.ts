@@ -4,7 +4,8 @@
  * size and content hash, read from the tree API (paginated with Link headers).
  */
 import { NetworkError } from '../../formats/errors.ts';
-import { encodePath, hubJson, type HubClient } from './http.ts';
+import { listFiles, type ListFileEntry } from '@huggingface/hub';
+import { encodePath, fetchThrough, hubJson, type HubClient } from './http.ts';
 import { assertSafeRepoPath } from './safe-path.ts';
 
 export interface RepoFile {
@@ -15,13 +16,7 @@ export interface RepoFile {
   algorithm: 'sha256' | 'git-sha1';
 }
 
-interface TreeEntry {
-  type: string;
-  path: string;
-  size: number;
-  oid: string;
-  lfs?: { oid: string; size: number };
-}
+type TreeEntry = Pick<ListFileEntry, 'path' | 'size' | 'oid' | 'lfs'>;
 
 const SHA1 = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -37,15 +32,11 @@ export async function resolveCommit(client: HubClient, repo: string, revision: s
   return body.sha;
 }
 
+/** Every file at `commit`, through @huggingface/hub's paginated tree listing. */
 export async function listRepoFiles(client: HubClient, repo: string, commit: string): Promise<RepoFile[]> {
   const files: RepoFile[] = [];
-  let url: string | undefined = `${client.endpoint}/api/models/${repo}/tree/${commit}?recursive=true`;
-  while (url) {
-    const { body, res }: { body: TreeEntry[]; res: Response } = await hubJson<TreeEntry[]>(client, url, { repo, revision: commit });
-    if (!Array.isArray(body)) throw new NetworkError('BAD_RESPONSE', `${repo}@${commit}: the Hub's file list is not an array`, { repo });
-    for (const e of body) if (e.type === 'file') files.push(toRepoFile(repo, e));
-    url = nextPage(client, res.headers.get('link'), repo);
-  }
+  const entries = listFiles({ repo: { type: 'model', name: repo }, revision: commit, recursive: true, hubUrl: client.endpoint, fetch: fetchThrough(client, { repo, revision: commit }) });
+  for await (const e of entries) if (e.type === 'file') files.push(toRepoFile(repo, e));
   return files;
 }
 
@@ -57,18 +48,7 @@ function toRepoFile(repo: string, e: TreeEntry): RepoFile {
   if (!(algorithm === 'sha256' ? SHA256 : SHA1).test(etag ?? '') || !Number.isSafeInteger(size) || size < 0) {
     throw new NetworkError('BAD_RESPONSE', `${repo}: ${e.path}: the Hub listed an invalid hash or size`, { repo, file: e.path });
   }
-  return { path: e.path, size, etag, algorithm };
-}
-
-/** The rel="next" page, followed only on the same origin so the token never leaks elsewhere. */
-function nextPage(client: HubClient, link: string | null, repo: string): string | undefined {
-  const m = link && /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
-  if (!m) return undefined;
-  const next = new URL(m[1], client.endpoint);
-  if (next.origin !== new URL(client.endpoint).origin) {
-    throw new NetworkError('BAD_RESPONSE', `${repo}: the Hub's next-page link points to another host (${next.origin})`, { repo });
-  }
-  return next.href;
+  return { path: e.path, size, etag: etag!, algorithm };
 }
 
 export function encodedResolveUrl(client: HubClient, repo: string, revision: string, file: string): string {
