@@ -210,6 +210,20 @@ test('help overlay (?) lists every binding of the keymap; ? again closes it', as
   }
 });
 
+test('? typed into a text field is text, not the help overlay', async () => {
+  const r = render(<App deps={{ convert: convertModel, search: async () => [], cached: async () => [], openInspector, samplePath: SAMPLE, cwd: os.tmpdir(), debounceMs: 0 }} />);
+  try {
+    await waitForText(r, 'Open the bundled sample');
+    await press(r, 'c');
+    await waitForText(r, 'Search the Hub, or a local path');
+    for (const ch of 'what?') await press(r, ch);
+    const frame = await waitForText(r, 'what?');
+    assert.ok(!frame.includes('keys (? or esc closes)'), 'the help overlay stays closed while typing');
+  } finally {
+    r.unmount();
+  }
+});
+
 test('headless rules: TUI only on a TTY without CI or --no-tui; NO_COLOR drops colours; 80 columns minimum', () => {
   const tty = { stdinIsTTY: true, stdoutIsTTY: true };
   assert.equal(shouldStartTui({ ...tty, env: {} }), true);

@@ -27,6 +27,7 @@ import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
 import { GROUPWISE_TYPES } from './data/targets.ts';
 import type { InspectorSource } from './data/inspector-data.ts';
 import type { ModelSummaryData } from './data/model-summary.ts';
+import { TextEntryContext, useTextEntryTracker } from './text-entry.tsx';
 
 export interface TuiDeps extends SourceDeps {
   convert: ConvertFn;
@@ -63,6 +64,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
   const { exit } = useApp();
   const [stack, setStack] = useState<ScreenState[]>([initial ?? { screen: 'home' }]);
   const [help, setHelp] = useState(false);
+  const textEntry = useTextEntryTracker();
   const [notice, setNotice] = useState<string | null>(null);
   const top = stack[stack.length - 1]!;
   const push = (s: ScreenState) => { setNotice(null); setStack((st) => [...st, s]); };
@@ -81,7 +83,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       if (action === 'help' || action === 'back') setHelp(false);
       return;
     }
-    if (action === 'help') setHelp(true);
+    if (action === 'help' && !textEntry.active()) setHelp(true);
     // While a conversion runs, Ctrl-C belongs to the run screen (it asks, then cancels cleanly).
     else if (action === 'quit' && top.screen !== 'run') exit();
   });
@@ -157,10 +159,12 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       break;
   }
   return (
-    <Box flexDirection="column">
-      {notice ? <Text color={tone('warn')}>{notice}</Text> : null}
-      <Box display={help ? 'none' : 'flex'} flexDirection="column">{body}</Box>
-      {help ? <Help /> : null}
-    </Box>
+    <TextEntryContext.Provider value={textEntry}>
+      <Box flexDirection="column">
+        {notice ? <Text color={tone('warn')}>{notice}</Text> : null}
+        <Box display={help ? 'none' : 'flex'} flexDirection="column">{body}</Box>
+        {help ? <Help /> : null}
+      </Box>
+    </TextEntryContext.Provider>
   );
 }

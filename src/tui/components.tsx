@@ -5,6 +5,7 @@
 import React, { useEffect, useState } from 'react';
 import { Box, Text, useStdout } from 'ink';
 import { layoutWidth, tone } from './theme.ts';
+import { useClaimTextEntry } from './text-entry.tsx';
 
 /** The layout width, re-rendering when the terminal is resized. */
 export function useWidth(): number {
@@ -18,12 +19,13 @@ export function useWidth(): number {
   return layoutWidth(columns);
 }
 
-export function Frame({ title, hints, children }: { title: string; hints?: string; children?: React.ReactNode }) {
+/** A screen: title, body and key hints. `helpKey` is false where a text field always has the keyboard (then `?` is text). */
+export function Frame({ title, hints, helpKey = true, children }: { title: string; hints?: string; helpKey?: boolean; children?: React.ReactNode }) {
   return (
     <Box flexDirection="column">
       <Text bold color={tone('accent')}>gguf-forge · {title}</Text>
       <Box flexDirection="column" marginTop={1}>{children}</Box>
-      {hints ? <Box marginTop={1}><Text color={tone('dim')}>{hints} · ? help</Text></Box> : null}
+      {hints ? <Box marginTop={1}><Text color={tone('dim')}>{hints}{helpKey ? ' · ? help' : ''}</Text></Box> : null}
     </Box>
   );
 }
@@ -55,6 +57,7 @@ export function SelectList<T>({ items, selected, height = 12, render }: { items:
 }
 
 export function TextField({ label, value, focused = true }: { label: string; value: string; focused?: boolean }) {
+  useClaimTextEntry(focused);
   return (
     <Text>
       {label}: <Text bold>{value}</Text>{focused ? <Text color={tone('accent')}>▏</Text> : null}

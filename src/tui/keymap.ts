@@ -15,7 +15,7 @@ export interface Binding {
 }
 
 export const KEYMAP: readonly Binding[] = [
-  { scope: 'global', action: 'help', keys: ['?'], description: 'show or hide this help' },
+  { scope: 'global', action: 'help', keys: ['?'], description: 'show or hide this help (in a text field, ? is typed)' },
   { scope: 'global', action: 'back', keys: ['escape'], description: 'back to the previous screen' },
   { scope: 'global', action: 'quit', keys: ['ctrl+c'], description: 'quit (asks first while a conversion runs)' },
   { scope: 'list', action: 'up', keys: ['up', 'k'], description: 'move up' },

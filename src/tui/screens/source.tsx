@@ -76,6 +76,12 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
 
   useKeys((input, key) => {
     const name = keyName(input, key);
+    // The query field always has the keyboard here: every printable key is text (`?` included).
+    if (isTyped(input, key, name)) {
+      setQuery((q) => q + input);
+      setSel(0);
+      return;
+    }
     const action = actionFor('source', name);
     if (action === 'back') onBack();
     else if (action === 'up') setSel(Math.max(0, selected - 1));
@@ -87,15 +93,12 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
       else if (it?.kind === 'path') onPick({ kind: 'local', dir: it.path, label: it.path });
       else if (it?.kind === 'cached') onPick({ kind: 'local', dir: it.m.dir, label: it.m.repo });
       else if (it?.kind === 'hub') onPick({ kind: 'hub', id: it.m.id, model: it.m });
-    } else if (action === undefined && isTyped(input, key, name)) {
-      setQuery((q) => q + input);
-      setSel(0);
     }
   }, { isActive: active });
 
   const nameWidth = width - 40;
   return (
-    <Frame title={mode === 'convert' ? 'choose a model' : 'inspect a GGUF'} hints="type to search or enter a path · ↑↓ pick · enter use · esc back">
+    <Frame title={mode === 'convert' ? 'choose a model' : 'inspect a GGUF'} hints="type to search or enter a path · ↑↓ pick · enter use · esc back" helpKey={false}>
       <TextField label={mode === 'convert' ? 'Search the Hub, or a local path' : 'GGUF path, URL or hf:ORG/NAME/FILE.gguf'} value={query} />
       {searching ? <Text color={tone('dim')}>searching the Hub for “{query.trim()}”…</Text> : null}
       {error ? <ErrorLine message={error} /> : null}
