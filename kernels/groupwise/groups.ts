@@ -51,3 +51,14 @@ export function weightColumnEnergy(weight: Float32Array, rows: number, cols: num
   }
   return Float32Array.from(e);
 }
+
+/**
+ * Every input column's group for a solver: act-order (columns ranked by calibration importance,
+ * or by weight energy without calibration) when `descAct` asks for it, else contiguous groups.
+ * `desc_act` with per-channel groups is plain order, as upstream treats it.
+ */
+export function solverGroupIndex(weight: Float32Array, rows: number, cols: number, spec: { descAct?: boolean; groupSize: number }, importance?: Float32Array | Float64Array): Int32Array {
+  return spec.descAct && spec.groupSize !== -1
+    ? actOrderGroupIndex(descendingOrder(importance ?? weightColumnEnergy(weight, rows, cols)), spec.groupSize)
+    : trivialGroupIndex(cols, spec.groupSize);
+}

@@ -9,7 +9,7 @@
 import { roundHalfEven } from './round.ts';
 import { roundToHalf } from './half.ts';
 import { checkSpec, maxCode, type CalibrationStats, type GroupwiseSolver, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
-import { actOrderGroupIndex, descendingOrder, trivialGroupIndex, weightColumnEnergy } from './groups.ts';
+import { solverGroupIndex } from './groups.ts';
 import { MIN_HALF_SCALE, quantizeByGroups, type FitGroup } from './rtn.ts';
 
 export function awqFit(spec: GroupwiseSpec): FitGroup {
@@ -32,9 +32,7 @@ export const awqRtnSolver: GroupwiseSolver = {
   name: 'awq-rtn',
   quantize(weight: Float32Array, rows: number, cols: number, spec: GroupwiseSpec, stats?: CalibrationStats): QuantizedMatrix {
     checkSpec(spec, cols);
-    const gIdx = spec.descAct && spec.groupSize !== -1
-      ? actOrderGroupIndex(descendingOrder(stats?.importance ?? weightColumnEnergy(weight, rows, cols)), spec.groupSize)
-      : trivialGroupIndex(cols, spec.groupSize);
+    const gIdx = solverGroupIndex(weight, rows, cols, spec, stats?.importance);
     return quantizeByGroups(weight, rows, cols, spec, gIdx, awqFit(spec));
   },
 };

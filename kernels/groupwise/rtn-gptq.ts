@@ -12,7 +12,7 @@
 import { roundHalfEven } from './round.ts';
 import { roundToHalf } from './half.ts';
 import { checkSpec, maxCode, type CalibrationStats, type GroupwiseSolver, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
-import { actOrderGroupIndex, descendingOrder, trivialGroupIndex, weightColumnEnergy } from './groups.ts';
+import { solverGroupIndex } from './groups.ts';
 import { MIN_HALF_SCALE, quantizeByGroups, type FitGroup } from './rtn.ts';
 
 export function gptqFit(spec: GroupwiseSpec, v1SafeZero = true): FitGroup {
@@ -45,9 +45,7 @@ export function gptqRtnSolver(opts: { v1SafeZero?: boolean } = {}): GroupwiseSol
     name: 'gptq-rtn',
     quantize(weight: Float32Array, rows: number, cols: number, spec: GroupwiseSpec, stats?: CalibrationStats): QuantizedMatrix {
       checkSpec(spec, cols);
-      const gIdx = spec.descAct && spec.groupSize !== -1
-        ? actOrderGroupIndex(descendingOrder(stats?.importance ?? weightColumnEnergy(weight, rows, cols)), spec.groupSize)
-        : trivialGroupIndex(cols, spec.groupSize);
+      const gIdx = solverGroupIndex(weight, rows, cols, spec, stats?.importance);
       return quantizeByGroups(weight, rows, cols, spec, gIdx, gptqFit(spec, v1SafeZero));
     },
   };
