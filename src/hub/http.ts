@@ -27,7 +27,10 @@ export interface RequestSubject {
   file?: string;
 }
 
-/** A client from explicit options, falling back to HF_ENDPOINT / HF_TOKEN for endpoint and token. */
+/**
+ * A client from explicit options, falling back to HF_ENDPOINT / HF_TOKEN for endpoint and token.
+ * Callers pass their own option bags: only the HubClient fields are read.
+ */
 export function makeClient(o: Partial<HubClient>): HubClient {
   return {
     endpoint: hubEndpoint(o.endpoint),

@@ -63,15 +63,7 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
   const onAbort = () => controller.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) throw new CancelledError('download cancelled');
-  const client = makeClient({
-    endpoint: opts.endpoint,
-    token: opts.token,
-    fetch: opts.fetch,
-    retries: opts.retries,
-    retryDelayMs: opts.retryDelayMs,
-    stallTimeoutMs: opts.stallTimeoutMs,
-    signal: controller.signal,
-  });
+  const client = makeClient({ ...opts, signal: controller.signal });
   try {
     let commit: string;
     let all: RepoFile[];

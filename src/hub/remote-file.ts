@@ -44,14 +44,7 @@ export async function openHubFile(ref: HubRef, opts: HubFileOptions = {}): Promi
     if (commit && (await exists(cachedFile(commit)))) return openCached(commit);
     throw new NetworkError('OFFLINE_CACHE_MISS', `${formatHubRef(ref)} is not in the Hugging Face cache at ${cache.repoDir}, and offline mode (HF_HUB_OFFLINE=1) forbids reading it from the Hub`, { repo: ref.repo, file: ref.path });
   }
-  const client = makeClient({
-    endpoint: opts.endpoint,
-    token: opts.token,
-    fetch: opts.fetch,
-    retries: opts.retries,
-    retryDelayMs: opts.retryDelayMs,
-    signal: opts.signal,
-  });
+  const client = makeClient(opts);
   const commit = isCommitSha(revision) ? revision : await resolveCommit(client, ref.repo, revision);
   // A file already in the cache is read from disk: same bytes (verified when pulled), no requests.
   if (await exists(cachedFile(commit))) return openCached(commit);
