@@ -12,19 +12,28 @@ import { F, nearestInt, clampInt } from './rounding.ts';
 const GROUP_MAX_EPS = F(1e-15);
 const F0_1 = F(0.1);
 
-/** make_qx_quants scratch: the weights w = x² and w·x, the same for every candidate scale. */
-const qxW = new Float64Array(32);
-const qxWX = new Float64Array(32);
-
-/** `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL)`; L gets l + nmax ∈ [0, 2·nmax). */
-export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff: number, L: Int32Array, lOff: number): number {
+/**
+ * The value of largest magnitude, sign kept; the first of equal magnitudes wins (strict `>`), as
+ * the max/amax scan that opens make_qx_quants and make_q3_quants does.
+ */
+function signedExtreme(n: number, x: Float32Array, xOff: number): number {
   let max = 0, amax = 0;
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
     const ax = Math.abs(v);
     if (ax > amax) { amax = ax; max = v; }
   }
-  if (amax < GROUP_MAX_EPS) {
+  return max;
+}
+
+/** make_qx_quants scratch: the weights w = x² and w·x, the same for every candidate scale. */
+const qxW = new Float64Array(32);
+const qxWX = new Float64Array(32);
+
+/** `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL)`; L gets l + nmax ∈ [0, 2·nmax). */
+export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff: number, L: Int32Array, lOff: number): number {
+  const max = signedExtreme(n, x, xOff);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
     for (let i = 0; i < n; i++) L[lOff + i] = 0;
     return 0;
   }
@@ -69,13 +78,8 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff
 
 /** `make_q3_quants(n, nmax, x, L, do_rmse = true)`; L gets l + nmax, or 0s for an all-zero group. */
 export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xOff: number, L: Int32Array, lOff: number): number {
-  let max = 0, amax = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x[xOff + i]!;
-    const ax = Math.abs(v);
-    if (ax > amax) { amax = ax; max = v; }
-  }
-  if (amax < GROUP_MAX_EPS) {
+  const max = signedExtreme(n, x, xOff);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
     for (let i = 0; i < n; i++) L[lOff + i] = 0;
     return 0;
   }
