@@ -1,4 +1,4 @@
-// The real binary in a real terminal: `node src/cli/bin.js` under tmux (own socket, temp cwd),
+// The real binary in a real terminal: the compiled `gguf-forge` (test/support/cli.ts) under tmux (own socket, temp cwd),
 // driven by keys: choose the bundled sample, q8_0, confirm, wait for the report, quit. Asserts on
 // the captured pane and on the GGUF written, and that the program exits 0 on `q`.
 import { test } from 'node:test';
@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
+import { CLI_ENTRY } from './support/cli.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../src/cli/bin.js');
+const BIN = CLI_ENTRY;
 const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
 const noTmux = tmuxVersion.status === 0 ? undefined : 'tmux is not installed (.ci/run installs it)';
 

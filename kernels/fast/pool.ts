@@ -9,6 +9,9 @@ import type { WasmModule } from './wasm-kernels.mjs';
 import type { InitMessage, JobMessage, WorkerReply } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+/** This module runs compiled (dist/…/pool.js) or from its TypeScript source: the reference table is beside it either way. */
+const TYPESCRIPT = import.meta.url.endsWith('.ts');
+const REFERENCE_URL = new URL(`../quant-table.${TYPESCRIPT ? 'ts' : 'js'}`, import.meta.url).href;
 
 export type Job = Omit<JobMessage, 'id'>;
 
@@ -58,7 +61,7 @@ export class WorkerPool {
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`kernel worker exited with code ${code}`));
       });
-      worker.postMessage({ kind: 'init', module, reference } satisfies InitMessage);
+      worker.postMessage({ kind: 'init', module, reference, referenceUrl: REFERENCE_URL, typescript: TYPESCRIPT } satisfies InitMessage);
     });
   }
 
