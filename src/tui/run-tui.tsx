@@ -13,6 +13,7 @@ import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
 import { listCachedModels } from './data/hf-cache.ts';
 import { openInspector } from './data/inspector-data.ts';
 import { loadHubSummary } from './data/hub-summary.ts';
+import { installHeapLog } from './heap-log.ts';
 
 export const SAMPLE_PATH = path.resolve(import.meta.dirname, '../../samples/stories260K');
 
@@ -31,6 +32,11 @@ export function defaultDeps(cwd = process.cwd()): TuiDeps {
 }
 
 export async function runTui(deps: TuiDeps = defaultDeps()): Promise<void> {
+  const removeHeapLog = installHeapLog();
   const app = render(<App deps={deps} />, { exitOnCtrlC: false });
-  await app.waitUntilExit();
+  try {
+    await app.waitUntilExit();
+  } finally {
+    removeHeapLog();
+  }
 }
