@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
-
 import { CLI_COMMAND, TmuxSession, noTmux } from './support/tmux.ts';
 
 test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → report → quit', { skip: noTmux }, async () => {
