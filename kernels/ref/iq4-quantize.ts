@@ -9,7 +9,11 @@
  */
 import { F, nearestInt, clampInt } from './rounding.ts';
 import { writeFp16 } from './block-io.ts';
-import { KVALUES_IQ4NL, IQ4_NL_BLOCK_BYTES, IQ4_XS_BLOCK_BYTES } from './iq4.ts';
+import { KVALUES_IQ4NL } from './iq4.ts';
+import { layoutOf } from '../block-layouts.ts';
+
+const IQ4_NL = layoutOf('IQ4_NL');
+const IQ4_XS = layoutOf('IQ4_XS');
 
 const GROUP_MAX_EPS = F(1e-15);
 const NTRY = 7;
@@ -93,7 +97,7 @@ function pack32(dst: Uint8Array, o: number, lOff: number): void {
 export function quantizeRowIQ4_NL(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * 32;
-    const o = dstOff + b * IQ4_NL_BLOCK_BYTES; // d | qs[16]
+    const o = dstOff + b * IQ4_NL.size; // d | qs[16]
     const d = searchGroup(src, x, 0);
     writeFp16(dst, o, d);
     const id = d !== 0 ? F(1 / d) : 0;
@@ -105,7 +109,7 @@ export function quantizeRowIQ4_NL(src: Float32Array, srcOff: number, dst: Uint8A
 export function quantizeRowIQ4_XS(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * 256;
-    const o = dstOff + b * IQ4_XS_BLOCK_BYTES; // d | scales_h:u16 | scales_l[4] | qs[128]
+    const o = dstOff + b * IQ4_XS.size; // d | scales_h:u16 | scales_l[4] | qs[128]
     let maxScale = 0, amaxScale = 0;
     for (let ib = 0; ib < 8; ib++) {
       const s = searchGroup(src, x + 32 * ib, 32 * ib);
