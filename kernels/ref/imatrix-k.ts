@@ -15,8 +15,10 @@ import { importanceWeights, sumSquares } from './imatrix-weights.ts';
 import { packQ3KCodes, subScale } from './q3_k.ts';
 import { packQ4KCodes } from './q4_k.ts';
 import { packQ5KCodes } from './q5_k.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
+const Q2_K = layoutOf('Q2_K').size, Q3_K = layoutOf('Q3_K').size, Q4_K = layoutOf('Q4_K').size, Q5_K = layoutOf('Q5_K').size;
 const RMIN = F(-0.9);
 const RDELTA = F(0.05);
 
@@ -39,7 +41,7 @@ function sumOf(n: number): number {
 export function quantizeRowQ2_KImatrix(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nPerRow: number, qw: Float32Array): void {
   for (let i = 0; i < nPerRow / QK_K; i++) {
     const x = srcOff + QK_K * i;
-    const o = dstOff + 84 * i; // scales[16] | qs[64] | d | dmin
+    const o = dstOff + Q2_K * i; // scales[16] | qs[64] | d | dmin
     const sigma2 = F(sumSquares(src, x, QK_K) / QK_K);
     for (let j = 0; j < 16; j++) {
       importanceWeights(src, x + 16 * j, qw, QK_K * i + 16 * j, sigma2, 16, w, 0);
@@ -63,7 +65,7 @@ export function quantizeRowQ2_KImatrix(src: Float32Array, srcOff: number, dst: U
 export function quantizeRowQ3_KImatrix(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nPerRow: number, qw: Float32Array): void {
   for (let i = 0; i < nPerRow / QK_K; i++) {
     const x = srcOff + QK_K * i;
-    const o = dstOff + 110 * i; // hmask[32] | qs[64] | scales[12] | d
+    const o = dstOff + Q3_K * i; // hmask[32] | qs[64] | scales[12] | d
     const so = o + 96;
     const sigma2 = F(F(2 * sumSquares(src, x, QK_K)) / QK_K);
     for (let j = 0; j < 16; j++) {
@@ -115,7 +117,7 @@ function scaleMinBlockImatrix(src: Float32Array, x: number, dst: Uint8Array, o: 
 
 export function quantizeRowQ4_KImatrix(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nPerRow: number, qw: Float32Array): void {
   for (let i = 0; i < nPerRow / QK_K; i++) {
-    const o = dstOff + 144 * i;
+    const o = dstOff + Q4_K * i;
     scaleMinBlockImatrix(src, srcOff + QK_K * i, dst, o, qw, QK_K * i, 15);
     packQ4KCodes(dst, o, L);
   }
@@ -123,7 +125,7 @@ export function quantizeRowQ4_KImatrix(src: Float32Array, srcOff: number, dst: U
 
 export function quantizeRowQ5_KImatrix(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nPerRow: number, qw: Float32Array): void {
   for (let i = 0; i < nPerRow / QK_K; i++) {
-    const o = dstOff + 176 * i;
+    const o = dstOff + Q5_K * i;
     scaleMinBlockImatrix(src, srcOff + QK_K * i, dst, o, qw, QK_K * i, 31);
     packQ5KCodes(dst, o, L);
   }

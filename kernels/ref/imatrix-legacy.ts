@@ -9,6 +9,7 @@ import { F } from './rounding.ts';
 import { writeFp16 } from './block-io.ts';
 import { makeQkx2Quants, makeQxQuants } from './k-helpers.ts';
 import { importanceWeights, sumSquares } from './imatrix-weights.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK = 32;
 const RDELTA = F(0.05);
@@ -36,10 +37,10 @@ function packHighBits(dst: Uint8Array, o: number): void {
   dst[o] = qh & 255; dst[o + 1] = (qh >>> 8) & 255; dst[o + 2] = (qh >>> 16) & 255; dst[o + 3] = (qh >>> 24) & 255;
 }
 
-/** One row of Q4_0 (nmax 8) or Q5_0 (nmax 16): block bytes 18 or 22. */
+/** One row of Q4_0 (nmax 8) or Q5_0 (nmax 16). */
 function symmetricRow(src: Float32Array, x: number, dst: Uint8Array, o: number, nPerRow: number, qw: Float32Array, nmax: number): void {
   const sigma2 = rowSigma2(src, x, nPerRow);
-  const blockBytes = nmax === 8 ? 18 : 22;
+  const blockBytes = layoutOf(nmax === 8 ? 'Q4_0' : 'Q5_0').size;
   for (let ib = 0; ib < nPerRow / QK; ib++) {
     const xb = x + QK * ib, ob = o + blockBytes * ib;
     importanceWeights(src, xb, qw, QK * ib, sigma2, QK, w, 0);
@@ -49,10 +50,10 @@ function symmetricRow(src: Float32Array, x: number, dst: Uint8Array, o: number, 
   }
 }
 
-/** One row of Q4_1 (nmax 15) or Q5_1 (nmax 31): block bytes 20 or 24. */
+/** One row of Q4_1 (nmax 15) or Q5_1 (nmax 31). */
 function asymmetricRow(src: Float32Array, x: number, dst: Uint8Array, o: number, nPerRow: number, qw: Float32Array, nmax: number): void {
   const sigma2 = rowSigma2(src, x, nPerRow);
-  const blockBytes = nmax === 15 ? 20 : 24;
+  const blockBytes = layoutOf(nmax === 15 ? 'Q4_1' : 'Q5_1').size;
   for (let ib = 0; ib < nPerRow / QK; ib++) {
     const xb = x + QK * ib, ob = o + blockBytes * ib;
     importanceWeights(src, xb, qw, QK * ib, sigma2, QK, w, 0);

@@ -11,7 +11,11 @@
 import { F, nearestInt, clampInt } from './rounding.ts';
 import { writeFp16 } from './block-io.ts';
 import { importanceWeights, sumSquares } from './imatrix-weights.ts';
-import { KVALUES_IQ4NL, IQ4_NL_BLOCK_BYTES, IQ4_XS_BLOCK_BYTES } from './iq4.ts';
+import { KVALUES_IQ4NL } from './iq4.ts';
+import { layoutOf } from '../block-layouts.ts';
+
+const IQ4_NL = layoutOf('IQ4_NL');
+const IQ4_XS = layoutOf('IQ4_XS');
 
 const GROUP_MAX_EPS = F(1e-15);
 const NTRY = 7;
@@ -110,7 +114,7 @@ export function quantizeRowIQ4_NLImatrix(src: Float32Array, srcOff: number, dst:
 function blocksIQ4_NL(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number, qw: Float32Array | undefined): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * 32;
-    const o = dstOff + b * IQ4_NL_BLOCK_BYTES; // d | qs[16]
+    const o = dstOff + b * IQ4_NL.size; // d | qs[16]
     const d = searchGroup(src, x, 0, qw, 32 * b, qw ? superBlockSigma2(src, x, 32) : 0);
     writeFp16(dst, o, d);
     const id = d !== 0 ? F(1 / d) : 0;
@@ -131,7 +135,7 @@ export function quantizeRowIQ4_XSImatrix(src: Float32Array, srcOff: number, dst:
 function blocksIQ4_XS(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number, qw: Float32Array | undefined): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * 256;
-    const o = dstOff + b * IQ4_XS_BLOCK_BYTES; // d | scales_h:u16 | scales_l[4] | qs[128]
+    const o = dstOff + b * IQ4_XS.size; // d | scales_h:u16 | scales_l[4] | qs[128]
     const sigma2 = qw ? superBlockSigma2(src, x, 256) : 0;
     let maxScale = 0, amaxScale = 0;
     for (let ib = 0; ib < 8; ib++) {

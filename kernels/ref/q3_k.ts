@@ -6,9 +6,10 @@
 import { F, nearestInt, toInt8, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQ3Quants, pack2Bit } from './k-helpers.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
-export const Q3_K_BLOCK_BYTES = 110;
+const Q3_K = layoutOf('Q3_K');
 
 const L = new Int32Array(QK_K);
 const scales = new Float64Array(16);
@@ -22,7 +23,7 @@ export function subScale(q: Uint8Array, o: number, j: number): number {
 export function quantizeRowQ3_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK_K;
-    const o = dstOff + b * Q3_K_BLOCK_BYTES; // hmask[32] | qs[64] | scales[12] | d
+    const o = dstOff + b * Q3_K.size; // hmask[32] | qs[64] | scales[12] | d
     const so = o + 96;
     let maxScale = 0, amax = 0;
     for (let j = 0; j < 16; j++) {
@@ -72,7 +73,7 @@ export function packQ3KCodes(dst: Uint8Array, o: number, L: Int32Array): void {
 
 export function dequantizeRowQ3_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q3_K_BLOCK_BYTES;
+    const o = srcOff + b * Q3_K.size;
     let y = dstOff + b * QK_K;
     const dAll = readFp16(src, o + 108);
     let is = 0, m = 1;

@@ -6,15 +6,16 @@ import { F } from './rounding.ts';
 import { readFp16 } from './block-io.ts';
 import { minK4, scaleK4 } from './k-helpers.ts';
 import { quantizeScaleMinBlock } from './q4_k.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
-export const Q5_K_BLOCK_BYTES = 176;
+const Q5_K = layoutOf('Q5_K');
 
 const L = new Int32Array(QK_K);
 
 export function quantizeRowQ5_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = dstOff + b * Q5_K_BLOCK_BYTES; // d | dmin | scales[12] | qh[32] | qs[128]
+    const o = dstOff + b * Q5_K.size; // d | dmin | scales[12] | qh[32] | qs[128]
     quantizeScaleMinBlock(src, srcOff + b * QK_K, dst, o, 31, -0.5, 15, L);
     packQ5KCodes(dst, o, L);
   }
@@ -38,7 +39,7 @@ export function packQ5KCodes(dst: Uint8Array, o: number, L: Int32Array): void {
 
 export function dequantizeRowQ5_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q5_K_BLOCK_BYTES;
+    const o = srcOff + b * Q5_K.size;
     let y = dstOff + b * QK_K;
     const d = readFp16(src, o), min = readFp16(src, o + 2);
     let u1 = 1, u2 = 2;
