@@ -14,6 +14,10 @@ export type ErrorKind =
   | 'cancelled'    // AbortSignal / Ctrl-C
   | 'internal';    // a bug
 
+import { safeMessage, untrusted } from './untrusted-text.ts';
+
+export { safeMessage, untrusted } from './untrusted-text.ts';
+
 export interface ErrorContext {
   file?: string;
   tensor?: string;
@@ -27,7 +31,8 @@ export class ForgeError extends Error {
   readonly code: string;
   readonly context: ErrorContext;
   constructor(kind: ErrorKind, code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages quote names and values from input files: escaped and capped here, once, for every error.
+    super(safeMessage(message), options);
     this.name = 'ForgeError';
     this.kind = kind;
     this.code = code;
@@ -91,7 +96,7 @@ export class CancelledError extends ForgeError {
 function withWhere(message: string, ctx: ErrorContext): string {
   const parts: string[] = [];
   if (ctx.file && !message.includes(ctx.file)) parts.push(ctx.file);
-  if (ctx.tensor && !message.includes(ctx.tensor)) parts.push(`tensor '${ctx.tensor}'`);
+  if (ctx.tensor && !message.includes(ctx.tensor)) parts.push(`tensor '${untrusted(ctx.tensor)}'`);
   if (ctx.offset !== undefined && !/offset/.test(message)) parts.push(`offset ${ctx.offset}`);
   return parts.length ? `${parts.join(', ')}: ${message}` : message;
 }

@@ -13,8 +13,10 @@ import { basename } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { readHfConfig } from '../../formats/hf/config.ts';
 import { archFor } from '../../formats/hf/architectures.ts';
+import { validateConfigAgainstTensors } from '../../formats/hf/config-validate.ts';
 import { mapTensors, type MappedTensor } from '../../formats/hf/tensor-map.ts';
 import { buildGgufMetadata } from '../../formats/hf/gguf-metadata.ts';
+import { checkValue } from '../../formats/gguf/write-value.ts';
 import { countParameters } from '../../formats/hf/size-label.ts';
 import { readGguf, padTo, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/reader.ts';
 import { CancelledError, UsageError, ValidationError, fromFsError } from '../../formats/errors.ts';
@@ -80,6 +82,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
   const arch = archFor(config);
   const model = await openModelTensors(dir);
   try {
+    validateConfigAgainstTensors(config, model.tensors); // before anything is sized from config.json
     const { tensors: mapped, generated } = mapTensors(arch, config, model.tensors);
     if (model.quantizedSource) {
       yield { type: 'warning', code: 'DEQUANTIZED_SOURCE', file: dir, message: `source is a ${model.quantizedSource} checkpoint: its weights are dequantized to F32 first, so the output inherits its quantization error` };
@@ -110,6 +113,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       source: opts.source, dir, fileType: ft.name, architecture: config.architecture, parameters: parameterCount,
       fallbacks: plans.filter((p) => p.fallback).length, plan: plans.map(planRow),
     };
+    for (const kv of kvs) checkValue(kv.key, kv); // the writer's own check, so a dry run finds what a real run would
     if (opts.dryRun) {
       const summary: JobSummary = { output, outputBytes: plannedSize, seconds: (performance.now() - started) / 1000, tensors: plans.length, dryRun: true, ...base };
       yield { type: 'done', summary };
