@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'unsupported'  // well-formed input we do not handle (architecture, type, tokenizer)
   | 'io'           // filesystem: exists, permission, disk full
   | 'cancelled'    // AbortSignal / Ctrl-C
+  | 'terminated'   // SIGTERM: stopped as cleanly as Ctrl-C, but reported as 143 so supervisors see a termination
   | 'internal';    // a bug
 
 import { safeMessage, untrusted } from './untrusted-text.ts';
@@ -89,6 +90,14 @@ export class CancelledError extends ForgeError {
   constructor(message = 'cancelled') {
     super('cancelled', 'CANCELLED', message);
     this.name = 'CancelledError';
+  }
+}
+
+/** Stopped by SIGTERM (src/cli/sigint.ts turns the pipeline's CancelledError into this). */
+export class TerminatedError extends ForgeError {
+  constructor(message = 'terminated (SIGTERM); temporary outputs removed') {
+    super('terminated', 'TERMINATED', message);
+    this.name = 'TerminatedError';
   }
 }
 

@@ -16,7 +16,8 @@ import { openSafetensorsModel, type SafetensorsModel } from '../../formats/safet
 import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
 import { SafetensorsWriter } from '../../formats/safetensors/writer.ts';
 import { encodeSafetensorsIndex, INDEX_FILE_NAME } from '../../formats/safetensors/index-json.ts';
-import { createAtomicDir } from '../../formats/io/atomic-file.ts';
+import { createAtomicDir, writeFileAtomic } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { readJsonFile } from '../../formats/hf/read-json.ts';
 import { openDequantizedModel, quantizedTypeName } from '../../formats/awq-gptq/dequantized-model.ts';
 import { fp32ToFp16 } from '../../kernels/fp16.ts';
@@ -98,6 +99,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
     const shards = planShards(plan.items.map((i) => (i.kind === 'packed' ? i.decls : [i.decl])), o.maxShardBytes);
     const qconfig = quantizationConfigFor(o, plan.skippedModules, layerCount);
     const out = await createAtomicDir(o.output, { force: o.force });
+    yield* staleTempWarnings(out.staleRemoved);
     try {
       yield { type: 'phase', phase: 'write', message: `${shards.length} file(s)` };
       const written = new Map<string, { metrics: TensorMetrics; fingerprint: number }>();
@@ -153,9 +155,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
         files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
         packedLayers: written.size, keptInFp16: plan.skippedModules,
       };
-      if (o.reportPath) {
-        await writeFile(o.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n').catch((err) => { throw fromFsError(err, o.reportPath!, 'write'); });
-      }
+      if (o.reportPath) yield* staleTempWarnings(await writeFileAtomic(o.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n'));
       yield { type: 'phase', phase: 'done' };
       yield { type: 'done', summary };
       if (o.failOnAnomaly && report && report.anomalies.length) {

@@ -4,7 +4,7 @@
  * table and a JSON report. Job failures are reported, not thrown: the exit code is the first
  * failed job's (see runBatch).
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../../formats/io/atomic-file.ts';
 import type { Command } from 'commander';
 import { UsageError, fromFsError } from '../../../formats/errors.ts';
 import { readBatchFile } from '../../batch/spec.ts';
@@ -87,7 +87,7 @@ export function register(program: Command): void {
 
 async function writeReport(path: string, doc: BatchResult & Record<string, unknown>): Promise<void> {
   try {
-    await writeFile(path, JSON.stringify(doc, null, 2) + '\n');
+    await writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n'); // never a truncated report
   } catch (err) {
     throw fromFsError(err, path, 'write batch report');
   }
