@@ -28,12 +28,14 @@ export function addTokenizerKvs(kv: KvList, files: TokenizerFiles, config: HfCon
   for (const source of arch.vocabOrder) {
     if (source === 'sentencepiece' && files.sentencePieceModel) {
       const v = sentencePieceVocab(files, config.vocabSize);
+      checkVocabCount(v, config, files.sentencePiecePath);
       writeVocab(kv, 'llama', 'default', v);
       new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
       return warnings;
     }
     if (source === 'llama-hf' && isByteFallbackBpe(tok)) {
       const v = llamaHfVocab(files);
+      checkVocabCount(v, config, files.tokenizerJsonPath);
       writeVocab(kv, 'llama', 'default', v);
       new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
       return warnings;
@@ -41,7 +43,9 @@ export function addTokenizerKvs(kv: KvList, files: TokenizerFiles, config: HfCon
     if (source === 'gpt2' && tok?.model?.type === 'BPE') {
       const detected = detectPreTokenizer(tok, files.tokenizerJsonPath, opts.pre);
       warnings.push(...detected.warnings);
-      writeVocab(kv, 'gpt2', detected.pre, gpt2Vocab(files, config.vocabSize));
+      const v = gpt2Vocab(files, config.vocabSize);
+      checkVocabCount(v, config, files.tokenizerJsonPath);
+      writeVocab(kv, 'gpt2', detected.pre, v);
       new SpecialVocab(files, { loadMerges: true }).addTo(kv);
       return warnings;
     }
@@ -51,6 +55,20 @@ export function addTokenizerKvs(kv: KvList, files: TokenizerFiles, config: HfCon
     throw new UnsupportedError('UNSUPPORTED_TOKENIZER', `${tokPath}: tokenizer model type '${tok.model?.type}' is not supported (need BPE) and there is no tokenizer.model`, { file: tokPath });
   }
   throw new FormatError('MISSING_TOKENIZER', `${files.dir}: no tokenizer found (expected tokenizer.model or tokenizer.json)`, { file: tokPath });
+}
+
+/**
+ * llama.cpp sizes token_embd and output by the token count, so a vocabulary that is not exactly
+ * config.json's vocab_size (which validateConfigAgainstTensors tied to the embedding rows) makes a
+ * file it refuses ("token_embd.weight has wrong shape"). Checked for every tokenizer path.
+ */
+function checkVocabCount(v: VocabArrays, config: HfConfig, file: string): void {
+  if (v.tokens.length === config.vocabSize) return;
+  throw new FormatError(
+    'VOCAB_SIZE',
+    `${file}: defines ${v.tokens.length} tokens but ${config.file} has vocab_size ${config.vocabSize} (the embedding's row count); llama.cpp would refuse the file`,
+    { file, field: 'vocab_size' },
+  );
 }
 
 function writeVocab(kv: KvList, model: 'llama' | 'gpt2', pre: string, v: VocabArrays): void {

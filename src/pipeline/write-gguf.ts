@@ -16,6 +16,7 @@ import { stat } from 'node:fs/promises';
 import { GgufWriter } from '../../formats/gguf/writer.ts';
 import type { GgufKv, GgufValue } from '../../formats/gguf/value-types.ts';
 import { createAtomicFile } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { CancelledError, FormatError, ValidationError } from '../../formats/errors.ts';
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
 import { quantizeRows, dequantize, canDequantize } from '../../kernels/quant-table.ts';
@@ -75,6 +76,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   };
   checkAbort();
   const atomic = await createAtomicFile(args.outPath, { force: args.force });
+  yield* staleTempWarnings(atomic.staleRemoved);
   let writer: GgufWriter | undefined;
   let committed = false;
   let quantizer = args.quantizer;
