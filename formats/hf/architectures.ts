@@ -178,5 +178,5 @@ export function archFor(config: HfConfig): ArchSpec {
 /** tie_word_embeddings as the config class reads it (Gemma ties by default). */
 export function tiedEmbeddings(config: HfConfig, arch: ArchSpec): boolean {
   const v = config.raw.tie_word_embeddings;
-  return typeof v === 'boolean' ? v : arch.defaults.tieWordEmbeddings;
+  return typeof v === 'boolean' ? v : config.tieWordEmbeddings || arch.defaults.tieWordEmbeddings;
 }
