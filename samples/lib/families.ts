@@ -47,8 +47,8 @@ function fingerprint(family: Family): string {
   return h.digest('hex');
 }
 
-/** Write model.safetensors exactly as `safetensors.torch.save_file(tensors, metadata={"format": "pt"})`. */
-async function writeWeights(dir: string, config: Record<string, any>): Promise<void> {
+/** Write DIR/model.safetensors by the weight recipe, exactly as `safetensors.torch.save_file(tensors, metadata={"format": "pt"})`. */
+export async function writeRecipeWeights(dir: string, config: Record<string, any>): Promise<void> {
   const tensors = familyTensors(config);
   const { header } = encodeSafetensorsHeader(tensors.map((t) => ({ name: t.name, dtype: 'BF16', shape: t.shape })), { format: 'pt' });
   const fh = await open(join(dir, 'model.safetensors'), 'w');
@@ -82,7 +82,7 @@ async function generate(family: Family): Promise<string> {
   try {
     for (const f of INPUT_FILES) if (existsSync(fixtureFile(family, f))) await copyFile(fixtureFile(family, f), join(fresh, f));
     for (const f of npmTokenizerFiles(family)) await copyFile(f.from, join(fresh, f.to));
-    await writeWeights(fresh, JSON.parse(readFileSync(join(fresh, 'config.json'), 'utf8')));
+    await writeRecipeWeights(fresh, JSON.parse(readFileSync(join(fresh, 'config.json'), 'utf8')));
     await writeFile(join(fresh, '.stamp'), stamp);
     if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return dir; // another process won
     await rm(dir, { recursive: true, force: true });
