@@ -29,6 +29,30 @@ export interface ArchSpec {
   addSpacePrefixFromTokenizerConfig: boolean;
   /** AutoConfig defaults for fields config.json may omit. */
   defaults: { ropeTheta: number; contextLength: number };
+  /** How the decoder runs (src/model reads these; llama.cpp's llm_build_* for the arch). */
+  forward: ForwardFacts;
+}
+
+/**
+ * Forward-pass facts of an architecture, in GGUF conventions (q/k rows already in llama.cpp's order).
+ * Optional tensors (biases, rope_freqs, output.weight) are used whenever the file has them, as
+ * llama.cpp's graph builders do; these columns say what the arch requires or how it computes.
+ */
+export interface ForwardFacts {
+  /** RMSNorm before attention and before the MLP, residual after each (pre-norm). */
+  norm: 'pre-rms';
+  /** LLAMA_ROPE_TYPE_NORM rotates adjacent pairs; NEOX rotates (i, i + n_rot/2). */
+  rope: 'normal' | 'neox';
+  /** attn_q/k/v biases are required (Qwen2); elsewhere applied when present. */
+  qkvBias: boolean;
+  /** Without output.weight the logits use token_embd.weight (tied embeddings). */
+  tiedOutputFallback: boolean;
+  /** rope_freqs.weight (llama3 scaling) divides the rotation frequencies when present. */
+  ropeFreqs: boolean;
+  /** Scale of the attention scores is 1/sqrt(head_dim) (key_length). */
+  attnScale: 'rsqrt-head-dim';
+  /** Feed-forward: down(silu(gate(x)) * up(x)). */
+  ffn: 'silu-gated';
 }
 
 const LLAMA: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
@@ -41,6 +65,7 @@ const LLAMA: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
   llama3RopeFreqs: true,
   addSpacePrefixFromTokenizerConfig: true,
   defaults: { ropeTheta: 10000, contextLength: 2048 }, // LlamaConfig
+  forward: { norm: 'pre-rms', rope: 'normal', qkvBias: false, tiedOutputFallback: true, ropeFreqs: true, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated' },
 };
 
 const QWEN2: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
@@ -53,6 +78,7 @@ const QWEN2: Omit<ArchSpec, 'hfArchitectures' | 'bareModelPrefix'> = {
   llama3RopeFreqs: false,
   addSpacePrefixFromTokenizerConfig: false,
   defaults: { ropeTheta: 10000, contextLength: 32768 }, // Qwen2Config
+  forward: { norm: 'pre-rms', rope: 'neox', qkvBias: true, tiedOutputFallback: true, ropeFreqs: false, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated' },
 };
 
 export const ARCHITECTURES: readonly ArchSpec[] = [
@@ -74,4 +100,9 @@ export function archFor(config: HfConfig): ArchSpec {
     );
   }
   return spec;
+}
+
+/** The first row writing `general.architecture` = ggufArch (a GGUF names its arch, not its HF class). */
+export function archForGguf(ggufArch: string): ArchSpec | undefined {
+  return ARCHITECTURES.find((a) => a.ggufArch === ggufArch);
 }
