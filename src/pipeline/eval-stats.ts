@@ -82,19 +82,20 @@ export class KlAccumulator {
     const b = softmaxStats(refLogits, nVocab);
     const lse = F(Math.log(q.sumExp));
     const lseB = F(Math.log(b.sumExp));
-    const nll = F(F(q.max + lse) - logits[next]!);
+    // Model and reference log-probabilities are rounded the same way (llama.cpp computes the model's
+    // as max + lse − logit, a last-bit difference), so identical logits give exactly 0 KL and Δp.
+    const logQ = (i: number) => F(F(logits[i]! - q.max) - lse);
     const logBase = (i: number) => F(F(refLogits[i]! - b.max) - lseB);
+    const nll = -logQ(next);
     const nllBase = -logBase(next);
     const s = this.s;
     s.nll += nll; s.nll2 += nll * nll;
     s.nllBase += nllBase; s.nllBase2 += nllBase * nllBase;
     s.nllNllBase += nll * nllBase;
-    // Both log-probabilities are rounded the same way, so identical logits give a KL of exactly 0
-    // (llama.cpp subtracts max + log-sum-exp in one step; the difference is in the last float bit).
     let kl = 0;
     for (let i = 0; i < nVocab; i++) {
       const lb = logBase(i);
-      kl += expf(lb) * (lb - F(F(logits[i]! - q.max) - lse));
+      kl += expf(lb) * (lb - logQ(i));
     }
     s.kld += kl; s.kld2 += kl * kl;
     if (q.imax === b.imax) s.sameTop++;
@@ -106,6 +107,11 @@ export class KlAccumulator {
     this.pDiffValues.push(pDiff);
     this.count++;
     return kl;
+  }
+
+  /** Mean KL so far (cheap, for progress). */
+  get meanKl(): number {
+    return this.s.kld / this.count;
   }
 
   result(): KlResult {
