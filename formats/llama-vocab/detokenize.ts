@@ -9,7 +9,7 @@ import { ATTR } from './token-attrs.ts';
 import type { Vocab } from './vocab.ts';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is text here
 const CHAR_TO_BYTE = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
 /** `llama_decode_text`: GPT-2 byte characters back to bytes; unknown characters are spelled out. */

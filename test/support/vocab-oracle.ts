@@ -13,6 +13,9 @@ import { readHfConfig } from '../../formats/hf/config.ts';
 import { buildGgufMetadata } from '../../formats/hf/gguf-metadata.ts';
 import { CHKTXT } from '../../formats/hf/pre-tokenizer-hash.ts';
 import { getCpuLlama } from './llama-run.ts';
+import assert from 'node:assert/strict';
+import { detokenize, tokenize, tokenToPiece, type Vocab } from '../../formats/llama-vocab/index.ts';
+import { wellFormed } from '../../formats/llama-vocab/unicode-flags.ts';
 
 export async function writeVocabGguf(hfDir: string, out: string): Promise<void> {
   const config = await readHfConfig(hfDir);
@@ -63,3 +66,65 @@ export const TEXTS: readonly string[] = [
   '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi!<|eot_id|>',
   CHKTXT,
 ];
+
+/** Pieces the random texts are made of: every character class the splitters treat differently. */
+const FUZZ_PIECES: readonly string[] = [
+  ' ', '  ', '   ', '\t', '\n', '\r\n', '\r', '\n\n', '\u00a0', '\u3000', '\u2028', '\u0085', '\ufeff', '\u200d', '\u000b', '\f',
+  "'", "'s", "'S", "'re", "'Ve", "'ll", "'LL", "'d", "'m", "'t", '"', '`',
+  'a', 'Z', 'the', 'The', ' quick', 'brown', 'FOX', 'jumps', 'naïve', 'e\u0301', 'ß', 'Ǆ', 'İ', 'ﬁ', 'ſt',
+  '0', '1', '42', '123', '4567', '٣', '²', '½', 'Ⅻ', '①',
+  '.', ',', '!', '?', '...', '-', '--', '=', '==', '+', '$', '^', '|', '~', '<', '>', '(', ')', '[', ']', '{', '}', '/', '\\', '_', '#', '@', '%', '&', '*', ':', ';',
+  '我', '想在', '工作', '日本語', 'ひらがな', 'カタカナ', '한국어', 'ကာ', 'ไทย', 'हिन्दी', 'العربية', 'עברית', 'Ελληνικά', 'кириллица',
+  '🚀', '😶\u200d🌫\ufe0f', '🦙', '👍🏽', '✅', '€', '£', '©', '™', '\u{1F600}', '\u{10FFFD}', '\u{E000}', '\u0378',
+  '<s>', '</s>', '<unk>', '<|im_start|>', '<|im_end|>', '<|endoftext|>', '<|begin_of_text|>', '<|eot_id|>', '<|', '|>',
+];
+
+/** `count` random texts of up to `maxPieces` pieces, the same on every run for a given seed. */
+export function fuzzTexts(seed: number, count: number, maxPieces: number): string[] {
+  let s = seed >>> 0;
+  const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32; };
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = 1 + Math.floor(next() * maxPieces);
+    let t = '';
+    for (let j = 0; j < n; j++) t += FUZZ_PIECES[Math.floor(next() * FUZZ_PIECES.length)];
+    out.push(t);
+  }
+  return out;
+}
+
+/** The same ids in the same order (typed or plain arrays). */
+export function sameIds(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The checks every vocabulary gets, against llama.cpp's model: ids with and without parse_special,
+ * the other entry point's ids, BOS/EOS with add_special, detokenization both ways, round trips.
+ */
+export function compareOnTexts(model: LlamaModel, vocab: Vocab, other: Vocab, texts: readonly string[]): void {
+  const bos = model.tokens.shouldPrependBosToken ? [model.tokens.bos!] : [];
+  const eos = model.tokens.shouldAppendEosToken ? [model.tokens.eos!] : [];
+  for (const text of texts) {
+    const label = JSON.stringify(text.slice(0, 60));
+    for (const parseSpecial of [false, true]) {
+      const want = Array.from(model.tokenize(text, parseSpecial));
+      const ours = tokenize(vocab, text, { addSpecial: false, parseSpecial });
+      assert.ok(sameIds(ours, want), `${label} parseSpecial=${parseSpecial}\n ours ${[...ours]}\n llama.cpp ${want}`);
+      assert.ok(sameIds(tokenize(other, text, { addSpecial: false, parseSpecial }), ours), `${label}: HF folder and GGUF differ`);
+      assert.ok(sameIds(tokenize(vocab, text, { addSpecial: true, parseSpecial }), [...bos, ...want, ...eos]), `${label} addSpecial`);
+      for (const unparse of [false, true]) {
+        assert.equal(detokenize(vocab, want, { unparseSpecial: unparse }), model.detokenize(want, unparse), `${label} detokenize unparseSpecial=${unparse}`);
+      }
+      if (!parseSpecial && !vocab.cleanSpaces) {
+        assert.equal(detokenize(vocab, ours, { unparseSpecial: true }), wellFormed(text), `${label} round trip`);
+      }
+    }
+  }
+  // Pieces are bytes: a byte token alone is not valid UTF-8, joined pieces are.
+  const ids = tokenize(vocab, '🦙 東京', { addSpecial: false, parseSpecial: false });
+  const joined = Buffer.concat([...ids].map((id, i) => tokenToPiece(vocab, id, { lstrip: i === 0 && vocab.addSpacePrefix ? 1 : 0 })));
+  assert.equal(joined.toString('utf8'), '🦙 東京');
+}
