@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../../formats/errors.ts';
 import { kvValue } from '../model/hparams.ts';
+import { loadVocab, tokenize } from '../../formats/llama-vocab/index.ts';
 import { planPasses, type PassPlan } from '../model/memory-plan.ts';
 import type { ModelWeights } from '../model/weights.ts';
 
@@ -27,13 +28,14 @@ export interface EvalPlan {
   budgetBytes: number;
 }
 
+/** The BOS id llama.cpp puts at each chunk start, or -1 when the vocabulary adds none (llama_vocab_get_add_bos). */
 export function addsBos(model: ModelWeights): number {
-  const bos = kvValue(model.kvs, 'tokenizer.ggml.bos_token_id');
-  const add = kvValue(model.kvs, 'tokenizer.ggml.add_bos_token');
-  // llama.cpp's default for add_bos is the tokenizer type's: true for SentencePiece ('llama').
-  const addBos = typeof add === 'boolean' ? add : kvValue(model.kvs, 'tokenizer.ggml.model') === 'llama';
-  return addBos && typeof bos === 'number' ? bos : -1;
+  const vocab = loadVocab(model.kvs);
+  return vocab.addBos && vocab.special.bos !== null ? vocab.special.bos : -1;
 }
+
+/** The text's tokens as llama.cpp's tokenizer gives them, without BOS/EOS and with special texts as text. */
+export const llamaTokenizer: EvalTokenizer = async (model, text) => tokenize(loadVocab(model.kvs), text, { addSpecial: false, parseSpecial: false });
 
 /** The checks llama-perplexity makes (and the KL mode's vocabulary check), as typed errors. */
 export function checkPair(model: ModelWeights, ref: ModelWeights | undefined, nCtx: number): void {

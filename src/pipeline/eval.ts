@@ -6,13 +6,14 @@
  * block, then their output heads produce one sequence's logits at a time, compared and dropped.
  */
 import { availableParallelism } from 'node:os';
-import { CancelledError, UsageError } from '../../formats/errors.ts';
-import { createRefEngine, type MatmulEngine } from '../../kernels/forward/index.ts';
+import { CancelledError } from '../../formats/errors.ts';
+import type { MatmulEngine } from '../../kernels/forward/index.ts';
+import { createFastEngine } from '../../kernels/fast/forward-engine.ts';
 import { openModelWeights } from '../model/open-model.ts';
 import { runDecoder, OutputHead, type ForwardContext } from '../model/forward.ts';
 import type { ModelWeights } from '../model/weights.ts';
 import { PerplexityAccumulator, KlAccumulator, type PerplexityResult, type KlResult } from './eval-stats.ts';
-import { checkPair, planChunks, DEFAULT_EVAL_CTX, DEFAULT_MAX_MEMORY, type EvalTokenizer, type EvalPlan } from './eval-plan.ts';
+import { checkPair, planChunks, llamaTokenizer, DEFAULT_EVAL_CTX, DEFAULT_MAX_MEMORY, type EvalTokenizer, type EvalPlan } from './eval-plan.ts';
 import { loadEvalText } from './eval-text.ts';
 import type { PipelineEvent } from './events.ts';
 
@@ -25,14 +26,14 @@ export interface EvalOptions {
   textFile?: string;
   /** Already-tokenized text (no BOS), instead of a text file. */
   textTokens?: Int32Array;
-  /** Tokenizer for the text (required unless textTokens is given). */
+  /** Tokenizer for the text; default llama.cpp's (formats/llama-vocab) from the model's vocabulary. */
   tokenize?: EvalTokenizer;
   ctx?: number;
   chunks?: number;
   threads?: number;
   /** Bytes; default 1 GiB. The process's memory at start counts against it. */
   maxMemory?: number;
-  /** The kernels to run on; default the fast engine with `threads` workers when available. */
+  /** The kernels to run on; default the fast engine (wasm SIMD) on `threads` workers. */
   engine?: MatmulEngine;
   signal?: AbortSignal;
 }
@@ -66,7 +67,7 @@ export async function* evalModel(opts: EvalOptions): AsyncGenerator<PipelineEven
   yield { type: 'phase', phase: 'eval', message: `opening ${opts.model}${opts.ref ? ` and reference ${opts.ref}` : ''}` };
   const model = await openModelWeights(opts.model);
   let ref: ModelWeights | undefined;
-  const engine = opts.engine ?? createRefEngine();
+  let engine: MatmulEngine | undefined = opts.engine;
   try {
     if (opts.ref) ref = await openModelWeights(opts.ref);
     checkPair(model, ref, nCtx);
@@ -76,6 +77,7 @@ export async function* evalModel(opts: EvalOptions): AsyncGenerator<PipelineEven
     if (plan.pass.minBytes > budget) {
       yield { type: 'warning', code: 'MEMORY_BUDGET', message: `one sequence per pass needs about ${mib(plan.pass.minBytes)} MiB, more than the ${mib(Math.max(0, budget))} MiB left of --max-memory; running one sequence per pass anyway` };
     }
+    engine ??= await createFastEngine({ threads: opts.threads ?? availableParallelism() });
     yield { type: 'phase', phase: 'eval', message: `${plan.nChunks} chunks of ${nCtx} tokens, ${plan.pass.seqPerPass} per pass (~${mib(plan.pass.peakBytes)} MiB), ${engine.name} kernels` };
     const stats = yield* runPasses(model, ref, plan, { engine, signal: opts.signal });
     const seconds = (performance.now() - started) / 1000;
@@ -88,7 +90,7 @@ export async function* evalModel(opts: EvalOptions): AsyncGenerator<PipelineEven
       engine: engine.name, seconds, tokensPerSecond: (plan.nChunks * nCtx) / stats.forwardSeconds,
     };
   } finally {
-    if (!opts.engine) await engine.close();
+    if (!opts.engine) await engine?.close();
     await model.close();
     await ref?.close();
   }
@@ -96,8 +98,7 @@ export async function* evalModel(opts: EvalOptions): AsyncGenerator<PipelineEven
 
 async function tokenizeText(model: ModelWeights, opts: EvalOptions): Promise<{ tokens: Int32Array; source: string }> {
   const { text, source } = await loadEvalText(opts.textFile);
-  if (!opts.tokenize) throw new UsageError('NO_TOKENIZER', `no tokenizer is available to tokenize ${source}`);
-  return { tokens: await opts.tokenize(model, text), source };
+  return { tokens: await (opts.tokenize ?? llamaTokenizer)(model, text), source };
 }
 
 interface PassStats {
