@@ -1,8 +1,8 @@
 /**
  * `eval` perplexity and KL divergence on stories260K (eval.txt, ctx 128) against llama.cpp's own
  * numbers, computed in the test from node-llama-cpp's next-token probabilities with
- * llama-perplexity's method (test/support/llama-run.ts). Text tokens come from llama.cpp's
- * tokenizer, so both sides score the same chunks.
+ * llama-perplexity's method (test/support/llama-run.ts). `eval` reads eval.txt itself and
+ * tokenizes it with our llama.cpp tokenizer; the test checks it got llama.cpp's very tokens.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +31,12 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const evaluate = async (model: string, ref?: string): Promise<EvalSummary> => (await runJob(evalModel({ model, ref, textTokens, ctx: 128 }))).result;
+const evaluate = async (model: string, ref?: string): Promise<EvalSummary> => (await runJob(evalModel({ model, ref, textFile: join(STORIES, 'eval.txt'), ctx: 128, threads: 2 }))).result;
+
+test('eval tokenizes eval.txt to llama.cpp\'s tokens (BOS first)', { skip }, async () => {
+  const ours = await evaluate(gguf('f32'));
+  assert.equal(ours.text.tokens, textTokens.length + 1);
+});
 
 test('eval PPL on stories260K (ctx 128) equals llama.cpp\'s: ±0.005 for f32, ±0.02 for q8_0, q5_K_M, q4_0', { skip }, async () => {
   for (const [t, tol] of Object.entries(TOLERANCE)) {
