@@ -77,7 +77,7 @@ export async function createFastEngine(opts: FastEngineOptions = {}): Promise<Ma
     for (let p = 0; p < panels; p += perJob) {
       jobs.push({
         kind: 'matmul', xId, x: xs.buf, xOffset: xs.off, nTokens, cols: w.cols, rows: w.rows,
-        typeId: w.type, blockSize: t.blockSize, typeSize: t.typeSize, w: ws.buf, wOffset: ws.off,
+        typeId: w.type, typeName: t.name, blockSize: t.blockSize, typeSize: t.typeSize, w: ws.buf, wOffset: ws.off,
         r0: p * P, r1: Math.min(w.rows, (p + perJob) * P), out: os.buf, outOffset: os.off,
         ...(bs ? { bias: bs.buf, biasOffset: bs.off } : {}),
       });

@@ -18,6 +18,8 @@ export interface MatmulJob {
   cols: number;
   rows: number;
   typeId: number;
+  /** ggml type name: the worker runs `dequantize<typeName>` from the wasm module when it exports one. */
+  typeName: string;
   blockSize: number;
   typeSize: number;
   w: SharedArrayBuffer;

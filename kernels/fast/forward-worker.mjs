@@ -4,7 +4,6 @@
 // attention runs the reference (kernels/forward/attention.ts) on the shared arrays. Plain JS: the
 // TypeScript loader is registered only when a job first needs the reference.
 import { parentPort } from 'node:worker_threads';
-import { wasmTypeInfo } from './wasm-kernels.mjs';
 import { TOKEN_BLOCK, panelRowsFor } from './forward-geometry.mjs';
 
 if (!parentPort) throw new Error('kernels/fast/forward-worker.mjs must run as a worker thread');
@@ -14,11 +13,22 @@ let forceReference = false;
 /** @type {Promise<any> | undefined} */ let reference;
 let heldX = ''; // `${xId}:${firstToken}` of the x block in wasm memory
 
+/** @type {{ url: string, typescript: boolean } | undefined} */ let referenceSource;
+
+/**
+ * The JS reference (dequantizers and attention) for what the wasm module lacks, from the URL the
+ * pool sends: compiled JS beside a compiled pool, or the TypeScript sources through tsx's loader
+ * when the pool runs from source (as kernels/fast/worker.mjs does).
+ */
 function loadReference() {
   reference ??= (async () => {
-    const { register } = await import('tsx/esm/api');
-    register();
-    const [table, attn] = await Promise.all([import('../quant-table.ts'), import('../forward/attention.ts')]);
+    if (!referenceSource) throw new Error('forward worker: reference requested before init');
+    if (referenceSource.typescript) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
+    const attnUrl = new URL(`forward/attention.${referenceSource.typescript ? 'ts' : 'js'}`, referenceSource.url);
+    const [table, attn] = await Promise.all([import(referenceSource.url), import(attnUrl.href)]);
     return { quantKernel: table.quantKernel, attentionHeads: attn.attentionHeads };
   })();
   return reference;
@@ -37,10 +47,9 @@ function reserve(bytes) {
 
 /** @param {import('./forward-protocol.ts').MatmulJob} job */
 async function matmul(job) {
-  const { nTokens, cols, rows, typeId, blockSize, typeSize, r0, r1 } = job;
+  const { nTokens, cols, rows, typeId, typeName, blockSize, typeSize, r0, r1 } = job;
   const rowBytes = (cols / blockSize) * typeSize;
-  const info = forceReference ? undefined : wasmTypeInfo(typeId);
-  const dequant = typeId === 0 || forceReference ? undefined : info ? ex[`dequantize${info.name}`] : undefined;
+  const dequant = typeId === 0 || forceReference ? undefined : ex[`dequantize${typeName}`];
   const ref = typeId !== 0 && !dequant ? await loadReference() : undefined;
   const refDequant = ref ? ref.quantKernel(typeId)?.dequantize : undefined;
   if (ref && !refDequant) throw new RangeError(`no dequantizer for ggml type ${typeId}`);
@@ -96,6 +105,7 @@ port.on('message', async (msg) => {
   if (msg.kind === 'init') {
     ex = new WebAssembly.Instance(msg.module, { env: { abort: () => { throw new Error('wasm abort'); } } }).exports;
     forceReference = msg.reference;
+    referenceSource = { url: msg.referenceUrl, typescript: msg.typescript };
     port.postMessage({ id: -1, ok: true, ready: true });
     return;
   }
