@@ -152,17 +152,22 @@ test('fast engine with reference dequantizers in the workers gives the same numb
   }
 });
 
+// Fast attention sums q·k in f32 lanes (the reference in float64) and uses musl's expf: the
+// softmax weights differ by a few 1e-7 relative, so outputs (convex mixes of |v| ≲ 4) by ≤ 2e-6.
 for (const threads of [1, 2, 3]) {
-  test(`fast engine, ${threads} thread(s): attention split by head equals the reference exactly`, async () => {
+  test(`fast engine, ${threads} thread(s): attention split by head equals the reference within 2e-6 (GQA, window, softcap, head dims 32, 20 and 64)`, async () => {
     const eng = await engine(threads);
     const rng = new Rng(9);
-    const n = 40, H = 8, HK = 2, D = 32;
-    const q = randn(rng, n * H * D), k = randn(rng, n * HK * D), v = randn(rng, n * HK * D);
-    for (const opts of [{}, { window: 9 }, { softcap: 3 }]) {
-      const want = new Float32Array(n * H * D), got = new Float32Array(n * H * D);
-      attention(q, k, v, n, H, HK, D, 0.17, want, opts);
-      await eng.attention(q, k, v, n, H, HK, D, 0.17, got, opts);
-      assert.deepEqual(got, want, JSON.stringify(opts));
+    for (const [n, H, HK, D] of [[40, 8, 2, 32], [17, 3, 3, 20], [300, 4, 1, 64]] as const) {
+      const q = randn(rng, n * H * D), k = randn(rng, n * HK * D), v = randn(rng, n * HK * D);
+      for (const opts of [{}, { window: 9 }, { softcap: 3 }]) {
+        const want = new Float32Array(n * H * D), got = new Float32Array(n * H * D);
+        attention(q, k, v, n, H, HK, D, 1 / Math.sqrt(D), want, opts);
+        await eng.attention(q, k, v, n, H, HK, D, 1 / Math.sqrt(D), got, opts);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+        assert.ok(worst <= 2e-6, `${n}×${H}/${HK}×${D} ${JSON.stringify(opts)}: max |Δ| ${worst}`);
+      }
     }
   });
 }
