@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Rng } from './kernels-inputs.ts';
 import { matmulRef, attention, type WeightMatrix } from '../kernels/forward/index.ts';
 import { createFastEngine, toSharedBytes } from '../kernels/fast/forward-engine.ts';
+import { TOKEN_BLOCK } from '../kernels/fast/forward-geometry.mjs';
 import { dequantize, quantizeRows, canDequantize } from '../kernels/quant-table.ts';
 import { quantizeRowQ8_KRef } from '../kernels/ref/q8_k.ts';
 import { GGML_TYPES, ggmlType, rowSize, GgmlTypeId } from '../kernels/ggml-types.ts';
@@ -113,10 +114,10 @@ for (const threads of [1, 2, 3]) {
   });
 }
 
-test('fast engine: many tokens (more than one 256-token block), F32 with a ragged width, shared-memory inputs and outputs', async () => {
+test(`fast engine: many tokens (more than one ${TOKEN_BLOCK}-token block), F32 with a ragged width, shared-memory inputs and outputs`, async () => {
   const eng = await engine(2);
   const rng = new Rng(7);
-  for (const [type, rows, cols, n] of [[GgmlTypeId.F32, 70, 100, 301], [GgmlTypeId.Q6_K, 129, 256, 513], [GgmlTypeId.F32, 3, 7, 2]] as const) {
+  for (const [type, rows, cols, n] of [[GgmlTypeId.F32, 70, 100, 600], [GgmlTypeId.Q6_K, 129, 256, 1100], [GgmlTypeId.F32, 3, 7, 2]] as const) {
     const w = weight(type, rows, cols, rng);
     const x = randn(rng, n * cols);
     const want = new Float32Array(n * rows);

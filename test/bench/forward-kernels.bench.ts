@@ -6,6 +6,10 @@
  * ggml_mul_mat graph through koffi on its CPU backend at 2 threads (it also converts x to the
  * weight's vec_dot_type, part of its cost). Attention (512 tokens, 16 heads of 64) is timed too,
  * against llama-graph's non-flash attention graph. Median of a few runs after a warm-up.
+ *
+ * The machine is shared: wall-clock ratios swing with its load (printed). The "per CPU-s" columns
+ * divide the work by the process CPU time each side used (all its threads), which load disturbs
+ * less; llama.cpp's threads spin while they wait, which that measure counts against it.
  */
 import { loadavg } from 'node:os';
 import { llamaCppUnavailable } from '../support/llama-cpp.ts';
@@ -26,14 +30,18 @@ function gauss(n: number, s: number, seed: number): Float32Array {
   return out;
 }
 
-async function median(fn: () => unknown): Promise<number> {
+/** Median wall seconds of REPS runs after a warm-up; `cpu.s` gets mean process CPU seconds per run (all threads). */
+async function median(fn: () => unknown, cpu?: { s: number }): Promise<number> {
   await fn();
   const t: number[] = [];
+  const c0 = process.cpuUsage();
   for (let i = 0; i < REPS; i++) {
     const t0 = performance.now();
     await fn();
     t.push((performance.now() - t0) / 1000);
   }
+  const c = process.cpuUsage(c0);
+  if (cpu) cpu.s = (c.user + c.system) / 1e6 / REPS;
   return t.sort((a, b) => a - b)[Math.floor(REPS / 2)]!;
 }
 
@@ -44,7 +52,7 @@ export default async function bench(): Promise<void> {
   const flop = 2 * ROWS * COLS * TOKENS;
   const gf = (s: number) => (flop / s / 1e9).toFixed(1).padStart(7);
   console.log(`matmul ${TOKENS} tokens × ${COLS} → ${ROWS}, ${THREADS} threads, machine load ${loadavg()[0]!.toFixed(1)}`);
-  console.log('type     ours GFLOP/s  llama.cpp GFLOP/s  ratio');
+  console.log('type     ours GFLOP/s  llama.cpp GFLOP/s  ratio   | per CPU-s: ours  llama.cpp  ratio');
   const x = gauss(TOKENS * COLS, 1, 1);
   const xs = new Float32Array(new SharedArrayBuffer(x.byteLength));
   xs.set(x);
@@ -54,9 +62,13 @@ export default async function bench(): Promise<void> {
       const type = GgmlTypeId[name];
       const data = quantizeRows(type, gauss(ROWS * COLS, 0.02, 2), ROWS, COLS);
       const w: WeightMatrix = { type, rows: ROWS, cols: COLS, data: toSharedBytes(data) };
-      const ours = await median(() => eng.matmul(xs, TOKENS, w, out));
+      const oc = { s: 0 };
+      const ours = await median(() => eng.matmul(xs, TOKENS, w, out), oc);
+      const c0 = process.cpuUsage();
       const theirs = g.timeMulMat({ type, rows: ROWS, cols: COLS, data }, TOKENS, THREADS, REPS);
-      console.log(`${name.padEnd(8)} ${gf(ours)}       ${gf(theirs)}          ${(theirs / ours).toFixed(2)}`);
+      const c = process.cpuUsage(c0);
+      const tc = (c.user + c.system) / 1e6 / REPS;
+      console.log(`${name.padEnd(8)} ${gf(ours)}       ${gf(theirs)}          ${(theirs / ours).toFixed(2).padStart(5)}   |          ${gf(oc.s)}  ${gf(tc)}   ${(tc / oc.s).toFixed(2)}`);
       if (name === 'F32') {
         const staged = await median(() => eng.matmul(x, TOKENS, { type, rows: ROWS, cols: COLS, data }, new Float32Array(TOKENS * ROWS)));
         console.log(`F32 staged from ordinary arrays: ${gf(staged)} GFLOP/s (${(theirs / staged).toFixed(2)}× llama.cpp)`);
