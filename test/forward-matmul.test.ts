@@ -114,10 +114,10 @@ for (const threads of [1, 2, 3]) {
   });
 }
 
-test(`fast engine: many tokens (more than one ${TOKEN_BLOCK}-token block), F32 with a ragged width, shared-memory inputs and outputs`, async () => {
+test(`fast engine: many tokens (more than one ${TOKEN_BLOCK}-token block), F32 with a ragged width, a 17 MB matrix staged in slices, shared-memory inputs and outputs`, async () => {
   const eng = await engine(2);
   const rng = new Rng(7);
-  for (const [type, rows, cols, n] of [[GgmlTypeId.F32, 70, 100, 600], [GgmlTypeId.Q6_K, 129, 256, 1100], [GgmlTypeId.F32, 3, 7, 2]] as const) {
+  for (const [type, rows, cols, n] of [[GgmlTypeId.F32, 70, 100, 600], [GgmlTypeId.Q6_K, 129, 256, 1100], [GgmlTypeId.F32, 3, 7, 2], [GgmlTypeId.F32, 4200, 1024, 2]] as const) {
     const w = weight(type, rows, cols, rng);
     const x = randn(rng, n * cols);
     const want = new Float32Array(n * rows);

@@ -53,7 +53,7 @@ async function matmul(job) {
   const heapU8 = new Uint8Array(mem);
   const heapF32 = new Float32Array(mem);
   const srcX = new Uint8Array(job.x, job.xOffset, nTokens * cols * 4);
-  const w = new Uint8Array(job.w, job.wOffset, rows * rowBytes);
+  const w = new Uint8Array(job.w, job.wOffset, (r1 - r0) * rowBytes); // rows r0..r1
   const out = new Float32Array(job.out, job.outOffset, nTokens * rows);
   const bias = job.bias ? new Float32Array(job.bias, job.biasOffset ?? 0, rows) : undefined;
   for (let t0 = 0; t0 < nTokens; t0 += TB) {
@@ -65,7 +65,7 @@ async function matmul(job) {
     }
     for (let p0 = r0; p0 < r1; p0 += P) {
       const pr = Math.min(P, r1 - p0);
-      heapU8.set(w.subarray(p0 * rowBytes, (p0 + pr) * rowBytes), typeId === 0 ? fPtr : rPtr);
+      heapU8.set(w.subarray((p0 - r0) * rowBytes, (p0 - r0 + pr) * rowBytes), typeId === 0 ? fPtr : rPtr);
       if (dequant) dequant(rPtr, fPtr, (pr * cols) / blockSize);
       else if (refDequant) refDequant(new Uint8Array(mem, rPtr, pr * rowBytes), new Float32Array(mem, fPtr, pr * cols), pr * cols);
       ex.matmulPanelF32(xPtr, tb, cols, fPtr, pr, oPtr, pr);
