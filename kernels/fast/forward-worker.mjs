@@ -90,6 +90,7 @@ function attention(job) {
   const group = nHead / nHeadKv;
   const rowBytes = n * d * 4;
   const base = reserve(rowBytes * 4 + n * 4 + 64);
+  heldX = ''; // this job overwrites the x block at the base of memory
   const kPtr = base, vPtr = kPtr + rowBytes, qPtr = vPtr + rowBytes, oPtr = qPtr + rowBytes, pPtr = oPtr + rowBytes;
   const heap = new Float32Array(ex.memory.buffer);
   const q = new Float32Array(job.q, job.qOffset, n * nHead * d);
