@@ -17,7 +17,7 @@ import { PRE_TOKENIZERS } from '../formats/llama-vocab/pre-tokenizers.ts';
 import { llamaCppUnavailable } from './support/llama-cpp.ts';
 import { compareOnTexts, fuzzTexts, loadVocabOnly, TEXTS } from './support/vocab-oracle.ts';
 
-const TEST_TEXTS = [...TEXTS, ...fuzzTexts(37, 150, 30)];
+const TEST_TEXTS = [...TEXTS, ...fuzzTexts(37, 120, 30)];
 
 function syntheticKvs(pre: string): GgufKv[] {
   const tokens = [...BYTE_TO_CHAR];
@@ -53,11 +53,21 @@ function syntheticKvs(pre: string): GgufKv[] {
 }
 
 
+/**
+ * One name per distinct row of the table (names sharing regexes and flags behave identically in our
+ * code; the table itself is copied from llama-vocab.cpp), plus every name our converter writes.
+ */
+function representativeNames(): string[] {
+  const rows = new Map<string, string>();
+  for (const [name, row] of Object.entries(PRE_TOKENIZERS)) if (!rows.has(JSON.stringify(row))) rows.set(JSON.stringify(row), name);
+  return [...new Set([...rows.values(), 'llama-bpe', 'smaug-bpe', 'qwen2', 'deepseek-r1-qwen', 'gpt-2', 'tekken', 'smollm'])];
+}
+
 test('every pre-tokenizer we implement splits like llama.cpp (synthetic pair-merge vocab, fixed and random texts)', async (t) => {
   if (llamaCppUnavailable) { t.skip(llamaCppUnavailable); return; }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-vocab-pre-'));
   try {
-    for (const pre of Object.keys(PRE_TOKENIZERS)) {
+    for (const pre of representativeNames()) {
       const kvs = syntheticKvs(pre);
       const gguf = path.join(tmp, `${pre}.gguf`);
       const w = await GgufWriter.open(gguf);
