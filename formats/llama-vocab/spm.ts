@@ -20,6 +20,19 @@ export function spmByteToken(vocab: Vocab, byte: number): number {
   return id;
 }
 
+const maxLengths = new WeakMap<Vocab, number>();
+
+/** The longest token text in UTF-16 units (llama.cpp keeps max_token_len in bytes for the same purpose). */
+function maxTokenLength(vocab: Vocab): number {
+  let n = maxLengths.get(vocab);
+  if (n === undefined) {
+    n = 0;
+    for (const t of vocab.tokens) n = Math.max(n, t.length);
+    maxLengths.set(vocab, n);
+  }
+  return n;
+}
+
 export function spmTokenize(vocab: Vocab, text: string, out: number[]): void {
   const texts: string[] = [];
   for (const ch of text) texts.push(ch);
@@ -31,12 +44,15 @@ export function spmTokenize(vocab: Vocab, text: string, out: number[]): void {
   for (let i = 0; i < n; i++) {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
-    sizes[i] = encoder.encode(texts[i]!).length;
+    const c = texts[i]!.codePointAt(0)!;
+    sizes[i] = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   // llama.cpp's comparator: higher score first, then the smaller left index.
   const queue = new Heap<Bigram>((a, b) => a.score > b.score || (a.score === b.score && a.left < b.left));
+  const maxLen = maxTokenLength(vocab);
   const tryAdd = (left: number, right: number) => {
     if (left === -1 || right === -1) return;
+    if (texts[left]!.length + texts[right]!.length > maxLen) return; // cannot be a token
     const id = vocab.tokenToId.get(texts[left]! + texts[right]!);
     if (id === undefined) return;
     queue.push({ left, right, score: vocab.scores[id]!, size: sizes[left]! + sizes[right]! });
