@@ -4,7 +4,7 @@
  * test/fuzz.test.ts. Prints progress, then the figures quoted in README and every failure's case
  * number (replay with the same seed). Exit code 1 if any case failed.
  */
-import { runFuzz } from '../test/support/fuzz-runner.ts';
+import { runFuzz } from '../support/fuzz-runner.ts';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 20261202);
