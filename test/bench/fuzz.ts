@@ -9,10 +9,15 @@ import { runFuzz } from '../support/fuzz-runner.ts';
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 20261202);
 let last = 0;
+let printed = 0;
 const stats = await runFuzz({
   seed,
   cases,
   onProgress(done, s) {
+    while (printed < s.failures.length) {
+      const f = s.failures[printed++]!;
+      process.stderr.write(`\nFAIL case ${f.i} (${f.target}) ${f.kind}: ${f.detail}\n`);
+    }
     if (done - last >= 1000 || done === cases) {
       last = done;
       process.stderr.write(`\r${done}/${cases} cases, ${s.failures.length} failures`);
