@@ -26,7 +26,7 @@ import { gptqRtnSolver } from '../../kernels/groupwise/rtn-gptq.ts';
 import { packAwqGemm } from '../../kernels/groupwise/awq-gemm.ts';
 import { packGptq } from '../../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
-import { RoundTripMetrics } from '../../kernels/metrics.ts';
+import { RoundTripMetrics } from '../../kernels/metrics.mjs';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
 import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';

@@ -16,7 +16,7 @@ import { validateConfigAgainstTensors } from '../../formats/hf/config-validate.t
 import { mapTensors, type MappedTensor } from '../../formats/hf/tensor-map.ts';
 import { buildGgufMetadata } from '../../formats/hf/gguf-metadata.ts';
 import { checkValue } from '../../formats/gguf/write-value.ts';
-import { countParameters } from '../../formats/hf/size-label.ts';
+import { countParameters, sizeLabelOfTensors } from '../../formats/hf/size-label.ts';
 import { readGguf, padTo, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/reader.ts';
 import { CancelledError, UsageError, ValidationError } from '../../formats/errors.ts';
 import { writeFileAtomic } from '../../formats/io/atomic-file.ts';
@@ -95,16 +95,18 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       ...generated.map((g) => ({ name: g.ggufName, ne: g.ne, type: T.F32 })),
       ...mapped.map((m) => ({ name: m.ggufName, ne: m.ne, type: intermediateType(m) })),
     ];
-    const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert: 0 };
+    const nExpert = Number(config.raw.num_local_experts ?? config.raw.num_experts ?? 0) || 0;
+    const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert };
     let plans = planTensorTypes(planInputs, facts, ft, { pure: opts.pure, overrides, allowRequantize: true });
     if (isFloat) plans = inConvertOrder(plans, planInputs.map((p) => p.name));
     yield* fallbackWarnings(plans);
 
-    const parameterCount = countParameters([...mapped.map((m) => m.hfShape), ...generated.map((g) => g.ne)]);
+    const written = [...mapped.map((m) => ({ name: m.ggufName, ne: m.ne })), ...generated.map((g) => ({ name: g.ggufName, ne: g.ne }))];
+    const parameterCount = countParameters(written.map((t) => t.ne));
     // A hub snapshot folder is named by its commit sha, so name the model after the repo there;
     // for a local folder the metadata builder applies convert_hf_to_gguf's own naming.
     const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : undefined);
-    const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount });
+    const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount, sizeLabel: sizeLabelOfTensors(written) });
     const modelName = name ?? basename(dir);
     for (const w of meta.warnings) yield { type: 'warning', code: w.code, message: w.message };
     const kvs = isFloat ? meta.kvs : quantizedFileKvs(meta.kvs, ft.id);
@@ -163,7 +165,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
 function rowReader(read: (n: string, r: number, c: number) => Promise<Float32Array>, m: MappedTensor, viaF16: boolean) {
   const rowLen = m.ne[0]!;
   const nRows = m.ne.slice(1).reduce((a, b) => a * b, 1);
-  return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16 });
+  return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16, stack: m.stack, addOne: m.addOne });
 }
 
 /** f32/f16/bf16 outputs keep convert_hf_to_gguf's tensor order (generated first, then checkpoint order). */
