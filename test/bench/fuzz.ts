@@ -1,18 +1,26 @@
 /**
- * `npm run fuzz [cases] [seed]`: the long fuzz run (default 100,000 cases) over GGUF, safetensors,
+ * `npm run fuzz [cases] [seed] [seconds]`: the long fuzz run (default 100,000 cases; with `seconds`, no
+ * case starts after that budget, for a shared machine) over GGUF, safetensors,
  * config.json, tokenizer.json and tokenizer_config.json, the same mutator and judge as the suite's
  * test/fuzz.test.ts. Prints progress, then the figures quoted in README and every failure's case
  * number (replay with the same seed). Exit code 1 if any case failed.
  */
-import { runFuzz } from '../test/support/fuzz-runner.ts';
+import { runFuzz } from '../support/fuzz-runner.ts';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 20261202);
+const deadlineSeconds = process.argv[4] ? Number(process.argv[4]) : undefined;
 let last = 0;
+let printed = 0;
 const stats = await runFuzz({
   seed,
   cases,
+  deadlineSeconds,
   onProgress(done, s) {
+    while (printed < s.failures.length) {
+      const f = s.failures[printed++]!;
+      process.stderr.write(`\nFAIL case ${f.i} (${f.target}) ${f.kind}: ${f.detail}\n`);
+    }
     if (done - last >= 1000 || done === cases) {
       last = done;
       process.stderr.write(`\r${done}/${cases} cases, ${s.failures.length} failures`);
