@@ -10,14 +10,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { readHfConfig } from '../../formats/hf/config.ts';
 import { archFor } from '../../formats/hf/architectures.ts';
+import { validateConfigAgainstTensors } from '../../formats/hf/config-validate.ts';
 import { mapTensors, type MappedTensor } from '../../formats/hf/tensor-map.ts';
 import { buildGgufMetadata } from '../../formats/hf/gguf-metadata.ts';
+import { checkValue } from '../../formats/gguf/write-value.ts';
 import { countParameters, sizeLabelOfTensors } from '../../formats/hf/size-label.ts';
 import { readGguf, padTo, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/reader.ts';
-import { CancelledError, UsageError, ValidationError, fromFsError } from '../../formats/errors.ts';
+import { CancelledError, UsageError, ValidationError } from '../../formats/errors.ts';
+import { writeFileAtomic } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { GgmlTypeId as T, ggmlType } from '../../kernels/ggml-types.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
@@ -80,6 +83,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
   const arch = archFor(config);
   const model = await openModelTensors(dir);
   try {
+    validateConfigAgainstTensors(config, model.tensors); // before anything is sized from config.json
     const { tensors: mapped, generated } = mapTensors(arch, config, model.tensors);
     if (model.quantizedSource) {
       yield { type: 'warning', code: 'DEQUANTIZED_SOURCE', file: dir, message: `source is a ${model.quantizedSource} checkpoint: its weights are dequantized to F32 first, so the output inherits its quantization error` };
@@ -112,6 +116,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       source: opts.source, dir, fileType: ft.name, architecture: config.architecture, parameters: parameterCount,
       fallbacks: plans.filter((p) => p.fallback).length, plan: plans.map(planRow),
     };
+    for (const kv of kvs) checkValue(kv.key, kv); // the writer's own check, so a dry run finds what a real run would
     if (opts.dryRun) {
       const summary: JobSummary = { output, outputBytes: plannedSize, seconds: (performance.now() - started) / 1000, tensors: plans.length, dryRun: true, ...base };
       yield { type: 'done', summary };
@@ -146,7 +151,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       output, outputBytes: result.outputBytes, seconds: (performance.now() - started) / 1000, tensors: plans.length,
       ...base, ...(hub ? { hub } : {}), ...(report ? { report } : {}),
     };
-    if (opts.reportPath) await writeJson(opts.reportPath, { complete: true, ...summary });
+    if (opts.reportPath) yield* staleTempWarnings(await writeFileAtomic(opts.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n'));
     yield { type: 'done', summary };
     if (opts.failOnAnomaly && report && report.anomalies.length) {
       throw new ValidationError('ANOMALY', `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} in the round-trip report (output kept at ${output}): ${report.anomalies[0]!.message}`, { file: output });
@@ -179,12 +184,4 @@ async function verifyOutput(path: string, plans: TensorPlan[]): Promise<void> {
       throw new ValidationError('VERIFY', `${path}: tensor ${i} is ${t.name} ${typeName(t.type)} [${t.ne}], expected ${p.name} ${typeName(p.targetType)} [${p.ne}]`, { file: path, tensor: t.name });
     }
   });
-}
-
-async function writeJson(path: string, data: unknown): Promise<void> {
-  try {
-    await writeFile(path, JSON.stringify(data, null, 2) + '\n');
-  } catch (err) {
-    throw fromFsError(err, path, 'write report');
-  }
 }
