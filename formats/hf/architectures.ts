@@ -51,6 +51,31 @@ export interface ArchSpec {
   };
   /** AutoConfig defaults for fields config.json may omit. */
   defaults: { ropeTheta: number; contextLength: number; tieWordEmbeddings: boolean };
+  /** How the decoder runs (src/model reads these; llama.cpp's llm_build_* for the arch). Absent: the
+   * forward pass does not run this architecture yet (eval refuses it with exit 6). */
+  forward?: ForwardFacts;
+}
+
+/**
+ * Forward-pass facts of an architecture, in GGUF conventions (q/k rows already in llama.cpp's order).
+ * Optional tensors (biases, rope_freqs, output.weight) are used whenever the file has them, as
+ * llama.cpp's graph builders do; these columns say what the arch requires or how it computes.
+ */
+export interface ForwardFacts {
+  /** RMSNorm before attention and before the MLP, residual after each (pre-norm). */
+  norm: 'pre-rms';
+  /** LLAMA_ROPE_TYPE_NORM rotates adjacent pairs; NEOX rotates (i, i + n_rot/2). */
+  rope: 'normal' | 'neox';
+  /** attn_q/k/v biases are required (Qwen2); elsewhere applied when present. */
+  qkvBias: boolean;
+  /** Without output.weight the logits use token_embd.weight (tied embeddings). */
+  tiedOutputFallback: boolean;
+  /** rope_freqs.weight (llama3 scaling) divides the rotation frequencies when present. */
+  ropeFreqs: boolean;
+  /** Scale of the attention scores is 1/sqrt(head_dim) (key_length). */
+  attnScale: 'rsqrt-head-dim';
+  /** Feed-forward: down(silu(gate(x)) * up(x)). */
+  ffn: 'silu-gated';
 }
 
 const ATTN = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight'];
@@ -71,6 +96,7 @@ const LLAMA: Row = {
   addSpacePrefixFromTokenizerConfig: true,
   tensors: { renames: {}, normPlusOne: false, stackExperts: false, requiredLayer: [...ATTN, ...FFN] },
   defaults: { ropeTheta: 10000, contextLength: 2048, tieWordEmbeddings: false }, // LlamaConfig
+  forward: { norm: 'pre-rms', rope: 'normal', qkvBias: false, tiedOutputFallback: true, ropeFreqs: true, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated' },
 };
 
 const QWEN2: Row = {
@@ -86,6 +112,7 @@ const QWEN2: Row = {
   addSpacePrefixFromTokenizerConfig: false,
   tensors: { renames: {}, normPlusOne: false, stackExperts: false, requiredLayer: [...ATTN, ...FFN, 'attn_q.bias', 'attn_k.bias', 'attn_v.bias'] },
   defaults: { ropeTheta: 10000, contextLength: 32768, tieWordEmbeddings: false }, // Qwen2Config
+  forward: { norm: 'pre-rms', rope: 'neox', qkvBias: true, tiedOutputFallback: true, ropeFreqs: false, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated' },
 };
 
 /** Gemma's four norms per layer: post_attention_layernorm is its own tensor, the FFN norm is pre_feedforward. */
@@ -102,14 +129,14 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
   // MistralConfig.head_dim defaults to None, so key/value_length only when config.json names head_dim.
   { ...LLAMA, hfArchitectures: ['MistralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false, defaults: { ...LLAMA.defaults, contextLength: 131072 } },
   {
-    ...LLAMA, hfArchitectures: ['MixtralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false,
+    ...LLAMA, hfArchitectures: ['MixtralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false, forward: undefined, // MoE: not in the forward yet
     tensors: { ...LLAMA.tensors, stackExperts: true, requiredLayer: [...ATTN, 'ffn_norm.weight', 'ffn_gate_inp.weight', 'ffn_gate_exps.weight', 'ffn_down_exps.weight', 'ffn_up_exps.weight'] },
     defaults: { ropeTheta: 1e6, contextLength: 131072, tieWordEmbeddings: false }, // MixtralConfig
   },
   { ...QWEN2, hfArchitectures: ['Qwen2ForCausalLM'], bareModelPrefix: false },
   { ...QWEN2, hfArchitectures: ['Qwen2Model'], bareModelPrefix: true },
   {
-    ...QWEN2, ggufArch: 'qwen3', hfArchitectures: ['Qwen3ForCausalLM'], bareModelPrefix: false, hasQkvBias: false,
+    ...QWEN2, ggufArch: 'qwen3', hfArchitectures: ['Qwen3ForCausalLM'], bareModelPrefix: false, hasQkvBias: false, forward: undefined, // q/k norm: not in the forward yet
     tensors: { ...QWEN2.tensors, requiredLayer: [...ATTN, ...FFN, 'attn_q_norm.weight', 'attn_k_norm.weight'] },
   },
   {
@@ -179,4 +206,9 @@ export function archFor(config: HfConfig): ArchSpec {
 export function tiedEmbeddings(config: HfConfig, arch: ArchSpec): boolean {
   const v = config.raw.tie_word_embeddings;
   return typeof v === 'boolean' ? v : config.tieWordEmbeddings || arch.defaults.tieWordEmbeddings;
+}
+
+/** The first row for a GGUF `general.architecture` (the forward pass reads GGUF files by it). */
+export function archForGguf(ggufArch: string): ArchSpec | undefined {
+  return ARCHITECTURES.find((a) => a.ggufArch === ggufArch);
 }

@@ -48,7 +48,7 @@ export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T
     const line = humanLine(ev, tty);
     if (line === null) return;
     clearLine();
-    if (tty && ev.type === 'tensor' && ev.state !== 'done') {
+    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer'))) {
       err.write(line);
       liveLine = true;
     } else err.write(line + '\n');
@@ -110,6 +110,12 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
       if (!tty) return null;
       const pct = ev.rowsTotal ? ` ${Math.floor((100 * (ev.rowsDone ?? 0)) / ev.rowsTotal)}%` : '';
       return `${pos} ${untrusted(ev.name)} ${types}${pct}`;
+    }
+    case 'eval': {
+      const rate = ev.tokensPerSecond ? `, ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '';
+      const figs = `${ev.ppl !== undefined ? `  PPL ${ev.ppl.toFixed(4)}` : ''}${ev.klMean !== undefined ? `  KL ${ev.klMean.toFixed(5)}` : ''}`;
+      if (ev.state === 'layer') return tty ? `eval: chunk ${ev.chunksDone}/${ev.chunksTotal}, ${ev.model} block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
+      return `eval: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}${figs}`;
     }
     case 'done':
       return null;
