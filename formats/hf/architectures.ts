@@ -76,6 +76,8 @@ export interface ForwardFacts {
   attnScale: 'rsqrt-head-dim';
   /** Feed-forward: down(silu(gate(x)) * up(x)). */
   ffn: 'silu-gated';
+  /** attn_q_norm / attn_k_norm: an RMSNorm over each head's q and k before rope (Qwen3). */
+  qkNorm?: boolean;
 }
 
 const ATTN = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight'];
@@ -136,7 +138,8 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
   { ...QWEN2, hfArchitectures: ['Qwen2ForCausalLM'], bareModelPrefix: false },
   { ...QWEN2, hfArchitectures: ['Qwen2Model'], bareModelPrefix: true },
   {
-    ...QWEN2, ggufArch: 'qwen3', hfArchitectures: ['Qwen3ForCausalLM'], bareModelPrefix: false, hasQkvBias: false, forward: undefined, // q/k norm: not in the forward yet
+    ...QWEN2, ggufArch: 'qwen3', hfArchitectures: ['Qwen3ForCausalLM'], bareModelPrefix: false, hasQkvBias: false,
+    forward: { ...QWEN2.forward!, qkvBias: false, qkNorm: true },
     tensors: { ...QWEN2.tensors, requiredLayer: [...ATTN, ...FFN, 'attn_q_norm.weight', 'attn_k_norm.weight'] },
   },
   {

@@ -80,6 +80,9 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
     await mm(name('attn_q'), il, cur, L.wq, q, L.bq);
     await mm(name('attn_k'), il, cur, L.wk, k, L.bk);
     await mm(name('attn_v'), il, cur, L.wv, v, L.bv);
+    // Qwen3: each head's q and k RMS-normed (weights over head_dim) before rope, as llama.cpp's qwen3 graph.
+    if (L.qNorm) rmsNorm(q, T * hp.nHead, hp.headDimK, L.qNorm, hp.eps, q);
+    if (L.kNorm) rmsNorm(k, T * hp.nHeadKv, hp.headDimK, L.kNorm, hp.eps, k);
     rope(q, T, hp.nHead, hp.headDimK, positions, ropeOpts);
     rope(k, T, hp.nHeadKv, hp.headDimK, positions, ropeOpts);
     for (let s = 0; s < nSeq; s++) {

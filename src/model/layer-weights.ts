@@ -9,6 +9,8 @@ export interface LayerWeights {
   attnNorm: Float32Array;
   wq: WeightMatrix; wk: WeightMatrix; wv: WeightMatrix; wo: WeightMatrix;
   bq?: Float32Array; bk?: Float32Array; bv?: Float32Array; bo?: Float32Array;
+  /** Per-head q/k RMSNorm weights (head_dim floats), for archs whose facts say qkNorm. */
+  qNorm?: Float32Array; kNorm?: Float32Array;
   ffnNorm: Float32Array;
   gate: WeightMatrix; up: WeightMatrix; down: WeightMatrix;
   bGate?: Float32Array; bUp?: Float32Array; bDown?: Float32Array;
@@ -32,6 +34,7 @@ export async function loadLayer(model: ModelWeights, il: number): Promise<LayerW
     attnNorm: await model.vector(n('attn_norm.weight')),
     wq: await m('attn_q'), wk: await m('attn_k'), wv: await m('attn_v'), wo: await m('attn_output'),
     bq: await optional('attn_q.bias'), bk: await optional('attn_k.bias'), bv: await optional('attn_v.bias'), bo: await optional('attn_output.bias'),
+    ...(model.hparams.facts.qkNorm ? { qNorm: await model.vector(n('attn_q_norm.weight')), kNorm: await model.vector(n('attn_k_norm.weight')) } : {}),
     ffnNorm: await model.vector(n('ffn_norm.weight')),
     gate: await m('ffn_gate'), up: await m('ffn_up'), down: await m('ffn_down'),
     bGate: await optional('ffn_gate.bias'), bUp: await optional('ffn_up.bias'), bDown: await optional('ffn_down.bias'),
@@ -42,7 +45,7 @@ export async function loadLayer(model: ModelWeights, il: number): Promise<LayerW
 export function layerBytes(model: ModelWeights, il: number): number {
   let bytes = 0;
   for (const s of MATRICES) bytes += model.loadedBytes(blockTensor(il, `${s}.weight`));
-  for (const s of ['attn_norm.weight', 'ffn_norm.weight', 'attn_q.bias', 'attn_k.bias', 'attn_v.bias', 'attn_output.bias']) bytes += 4 * (model.shape(blockTensor(il, s))?.[0] ?? 0);
+  for (const s of ['attn_norm.weight', 'ffn_norm.weight', 'attn_q_norm.weight', 'attn_k_norm.weight', 'attn_q.bias', 'attn_k.bias', 'attn_v.bias', 'attn_output.bias']) bytes += 4 * (model.shape(blockTensor(il, s))?.[0] ?? 0);
   return bytes;
 }
 
