@@ -78,6 +78,8 @@ export interface ForwardFacts {
   ffn: 'silu-gated';
   /** attn_q_norm / attn_k_norm: an RMSNorm over each head's q and k before rope (Qwen3). */
   qkNorm?: boolean;
+  /** One attn_qkv matrix whose output rows are q, then k, then v; one ffn_up whose output is gate then up (Phi-3). */
+  fused?: boolean;
 }
 
 const ATTN = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight'];
@@ -157,6 +159,7 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
     // Fused q/k/v and gate/up stay fused (attn_qkv, ffn_up); llama.cpp splits them at run time.
     tensors: { renames: {}, normPlusOne: false, stackExperts: false, requiredLayer: ['attn_norm.weight', 'attn_qkv.weight', 'attn_output.weight', 'ffn_norm.weight', 'ffn_up.weight', 'ffn_down.weight'] },
     defaults: { ropeTheta: 10000, contextLength: 4096, tieWordEmbeddings: false }, // Phi3Config
+    forward: { norm: 'pre-rms', rope: 'neox', qkvBias: false, tiedOutputFallback: false, ropeFreqs: false, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated', fused: true },
   },
   {
     ggufArch: 'gemma2', hfArchitectures: ['Gemma2ForCausalLM'], bareModelPrefix: false,
