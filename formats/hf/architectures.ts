@@ -76,6 +76,10 @@ export interface ForwardFacts {
   attnScale: 'rsqrt-head-dim';
   /** Feed-forward: down(silu(gate(x)) * up(x)). */
   ffn: 'silu-gated';
+  /** attn_q_norm / attn_k_norm: an RMSNorm over each head's q and k before rope (Qwen3). */
+  qkNorm?: boolean;
+  /** One attn_qkv matrix whose output rows are q, then k, then v; one ffn_up whose output is gate then up (Phi-3). */
+  fused?: boolean;
 }
 
 const ATTN = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight'];
@@ -136,7 +140,8 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
   { ...QWEN2, hfArchitectures: ['Qwen2ForCausalLM'], bareModelPrefix: false },
   { ...QWEN2, hfArchitectures: ['Qwen2Model'], bareModelPrefix: true },
   {
-    ...QWEN2, ggufArch: 'qwen3', hfArchitectures: ['Qwen3ForCausalLM'], bareModelPrefix: false, hasQkvBias: false, forward: undefined, // q/k norm: not in the forward yet
+    ...QWEN2, ggufArch: 'qwen3', hfArchitectures: ['Qwen3ForCausalLM'], bareModelPrefix: false, hasQkvBias: false,
+    forward: { ...QWEN2.forward!, qkvBias: false, qkNorm: true },
     tensors: { ...QWEN2.tensors, requiredLayer: [...ATTN, ...FFN, 'attn_q_norm.weight', 'attn_k_norm.weight'] },
   },
   {
@@ -154,6 +159,7 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
     // Fused q/k/v and gate/up stay fused (attn_qkv, ffn_up); llama.cpp splits them at run time.
     tensors: { renames: {}, normPlusOne: false, stackExperts: false, requiredLayer: ['attn_norm.weight', 'attn_qkv.weight', 'attn_output.weight', 'ffn_norm.weight', 'ffn_up.weight', 'ffn_down.weight'] },
     defaults: { ropeTheta: 10000, contextLength: 4096, tieWordEmbeddings: false }, // Phi3Config
+    forward: { norm: 'pre-rms', rope: 'neox', qkvBias: false, tiedOutputFallback: false, ropeFreqs: false, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated', fused: true },
   },
   {
     ggufArch: 'gemma2', hfArchitectures: ['Gemma2ForCausalLM'], bareModelPrefix: false,

@@ -50,11 +50,9 @@ export function sentencePieceVocab(files: TokenizerFiles, configVocabSize: numbe
  * heuristic, no `▁` rewrite and no id range check (an id past the vocab is a malformed folder here).
  */
 export function phi3SentencePieceVocab(files: TokenizerFiles, configVocabSize: number | undefined): VocabArrays {
-  const pieces = parseSentencePieceModel(files.sentencePieceModel!, files.sentencePiecePath);
-  const n = configVocabSize || pieces.length;
-  const base = sentencePieceVocab({ ...files, tokenizerConfig: null }, n);
-  const { tokens, scores, types } = base;
-  // Unlike the shared path, Phi-3 keeps SentencePiece's USER_DEFINED type as NORMAL too (same rule), so base is right.
+  const n = configVocabSize || parseSentencePieceModel(files.sentencePieceModel!, files.sentencePiecePath).length;
+  // The pieces, padding and added_tokens.json are the shared path's (tokenizer_config is Phi-3's own below).
+  const { tokens, scores, types } = sentencePieceVocab({ ...files, tokenizerConfig: null }, n);
   const overwrite = (id: number, content: string, special: boolean, where: string) => {
     if (!(id >= 0 && id < n)) throw new RangeError(`${where}: added token id ${id} is outside the vocabulary of ${n}`);
     tokens[id] = content;

@@ -63,6 +63,8 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
   const attn = new Float32Array(T * hp.nHead * hp.headDimV);
   const gate = new Float32Array(T * hp.nFf);
   const up = new Float32Array(T * hp.nFf);
+  const qkv = hp.facts.fused ? new Float32Array(T * (qDim + kDim + vDim)) : undefined;
+  const gateUp = hp.facts.fused ? new Float32Array(T * 2 * hp.nFf) : undefined;
   const positions = new Int32Array(T).map((_, i) => i % nTok);
   const ropeFreqs = hp.facts.ropeFreqs && model.has('rope_freqs.weight') ? await model.vector('rope_freqs.weight') : undefined;
   const ropeOpts = { mode: hp.facts.rope, base: hp.ropeBase, nRot: hp.nRot, freqFactors: ropeFreqs, freqScale: hp.ropeFreqScale };
@@ -77,9 +79,18 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
     const L = await loadLayer(model, il);
     const name = (s: string) => blockTensor(il, `${s}.weight`);
     rmsNorm(x, T, hp.nEmbd, L.attnNorm, hp.eps, cur);
-    await mm(name('attn_q'), il, cur, L.wq, q, L.bq);
-    await mm(name('attn_k'), il, cur, L.wk, k, L.bk);
-    await mm(name('attn_v'), il, cur, L.wv, v, L.bv);
+    if (hp.facts.fused) {
+      // Phi-3: one attn_qkv product per token, its rows q, then k, then v (llama.cpp views it the same way).
+      await mm(name('attn_qkv'), il, cur, L.wq, qkv!);
+      splitRows(qkv!, T, [q, k, v], [qDim, kDim, vDim]);
+    } else {
+      await mm(name('attn_q'), il, cur, L.wq, q, L.bq);
+      await mm(name('attn_k'), il, cur, L.wk, k, L.bk);
+      await mm(name('attn_v'), il, cur, L.wv, v, L.bv);
+    }
+    // Qwen3: each head's q and k RMS-normed (weights over head_dim) before rope, as llama.cpp's qwen3 graph.
+    if (L.qNorm) rmsNorm(q, T * hp.nHead, hp.headDimK, L.qNorm, hp.eps, q);
+    if (L.kNorm) rmsNorm(k, T * hp.nHeadKv, hp.headDimK, L.kNorm, hp.eps, k);
     rope(q, T, hp.nHead, hp.headDimK, positions, ropeOpts);
     rope(k, T, hp.nHeadKv, hp.headDimK, positions, ropeOpts);
     for (let s = 0; s < nSeq; s++) {
@@ -89,8 +100,14 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
     await mm(name('attn_output'), il, attn, L.wo, cur, L.bo);
     addInPlace(x, cur);
     rmsNorm(x, T, hp.nEmbd, L.ffnNorm, hp.eps, cur);
-    await mm(name('ffn_gate'), il, cur, L.gate, gate, L.bGate);
-    await mm(name('ffn_up'), il, cur, L.up, up, L.bUp);
+    if (hp.facts.fused) {
+      // Phi-3: ffn_up holds gate rows then up rows; swiglu over the two halves.
+      await mm(name('ffn_up'), il, cur, L.up, gateUp!);
+      splitRows(gateUp!, T, [gate, up], [hp.nFf, hp.nFf]);
+    } else {
+      await mm(name('ffn_gate'), il, cur, L.gate, gate, L.bGate);
+      await mm(name('ffn_up'), il, cur, L.up, up, L.bUp);
+    }
     siluMul(gate, up, gate);
     await mm(name('ffn_down'), il, gate, L.down, cur, L.bDown);
     addInPlace(x, cur);
@@ -98,6 +115,18 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
   }
   rmsNorm(x, T, hp.nEmbd, await model.vector('output_norm.weight'), hp.eps, x);
   return x;
+}
+
+/** Cut each token's row of `src` into consecutive pieces of the given widths, one destination each. */
+function splitRows(src: Float32Array, nTokens: number, dst: Float32Array[], widths: number[]): void {
+  const total = widths.reduce((a, b) => a + b, 0);
+  for (let t = 0; t < nTokens; t++) {
+    let off = t * total;
+    for (let i = 0; i < dst.length; i++) {
+      dst[i]!.set(src.subarray(off, off + widths[i]!), t * widths[i]!);
+      off += widths[i]!;
+    }
+  }
 }
 
 /** The logits matrix of a model, loaded once per pass and applied one sequence at a time. */

@@ -4,7 +4,7 @@
  * builder, so a model has one description whatever its source.
  */
 import { FormatError, UnsupportedError } from '../../formats/errors.ts';
-import { archForGguf, type ForwardFacts } from '../../formats/hf/architectures.ts';
+import { ARCHITECTURES, archForGguf, type ForwardFacts } from '../../formats/hf/architectures.ts';
 import type { GgufKv } from '../../formats/gguf/value-types.ts';
 
 export interface ModelHparams {
@@ -38,7 +38,7 @@ export function hparamsFromKvs(kvs: readonly GgufKv[], source: string, nVocabFro
   if (typeof arch !== 'string') throw new FormatError('MISSING_KEY', `${source}: general.architecture is missing`, { file: source });
   const spec = archForGguf(arch);
   if (!spec?.forward) {
-    throw new UnsupportedError('UNSUPPORTED_ARCHITECTURE', `${source}: architecture '${arch}' has no forward pass here (supported: llama, qwen2)`, { file: source });
+    throw new UnsupportedError('UNSUPPORTED_ARCHITECTURE', `${source}: architecture '${arch}' has no forward pass here (supported: ${[...new Set(ARCHITECTURES.filter((a) => a.forward).map((a) => a.ggufArch))].join(', ')})`, { file: source });
   }
   const num = (key: string, fallback?: number): number => {
     const v = kvValue(kvs, `${arch}.${key}`);

@@ -7,9 +7,13 @@ import type { ModelWeights, WeightMatrix } from './weights.ts';
 
 export interface LayerWeights {
   attnNorm: Float32Array;
+  /** q, k, v projections; for fused archs (Phi-3) wq is attn_qkv and wk/wv are unused (the same matrix). */
   wq: WeightMatrix; wk: WeightMatrix; wv: WeightMatrix; wo: WeightMatrix;
   bq?: Float32Array; bk?: Float32Array; bv?: Float32Array; bo?: Float32Array;
+  /** Per-head q/k RMSNorm weights (head_dim floats), for archs whose facts say qkNorm. */
+  qNorm?: Float32Array; kNorm?: Float32Array;
   ffnNorm: Float32Array;
+  /** For fused archs, up is ffn_up (gate rows then up rows) and gate is the same matrix. */
   gate: WeightMatrix; up: WeightMatrix; down: WeightMatrix;
   bGate?: Float32Array; bUp?: Float32Array; bDown?: Float32Array;
 }
@@ -17,7 +21,7 @@ export interface LayerWeights {
 /** The tensor names of block `il` (llama.cpp's LLM_TENSOR_* names for llama / qwen2). */
 export const blockTensor = (il: number, name: string): string => `blk.${il}.${name}`;
 
-const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
+const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_qkv', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
 
 export async function loadLayer(model: ModelWeights, il: number): Promise<LayerWeights> {
   const n = (s: string) => blockTensor(il, s);
@@ -28,12 +32,16 @@ export async function loadLayer(model: ModelWeights, il: number): Promise<LayerW
       if (!model.has(n(b))) throw new FormatError('MISSING_TENSOR', `${model.path}: tensor '${n(b)}' is missing (${model.hparams.arch} has q/k/v biases)`, { file: model.path, tensor: n(b) });
     }
   }
+  const fused = model.hparams.facts.fused === true;
+  const qkv = fused ? await m('attn_qkv') : undefined;
+  const up = fused ? await m('ffn_up') : undefined;
   return {
     attnNorm: await model.vector(n('attn_norm.weight')),
-    wq: await m('attn_q'), wk: await m('attn_k'), wv: await m('attn_v'), wo: await m('attn_output'),
+    wq: qkv ?? await m('attn_q'), wk: qkv ?? await m('attn_k'), wv: qkv ?? await m('attn_v'), wo: await m('attn_output'),
     bq: await optional('attn_q.bias'), bk: await optional('attn_k.bias'), bv: await optional('attn_v.bias'), bo: await optional('attn_output.bias'),
+    ...(model.hparams.facts.qkNorm ? { qNorm: await model.vector(n('attn_q_norm.weight')), kNorm: await model.vector(n('attn_k_norm.weight')) } : {}),
     ffnNorm: await model.vector(n('ffn_norm.weight')),
-    gate: await m('ffn_gate'), up: await m('ffn_up'), down: await m('ffn_down'),
+    gate: up ?? await m('ffn_gate'), up: up ?? await m('ffn_up'), down: await m('ffn_down'),
     bGate: await optional('ffn_gate.bias'), bUp: await optional('ffn_up.bias'), bDown: await optional('ffn_down.bias'),
   };
 }
@@ -42,7 +50,7 @@ export async function loadLayer(model: ModelWeights, il: number): Promise<LayerW
 export function layerBytes(model: ModelWeights, il: number): number {
   let bytes = 0;
   for (const s of MATRICES) bytes += model.loadedBytes(blockTensor(il, `${s}.weight`));
-  for (const s of ['attn_norm.weight', 'ffn_norm.weight', 'attn_q.bias', 'attn_k.bias', 'attn_v.bias', 'attn_output.bias']) bytes += 4 * (model.shape(blockTensor(il, s))?.[0] ?? 0);
+  for (const s of ['attn_norm.weight', 'ffn_norm.weight', 'attn_q_norm.weight', 'attn_k_norm.weight', 'attn_q.bias', 'attn_k.bias', 'attn_v.bias', 'attn_output.bias']) bytes += 4 * (model.shape(blockTensor(il, s))?.[0] ?? 0);
   return bytes;
 }
 
