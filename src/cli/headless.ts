@@ -10,6 +10,7 @@
 import { ForgeError } from '../../formats/errors.ts';
 import type { PipelineEvent, WarningEvent } from '../pipeline/events.ts';
 import { formatBytes } from '../format-units.ts';
+import { DownloadBar } from './download-bar.ts';
 
 export interface HeadlessOptions {
   json?: boolean;
@@ -18,7 +19,7 @@ export interface HeadlessOptions {
   formatResult?: (result: unknown) => string;
   /** Where to write; default process.stdout / process.stderr (tests pass their own). */
   stdout?: { write(s: string): unknown };
-  stderr?: { write(s: string): unknown; isTTY?: boolean };
+  stderr?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
 }
 
 export async function runHeadless<T>(gen: AsyncGenerator<PipelineEvent, T>, opts: HeadlessOptions = {}): Promise<T> {
@@ -29,7 +30,9 @@ export async function runHeadless<T>(gen: AsyncGenerator<PipelineEvent, T>, opts
   const warnings: WarningEvent[] = [];
   let sawDone = false;
   let liveLine = false;
+  const bar = new DownloadBar(err, tty);
   const clearLine = () => {
+    bar.clear();
     if (liveLine) err.write('\r\x1b[K');
     liveLine = false;
   };
@@ -40,7 +43,10 @@ export async function runHeadless<T>(gen: AsyncGenerator<PipelineEvent, T>, opts
       if (ev.type === 'warning') warnings.push(ev);
       if (ev.type === 'done') sawDone = true;
       if (opts.jsonl) out.write(JSON.stringify(ev) + '\n');
-      else if (human) {
+      else if (human && ev.type === 'download') {
+        clearLine();
+        bar.handle(ev);
+      } else if (human) {
         const line = humanLine(ev, tty);
         if (line !== null) {
           clearLine();
@@ -75,11 +81,8 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
       return ev.message ? `${ev.phase}: ${ev.message}` : null;
     case 'warning':
       return `warning: ${ev.message}`;
-    case 'download': {
-      if (ev.state === 'progress' && !tty) return null;
-      const pct = ev.fileProgress.bytesTotal ? ` ${Math.floor((100 * ev.fileProgress.bytesDone) / ev.fileProgress.bytesTotal)}%` : '';
-      return `download ${ev.file}: ${ev.state}${pct}`;
-    }
+    case 'download':
+      return null; // the DownloadBar's
     case 'tensor': {
       const pos = `[${String(ev.index + 1).padStart(String(ev.count).length)}/${ev.count}]`;
       const types = ev.sourceType === ev.targetType ? ev.targetType : `${ev.sourceType} → ${ev.targetType}`;
