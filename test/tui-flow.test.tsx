@@ -153,12 +153,14 @@ test('AWQ from the TUI: a typed local folder → awq → confirm → run → rep
     const target = await waitForText(r, /› awq\s+4\.16\s+[\d.]+ KiB\s+AWQ int4 g128/);
     assert.match(target, /output: tiny-llama-f32-AWQ\n/);
     await press(r, KEYS.enter);
-    assert.match(await waitForText(r, 'AWQ int4, group size 128, asymmetric'), /output .*tiny-llama-f32-AWQ\//);
+    const plan = await waitForText(r, /\d+ packed · \d+ kept in fp16/);
+    assert.match(plan, /method rtn \(m\) · bits 4 \(b\) · group 128 \(g\) · asymmetric, zero points \(z\)/);
+    assert.match(plan, /output .*tiny-llama-f32-AWQ\//);
     await press(r, KEYS.enter);
     const report = await waitForText(r, /anomalies/, 60_000);
     assert.match(report, /wrote .*tiny-llama-f32-AWQ/);
     assert.match(report, /awq-int4-g128/);
-    assert.doesNotMatch(report, /i inspect output/);
+    assert.match(report, /i inspect output/);
     const qc = JSON.parse(fs.readFileSync(path.join(cwd, 'tiny-llama-f32-AWQ', 'config.json'), 'utf8')).quantization_config;
     assert.equal(qc.quant_method, 'awq');
     assert.ok(fs.existsSync(path.join(cwd, 'tiny-llama-f32-AWQ', 'model.safetensors')));

@@ -10,7 +10,7 @@ import { useWidth } from '../components.tsx';
 
 const SCOPE_TITLES: Record<Scope, string> = {
   global: 'everywhere', list: 'lists', edit: 'text fields', home: 'home', source: 'model source', summary: 'model summary', target: 'output type',
-  plan: 'plan', run: 'running', cancel: 'cancel prompt', report: 'report', inspector: 'inspector',
+  plan: 'plan', groupwise: 'AWQ/GPTQ plan', run: 'running', cancel: 'cancel prompt', report: 'report', inspector: 'inspector',
 };
 
 export function Help() {
