@@ -9,7 +9,7 @@ import path from 'node:path';
 import React, { useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
 import { useKeys } from './use-keys.ts';
-import { actionFor, keyName } from './keymap.ts';
+import { actionFor, keyName, type Scope } from './keymap.ts';
 import { Home, type HomeChoice } from './screens/home.tsx';
 import { Source, type SourceDeps, type SourcePick } from './screens/source.tsx';
 import { Summary, type SummaryTarget } from './screens/summary.tsx';
@@ -18,7 +18,7 @@ import { Plan, type ConvertFn } from './screens/plan.tsx';
 import { Run } from './screens/run.tsx';
 import { Report } from './screens/report.tsx';
 import { Inspector } from './screens/inspector.tsx';
-import { Help } from './screens/help.tsx';
+import { Help, SCOPE_TITLES } from './screens/help.tsx';
 import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
 import { FolderInspector } from './screens/folder-inspector.tsx';
 import { tone } from './theme.ts';
@@ -60,6 +60,12 @@ type ScreenState =
   | { screen: 'run-groupwise'; model: ModelRef; options: AwqGptqOptions }
   | { screen: 'report'; model: ModelRef; summary: JobSummary; inspectable: boolean }
   | { screen: 'inspector'; target: string };
+
+/** The keymap scopes each screen uses, for its `?` help. */
+const SCREEN_SCOPES: Record<ScreenState['screen'], Scope[]> = {
+  home: ['home', 'list'], source: ['source', 'edit'], summary: ['summary'], target: ['target', 'list', 'edit'], plan: ['plan', 'list'],
+  run: ['run', 'cancel'], 'confirm-groupwise': ['groupwise', 'list'], 'run-groupwise': ['run', 'cancel'], report: ['report'], inspector: ['inspector', 'list', 'edit'],
+};
 
 const isDirectory = (p: string) => !/^(hf:|https?:)/.test(p) && (statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false);
 
@@ -172,7 +178,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       <Box flexDirection="column">
         {notice ? <Text color={tone('warn')}>{notice}</Text> : null}
         <Box display={help ? 'none' : 'flex'} flexDirection="column">{body}</Box>
-        {help ? <Help /> : null}
+        {help ? <Help scopes={SCREEN_SCOPES[top.screen]} screen={SCOPE_TITLES[SCREEN_SCOPES[top.screen][0]!]} /> : null}
       </Box>
     </TextEntryContext.Provider>
   );

@@ -6,7 +6,7 @@
 import React, { useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
-import { Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
+import { Frame, SelectList, TextField, truncate, useHeight, useWidth } from '../components.tsx';
 import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
@@ -26,6 +26,7 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, out
   onChoose: (c: TargetChoice) => void; onBack: () => void;
 }) {
   const width = useWidth();
+  const height = useHeight();
   const options = targetOptions(parameters, { groupwise });
   const [sel, setSel] = useState(0);
   const [viaF16, setVia] = useState(false);
@@ -63,7 +64,7 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, out
   return (
     <Frame title={`output type · ${name}`} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · f force · esc back'}>
       <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{'est. size'.padStart(12)}   trade-off</Text>
-      <SelectList items={options} selected={sel} height={12} render={(o) => (
+      <SelectList items={options} selected={sel} height={Math.max(3, height - 13)} render={(o) => (
         <Text color={o.available ? undefined : tone('dim')}>
           {o.name.padEnd(10)}{o.bpw.toFixed(2).padStart(6)}{(parameters ? formatBytes(o.estimatedBytes) : '?').padStart(12)}   {truncate(o.available ? o.tradeoff : `unavailable: ${o.reason}`, tradeWidth)}
         </Text>
