@@ -69,9 +69,9 @@ test('convert flow: home → sample → summary → q8_0 → plan → run → re
     await press(r, KEYS.escape);
     await waitForText(r, 'i inspect output · r another type');
     await press(r, 'r');
-    await waitForText(r, /output type · stories260K[\s\S]*› q4_0/);
+    // Back on the target list, the last choice (q8_0) is still selected.
+    await waitForText(r, /output type · stories260K[\s\S]*› q8_0/);
     // The same type again: the output exists, so enter waits for f (force) before planning.
-    await press(r, KEYS.down, KEYS.down);
     await waitForText(r, 'stories260K-Q8_0.gguf exists: press f to overwrite it');
     await press(r, KEYS.enter);
     assert.match(r.lastFrame()!, /output type/);

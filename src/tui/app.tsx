@@ -13,7 +13,7 @@ import { actionFor, keyName, type Scope } from './keymap.ts';
 import { Home, type HomeChoice } from './screens/home.tsx';
 import { Source, type SourceDeps, type SourcePick } from './screens/source.tsx';
 import { Summary, type SummaryTarget } from './screens/summary.tsx';
-import { Target, type TargetChoice } from './screens/target.tsx';
+import { Target, type TargetChoice, type TargetMemory } from './screens/target.tsx';
 import { Plan, type ConvertFn } from './screens/plan.tsx';
 import { Run } from './screens/run.tsx';
 import { Report } from './screens/report.tsx';
@@ -112,6 +112,8 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     if (target.kind === 'hub') push({ screen: 'target', model: { source: `hf:${target.id}`, name: target.id.split('/').pop()!, parameters: data?.parameters ?? 0 } });
     else push({ screen: 'target', model: { source: target.dir, name: data?.name ?? path.basename(target.dir), parameters: data?.parameters ?? 0 } });
   };
+  /** The target screen's choices per model, so coming back to it keeps them. */
+  const targetChoices = useRef<Record<string, TargetMemory>>({});
   /** AWQ/GPTQ options chosen on the plan screen, per method, kept while the app runs. */
   const groupwiseChoices = useRef<Record<string, Partial<AwqGptqOptions>>>({});
   const onTarget = (model: ModelRef, c: TargetChoice) => {
@@ -140,6 +142,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     case 'target':
       body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
         outputExists={(o) => existsSync(path.resolve(deps.cwd, o))}
+        remembered={targetChoices.current[top.model.source]} onRemember={(m) => { targetChoices.current[top.model.source] = m; }}
         defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
       break;
     case 'plan':

@@ -30,6 +30,9 @@ export function Report({ summary, active, onInspect, onAgain, onQuit }: {
   return (
     <Frame title="report" hints={`${onInspect ? 'i inspect output · ' : ''}r another type · q quit`}>
       <Text><Text color={tone('good')}>✓</Text> wrote <Text bold>{summary.output}</Text> · {formatBytes(summary.outputBytes)} · {summary.tensors} tensors · {summary.seconds.toFixed(1)} s</Text>
+      {typeof summary.fallbacks === 'number' ? (
+        <Text color={summary.fallbacks ? tone('warn') : undefined}>{summary.fallbacks} of {summary.tensors} tensors fell back to another type{summary.fallbacks ? ' (the plan says why for each)' : ''}</Text>
+      ) : null}
       {report ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>round-trip error per layer (mean ‖W−Ŵ‖/‖W‖)</Text>
