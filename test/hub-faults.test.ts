@@ -188,8 +188,11 @@ test('two pulls of the same model at once: one downloads each blob, the other wa
   assert.equal(a.result.snapshotDir, b.result.snapshotDir);
   assert.equal(hub.bytesSent('model.safetensors'), weights.length, 'the weights were sent once, not once per pull');
   assert.ok(fs.readFileSync(path.join(a.result.snapshotDir, 'model.safetensors')).equals(weights));
-  const states = [a, b].map((r) => r.events.find((e) => e.type === 'download' && e.file === 'model.safetensors' && e.state !== 'start' && e.state !== 'progress'));
+  const states = [a, b].map((r) => r.events.find((e) => e.type === 'download' && e.file === 'model.safetensors' && (e.state === 'done' || e.state === 'cached')));
   assert.deepEqual(states.map((e) => e?.type === 'download' && e.state).sort(), ['cached', 'done']);
+  // The stalled pull said it would retry (and from where) before resuming.
+  const retry = [a, b].flatMap((r) => r.events).find((e) => e.type === 'download' && e.state === 'retry');
+  assert.ok(retry?.type === 'download' && retry.retry?.attempt === 1 && retry.fileProgress.bytesDone === 200_000, JSON.stringify(retry));
 });
 
 test('a lock left by a dead process is taken over', async (t) => {

@@ -69,9 +69,9 @@ test('convert flow: home → sample → summary → q8_0 → plan → run → re
     await press(r, KEYS.escape);
     await waitForText(r, 'i inspect output · r another type');
     await press(r, 'r');
-    await waitForText(r, /output type · stories260K[\s\S]*› q4_0/);
+    // Back on the target list, the last choice (q8_0) is still selected.
+    await waitForText(r, /output type · stories260K[\s\S]*› q8_0/);
     // The same type again: the output exists, so enter waits for f (force) before planning.
-    await press(r, KEYS.down, KEYS.down);
     await waitForText(r, 'stories260K-Q8_0.gguf exists: press f to overwrite it');
     await press(r, KEYS.enter);
     assert.match(r.lastFrame()!, /output type/);
@@ -153,12 +153,14 @@ test('AWQ from the TUI: a typed local folder → awq → confirm → run → rep
     const target = await waitForText(r, /› awq\s+4\.16\s+[\d.]+ KiB\s+AWQ int4 g128/);
     assert.match(target, /output: tiny-llama-f32-AWQ\n/);
     await press(r, KEYS.enter);
-    assert.match(await waitForText(r, 'AWQ int4, group size 128, asymmetric'), /output .*tiny-llama-f32-AWQ\//);
+    const plan = await waitForText(r, /\d+ packed · \d+ kept in fp16/);
+    assert.match(plan, /method rtn \(m\) · bits 4 \(b\) · group 128 \(g\) · asymmetric, zero points \(z\)/);
+    assert.match(plan, /output .*tiny-llama-f32-AWQ\//);
     await press(r, KEYS.enter);
     const report = await waitForText(r, /anomalies/, 60_000);
     assert.match(report, /wrote .*tiny-llama-f32-AWQ/);
     assert.match(report, /awq-int4-g128/);
-    assert.doesNotMatch(report, /i inspect output/);
+    assert.match(report, /i inspect output/);
     const qc = JSON.parse(fs.readFileSync(path.join(cwd, 'tiny-llama-f32-AWQ', 'config.json'), 'utf8')).quantization_config;
     assert.equal(qc.quant_method, 'awq');
     assert.ok(fs.existsSync(path.join(cwd, 'tiny-llama-f32-AWQ', 'model.safetensors')));

@@ -11,6 +11,7 @@ import { ForgeError, safeMessage, untrusted } from '../../formats/errors.ts';
 import type { PipelineEvent, WarningEvent } from '../pipeline/events.ts';
 import { formatBytes } from '../format-units.ts';
 import { drain } from '../pipeline/drain.ts';
+import { DownloadBar } from './download-bar.ts';
 
 export interface HeadlessOptions<E = PipelineEvent, T = unknown> {
   json?: boolean;
@@ -25,7 +26,7 @@ export interface HeadlessOptions<E = PipelineEvent, T = unknown> {
   finish?: () => void;
   /** Where to write; default process.stdout / process.stderr (tests pass their own). */
   stdout?: { write(s: string): unknown };
-  stderr?: { write(s: string): unknown; isTTY?: boolean };
+  stderr?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
 }
 
 /** An event at the top of a stream: batch tags its jobs' events with `job`, those are not the end. */
@@ -39,12 +40,19 @@ export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T
   const warnings: WarningEvent[] = [];
   let lastWasDone = false;
   let liveLine = false;
+  const bar = new DownloadBar(err, tty);
   const clearLine = () => {
+    bar.clear();
     if (liveLine) err.write('\r\x1b[K');
     liveLine = false;
   };
   const humanEvent = opts.humanEvent ?? ((e: E) => {
     const ev = e as PipelineEvent;
+    if (ev.type === 'download') {
+      clearLine();
+      bar.handle(ev);
+      return;
+    }
     const line = humanLine(ev, tty);
     if (line === null) return;
     clearLine();
@@ -95,11 +103,8 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
       return ev.message ? `${ev.phase}: ${ev.message}` : null;
     case 'warning':
       return `warning: ${safeMessage(ev.message)}`; // warnings quote input files too
-    case 'download': {
-      if (ev.state === 'progress' && !tty) return null;
-      const pct = ev.fileProgress.bytesTotal ? ` ${Math.floor((100 * ev.fileProgress.bytesDone) / ev.fileProgress.bytesTotal)}%` : '';
-      return `download ${untrusted(ev.file)}: ${ev.state}${pct}`;
-    }
+    case 'download':
+      return null; // the DownloadBar's
     case 'tensor': {
       const pos = `[${String(ev.index + 1).padStart(String(ev.count).length)}/${ev.count}]`;
       const types = ev.sourceType === ev.targetType ? ev.targetType : `${ev.sourceType} → ${ev.targetType}`;

@@ -26,6 +26,8 @@ export interface BlobProgress {
   received(n: number): void;
   /** The server ignored the Range request: `n` bytes are discarded and fetched again. */
   restarted(n: number): void;
+  /** An attempt failed and retry `retry` of `retries` follows after `delayMs`. */
+  retrying?(retry: number, retries: number, delayMs: number, reason: string): void;
 }
 
 export async function downloadBlob(client: HubClient, job: BlobJob, progress: BlobProgress): Promise<void> {
@@ -110,7 +112,7 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
       } finally {
         watchdog.stop();
       }
-    });
+    }, (retry, delayMs, err) => progress.retrying?.(retry, client.retries, delayMs, (err as Error)?.message ?? String(err)));
   } finally {
     await fh.close().catch(() => {});
   }

@@ -78,14 +78,18 @@ export function backoffMs(client: HubClient, attempt: number): number {
   return Math.min(10_000, client.retryDelayMs * 2 ** attempt);
 }
 
-/** Runs `attempt` until it succeeds, fails with a non-retryable error, or runs out of retries. */
-export async function withRetries<T>(client: HubClient, attempt: (n: number) => Promise<T>): Promise<T> {
+/**
+ * Runs `attempt` until it succeeds, fails with a non-retryable error, or runs out of retries;
+ * `onRetry` hears of each retry (1-based) before its backoff, so a user can be told.
+ */
+export async function withRetries<T>(client: HubClient, attempt: (n: number) => Promise<T>, onRetry?: (retry: number, delayMs: number, err: unknown) => void): Promise<T> {
   for (let n = 0; ; n++) {
     throwIfAborted(client.signal);
     try {
       return await attempt(n);
     } catch (err) {
       if (!isRetryable(err) || n >= client.retries) throw err;
+      onRetry?.(n + 1, backoffMs(client, n), err);
       await sleep(backoffMs(client, n), client.signal);
     }
   }

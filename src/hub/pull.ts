@@ -196,6 +196,9 @@ async function download(client: HubClient, where: Where, file: RepoFile, overall
       meter.rewind(n);
       overall.rewind(n);
     },
+    retrying(attempt, retries, delayMs, reason) {
+      emit({ ...event(file, 'retry', meter.snapshot()), retry: { attempt, retries, delayMs, reason } });
+    },
   });
   return meter.snapshot();
 }

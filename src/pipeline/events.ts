@@ -36,9 +36,12 @@ export interface DownloadEvent {
   type: 'download';
   /** Path of the file inside the repo. */
   file: string;
-  state: 'start' | 'progress' | 'done' | 'cached';
+  /** `start` with fileProgress.bytesDone > 0 resumes a partial download from an earlier run. */
+  state: 'start' | 'progress' | 'retry' | 'done' | 'cached';
   fileProgress: TransferProgress;
   overall: TransferProgress;
+  /** With state `retry`: which retry this is, after what delay, and why the last attempt failed. */
+  retry?: { attempt: number; retries: number; delayMs: number; reason: string };
 }
 
 /** Round-trip error metrics of one tensor, as kernels/metrics.mjs measures them. */

@@ -3,23 +3,24 @@
  * inspector; AWQ/GPTQ go target → confirm → run → report), a help overlay, and the dependencies it talks to, injectable for tests. It
  * consumes the same pipeline generators as the headless CLI and holds no conversion logic.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import React, { useState } from 'react';
+import React, { useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
 import { useKeys } from './use-keys.ts';
-import { actionFor, keyName } from './keymap.ts';
+import { actionFor, keyName, type Scope } from './keymap.ts';
 import { Home, type HomeChoice } from './screens/home.tsx';
 import { Source, type SourceDeps, type SourcePick } from './screens/source.tsx';
 import { Summary, type SummaryTarget } from './screens/summary.tsx';
-import { Target, type TargetChoice } from './screens/target.tsx';
+import { Target, type TargetChoice, type TargetMemory } from './screens/target.tsx';
 import { Plan, type ConvertFn } from './screens/plan.tsx';
 import { Run } from './screens/run.tsx';
 import { Report } from './screens/report.tsx';
 import { Inspector } from './screens/inspector.tsx';
-import { Help } from './screens/help.tsx';
+import { Help, SCOPE_TITLES } from './screens/help.tsx';
 import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
+import { FolderInspector } from './screens/folder-inspector.tsx';
 import { tone } from './theme.ts';
 import type { ConvertOptions } from '../pipeline/convert.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
@@ -59,6 +60,14 @@ type ScreenState =
   | { screen: 'run-groupwise'; model: ModelRef; options: AwqGptqOptions }
   | { screen: 'report'; model: ModelRef; summary: JobSummary; inspectable: boolean }
   | { screen: 'inspector'; target: string };
+
+/** The keymap scopes each screen uses, for its `?` help. */
+const SCREEN_SCOPES: Record<ScreenState['screen'], Scope[]> = {
+  home: ['home', 'list'], source: ['source', 'edit'], summary: ['summary'], target: ['target', 'list', 'edit'], plan: ['plan', 'list'],
+  run: ['run', 'cancel'], 'confirm-groupwise': ['groupwise', 'list'], 'run-groupwise': ['run', 'cancel'], report: ['report'], inspector: ['inspector', 'list', 'edit'],
+};
+
+const isDirectory = (p: string) => !/^(hf:|https?:)/.test(p) && (statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false);
 
 export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState }) {
   const { exit } = useApp();
@@ -103,9 +112,14 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     if (target.kind === 'hub') push({ screen: 'target', model: { source: `hf:${target.id}`, name: target.id.split('/').pop()!, parameters: data?.parameters ?? 0 } });
     else push({ screen: 'target', model: { source: target.dir, name: data?.name ?? path.basename(target.dir), parameters: data?.parameters ?? 0 } });
   };
+  /** The target screen's choices per model, so coming back to it keeps them. */
+  const targetChoices = useRef<Record<string, TargetMemory>>({});
+  /** AWQ/GPTQ options chosen on the plan screen, per method, kept while the app runs. */
+  const groupwiseChoices = useRef<Record<string, Partial<AwqGptqOptions>>>({});
   const onTarget = (model: ModelRef, c: TargetChoice) => {
     if (GROUPWISE_TYPES.includes(c.fileType)) {
-      const options: AwqGptqOptions = { source: model.source, output: path.resolve(deps.cwd, c.output), method: c.fileType as 'awq' | 'gptq', force: c.force };
+      const method = c.fileType as 'awq' | 'gptq';
+      const options: AwqGptqOptions = { ...groupwiseChoices.current[method], source: model.source, output: path.resolve(deps.cwd, c.output), method, force: c.force };
       return push({ screen: 'confirm-groupwise', model, options });
     }
     const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force };
@@ -128,6 +142,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     case 'target':
       body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
         outputExists={(o) => existsSync(path.resolve(deps.cwd, o))}
+        remembered={targetChoices.current[top.model.source]} onRemember={(m) => { targetChoices.current[top.model.source] = m; }}
         defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
       break;
     case 'plan':
@@ -141,12 +156,13 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       break;
     case 'confirm-groupwise':
       body = <ConfirmGroupwise options={top.options} active={active} onBack={back}
-        onConfirm={() => push({ screen: 'run-groupwise', model: top.model, options: top.options })} />;
+        onChange={(o) => { groupwiseChoices.current[o.method] = { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, keepUnaligned: o.keepUnaligned }; }}
+        onConfirm={(options) => push({ screen: 'run-groupwise', model: top.model, options })} />;
       break;
     case 'run-groupwise':
       body = <Run start={(signal) => deps.convertGroupwise!({ ...top.options, signal })} title={`converting · ${top.options.method} → ${top.options.output}`}
         active={active} onBack={back}
-        onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: false })}
+        onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: true })}
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
     case 'report':
@@ -155,7 +171,9 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
         onAgain={() => backTo('target')} />;
       break;
     case 'inspector':
-      body = <Inspector key={top.target} target={top.target} open={deps.openInspector} active={active} onBack={back} onQuit={exit} />;
+      body = isDirectory(top.target)
+        ? <FolderInspector key={top.target} dir={top.target} active={active} onBack={back} onQuit={exit} />
+        : <Inspector key={top.target} target={top.target} open={deps.openInspector} active={active} onBack={back} onQuit={exit} />;
       break;
   }
   return (
@@ -163,7 +181,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       <Box flexDirection="column">
         {notice ? <Text color={tone('warn')}>{notice}</Text> : null}
         <Box display={help ? 'none' : 'flex'} flexDirection="column">{body}</Box>
-        {help ? <Help /> : null}
+        {help ? <Help scopes={SCREEN_SCOPES[top.screen]} screen={SCOPE_TITLES[SCREEN_SCOPES[top.screen][0]!]} /> : null}
       </Box>
     </TextEntryContext.Provider>
   );

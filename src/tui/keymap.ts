@@ -4,7 +4,7 @@
  */
 import type { Key } from 'ink';
 
-export type Scope = 'global' | 'list' | 'edit' | 'home' | 'source' | 'summary' | 'target' | 'plan' | 'run' | 'cancel' | 'report' | 'inspector';
+export type Scope = 'global' | 'list' | 'edit' | 'home' | 'source' | 'summary' | 'target' | 'plan' | 'groupwise' | 'run' | 'cancel' | 'report' | 'inspector';
 
 export interface Binding {
   scope: Scope;
@@ -40,6 +40,13 @@ export const KEYMAP: readonly Binding[] = [
   { scope: 'target', action: 'pure', keys: ['p'], description: 'toggle --pure (no per-tensor mixture rules)' },
   { scope: 'target', action: 'force', keys: ['f'], description: 'toggle --force (overwrite an existing output)' },
   { scope: 'plan', action: 'confirm', keys: ['enter', 'y'], description: 'start the conversion' },
+  { scope: 'groupwise', action: 'bits', keys: ['b'], description: 'AWQ/GPTQ: bits per weight (GPTQ 2, 3, 4, 8; AWQ 4 only)' },
+  { scope: 'groupwise', action: 'group', keys: ['g'], description: 'AWQ/GPTQ: group size (128, 64, 32, -1 = per channel)' },
+  { scope: 'groupwise', action: 'sym', keys: ['z'], description: 'AWQ/GPTQ: symmetric or asymmetric (zero points)' },
+  { scope: 'groupwise', action: 'actOrder', keys: ['a'], description: 'GPTQ: act-order (desc_act, stores g_idx)' },
+  { scope: 'groupwise', action: 'keepUnaligned', keys: ['k'], description: 'AWQ/GPTQ: keep layers that cannot be packed in fp16' },
+  { scope: 'groupwise', action: 'method', keys: ['m'], description: 'AWQ/GPTQ: quantization method (rtn is the only one built)' },
+  { scope: 'groupwise', action: 'confirm', keys: ['enter', 'y'], description: 'start the conversion' },
   { scope: 'run', action: 'cancel', keys: ['escape', 'ctrl+c'], description: 'cancel (asks first; nothing partial is left)' },
   { scope: 'cancel', action: 'yes', keys: ['y'], description: 'yes, cancel the conversion' },
   { scope: 'cancel', action: 'no', keys: ['n', 'escape'], description: 'no, keep going' },

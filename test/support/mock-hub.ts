@@ -81,6 +81,8 @@ export class MockHub {
     status: new Map<string, { status: number; times: number }>(),
     /** Answer 200 with the whole file even when a Range is asked for. */
     ignoreRange: new Set<string>(),
+    /** Send the body at about this many bytes per second (so a progress bar can be watched). */
+    slow: new Map<string, number>(),
   };
   readonly stats = {
     bytesSent: new Map<string, number>(),
@@ -289,6 +291,21 @@ export class MockHub {
       this.count(key, stall);
       res.write(slice.subarray(0, stall));
       return; // never ends; close() drops the connection
+    }
+    const rate = this.faults.slow.get(key);
+    if (rate !== undefined) {
+      this.count(key, slice.length);
+      const chunk = 32 * 1024;
+      let at = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        if (at >= slice.length) return void res.end();
+        res.write(slice.subarray(at, at + chunk));
+        at += chunk;
+        setTimeout(next, (1000 * chunk) / rate);
+      };
+      next();
+      return;
     }
     this.count(key, slice.length);
     res.end(slice);

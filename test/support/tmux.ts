@@ -49,8 +49,9 @@ export class TmuxSession {
     return r.stdout;
   }
 
+  /** The visible screen; lines the terminal wrapped are joined back (-J). */
   pane(escapes = false): string {
-    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', 'forge');
+    return this.tmux('capture-pane', '-p', '-J', ...(escapes ? ['-e'] : []), '-t', 'forge');
   }
 
   /** The pid of the program in the pane (node itself unless `after` was given). */

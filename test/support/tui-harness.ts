@@ -56,16 +56,18 @@ async function settle(): Promise<void> {
 }
 
 /** Renders into a fake terminal `columns` wide (ink-testing-library's is fixed at 100). */
-export function renderAt(tree: React.ReactElement, columns: number): { lastFrame: () => string; unmount: () => void; resize: (columns: number) => void } {
+export function renderAt(tree: React.ReactElement, columns: number, rows = 50): { lastFrame: () => string; unmount: () => void; resize: (columns: number) => void; key: (k: string) => void } {
   const frames: string[] = [];
-  const stdout = Object.assign(new EventEmitter(), { columns, rows: 50, write: (f: string) => { frames.push(f); return true; } });
+  const stdout = Object.assign(new EventEmitter(), { columns, rows, write: (f: string) => { frames.push(f); return true; } });
   const stdin = Object.assign(new EventEmitter(), {
-    isTTY: true, setEncoding() {}, setRawMode() {}, resume() {}, pause() {}, ref() {}, unref() {}, read: () => null,
+    isTTY: true, setEncoding() {}, setRawMode() {}, resume() {}, pause() {}, ref() {}, unref() {}, read: (): string | null => null,
   });
   const inst = inkRender(tree, { stdout: stdout as never, stderr: stdout as never, stdin: stdin as never, debug: true, exitOnCtrlC: false, patchConsole: false });
   return {
     lastFrame: () => frames.at(-1) ?? '',
     unmount: () => inst.unmount(),
     resize: (c: number) => { stdout.columns = c; stdout.emit('resize'); },
+    // Ink reads stdin on 'readable' until read() returns null.
+    key: (k: string) => { let pending: string | null = k; stdin.read = () => { const x = pending; pending = null; return x; }; stdin.emit('readable'); },
   };
 }

@@ -79,7 +79,8 @@ export function packedDecls(o: Pick<ResolvedOptions, 'method' | 'bits' | 'groupS
   ];
 }
 
-export function planConversion(tensors: Iterable<SafetensorsTensor>, o: ResolvedOptions, file: string): ConversionPlan {
+/** `allowNothingPacked`: return a plan even when no layer fits (the TUI shows it and suggests a group size). */
+export function planConversion(tensors: Iterable<SafetensorsTensor>, o: ResolvedOptions, file: string, opts: { allowNothingPacked?: boolean } = {}): ConversionPlan {
   const items: PlanItem[] = [];
   const warnings: PlanWarning[] = [];
   const skippedModules: string[] = [];
@@ -121,7 +122,7 @@ export function planConversion(tensors: Iterable<SafetensorsTensor>, o: Resolved
     if (odd) warnings.push({ code: 'TP_SPLIT', message: `${odd.module}: in_features ${odd.in} / group size ${o.groupSize} = ${odd.in / o.groupSize} groups (odd), so vLLM cannot shard it for tensor-parallel size 2 or more`, tensor: odd.module });
   }
   for (const [why, m] of marlin) warnings.push({ code: 'MARLIN_ALIGNMENT', message: `${m.first}${m.count > 1 ? ` and ${m.count - 1} more layer(s)` : ''}: ${why}`, tensor: m.first });
-  if (!items.some((i) => i.kind === 'packed')) {
+  if (!opts.allowNothingPacked && !items.some((i) => i.kind === 'packed')) {
     throw new UnsupportedError('AWQ_GPTQ_NOTHING', `no layer can be packed as ${o.method} ${o.bits}-bit g${o.groupSize} (no block linears fit)`, { file });
   }
   return { items, warnings, skippedModules };

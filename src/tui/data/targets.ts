@@ -1,6 +1,7 @@
 /**
  * The target screen's list: every output type, most useful first (q4_0, q5_K_M, q8_0), then the
- * rest of the families, the float types, and the ones we cannot write yet (with the reason).
+ * rest of the families, the float types, AWQ/GPTQ, and last, as one group, the ones we cannot write
+ * yet (with the reason).
  * Sizes are estimates from bits per weight; the plan screen shows the exact dry-run total.
  */
 import { FILE_TYPES, type FileType } from '../../../kernels/file-types.ts';
@@ -41,6 +42,8 @@ const TRADEOFF: Record<string, string> = {
   f16: 'half precision: lossless for f16 models, twice the q8_0 size',
   bf16: 'bfloat16: keeps the range of f32, exact for bf16 models',
   f32: 'full precision: the reference, largest',
+  iq4_NL: '4-bit non-linear i-quant (blocks of 32): better than q4_0 at the same size',
+  iq4_XS: '4-bit non-linear i-quant with 256-blocks: about q4_K_S quality, smaller',
 };
 
 /** int4 plus an fp16 scale and a 4-bit zero point per group of 128. */
@@ -66,5 +69,7 @@ export function targetOptions(parameters = 0, opts: { groupwise?: boolean } = {}
     name, bpw: GROUPWISE_BPW, estimatedBytes: Math.round((parameters * GROUPWISE_BPW) / 8), tradeoff: what,
     ...(opts.groupwise ? { available: true } : { available: false, reason: `run \`gguf-forge convert SRC --type ${name} -o DIR\`` }),
   });
-  return [...rows, groupwise('awq', 'AWQ int4 g128 safetensors folder for vLLM / transformers'), groupwise('gptq', 'GPTQ int4 g128 safetensors folder for vLLM / transformers')];
+  const all = [...rows, groupwise('awq', 'AWQ int4 g128 safetensors folder for vLLM / transformers'), groupwise('gptq', 'GPTQ int4 g128 safetensors folder for vLLM / transformers')];
+  // Types we cannot write yet go after all the ones we can, as one group.
+  return [...all.filter((o) => o.available), ...all.filter((o) => !o.available)];
 }

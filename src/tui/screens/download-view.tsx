@@ -33,7 +33,7 @@ export function DownloadView({ state }: { state: DownloadState }) {
     <Box flexDirection="column" marginTop={1}>
       <Text>download  <Bar fraction={o.bytesTotal ? o.bytesDone / o.bytesTotal : 0} /> {formatBytes(o.bytesDone)} / {formatBytes(o.bytesTotal)}  {formatBytes(o.rate)}/s  ETA {eta(o.etaSeconds)}</Text>
       {files.map((f) => (
-        <Text key={f.file}>  {truncate(f.file, 28).padEnd(28)} <Bar width={16} fraction={f.fileProgress.bytesTotal ? f.fileProgress.bytesDone / f.fileProgress.bytesTotal : 0} /> {formatBytes(f.fileProgress.rate)}/s</Text>
+        <Text key={f.file}>  {truncate(f.file, 28).padEnd(28)} <Bar width={16} fraction={f.fileProgress.bytesTotal ? f.fileProgress.bytesDone / f.fileProgress.bytesTotal : 0} /> {formatBytes(f.fileProgress.rate)}/s{f.retry ? ` · retry ${f.retry.attempt}/${f.retry.retries}` : ''}</Text>
       ))}
       <Text>  {[...state.files.values()].filter((f) => f.state === 'done' || f.state === 'cached').length} of {state.files.size} files complete</Text>
     </Box>

@@ -7,12 +7,14 @@ import { actionFor, keyName } from '../keymap.ts';
 
 export type HomeChoice = 'convert' | 'inspect' | 'sample' | 'quit';
 
-const ITEMS: { choice: HomeChoice; label: string }[] = [
-  { choice: 'convert', label: 'Convert a model (Hub search, local folder, or HF cache)   c' },
-  { choice: 'inspect', label: 'Inspect a GGUF file (local path, URL, or hf:ORG/NAME/FILE)  i' },
-  { choice: 'sample', label: 'Open the bundled sample: stories260K (no network)          s' },
-  { choice: 'quit', label: 'Quit                                                        q' },
+const ITEMS: { choice: HomeChoice; label: string; key: string }[] = [
+  { choice: 'convert', label: 'Convert a model (Hub search, local folder, or HF cache)', key: 'c' },
+  { choice: 'inspect', label: 'Inspect a GGUF file (local path, URL, or hf:ORG/NAME/FILE)', key: 'i' },
+  { choice: 'sample', label: 'Open the bundled sample: stories260K (no network)', key: 's' },
+  { choice: 'quit', label: 'Quit', key: 'q' },
 ];
+/** The hotkeys line up in one column after the longest label. */
+const LABEL_WIDTH = Math.max(...ITEMS.map((it) => it.label.length)) + 2;
 
 export function Home({ active, onChoose }: { active: boolean; onChoose: (c: HomeChoice) => void }) {
   const [sel, setSel] = useState(0);
@@ -27,7 +29,7 @@ export function Home({ active, onChoose }: { active: boolean; onChoose: (c: Home
     <Frame title="home" hints="↑↓ move · enter choose">
       <Text>Convert Hugging Face models to GGUF (bit-identical to llama.cpp) and check the result.</Text>
       <Text> </Text>
-      <SelectList items={ITEMS} selected={sel} render={(it) => <Text>{it.label}</Text>} />
+      <SelectList items={ITEMS} selected={sel} render={(it) => <Text>{it.label.padEnd(LABEL_WIDTH)}{it.key}</Text>} />
     </Frame>
   );
 }

@@ -16,42 +16,46 @@ function arraySummary(kv: InspectKv, width: number): string {
   return truncate(`[${kv.elemType} × ${kv.count}] ${head}${(kv.count ?? 0) > 8 ? ', …' : ''}`, width);
 }
 
-export function MetadataTab({ kvs, selected, expanded }: { kvs: InspectKv[]; selected: number; expanded: string | null }) {
+/** `height`: rows the tab may use (the inspector sizes it from the terminal). */
+export function MetadataTab({ kvs, selected, expanded, height = 17 }: { kvs: InspectKv[]; selected: number; expanded: string | null; height?: number }) {
   const width = useWidth();
   const keyW = Math.min(40, Math.floor(width / 2.5));
   const open = kvs.find((k) => k.key === expanded);
   return (
     <Box flexDirection="column">
-      <SelectList items={kvs} selected={selected} height={14} render={(kv) => (
+      <SelectList items={kvs} selected={selected} height={Math.max(3, height - 2 - (open ? 4 : 0))} render={(kv) => (
         <Text>{truncate(kv.key, keyW).padEnd(keyW)} {kv.type === 'ARRAY' ? arraySummary(kv, width - keyW - 5) : truncate(JSON.stringify(kv.value), width - keyW - 5)}</Text>
       )} />
       {open ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>{open.key} ({open.count} × {open.elemType})</Text>
-          <Text>{truncate((open.values ?? []).map((v) => JSON.stringify(v)).join(', '), Math.max(200, width * 8))}</Text>
+          <Text>{truncate((open.values ?? []).map((v) => JSON.stringify(v)).join(', '), width * 2 - 2)}</Text>
         </Box>
       ) : null}
     </Box>
   );
 }
 
-export function TensorsTab({ tensors, selected, src }: { tensors: InspectTensor[]; selected: number; src: InspectorSource }) {
+export function TensorsTab({ tensors, selected, src, height = 17 }: { tensors: InspectTensor[]; selected: number; src: InspectorSource; height?: number }) {
   const width = useWidth();
+  // Filter and sort lines (2), the list's more-markers (2), the detail (6 + block fields).
+  const fields = height >= 30 ? 6 : 3;
+  const listRows = Math.max(3, height - 10 - fields);
   const t = tensors[selected];
   const nameW = Math.max(24, width - 50);
   return (
     <Box flexDirection="column">
-      <SelectList items={tensors} selected={selected} height={8} render={(x) => (
+      <SelectList items={tensors} selected={selected} height={listRows} render={(x) => (
         <Text>{truncate(x.name, nameW).padEnd(nameW)} {x.type.padEnd(6)} {truncate(x.shape.join('×'), 14).padEnd(14)} {formatBytes(x.bytes).padStart(11)}</Text>
       )} />
-      {t ? <TensorDetail t={t} src={src} /> : <Text color={tone('dim')}>no tensor matches</Text>}
+      {t ? <TensorDetail t={t} src={src} fields={fields} /> : <Text color={tone('dim')}>no tensor matches</Text>}
     </Box>
   );
 }
 
 const SPARK = ' ▁▂▃▄▅▆▇█';
 
-function TensorDetail({ t, src }: { t: InspectTensor; src: InspectorSource }) {
+function TensorDetail({ t, src, fields }: { t: InspectTensor; src: InspectorSource; fields: number }) {
   const width = useWidth();
   const [hist, setHist] = useState<Histogram | null | 'loading'>('loading');
   const [block, setBlock] = useState<BlockView | string | null>(null);
@@ -68,8 +72,8 @@ function TensorDetail({ t, src }: { t: InspectTensor; src: InspectorSource }) {
   const maxBin = hist && hist !== 'loading' ? Math.max(...hist.bins, 1) : 1;
   return (
     <Box flexDirection="column" marginTop={1}>
-      <Text bold>{t.name}</Text>
-      <Text>shape [{t.shape.join(', ')}] · {t.type} · offset {t.offset} (file {t.fileOffset}) · {t.bytes.toLocaleString('en-US')} bytes · {t.bitsPerWeight.toFixed(2)} bpw</Text>
+      <Text bold>{truncate(t.name, width - 1)}</Text>
+      <Text>{truncate(`shape [${t.shape.join(', ')}] · ${t.type} · offset ${t.offset} (file ${t.fileOffset}) · ${t.bytes.toLocaleString('en-US')} bytes · ${t.bitsPerWeight.toFixed(2)} bpw`, width - 1)}</Text>
       {hist === 'loading' ? <Text color={tone('dim')}>histogram: reading…</Text>
         : hist === null ? <Text color={tone('dim')}>histogram: no dequantizer for {t.type}</Text>
         : (
@@ -82,7 +86,7 @@ function TensorDetail({ t, src }: { t: InspectTensor; src: InspectorSource }) {
         : block ? (
           <Box flexDirection="column">
             <Text>block 0 of {block.blockCount} at file offset {block.fileOffset} ({block.bytes} bytes):</Text>
-            {Object.entries(block.fields).slice(0, 6).map(([k, v]) => <Text key={k}>  {k.padEnd(8)} {truncate(JSON.stringify(v), width - 12)}</Text>)}
+            {Object.entries(block.fields).slice(0, fields).map(([k, v]) => <Text key={k}>  {k.padEnd(8)} {truncate(JSON.stringify(v), width - 12)}</Text>)}
           </Box>
         ) : null}
     </Box>

@@ -8,7 +8,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import { Box, Text } from 'ink';
 import { MetadataTab, TensorsTab, TypesTab } from './inspector-tabs.tsx';
 import { useKeys } from '../use-keys.ts';
-import { ErrorLine, Frame, TextField } from '../components.tsx';
+import { ErrorLine, Frame, TextField, truncate, useHeight, useWidth } from '../components.tsx';
 import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
@@ -20,6 +20,10 @@ type Tab = (typeof TABS)[number];
 export function Inspector({ target, open, active, onBack, onQuit }: {
   target: string; open: (target: string) => Promise<InspectorSource>; active: boolean; onBack: () => void; onQuit: () => void;
 }) {
+  const width = useWidth();
+  const height = useHeight();
+  // Rows left for a tab: title and tab lines, margins, hints.
+  const body = height - 8;
   const [src, setSrc] = useState<InspectorSource | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('metadata');
@@ -71,7 +75,7 @@ export function Inspector({ target, open, active, onBack, onQuit }: {
     }
   }, { isActive: active });
 
-  const title = `inspect · ${target}`;
+  const title = `inspect · ${truncate(target, width - 22)}`;
   if (error) return <Frame title={title} hints="esc back"><ErrorLine message={error} /></Frame>;
   if (!src) return <Frame title={title}><Text>reading {target}…</Text></Frame>;
   const r = src.report;
@@ -79,15 +83,15 @@ export function Inspector({ target, open, active, onBack, onQuit }: {
     <Frame title={title} hints="tab switch tab · ↑↓ move · / filter · s sort · enter expand · esc back">
       <Text>
         {TABS.map((t) => <Text key={t} bold={t === tab} color={t === tab ? tone('accent') : tone('dim')}>{t === tab ? `[${t}]` : ` ${t} `} </Text>)}
-        <Text color={tone('dim')}>  GGUF v{r.format.version} · {formatBytes(r.fileSize)} · {r.tensors.length} tensors · {r.parameterCount.toLocaleString('en-US')} params · {r.fileType.name ?? '?'}</Text>
+        <Text color={tone('dim')}>  {truncate(`GGUF v${r.format.version} · ${formatBytes(r.fileSize)} · ${r.tensors.length} tensors · ${r.parameterCount.toLocaleString('en-US')} params · ${r.fileType.name ?? '?'}`, width - 36)}</Text>
       </Text>
       <Box marginTop={1} flexDirection="column">
-        {tab === 'metadata' ? <MetadataTab kvs={r.metadata} selected={cur} expanded={expanded} /> : null}
+        {tab === 'metadata' ? <MetadataTab kvs={r.metadata} selected={cur} expanded={expanded} height={body} /> : null}
         {tab === 'tensors' ? (
           <>
             <TextField label="filter (name or type)" value={filter} focused={editingFilter} />
             <Text color={tone('dim')}>sorted by {bySize ? 'size' : 'file order'} · {tensors.length} of {r.tensors.length}</Text>
-            <TensorsTab tensors={tensors} selected={cur} src={src} />
+            <TensorsTab tensors={tensors} selected={cur} src={src} height={body - 2} />
           </>
         ) : null}
         {tab === 'types' ? <TypesTab report={r} /> : null}

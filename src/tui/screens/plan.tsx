@@ -5,7 +5,7 @@
 import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
-import { ErrorLine, Frame, SelectList, truncate, useWidth } from '../components.tsx';
+import { ErrorLine, Frame, SelectList, truncate, useHeight, useWidth } from '../components.tsx';
 import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
@@ -23,6 +23,7 @@ export function Plan({ request, convert, active, onConfirm, onBack }: {
   request: ConvertOptions; convert: ConvertFn; active: boolean; onConfirm: () => void; onBack: () => void;
 }) {
   const width = useWidth();
+  const height = useHeight();
   const [summary, setSummary] = useState<JobSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sel, setSel] = useState(0);
@@ -62,11 +63,12 @@ export function Plan({ request, convert, active, onConfirm, onBack }: {
     );
   }
   const fallbacks = rows.filter((r) => r.fallback).length;
-  const nameW = Math.max(24, width - 56);
+  // The name column takes what is left, but no more than a long tensor name needs.
+  const nameW = Math.max(24, Math.min(48, width - 56));
   return (
     <Frame title={title} hints="↑↓ scroll · enter/y start · esc back">
       <Text color={tone('dim')}>{'  tensor'.padEnd(nameW + 2)} {'shape'.padEnd(14)} {'type'.padEnd(14)} {'bytes'.padStart(11)}</Text>
-      <SelectList items={rows} selected={sel} height={14} render={(r) => (
+      <SelectList items={rows} selected={sel} height={Math.max(3, height - 13)} render={(r) => (
         <Text color={r.fallback ? tone('warn') : undefined}>
           {truncate(r.name, nameW).padEnd(nameW)} {truncate(r.shape.join('×'), 14).padEnd(14)} {truncate(r.sourceType === r.targetType ? r.targetType : `${r.sourceType}→${r.targetType}`, 14).padEnd(14)} {formatBytes(r.bytes).padStart(11)}{r.fallback ? ' fallback' : ''}
         </Text>

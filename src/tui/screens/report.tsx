@@ -25,15 +25,20 @@ export function Report({ summary, active, onInspect, onAgain, onQuit }: {
   }, { isActive: active });
   const report = summary.report as ValidationReport | undefined;
   const bars = report ? layerBars(report, Math.max(10, width - 40)) : [];
+  const typeW = Math.max(6, ...(report?.worst ?? []).map((w) => w.type.length));
+  const nameW = Math.max(12, Math.min(width - 40 - typeW, Math.max(0, ...(report?.worst ?? []).map((w) => w.name.length))));
   return (
     <Frame title="report" hints={`${onInspect ? 'i inspect output · ' : ''}r another type · q quit`}>
       <Text><Text color={tone('good')}>✓</Text> wrote <Text bold>{summary.output}</Text> · {formatBytes(summary.outputBytes)} · {summary.tensors} tensors · {summary.seconds.toFixed(1)} s</Text>
+      {typeof summary.fallbacks === 'number' ? (
+        <Text color={summary.fallbacks ? tone('warn') : undefined}>{summary.fallbacks} of {summary.tensors} tensors fell back to another type{summary.fallbacks ? ' (the plan says why for each)' : ''}</Text>
+      ) : null}
       {report ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>round-trip error per layer (mean ‖W−Ŵ‖/‖W‖)</Text>
           {bars.map((b) => <Text key={b.label}>{b.label.padEnd(9)} {b.value.toExponential(2)} <Text color={tone('accent')}>{b.bar}</Text></Text>)}
           <Text bold>worst tensors</Text>
-          {report.worst.map((w) => <Text key={w.name}>  {truncate(w.name, width - 40).padEnd(Math.min(30, width - 40))} {w.type.padEnd(6)} rel {w.relFrobenius.toExponential(2)}  SNR {w.snrDb.toFixed(1)} dB</Text>)}
+          {report.worst.map((w) => <Text key={w.name}>  {truncate(w.name, nameW).padEnd(nameW)} {w.type.padEnd(typeW)} rel {w.relFrobenius.toExponential(2)}  SNR {w.snrDb.toFixed(1)} dB</Text>)}
           {report.anomalies.length
             ? <><Text bold color={tone('warn')}>anomalies ({report.anomalies.length})</Text>{report.anomalies.map((a, i) => <Text key={i} color={tone('warn')}>  {truncate(`${a.code}: ${a.message}`, width - 4)}</Text>)}</>
             : <Text color={tone('good')}>anomalies: none</Text>}

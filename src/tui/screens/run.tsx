@@ -86,6 +86,9 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
   const downloadRows = downloads.state.overall ? 3 + Math.min(6, downloads.state.files.size) : 0;
   const logRows = Math.max(1, height - CHROME_ROWS - downloadRows);
   const recent = finished.slice(-logRows);
+  // AWQ/GPTQ types (awq-int4-g128) are longer than GGUF ones; their events carry no byte count.
+  const typeW = Math.max(6, ...recent.map((t) => t.targetType.length));
+  const size = (t: TensorEvent) => (t.bytes !== undefined ? formatBytes(t.bytes) : t.shape.join('×')).padStart(11);
   const hints = error ? 'esc back' : asking ? 'y cancel · n keep going' : 'esc / ctrl-c cancel';
   return (
     <Frame title={title ?? `converting · ${request?.fileType} → ${request?.output}`} hints={hints}>
@@ -96,7 +99,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
           {finished.length > recent.length ? <Text color={tone('dim')}>  ↑ {finished.length - recent.length} earlier</Text> : null}
           {recent.map((t) => (
             <Text key={t.name}>
-              <Text color={tone('good')}>✓</Text> {String(t.index + 1).padStart(String(t.count).length)}/{t.count} {truncate(t.name, nameW).padEnd(nameW)} {t.targetType.padEnd(6)} {formatBytes(t.bytes ?? 0).padStart(11)}
+              <Text color={tone('good')}>✓</Text> {String(t.index + 1).padStart(String(t.count).length)}/{t.count} {truncate(t.name, nameW).padEnd(nameW)} {t.targetType.padEnd(typeW)} {size(t)}
               {t.metrics ? `  rel ${t.metrics.relFrobenius.toExponential(2)}  SNR ${t.metrics.snrDb.toFixed(1)} dB` : ''}
             </Text>
           ))}

@@ -3,6 +3,8 @@
  * the HF cache. Hub failures (offline, 401, 404) are shown as a line on the screen.
  * In inspect mode the field takes a GGUF path, URL or hf:ORG/NAME/FILE.gguf.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import React, { useEffect, useMemo, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
@@ -21,11 +23,15 @@ export interface SourceDeps {
   localGgufs?: () => Promise<string[]>;
   /** Debounce before a Hub search, ms. */
   debounceMs?: number;
+  /** Relative paths are resolved here (default: the process's cwd). */
+  cwd?: string;
 }
 
 type Item = { kind: 'path'; path: string } | { kind: 'cached'; m: CachedModel } | { kind: 'hub'; m: ModelSummary };
 
 const looksLikePath = (s: string) => /^(\/|\.|~|[A-Za-z]:\\)/.test(s);
+/** A typed path that exists (`samples/stories260K`, no `./`) is a path, not a Hub query. */
+const isPath = (s: string, cwd: string | undefined) => looksLikePath(s) || (s.trim() !== '' && existsSync(resolve(cwd ?? process.cwd(), s)));
 
 export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert' | 'inspect'; active: boolean; deps: SourceDeps; onPick: (p: SourcePick) => void; onBack: () => void }) {
   const width = useWidth();
@@ -44,7 +50,7 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
 
   useEffect(() => {
     setError(null);
-    if (mode !== 'convert' || !query.trim() || looksLikePath(query)) {
+    if (mode !== 'convert' || !query.trim() || isPath(query, deps.cwd)) {
       setHub(null);
       setSearching(false);
       return;
@@ -67,8 +73,9 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
     }
     const q = query.toLowerCase();
     const list: Item[] = [];
-    if (query && looksLikePath(query)) list.push({ kind: 'path', path: query });
-    for (const m of cached) if (!q || looksLikePath(query) || m.repo.toLowerCase().includes(q)) list.push({ kind: 'cached', m });
+    const typedPath = query !== '' && isPath(query, deps.cwd);
+    if (typedPath) list.push({ kind: 'path', path: query });
+    for (const m of cached) if (!q || typedPath || m.repo.toLowerCase().includes(q)) list.push({ kind: 'cached', m });
     for (const m of hub?.results ?? []) list.push({ kind: 'hub', m });
     return list;
   }, [mode, query, cached, hub, ggufs]);
@@ -84,8 +91,9 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
     }
     const action = actionFor('source', name);
     if (action === 'back') onBack();
-    else if (action === 'up') setSel(Math.max(0, selected - 1));
-    else if (action === 'down') setSel(Math.min(items.length - 1, selected + 1));
+    // Functional updates: fast repeats each move one row, even before a re-render.
+    else if (action === 'up') setSel((s) => Math.max(0, Math.min(s, items.length - 1) - 1));
+    else if (action === 'down') setSel((s) => Math.max(0, Math.min(items.length - 1, s + 1)));
     else if (action === 'erase') setQuery((q) => q.slice(0, -1));
     else if (action === 'select') {
       const it = items[selected];

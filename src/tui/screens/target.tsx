@@ -3,10 +3,10 @@
  * one-line trade-off; types we cannot write yet are shown greyed with the reason. Options: the
  * output path (`o`), `--via f16` (`v`), `--pure` (`p`) and `--force` (`f`, offered when the output exists).
  */
-import React, { useState } from 'react';
+import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
-import { Frame, SelectList, TextField, truncate, useWidth } from '../components.tsx';
+import { Frame, SelectList, TextField, truncate, useHeight, useWidth } from '../components.tsx';
 import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
@@ -20,30 +20,44 @@ export interface TargetChoice {
   force: boolean;
 }
 
-export function Target({ name, parameters, groupwise, active, defaultOutput, outputExists = () => false, onChoose, onBack }: {
+/** What the target screen remembers when the user leaves it and comes back. */
+export interface TargetMemory {
+  fileType: string;
+  viaF16: boolean;
+  pure: boolean;
+  force: boolean;
+  /** An output path the user typed (null: the type's default name). */
+  output: string | null;
+}
+
+export function Target({ name, parameters, groupwise, active, defaultOutput, outputExists = () => false, remembered, onRemember, onChoose, onBack }: {
   name: string; parameters: number; groupwise?: boolean; active: boolean; defaultOutput: (fileType: string) => string;
   outputExists?: (output: string) => boolean;
+  remembered?: TargetMemory; onRemember?: (m: TargetMemory) => void;
   onChoose: (c: TargetChoice) => void; onBack: () => void;
 }) {
   const width = useWidth();
+  const height = useHeight();
   const options = targetOptions(parameters, { groupwise });
-  const [sel, setSel] = useState(0);
-  const [viaF16, setVia] = useState(false);
-  const [pure, setPure] = useState(false);
-  const [force, setForce] = useState(false);
-  const [output, setOutput] = useState<string | null>(null);
+  const [sel, setSel] = useState(() => Math.max(0, options.findIndex((o) => o.name === remembered?.fileType)));
+  const [viaF16, setVia] = useState(remembered?.viaF16 ?? false);
+  const [pure, setPure] = useState(remembered?.pure ?? false);
+  const [force, setForce] = useState(remembered?.force ?? false);
+  const [output, setOutput] = useState<string | null>(remembered?.output ?? null);
   const [editing, setEditing] = useState(false);
   const cur = options[sel]!;
   const out = output ?? defaultOutput(cur.name);
   const exists = outputExists(out);
+  useEffect(() => { onRemember?.({ fileType: cur.name, viaF16, pure, force, output }); }, [cur.name, viaF16, pure, force, output]);
 
   useKeys((input, key) => {
     const name = keyName(input, key);
     if (editing) {
       const edit = actionFor('edit', name);
       if (edit === 'done') setEditing(false);
-      else if (edit === 'erase') setOutput(out.slice(0, -1));
-      else if (isTyped(input, key, name)) setOutput(out + input);
+      // Functional updates: fast typing and erasing each count, even before a re-render.
+      else if (edit === 'erase') setOutput((o) => (o ?? out).slice(0, -1));
+      else if (isTyped(input, key, name)) setOutput((o) => (o ?? out) + input);
       return;
     }
     const action = actionFor(['target', 'list'], name);
@@ -55,15 +69,15 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, out
     else if (action === 'via') setVia((v) => !v);
     else if (action === 'pure') setPure((v) => !v);
     else if (action === 'force') setForce((v) => !v);
-    else if (action === 'output') { setOutput(out); setEditing(true); }
+    else if (action === 'output') { setOutput((o) => o ?? out); setEditing(true); }
     else if (action === 'select' && cur.available && (force || !exists)) onChoose({ fileType: cur.name, output: out, viaF16, pure, force });
   }, { isActive: active });
 
   const tradeWidth = width - 38;
   return (
-    <Frame title={`output type · ${name}`} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · f force · esc back'}>
+    <Frame title={`output type · ${name}`} helpKey={!editing} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · f force · esc back'}>
       <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{'est. size'.padStart(12)}   trade-off</Text>
-      <SelectList items={options} selected={sel} height={12} render={(o) => (
+      <SelectList items={options} selected={sel} height={Math.max(3, height - 13)} render={(o) => (
         <Text color={o.available ? undefined : tone('dim')}>
           {o.name.padEnd(10)}{o.bpw.toFixed(2).padStart(6)}{(parameters ? formatBytes(o.estimatedBytes) : '?').padStart(12)}   {truncate(o.available ? o.tradeoff : `unavailable: ${o.reason}`, tradeWidth)}
         </Text>
