@@ -64,6 +64,8 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) throw new CancelledError('download cancelled');
   const client = makeClient({ ...opts, signal: controller.signal });
+  // Said before the first request, so a slow or absent network is never silence.
+  yield { type: 'phase', phase: 'resolve', message: `connecting to ${client.endpoint} …` };
   try {
     let commit: string;
     let all: RepoFile[];
@@ -72,7 +74,7 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
       all = await listRepoFiles(client, repo, commit);
     } catch (err) {
       // Like huggingface_hub: an unreachable Hub falls back to what the cache already has.
-      if (!(err instanceof NetworkError && err.code === 'CONNECTION')) throw err;
+      if (!(err instanceof NetworkError && ['CONNECTION', 'NO_NETWORK', 'TIMEOUT'].includes(err.code))) throw err;
       const cached = await fromCacheOrNull(cache, repo, revision, opts.include ?? []);
       if (!cached) throw err;
       yield { type: 'warning', code: 'HUB_UNREACHABLE', message: `${err.message}; using the cached snapshot ${cached.result.commit}` };
