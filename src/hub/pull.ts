@@ -18,6 +18,7 @@ import { pullFromCache } from './offline.ts';
 import { TransferMeter } from './progress.ts';
 import { isCommitSha, listRepoFiles, resolveCommit, type RepoFile } from './repo-info.ts';
 import { assertRepoId, assertRevision } from './source.ts';
+import { drain } from '../pipeline/drain.ts';
 
 export interface PullOptions {
   repo: string;
@@ -117,11 +118,7 @@ interface Where {
 async function fromCacheOrNull(cache: RepoCache, repo: string, revision: string, include: string[]): Promise<{ events: PipelineEvent[]; result: PullResult } | null> {
   const events: PipelineEvent[] = [];
   try {
-    const gen = pullFromCache(cache, repo, revision, include);
-    for (let r = await gen.next(); ; r = await gen.next()) {
-      if (r.done) return { events, result: r.value };
-      events.push(r.value);
-    }
+    return { events, result: await drain(pullFromCache(cache, repo, revision, include), (ev) => events.push(ev)) };
   } catch {
     return null;
   }

@@ -33,6 +33,7 @@ import { resolveSource } from '../hub/resolve-source.ts';
 import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
 import { planShards } from './awq-gptq/shards.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
+import { drain } from './drain.ts';
 
 export type { AwqGptqOptions } from './awq-gptq/options.ts';
 
@@ -245,10 +246,5 @@ async function folderBytes(dir: string): Promise<number> {
 
 /** Drain the pipeline without a UI (tests, scripts); returns the summary. */
 export async function runAwqGptqConvert(options: AwqGptqOptions, onEvent?: (e: PipelineEvent) => void): Promise<JobSummary> {
-  const gen = convertAwqGptq(options);
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return r.value;
-    onEvent?.(r.value);
-  }
+  return drain(convertAwqGptq(options), (e) => onEvent?.(e));
 }
