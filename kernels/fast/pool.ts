@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './wasm-kernels.mjs';
-import type { InitMessage, JobMessage, WorkerReply } from './protocol.ts';
+import type { InitMessage, JobMessage, JobResult, WorkerReply } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 /** This module runs compiled (dist/…/pool.js) or from its TypeScript source: the reference table is beside it either way. */
@@ -18,20 +18,21 @@ export type Job = Omit<JobMessage, 'id'>;
 const MAX_IN_FLIGHT = 2;
 
 interface Slot { worker: Worker; ready: boolean; inFlight: number }
-interface Pending { resolve: (firstNonFinite: number) => void; reject: (e: Error) => void }
+interface Pending { resolve: (result: JobResult) => void; reject: (e: Error) => void }
 
-export class WorkerPool {
+/** `J`: the job messages of the worker script the pool runs (worker.mjs by default). */
+export class WorkerPool<J extends object = Job> {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly queue: { job: Job; id: number }[] = [];
+  private readonly queue: { job: J; id: number }[] = [];
   private nextId = 0;
   private failure: Error | undefined;
 
   private constructor() {}
 
-  static async start(threads: number, module: WasmModule, reference: boolean): Promise<WorkerPool> {
-    const pool = new WorkerPool();
-    await Promise.all(Array.from({ length: threads }, () => pool.spawn(module, reference)));
+  static async start<J extends object = Job>(threads: number, module: WasmModule, reference: boolean, workerUrl: URL = WORKER_URL): Promise<WorkerPool<J>> {
+    const pool = new WorkerPool<J>();
+    await Promise.all(Array.from({ length: threads }, () => pool.spawn(module, reference, workerUrl)));
     return pool;
   }
 
@@ -39,8 +40,8 @@ export class WorkerPool {
     return this.slots.length;
   }
 
-  private spawn(module: WasmModule, reference: boolean): Promise<void> {
-    const worker = new Worker(WORKER_URL);
+  private spawn(module: WasmModule, reference: boolean, workerUrl: URL): Promise<void> {
+    const worker = new Worker(workerUrl);
     const slot: Slot = { worker, ready: false, inFlight: 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -52,7 +53,7 @@ export class WorkerPool {
         this.pending.delete(reply.id);
         if (--slot.inFlight === 0) worker.unref();
         if (p) {
-          if (reply.ok) p.resolve('firstNonFinite' in reply ? reply.firstNonFinite : -1);
+          if (reply.ok) p.resolve('firstNonFinite' in reply ? reply : { firstNonFinite: -1 });
           else p.reject(new Error(reply.error));
         }
         this.pump();
@@ -81,20 +82,20 @@ export class WorkerPool {
       if (!slot || slot.inFlight >= MAX_IN_FLIGHT) return;
       const next = this.queue.shift()!;
       if (slot.inFlight++ === 0) slot.worker.ref();
-      slot.worker.postMessage({ ...next.job, id: next.id } satisfies JobMessage);
+      slot.worker.postMessage({ ...next.job, id: next.id });
     }
   }
 
   /**
-   * Runs all jobs across the workers; resolves, in job order, with each one's `firstNonFinite`.
+   * Runs all jobs across the workers; resolves, in job order, with each one's result.
    * `prepare(job)` runs just before a job is handed out (e.g. to stage its input), so workers
    * start on the first jobs while later ones are still being prepared.
    */
-  runAll(jobs: Job[], prepare?: (job: Job) => void): Promise<number[]> {
+  runAll(jobs: J[], prepare?: (job: J) => void): Promise<JobResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     const done = jobs.map((job) => {
       prepare?.(job);
-      const p = new Promise<number>((resolve, reject) => {
+      const p = new Promise<JobResult>((resolve, reject) => {
         const id = this.nextId++;
         this.pending.set(id, { resolve, reject });
         this.queue.push({ job, id });

@@ -1,5 +1,6 @@
 /** Messages between the pool (kernels/fast/pool.ts) and its workers (kernels/fast/worker.mjs). */
 import type { WasmModule } from './wasm-kernels.mjs';
+import type { MetricsState } from '../metrics.mjs';
 
 /** `reference`: ignore the wasm kernels and run the JS reference for every type. */
 /**
@@ -18,7 +19,8 @@ export interface JobMessage {
   kind: 'quantize' | 'dequantize';
   id: number;
   typeId: number;
-  /** The type's geometry, so the worker needs no type table. */
+  /** The type's name and geometry (from kernels/ggml-types.ts), so the worker needs no type table. */
+  typeName: string;
   blockSize: number;
   typeSize: number;
   n: number;
@@ -28,7 +30,12 @@ export interface JobMessage {
   dstOffset: number;
   /** quantize only: also report the first NaN/±Inf input of the job (`firstNonFinite` in the reply). */
   check?: boolean;
+  /** quantize only: also dequantize the result and report the round-trip metrics (`metrics` in the reply). */
+  measure?: boolean;
 }
 
+/** What a finished job reports. */
+export interface JobResult { firstNonFinite: number; metrics?: MetricsState }
+
 /** `firstNonFinite`: index within the job's input, -1 if none or not checked. */
-export type WorkerReply = { id: number; ok: true; firstNonFinite: number } | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };
+export type WorkerReply = ({ id: number; ok: true } & JobResult) | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };

@@ -7,7 +7,7 @@
  * Errors are re-thrown for the CLI to map to an exit code; in the JSON modes they are also
  * printed as JSON on stdout so a program reading stdout always gets a document.
  */
-import { ForgeError } from '../../formats/errors.ts';
+import { ForgeError, safeMessage, untrusted } from '../../formats/errors.ts';
 import type { PipelineEvent, WarningEvent } from '../pipeline/events.ts';
 import { formatBytes } from '../format-units.ts';
 import { drain } from '../pipeline/drain.ts';
@@ -48,7 +48,7 @@ export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T
     const line = humanLine(ev, tty);
     if (line === null) return;
     clearLine();
-    if (tty && ev.type === 'tensor' && ev.state !== 'done') {
+    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer'))) {
       err.write(line);
       liveLine = true;
     } else err.write(line + '\n');
@@ -94,22 +94,28 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
     case 'phase':
       return ev.message ? `${ev.phase}: ${ev.message}` : null;
     case 'warning':
-      return `warning: ${ev.message}`;
+      return `warning: ${safeMessage(ev.message)}`; // warnings quote input files too
     case 'download': {
       if (ev.state === 'progress' && !tty) return null;
       const pct = ev.fileProgress.bytesTotal ? ` ${Math.floor((100 * ev.fileProgress.bytesDone) / ev.fileProgress.bytesTotal)}%` : '';
-      return `download ${ev.file}: ${ev.state}${pct}`;
+      return `download ${untrusted(ev.file)}: ${ev.state}${pct}`;
     }
     case 'tensor': {
       const pos = `[${String(ev.index + 1).padStart(String(ev.count).length)}/${ev.count}]`;
       const types = ev.sourceType === ev.targetType ? ev.targetType : `${ev.sourceType} → ${ev.targetType}`;
       if (ev.state === 'done') {
         const m = ev.metrics ? `  rmse ${ev.metrics.rmse.toExponential(3)}  cos ${ev.metrics.cosine.toFixed(6)}` : '';
-        return `${pos} ${ev.name} [${ev.shape.join(', ')}] ${types}  ${formatBytes(ev.bytes ?? 0)}${m}`;
+        return `${pos} ${untrusted(ev.name)} [${ev.shape.join(', ')}] ${types}  ${formatBytes(ev.bytes ?? 0)}${m}`;
       }
       if (!tty) return null;
       const pct = ev.rowsTotal ? ` ${Math.floor((100 * (ev.rowsDone ?? 0)) / ev.rowsTotal)}%` : '';
-      return `${pos} ${ev.name} ${types}${pct}`;
+      return `${pos} ${untrusted(ev.name)} ${types}${pct}`;
+    }
+    case 'eval': {
+      const rate = ev.tokensPerSecond ? `, ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '';
+      const figs = `${ev.ppl !== undefined ? `  PPL ${ev.ppl.toFixed(4)}` : ''}${ev.klMean !== undefined ? `  KL ${ev.klMean.toFixed(5)}` : ''}`;
+      if (ev.state === 'layer') return tty ? `eval: chunk ${ev.chunksDone}/${ev.chunksTotal}, ${ev.model} block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
+      return `eval: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}${figs}`;
     }
     case 'done':
       return null;

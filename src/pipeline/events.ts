@@ -5,7 +5,7 @@
  *
  * Events are plain JSON-serialisable objects (bigints are not used) so `--jsonl` can print them as is.
  */
-import type { ErrorMetrics } from '../../kernels/metrics.ts';
+import type { ErrorMetrics } from '../../kernels/metrics.mjs';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -14,6 +14,7 @@ export type Phase =
   | 'write'      // reading, quantizing and writing tensors
   | 'validate'   // round-trip metrics and anomaly checks
   | 'verify'     // re-opening the written output
+  | 'eval'       // perplexity / KL divergence of a model (src/pipeline/eval.ts)
   | 'done';
 
 export interface PhaseEvent {
@@ -40,7 +41,7 @@ export interface DownloadEvent {
   overall: TransferProgress;
 }
 
-/** Round-trip error metrics of one tensor, as kernels/metrics.ts measures them. */
+/** Round-trip error metrics of one tensor, as kernels/metrics.mjs measures them. */
 export type TensorMetrics = ErrorMetrics;
 
 export interface TensorEvent {
@@ -83,4 +84,21 @@ export interface JobSummary {
   [key: string]: unknown;
 }
 
-export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent;
+/** Progress of `eval`: after each block of a pass ('layer') and after each scored chunk ('chunk'). */
+export interface EvalProgressEvent {
+  type: 'eval';
+  state: 'start' | 'layer' | 'chunk';
+  chunksDone: number;
+  chunksTotal: number;
+  /** Which model the block belongs to, on 'layer'. */
+  model?: 'model' | 'ref';
+  layer?: number;
+  nLayer?: number;
+  /** Text tokens evaluated per second so far (each through every model of the run). */
+  tokensPerSecond: number;
+  /** Running figures after the chunks done so far. */
+  ppl?: number;
+  klMean?: number;
+}
+
+export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent;

@@ -5,7 +5,7 @@
  * failed job's (see runBatch). Runs through the headless consumer like every command, so
  * `--json` prints `{ok, result | error, warnings}` and `--jsonl` ends with a done or error line.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../../formats/io/atomic-file.ts';
 import { Option, type Command } from 'commander';
 import { fromFsError } from '../../../formats/errors.ts';
 import type { BatchEvent, BatchResult } from '../../batch/run-batch.ts';
@@ -73,7 +73,7 @@ async function* batchJob(file: string, flags: BatchFlags, signal: AbortSignal): 
 
 async function writeReport(path: string, doc: BatchDoc): Promise<void> {
   try {
-    await writeFile(path, JSON.stringify(doc, null, 2) + '\n');
+    await writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n'); // never a truncated report
   } catch (err) {
     throw fromFsError(err, path, 'write batch report');
   }
