@@ -102,3 +102,19 @@ test('--shard i/n: every job exactly once across i = 1..n, the same slice every 
   }
   for (const bad of ['0/3', '4/3', '1/0', 'a/b', '2', '1/2/3']) assert.match(errorOf(() => parseShard(bad)).message, /--shard must be i\/n/);
 });
+
+test('output names: {type} upper-case as the CLI writes it; AWQ/GPTQ folders drop a .gguf pattern; type names in any case, with a suggestion', () => {
+  const spec = parseBatchSpec([
+    'defaults:',
+    '  output: "out/{name}-{type}.gguf"',
+    'jobs:',
+    '  - source: models/tiny',
+    '    types: [Q8_0, gptq, AWQ]',
+  ].join('\n'), FILE);
+  assert.deepEqual(expandJobs(spec).map((j) => [j.kind, j.type, j.output]), [
+    ['convert', 'q8_0', '/tmp/project/out/tiny-Q8_0.gguf'],
+    ['gptq', 'gptq', '/tmp/project/out/tiny-GPTQ'],
+    ['awq', 'awq', '/tmp/project/out/tiny-AWQ'],
+  ]);
+  assert.match(errorOf(() => expandJobs(parseBatchSpec('jobs:\n  - source: a\n    types: [q4_00]\n', FILE))).message, /jobs\.yaml:2: unknown or unsupported type 'q4_00' \(did you mean q4_0\?\)/);
+});

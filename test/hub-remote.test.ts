@@ -123,5 +123,5 @@ test('resolveSource: a local folder as is, an hf: source pulled into the cache w
 
   await rejects(resolveSource('hf:tiny/src/model.safetensors').next(), 'usage', 'BAD_HUB_SOURCE', /whole repo/);
   await rejects(resolveSource('hf:bad').next(), 'usage', 'BAD_HUB_SOURCE', /hf:bad/);
-  await rejects(resolveSource(path.join(cacheDir, 'missing')).next(), 'io', 'ENOENT', /missing/);
+  await rejects(resolveSource(path.join(cacheDir, 'missing')).next(), 'usage', 'NO_INPUT', /model folder not found: .*missing/); // a bad argument (exit 2), not a disk error
 });

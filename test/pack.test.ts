@@ -1,7 +1,8 @@
 /**
- * The published package, as a user gets it: `npm pack` the project, install the tarball into an
- * empty prefix with --offline (dependencies come from the npm cache `npm ci` filled; nothing from
- * the network), then run the installed `gguf-forge`: --help, and convert on the bundled sample,
+ * The published package, as a user gets it: `npm pack` the project, install it by name into an
+ * empty prefix from a local registry on 127.0.0.1 that serves the tarball and the runtime
+ * dependencies the lockfile pins (test/support/local-registry.ts; a fresh npm cache, so nothing
+ * comes from the network or from what the machine happens to have cached), then run the installed `gguf-forge`: --help, and convert on the bundled sample,
  * once with a wasm kernel (q8_0) and once with a type whose kernel is the JS reference run in the
  * workers (iq4_NL), so the compiled worker's fallback path is exercised too. The tarball must
  * carry dist/ (with forge.wasm and the sample) and nothing for developers: no sources, no tests,
@@ -9,24 +10,32 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { ROOT } from './support/cli.ts';
+import { startLocalRegistry } from './support/local-registry.ts';
 
-function run(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
-  if (r.error) throw r.error;
-  return r;
+/** Runs a command without blocking this process (the registry answers from here). */
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, CI: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 test('npm pack → offline install into an empty prefix → gguf-forge --help and convert on the bundled sample', { timeout: 600_000 }, async () => {
   const work = mkdtempSync(path.join(tmpdir(), 'gguf-forge-pack-'));
   try {
     // dist/ is already built (npm test builds first); --ignore-scripts so packing does not rebuild it.
-    const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
+    const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
     assert.equal(pack.status, 0, pack.stderr);
     const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     const files = info!.files.map((f) => f.path);
@@ -39,7 +48,13 @@ test('npm pack → offline install into an empty prefix → gguf-forge --help an
     assert.deepEqual(files.filter((f) => f.endsWith('.ts') || f.endsWith('.tsx')), [], 'no TypeScript sources');
 
     const prefix = path.join(work, 'prefix');
-    const install = run('npm', ['install', '--offline', '--no-save', '--prefix', prefix, path.join(work, info!.filename)], work);
+    const registry = await startLocalRegistry(ROOT, path.join(work, info!.filename));
+    let install;
+    try {
+      install = await run('npm', ['install', '--prefix', prefix, '--registry', registry.url, '--cache', path.join(work, 'npm-cache'), 'gguf-forge@0.1.0'], work);
+    } finally {
+      await registry.close();
+    }
     assert.equal(install.status, 0, install.stderr);
     const modules = path.join(prefix, 'node_modules');
     for (const devOnly of ['tsx', 'assemblyscript', '@huggingface/gguf', 'typescript', 'esbuild']) {
@@ -47,14 +62,14 @@ test('npm pack → offline install into an empty prefix → gguf-forge --help an
     }
     const bin = path.join(modules, '.bin', 'gguf-forge');
 
-    const help = run(bin, ['--help'], work);
+    const help = await run(bin, ['--help'], work);
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /^Usage: gguf-forge/);
 
     const sample = path.join(modules, 'gguf-forge', 'dist', 'samples', 'stories260K');
     for (const [type, extra] of [['q8_0', []], ['iq4_NL', ['--no-validate']]] as const) {
       const out = path.join(work, `stories-${type}.gguf`);
-      const convert = run(bin, ['convert', sample, '--type', type, '-o', out, '--threads', '2', ...extra], work);
+      const convert = await run(bin, ['convert', sample, '--type', type, '-o', out, '--threads', '2', ...extra], work);
       assert.equal(convert.status, 0, convert.stderr);
       assert.match(convert.stdout, new RegExp(`^wrote .*stories-${type}\\.gguf: ${type}, 47 tensors`));
       assert.doesNotMatch(convert.stderr, /fast kernels unavailable/);

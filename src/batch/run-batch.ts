@@ -14,6 +14,7 @@ import { exitCodeFor, EXIT_CODES } from '../cli/exit-codes.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import { isComplete, outputExists, writeCompletion, reportPathFor } from './completion.ts';
 import { jobPipeline } from './run-job.ts';
+import { drain } from '../pipeline/drain.ts';
 import type { BatchJob } from './jobs.ts';
 
 export type JobStatus = 'done' | 'failed' | 'skipped' | 'cancelled';
@@ -96,13 +97,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
     try {
       // Output patterns may name folders (`out/{name}-{type}.gguf`): create them.
       await mkdir(path.dirname(job.output), { recursive: true }).catch((err) => { throw fromFsError(err, path.dirname(job.output), 'create output folder'); });
-      const gen = jobPipeline(job, { threads, force, signal: stop.signal });
-      let step = await gen.next();
-      while (!step.done) {
-        emit({ ...step.value, job: job.id });
-        step = await gen.next();
-      }
-      const summary: JobSummary = step.value;
+      const summary: JobSummary = await drain(jobPipeline(job, { threads, force, signal: stop.signal }), (ev) => emit({ ...ev, job: job.id }));
       await writeCompletion(job.output, { job: { ...ref(job), options: job.options }, ...summary });
       finish('done', { outputBytes: summary.outputBytes });
     } catch (err) {

@@ -25,6 +25,15 @@ export function hubCacheDir(explicit?: string, env = process.env): string {
   return path.resolve(home, 'hub');
 }
 
+/**
+ * Seconds to wait for the Hub to answer a metadata request (revision, file list, a header read):
+ * HF_HUB_ETAG_TIMEOUT, as in huggingface_hub, default 10. Downloads have their own stall timeout.
+ */
+export function hubAnswerTimeoutMs(env = process.env): number {
+  const s = Number(env.HF_HUB_ETAG_TIMEOUT);
+  return (Number.isFinite(s) && s > 0 ? s : 10) * 1000;
+}
+
 /** HF_HUB_OFFLINE accepts the same truthy spellings as huggingface_hub. */
 export function hubOffline(explicit?: boolean, env = process.env): boolean {
   if (explicit !== undefined) return explicit;

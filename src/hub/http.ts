@@ -5,7 +5,7 @@
  * event or log line is built from headers.
  */
 import { CancelledError, ForgeError, NetworkError } from '../../formats/errors.ts';
-import { hubEndpoint, hubToken } from './env.ts';
+import { hubAnswerTimeoutMs, hubEndpoint, hubToken } from './env.ts';
 
 export interface HubClient {
   endpoint: string;
@@ -17,6 +17,8 @@ export interface HubClient {
   retryDelayMs: number;
   /** A download that receives no bytes for this long is dropped and resumed (default 60 s). */
   stallTimeoutMs: number;
+  /** A request whose response headers do not arrive within this long fails with a TIMEOUT (default HF_HUB_ETAG_TIMEOUT or 10 s). */
+  answerTimeoutMs: number;
   signal?: AbortSignal;
 }
 
@@ -39,6 +41,7 @@ export function makeClient(o: Partial<HubClient>): HubClient {
     retries: o.retries ?? 5,
     retryDelayMs: o.retryDelayMs ?? 500,
     stallTimeoutMs: o.stallTimeoutMs ?? 60_000,
+    answerTimeoutMs: o.answerTimeoutMs ?? hubAnswerTimeoutMs(),
     signal: o.signal,
   };
 }
@@ -95,13 +98,45 @@ export async function withRetries<T>(client: HubClient, attempt: (n: number) => 
   }
 }
 
+/** Name lookups that fail when there is no network: retrying them only delays the message. */
+const NO_NETWORK = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
 /** A fetch failure (reset, refused, body cut) as a retryable NetworkError, or a CancelledError. */
 export function connectionError(err: unknown, s: RequestSubject, signal?: AbortSignal): ForgeError {
   if (err instanceof ForgeError) return err;
   if (signal?.aborted || (err as Error)?.name === 'AbortError') return new CancelledError('download cancelled');
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const cause = (err as { cause?: { code?: string; message?: string; hostname?: string } })?.cause;
   const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+  if (cause?.code && NO_NETWORK.has(cause.code)) {
+    return new NetworkError('NO_NETWORK', `${describe(s)}: cannot reach the Hub: ${cause.hostname ?? 'its host name'} does not resolve (${why}); check the network, or pass --offline to use the HF cache`, { repo: s.repo, file: s.file }, { cause: err });
+  }
   return new NetworkError('CONNECTION', `${describe(s)}: connection to the Hub failed (${why})`, { repo: s.repo, file: s.file }, { cause: err });
+}
+
+/**
+ * `client.fetch` with the answer timeout: if no response headers arrive in time the request is
+ * aborted and fails with a TIMEOUT naming the host (not retried: a silent server would otherwise
+ * cost the timeout once per retry). The body, once headers are in, is not limited.
+ */
+export async function fetchWithTimeout(client: HubClient, url: string, init: RequestInit, s: RequestSubject): Promise<Response> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(client.signal?.reason);
+  client.signal?.addEventListener('abort', onAbort, { once: true });
+  if (client.signal?.aborted) onAbort();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, client.answerTimeoutMs);
+  try {
+    return await client.fetch(url, { ...init, signal: controller.signal });
+  } catch (err) {
+    if (timedOut) {
+      const host = new URL(url).origin;
+      throw new NetworkError('TIMEOUT', `${describe(s)}: no answer from ${host} within ${client.answerTimeoutMs / 1000} s; check the network or the endpoint (HF_ENDPOINT), or pass --offline to use the HF cache (HF_HUB_ETAG_TIMEOUT sets the wait)`, { repo: s.repo, file: s.file }, { cause: err });
+    }
+    throw connectionError(err, s, client.signal);
+  } finally {
+    clearTimeout(timer);
+    client.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Turns a non-OK response into the right NetworkError (its body is drained so the socket is freed). */
@@ -134,12 +169,7 @@ export async function httpError(res: Response, s: RequestSubject): Promise<Netwo
 /** GET (or other) with auth and retries; returns an OK response or throws a NetworkError. */
 export async function hubFetch(client: HubClient, url: string, s: RequestSubject, init: RequestInit = {}): Promise<Response> {
   return withRetries(client, async () => {
-    let res: Response;
-    try {
-      res = await client.fetch(url, { ...init, headers: authHeaders(client, init.headers as Record<string, string>), signal: client.signal });
-    } catch (err) {
-      throw connectionError(err, s, client.signal);
-    }
+    const res = await fetchWithTimeout(client, url, { ...init, headers: authHeaders(client, init.headers as Record<string, string>) }, s);
     if (!res.ok) throw await httpError(res, s);
     return res;
   });

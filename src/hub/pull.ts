@@ -18,6 +18,7 @@ import { pullFromCache } from './offline.ts';
 import { TransferMeter } from './progress.ts';
 import { isCommitSha, listRepoFiles, resolveCommit, type RepoFile } from './repo-info.ts';
 import { assertRepoId, assertRevision } from './source.ts';
+import { drain } from '../pipeline/drain.ts';
 
 export interface PullOptions {
   repo: string;
@@ -64,6 +65,8 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) throw new CancelledError('download cancelled');
   const client = makeClient({ ...opts, signal: controller.signal });
+  // Said before the first request, so a slow or absent network is never silence.
+  yield { type: 'phase', phase: 'resolve', message: `connecting to ${client.endpoint} …` };
   try {
     let commit: string;
     let all: RepoFile[];
@@ -72,7 +75,7 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
       all = await listRepoFiles(client, repo, commit);
     } catch (err) {
       // Like huggingface_hub: an unreachable Hub falls back to what the cache already has.
-      if (!(err instanceof NetworkError && err.code === 'CONNECTION')) throw err;
+      if (!(err instanceof NetworkError && ['CONNECTION', 'NO_NETWORK', 'TIMEOUT'].includes(err.code))) throw err;
       const cached = await fromCacheOrNull(cache, repo, revision, opts.include ?? []);
       if (!cached) throw err;
       yield { type: 'warning', code: 'HUB_UNREACHABLE', message: `${err.message}; using the cached snapshot ${cached.result.commit}` };
@@ -115,11 +118,7 @@ interface Where {
 async function fromCacheOrNull(cache: RepoCache, repo: string, revision: string, include: string[]): Promise<{ events: PipelineEvent[]; result: PullResult } | null> {
   const events: PipelineEvent[] = [];
   try {
-    const gen = pullFromCache(cache, repo, revision, include);
-    for (let r = await gen.next(); ; r = await gen.next()) {
-      if (r.done) return { events, result: r.value };
-      events.push(r.value);
-    }
+    return { events, result: await drain(pullFromCache(cache, repo, revision, include), (ev) => events.push(ev)) };
   } catch {
     return null;
   }

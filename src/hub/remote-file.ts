@@ -11,7 +11,7 @@ import { ForgeError, NetworkError, UsageError } from '../../formats/errors.ts';
 import { openFileSource, openHttpSource, type ByteSource } from '../../formats/io/byte-source.ts';
 import { exists, readRef, repoCache, snapshotDir } from './cache-layout.ts';
 import { hubCacheDir, hubOffline } from './env.ts';
-import { connectionError, httpError, makeClient, withRetries, type HubClient } from './http.ts';
+import { fetchWithTimeout, httpError, makeClient, withRetries, type HubClient } from './http.ts';
 import { encodedResolveUrl, isCommitSha, resolveCommit } from './repo-info.ts';
 import { assertRepoId, assertRevision, formatHubRef, type HubRef } from './source.ts';
 
@@ -66,12 +66,7 @@ function hubRangeFetch(client: HubClient, subject: { repo: string; revision: str
     withRetries(client, async () => {
       const headers: Record<string, string> = { ...(init.headers as Record<string, string>), 'accept-encoding': 'identity' };
       if (client.token) headers.authorization = `Bearer ${client.token}`;
-      let res: Response;
-      try {
-        res = await client.fetch(input, { ...init, headers, signal: client.signal });
-      } catch (err) {
-        throw connectionError(err, subject, client.signal);
-      }
+      const res = await fetchWithTimeout(client, input instanceof Request ? input.url : String(input), { ...init, headers }, subject);
       if (!res.ok) throw await httpError(res, subject);
       return res;
     })) as typeof fetch;

@@ -35,6 +35,7 @@ import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.
 import { planShards } from './awq-gptq/shards.ts';
 import { assertFiniteSource, FLOAT_DTYPES } from './awq-gptq/source-check.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
+import { drain } from './drain.ts';
 
 export type { AwqGptqOptions } from './awq-gptq/options.ts';
 
@@ -248,10 +249,5 @@ async function folderBytes(dir: string): Promise<number> {
 
 /** Drain the pipeline without a UI (tests, scripts); returns the summary. */
 export async function runAwqGptqConvert(options: AwqGptqOptions, onEvent?: (e: PipelineEvent) => void): Promise<JobSummary> {
-  const gen = convertAwqGptq(options);
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return r.value;
-    onEvent?.(r.value);
-  }
+  return drain(convertAwqGptq(options), (e) => onEvent?.(e));
 }

@@ -37,3 +37,17 @@ export function runCli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
 export function spawnCli(args: string[], opts: Omit<SpawnOptions, 'stdio'> = {}): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [CLI_ENTRY, ...args], { ...opts, stdio: 'pipe', env: { ...process.env, CI: 'true', ...opts.env } }) as ChildProcessWithoutNullStreams;
 }
+
+/** Runs `gguf-forge ...args` without blocking this process's event loop (for tests that serve HTTP in-process). */
+export function runCliAsync(args: string[], opts: Omit<SpawnOptions, 'stdio'> = {}): Promise<CliResult & { seconds: number }> {
+  const t0 = performance.now();
+  const child = spawnCli(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr, seconds: (performance.now() - t0) / 1000 }));
+  });
+}
