@@ -16,6 +16,8 @@ export interface ResolvedSource {
   dir: string;
   /** Present when the source was `hf:`: what was pulled. */
   hub?: { repo: string; revision: string; commit: string; files: string[] };
+  /** With `metadataOnly`: the weight files not downloaded (their headers can be read remotely). */
+  remoteWeights?: string[];
 }
 
 export type ResolveOptions = Omit<PullOptions, 'repo' | 'revision'>;
@@ -27,7 +29,10 @@ export async function* resolveSource(source: string, opts: ResolveOptions = {}):
     throw new UsageError('BAD_HUB_SOURCE', `${formatHubRef(ref)}: conversion takes a whole repo (hf:${ref.repo}${ref.revision ? '@' + ref.revision : ''}), not a file inside it`, { repo: ref.repo });
   }
   const result = yield* pullModel({ ...opts, repo: ref.repo, revision: ref.revision });
-  return { dir: result.snapshotDir, hub: { repo: ref.repo, revision: ref.revision ?? 'main', commit: result.commit, files: result.files } };
+  return {
+    dir: result.snapshotDir, hub: { repo: ref.repo, revision: ref.revision ?? 'main', commit: result.commit, files: result.files },
+    ...(result.remoteWeights ? { remoteWeights: result.remoteWeights } : {}),
+  };
 }
 
 async function localFolder(p: string): Promise<string> {

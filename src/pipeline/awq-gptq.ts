@@ -27,7 +27,7 @@ import { packGptq } from '../../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
 import { RoundTripMetrics } from '../../kernels/metrics.mjs';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
-import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
+import type { GroupwiseSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
 import { resolveSource } from '../hub/resolve-source.ts';
 import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
@@ -76,7 +76,7 @@ async function readWhole(model: SafetensorsModel, name: string): Promise<Float32
   return toFloat32(t.dtype, await model.readTensor(name));
 }
 
-export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<PipelineEvent, JobSummary> {
+export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<PipelineEvent, GroupwiseSummary> {
   const started = performance.now();
   const o = resolveOptions(options);
   const checkCancel = () => { if (o.signal?.aborted) throw new CancelledError(); };
@@ -146,8 +146,8 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
       }
       const outputBytes = await folderBytes(out.tmpPath);
       await out.commit();
-      const summary: JobSummary = {
-        output: out.path, outputBytes, seconds: (performance.now() - started) / 1000,
+      const summary: GroupwiseSummary = {
+        kind: o.method, output: out.path, outputBytes, seconds: (performance.now() - started) / 1000,
         tensors: shards.reduce((a, s) => a + s.decls.length, 0), report,
         method: o.method, quantization_config: qconfig,
         files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
@@ -241,14 +241,4 @@ async function folderBytes(dir: string): Promise<number> {
   let total = 0;
   for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size;
   return total;
-}
-
-/** Drain the pipeline without a UI (tests, scripts); returns the summary. */
-export async function runAwqGptqConvert(options: AwqGptqOptions, onEvent?: (e: PipelineEvent) => void): Promise<JobSummary> {
-  const gen = convertAwqGptq(options);
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return r.value;
-    onEvent?.(r.value);
-  }
 }

@@ -7,10 +7,10 @@ import { UsageError } from '../../../formats/errors.ts';
 import { convertModel } from '../../pipeline/convert.ts';
 import { convertAwqGptq } from '../../pipeline/awq-gptq.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
-import type { ValidationReport } from '../../validate/report.ts';
 import { runHeadless } from '../headless.ts';
 import { formatBytes } from '../../format-units.ts';
-import { formatSummary as formatPlan } from './quantize.ts';
+import { formatPlan } from '../plan-text.ts';
+import type { ConvertSummary, GroupwiseSummary } from '../../pipeline/events.ts';
 import { formatReport } from '../report-text.ts';
 import { withSigintAbort } from '../sigint.ts';
 
@@ -109,10 +109,11 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function formatConvertSummary(result: unknown): string {
-  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[] };
-  if (s.dryRun) return formatPlan({ ...s, inputBytes: 0 }).replace(/, input .*$/m, '');
-  const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
-  const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
+  const s = result as ConvertSummary | GroupwiseSummary;
+  if (s.kind === 'convert' && s.dryRun) return formatPlan(s);
+  const gguf = s.kind === 'convert' ? s : undefined;
+  const parts = [gguf ? gguf.fileType : s.kind, `${s.tensors} tensors`, gguf && `${gguf.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
+  const fallbacks = gguf ? `; ${gguf.fallbacks} fallback(s)` : '';
   const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
   if (s.report) lines.push(formatReport(s.report));
   return lines.join('\n');

@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../../formats/errors.ts';
-import { quantizeGguf, type PlannedTensorRow } from '../../pipeline/quantize.ts';
+import { quantizeGguf } from '../../pipeline/quantize.ts';
+import type { QuantizeSummary } from '../../pipeline/events.ts';
+import { formatPlan } from '../plan-text.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 import { runHeadless } from '../headless.ts';
 import { formatBytes } from '../../format-units.ts';
@@ -64,18 +66,7 @@ function collect(value: string, previous: string[]): string[] {
 
 /** Human summary; a dry run prints the whole plan table. */
 export function formatSummary(result: unknown): string {
-  const s = result as { output: string; outputBytes: number; inputBytes: number; seconds: number; tensors: number; fileType: string; fallbacks: number; dryRun?: boolean; plan: PlannedTensorRow[] };
-  const lines: string[] = [];
-  if (s.dryRun) {
-    const w = Math.max(...s.plan.map((r) => r.name.length), 4);
-    lines.push(`${'tensor'.padEnd(w)}  ${'shape'.padEnd(18)} ${'source'.padEnd(6)} → ${'target'.padEnd(6)} ${'size'.padStart(11)}  rule`);
-    for (const r of s.plan) {
-      lines.push(`${r.name.padEnd(w)}  ${`[${r.shape.join(', ')}]`.padEnd(18)} ${r.sourceType.padEnd(6)} → ${r.targetType.padEnd(6)} ${formatBytes(r.bytes).padStart(11)}  ${r.rule}`);
-      if (r.fallback) lines.push(`${''.padEnd(w)}  fallback ${r.fallback.from} → ${r.fallback.to}: ${r.fallback.reason}`);
-    }
-    lines.push(`dry run: ${s.tensors} tensors, ${s.fallbacks} fallback(s); ${s.output} would be ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}), input ${formatBytes(s.inputBytes)}`);
-  } else {
-    lines.push(`wrote ${s.output}: ${s.fileType}, ${s.tensors} tensors, ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}) in ${s.seconds.toFixed(2)} s; ${s.fallbacks} fallback(s)`);
-  }
-  return lines.join('\n');
+  const s = result as QuantizeSummary;
+  if (s.dryRun) return formatPlan(s);
+  return `wrote ${s.output}: ${s.fileType}, ${s.tensors} tensors, ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}) in ${s.seconds.toFixed(2)} s; ${s.fallbacks} fallback(s)`;
 }

@@ -10,20 +10,19 @@ import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
-import type { PlannedTensorRow } from '../../pipeline/quantize.ts';
-import type { JobSummary, PipelineEvent } from '../../pipeline/events.ts';
+import type { ConvertSummary, PipelineEvent, PlannedTensor } from '../../pipeline/events.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 
 /** One row of the dry-run plan, as the quantize/convert summaries carry it. */
-export type PlanRow = PlannedTensorRow;
+export type PlanRow = PlannedTensor;
 
-export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, JobSummary>;
+export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, ConvertSummary>;
 
 export function Plan({ request, convert, active, onConfirm, onBack }: {
   request: ConvertOptions; convert: ConvertFn; active: boolean; onConfirm: () => void; onBack: () => void;
 }) {
   const width = useWidth();
-  const [summary, setSummary] = useState<JobSummary | null>(null);
+  const [summary, setSummary] = useState<ConvertSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sel, setSel] = useState(0);
   const downloads = useDownloads();
@@ -40,7 +39,7 @@ export function Plan({ request, convert, active, onConfirm, onBack }: {
     })().catch((err) => { if (!ctl.signal.aborted) setError((err as Error).message); });
     return () => ctl.abort();
   }, [request]);
-  const rows = (summary?.plan ?? []) as PlanRow[];
+  const rows: PlanRow[] = summary?.plan ?? [];
   useKeys((input, key) => {
     const action = actionFor(['plan', 'list'], keyName(input, key));
     if (action === 'back') onBack();

@@ -23,7 +23,7 @@ export function Report({ summary, active, onInspect, onAgain, onQuit }: {
     else if (action === 'again' || action === 'back') onAgain();
     else if (action === 'quit') onQuit();
   }, { isActive: active });
-  const report = summary.report as ValidationReport | undefined;
+  const report: ValidationReport | undefined = summary.kind === 'quantize' ? undefined : summary.report;
   const bars = report ? layerBars(report, Math.max(10, width - 40)) : [];
   return (
     <Frame title="report" hints={`${onInspect ? 'i inspect output · ' : ''}r another type · q quit`}>
