@@ -9,6 +9,9 @@ import type { WasmModule } from './wasm-kernels.mjs';
 import type { InitMessage, JobMessage, JobResult, WorkerReply } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+/** This module runs compiled (dist/…/pool.js) or from its TypeScript source: the reference table is beside it either way. */
+const TYPESCRIPT = import.meta.url.endsWith('.ts');
+const REFERENCE_URL = new URL(`../quant-table.${TYPESCRIPT ? 'ts' : 'js'}`, import.meta.url).href;
 
 export type Job = Omit<JobMessage, 'id'>;
 
@@ -17,18 +20,19 @@ const MAX_IN_FLIGHT = 2;
 interface Slot { worker: Worker; ready: boolean; inFlight: number }
 interface Pending { resolve: (result: JobResult) => void; reject: (e: Error) => void }
 
-export class WorkerPool {
+/** `J`: the job messages of the worker script the pool runs (worker.mjs by default). */
+export class WorkerPool<J extends object = Job> {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly queue: { job: Job; id: number }[] = [];
+  private readonly queue: { job: J; id: number }[] = [];
   private nextId = 0;
   private failure: Error | undefined;
 
   private constructor() {}
 
-  static async start(threads: number, module: WasmModule, reference: boolean): Promise<WorkerPool> {
-    const pool = new WorkerPool();
-    await Promise.all(Array.from({ length: threads }, () => pool.spawn(module, reference)));
+  static async start<J extends object = Job>(threads: number, module: WasmModule, reference: boolean, workerUrl: URL = WORKER_URL): Promise<WorkerPool<J>> {
+    const pool = new WorkerPool<J>();
+    await Promise.all(Array.from({ length: threads }, () => pool.spawn(module, reference, workerUrl)));
     return pool;
   }
 
@@ -36,8 +40,8 @@ export class WorkerPool {
     return this.slots.length;
   }
 
-  private spawn(module: WasmModule, reference: boolean): Promise<void> {
-    const worker = new Worker(WORKER_URL);
+  private spawn(module: WasmModule, reference: boolean, workerUrl: URL): Promise<void> {
+    const worker = new Worker(workerUrl);
     const slot: Slot = { worker, ready: false, inFlight: 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -58,7 +62,7 @@ export class WorkerPool {
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`kernel worker exited with code ${code}`));
       });
-      worker.postMessage({ kind: 'init', module, reference } satisfies InitMessage);
+      worker.postMessage({ kind: 'init', module, reference, referenceUrl: REFERENCE_URL, typescript: TYPESCRIPT } satisfies InitMessage);
     });
   }
 
@@ -78,7 +82,7 @@ export class WorkerPool {
       if (!slot || slot.inFlight >= MAX_IN_FLIGHT) return;
       const next = this.queue.shift()!;
       if (slot.inFlight++ === 0) slot.worker.ref();
-      slot.worker.postMessage({ ...next.job, id: next.id } satisfies JobMessage);
+      slot.worker.postMessage({ ...next.job, id: next.id });
     }
   }
 
@@ -87,7 +91,7 @@ export class WorkerPool {
    * `prepare(job)` runs just before a job is handed out (e.g. to stage its input), so workers
    * start on the first jobs while later ones are still being prepared.
    */
-  runAll(jobs: Job[], prepare?: (job: Job) => void): Promise<JobResult[]> {
+  runAll(jobs: J[], prepare?: (job: J) => void): Promise<JobResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     const done = jobs.map((job) => {
       prepare?.(job);

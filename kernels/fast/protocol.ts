@@ -3,7 +3,12 @@ import type { WasmModule } from './wasm-kernels.mjs';
 import type { MetricsState } from '../metrics.mjs';
 
 /** `reference`: ignore the wasm kernels and run the JS reference for every type. */
-export interface InitMessage { kind: 'init'; module: WasmModule; reference: boolean }
+/**
+ * `referenceUrl`: the JS reference table (kernels/quant-table) for types without a wasm kernel:
+ * quant-table.js beside a compiled pool, quant-table.ts beside the sources (then `typescript`
+ * is set and the worker registers tsx's loader before importing it).
+ */
+export interface InitMessage { kind: 'init'; module: WasmModule; reference: boolean; referenceUrl: string; typescript: boolean }
 
 /**
  * One piece of work on shared memory. `quantize`: `n` floats at `srcOffset` (bytes) of `src` →

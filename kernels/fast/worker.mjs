@@ -1,7 +1,8 @@
 // A pool worker: one wasm instance (memory sized once, reused), running jobs on SharedArrayBuffer
 // views. Types without a wasm kernel run the JS reference (kernels/quant-table.ts) here instead, so
-// the pool never returns wrong bytes and never needs the main thread. Plain JS: the TypeScript
-// loader (tsx) and the reference are loaded only when a fallback job first arrives.
+// the pool never returns wrong bytes and never needs the main thread. Plain JS: the reference is
+// loaded only when a fallback job first arrives, from the URL the pool sends (compiled JS in
+// dist/, or the TypeScript source through tsx's loader when the pool itself runs from source).
 import { parentPort } from 'node:worker_threads';
 import { WasmKernels } from './wasm-kernels.mjs';
 import { RoundTripMetrics } from '../metrics.mjs';
@@ -13,12 +14,17 @@ let kernels;
 let forceReference = false;
 /** @type {Promise<any> | undefined} */
 let reference;
+/** @type {{ url: string, typescript: boolean } | undefined} */
+let referenceSource;
 
 function loadReference() {
   reference ??= (async () => {
-    const { register } = await import('tsx/esm/api');
-    register();
-    return import('../quant-table.ts');
+    if (!referenceSource) throw new Error('kernel worker: reference table requested before init');
+    if (referenceSource.typescript) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
+    return import(referenceSource.url);
   })();
   return reference;
 }
@@ -84,6 +90,7 @@ port.on('message', async (msg) => {
   if (msg.kind === 'init') {
     kernels = new WasmKernels(msg.module);
     forceReference = msg.reference;
+    referenceSource = { url: msg.referenceUrl, typescript: msg.typescript };
     port.postMessage({ id: -1, ok: true, ready: true });
     return;
   }

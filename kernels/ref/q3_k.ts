@@ -55,15 +55,20 @@ export function quantizeRowQ3_KRef(src: Float32Array, srcOff: number, dst: Uint8
         L[16 * j + ii] = clampInt(l, -4, 3) + 4;
       }
     }
-    for (let k = 0; k < 32; k++) dst[o + k] = 0;
-    for (let j = 0; j < QK_K; j++) {
-      if (L[j]! > 3) {
-        dst[o + (j & 31)] |= 1 << (j >>> 5);
-        L[j] = L[j]! - 4;
-      }
-    }
-    pack2Bit(dst, o + 32, L);
+    packQ3KCodes(dst, o, L);
   }
+}
+
+/** Codes 0..7 in L[0..256) → hmask (bit 2 of code j at bit j/32 of byte j%32) and 2-bit qs. Mutates L. */
+export function packQ3KCodes(dst: Uint8Array, o: number, L: Int32Array): void {
+  for (let k = 0; k < 32; k++) dst[o + k] = 0;
+  for (let j = 0; j < QK_K; j++) {
+    if (L[j]! > 3) {
+      dst[o + (j & 31)] |= 1 << (j >>> 5);
+      L[j] = L[j]! - 4;
+    }
+  }
+  pack2Bit(dst, o + 32, L);
 }
 
 export function dequantizeRowQ3_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {

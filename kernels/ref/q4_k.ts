@@ -68,9 +68,14 @@ export function quantizeRowQ4_KRef(src: Float32Array, srcOff: number, dst: Uint8
   for (let b = 0; b < nBlocks; b++) {
     const o = dstOff + b * Q4_K.size; // d | dmin | scales[12] | qs[128]
     quantizeScaleMinBlock(src, srcOff + b * QK_K, dst, o, 15, -1, 20, L);
-    for (let c = 0; c < 4; c++) {
-      for (let l = 0; l < 32; l++) dst[o + 16 + 32 * c + l] = L[64 * c + l]! | (L[64 * c + 32 + l]! << 4);
-    }
+    packQ4KCodes(dst, o, L);
+  }
+}
+
+/** Codes 0..15 in L[0..256) → qs at dst[o+16..): element 64c+l low nibble, 64c+32+l high nibble. */
+export function packQ4KCodes(dst: Uint8Array, o: number, L: Int32Array): void {
+  for (let c = 0; c < 4; c++) {
+    for (let l = 0; l < 32; l++) dst[o + 16 + 32 * c + l] = L[64 * c + l]! | (L[64 * c + 32 + l]! << 4);
   }
 }
 

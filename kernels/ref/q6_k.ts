@@ -5,7 +5,7 @@
  */
 import { F, nearestInt, toInt8, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
-import { makeQxQuantsRmse1 } from './k-helpers.ts';
+import { makeQxQuants } from './k-helpers.ts';
 import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
@@ -16,12 +16,24 @@ const L = new Int32Array(QK_K);
 const scales = new Float64Array(16);
 
 export function quantizeRowQ6_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
+  quantizeBlocksQ6_K(src, srcOff, dst, dstOff, nBlocks, undefined);
+}
+
+/**
+ * `quantize_row_q6_K_impl` for one row of nBlocks super-blocks: the same as the reference except
+ * that make_qx_quants weighs by the RAW imatrix values qw (no σ² term, unlike the other K-quants).
+ */
+export function quantizeRowQ6_KImatrix(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nPerRow: number, qw: Float32Array): void {
+  quantizeBlocksQ6_K(src, srcOff, dst, dstOff, nPerRow / QK_K, qw);
+}
+
+function quantizeBlocksQ6_K(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number, qw: Float32Array | undefined): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK_K;
     const o = dstOff + b * Q6_K.size; // ql[128] | qh[64] | scales[16] | d
     let maxScale = 0, maxAbs = 0;
     for (let ib = 0; ib < 16; ib++) {
-      const s = makeQxQuantsRmse1(16, 32, src, x + 16 * ib, L, 16 * ib);
+      const s = makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, qw, QK_K * b + 16 * ib);
       scales[ib] = s;
       const a = Math.abs(s);
       if (a > maxAbs) { maxAbs = a; maxScale = s; }

@@ -13,6 +13,7 @@ export const EXIT_CODES = {
   unsupported: 6,
   io: 7,
   cancelled: 130,
+  terminated: 143, // 128 + SIGTERM, what a shell reports for a process the signal killed
 } as const satisfies Record<ErrorKind | 'success', number>;
 
 export function exitCodeFor(kind: ErrorKind): number {

@@ -15,6 +15,7 @@ export type Phase =
   | 'write'      // reading, quantizing and writing tensors
   | 'validate'   // round-trip metrics and anomaly checks
   | 'verify'     // re-opening the written output
+  | 'eval'       // perplexity / KL divergence of a model (src/pipeline/eval.ts)
   | 'done';
 
 export interface PhaseEvent {
@@ -134,4 +135,21 @@ export interface GroupwiseSummary extends SummaryBase {
 /** The result of a job, by kind. */
 export type JobSummary = ConvertSummary | QuantizeSummary | GroupwiseSummary;
 
-export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent;
+/** Progress of `eval`: after each block of a pass ('layer') and after each scored chunk ('chunk'). */
+export interface EvalProgressEvent {
+  type: 'eval';
+  state: 'start' | 'layer' | 'chunk';
+  chunksDone: number;
+  chunksTotal: number;
+  /** Which model the block belongs to, on 'layer'. */
+  model?: 'model' | 'ref';
+  layer?: number;
+  nLayer?: number;
+  /** Text tokens evaluated per second so far (each through every model of the run). */
+  tokensPerSecond: number;
+  /** Running figures after the chunks done so far. */
+  ppl?: number;
+  klMean?: number;
+}
+
+export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent;

@@ -5,10 +5,11 @@
  * the output against the plan and, for conversions, builds the validation report.
  */
 import { availableParallelism } from 'node:os';
-import { writeFile } from 'node:fs/promises';
 import { readGguf } from '../../formats/gguf/reader.ts';
 import { openFileSource } from '../../formats/io/byte-source.ts';
-import { CancelledError, FormatError, ValidationError, fromFsError } from '../../formats/errors.ts';
+import { CancelledError, FormatError, ValidationError } from '../../formats/errors.ts';
+import { writeFileAtomic } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
 import type { MappedTensor } from '../../formats/hf/tensor-map.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
@@ -114,7 +115,7 @@ async function* executeConvert(plan: ConvertPlan, run: ExecuteOptions): AsyncGen
       source: plan.source, dir, architecture: plan.architecture, parameters: plan.parameters,
       ...(plan.hub ? { hub: plan.hub } : {}), ...(report ? { report } : {}),
     };
-    if (run.reportPath) await writeJson(run.reportPath, { complete: true, ...summary });
+    if (run.reportPath) yield* staleTempWarnings(await writeFileAtomic(run.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n'));
     yield { type: 'done', summary };
     if (run.failOnAnomaly && report && report.anomalies.length) {
       throw new ValidationError('ANOMALY', `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} in the round-trip report (output kept at ${plan.output}): ${report.anomalies[0]!.message}`, { file: plan.output });
@@ -128,7 +129,7 @@ async function* executeConvert(plan: ConvertPlan, run: ExecuteOptions): AsyncGen
 function rowReader(read: (n: string, r: number, c: number) => Promise<Float32Array>, m: MappedTensor, viaF16: boolean) {
   const rowLen = m.ne[0]!;
   const nRows = m.ne.slice(1).reduce((a, b) => a * b, 1);
-  return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16 });
+  return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16, stack: m.stack, addOne: m.addOne });
 }
 
 /** Re-opens the written file with the strict reader and checks it holds exactly the plan. */
@@ -141,12 +142,4 @@ async function verifyOutput(path: string, plans: TensorPlan[]): Promise<void> {
       throw new ValidationError('VERIFY', `${path}: tensor ${i} is ${t.name} ${typeName(t.type)} [${t.ne}], expected ${p.name} ${typeName(p.targetType)} [${p.ne}]`, { file: path, tensor: t.name });
     }
   });
-}
-
-async function writeJson(path: string, data: unknown): Promise<void> {
-  try {
-    await writeFile(path, JSON.stringify(data, null, 2) + '\n');
-  } catch (err) {
-    throw fromFsError(err, path, 'write report');
-  }
 }

@@ -14,7 +14,9 @@ import { readHfConfig } from '../../formats/hf/config.ts';
 import { archFor } from '../../formats/hf/architectures.ts';
 import { mapTensors } from '../../formats/hf/tensor-map.ts';
 import { buildGgufMetadata } from '../../formats/hf/gguf-metadata.ts';
-import { countParameters } from '../../formats/hf/size-label.ts';
+import { countParameters, sizeLabelOfTensors } from '../../formats/hf/size-label.ts';
+import { validateConfigAgainstTensors } from '../../formats/hf/config-validate.ts';
+import { checkValue } from '../../formats/gguf/write-value.ts';
 import { UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { GgmlTypeId as T } from '../../kernels/ggml-types.ts';
@@ -68,6 +70,7 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
   const config = await readHfConfig(dir);
   const arch = archFor(config);
   const listing = remoteWeights && hub ? await remoteModelTensors(dir, hub, remoteWeights, hubOptions) : await listModelTensors(dir);
+  validateConfigAgainstTensors(config, listing.tensors); // before anything is sized from config.json
   const { tensors: mapped, generated } = mapTensors(arch, config, listing.tensors);
   if (listing.quantizedSource) {
     yield { type: 'warning', code: 'DEQUANTIZED_SOURCE', file: dir, message: `source is a ${listing.quantizedSource} checkpoint: its weights are dequantized to F32 first, so the output inherits its quantization error` };
@@ -79,18 +82,21 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
     ...generated.map((g) => ({ name: g.ggufName, ne: g.ne, type: T.F32 })),
     ...mapped.map((m) => ({ name: m.ggufName, ne: m.ne, type: intermediateType(m) })),
   ];
-  const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert: 0 };
+  const nExpert = Number(config.raw.num_local_experts ?? config.raw.num_experts ?? 0) || 0;
+  const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert };
   let tensors = planTensorTypes(planInputs, facts, ft, { pure: opts.pure, overrides, allowRequantize: true });
   if (isFloat) tensors = inConvertOrder(tensors, planInputs.map((p) => p.name));
   yield* fallbackWarnings(tensors);
 
-  const parameters = countParameters([...mapped.map((m) => m.hfShape), ...generated.map((g) => g.ne)]);
+  const written = [...mapped.map((m) => ({ name: m.ggufName, ne: m.ne })), ...generated.map((g) => ({ name: g.ggufName, ne: g.ne }))];
+  const parameters = countParameters(written.map((t) => t.ne));
   // A hub snapshot folder is named by its commit sha, so name the model after the repo there;
   // for a local folder the metadata builder applies convert_hf_to_gguf's own naming.
   const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : undefined);
-  const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount: parameters });
+  const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount: parameters, sizeLabel: sizeLabelOfTensors(written) });
   for (const w of meta.warnings) yield { type: 'warning', code: w.code, message: w.message };
   const kvs = isFloat ? meta.kvs : quantizedFileKvs(meta.kvs, ft.id);
+  for (const kv of kvs) checkValue(kv.key, kv); // the writer's own check, so a dry run finds what a real run would
   const output = opts.output ?? `${name ?? basename(dir)}-${ft.name.toUpperCase()}.gguf`;
   return {
     kind: 'convert', source: opts.source, dir, ...(hub ? { hub, hubOptions: opts.hub } : {}), output, fileType: ft.name,

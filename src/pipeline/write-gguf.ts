@@ -15,6 +15,7 @@ import { stat } from 'node:fs/promises';
 import { GgufWriter } from '../../formats/gguf/writer.ts';
 import type { GgufKv, GgufValue } from '../../formats/gguf/value-types.ts';
 import { createAtomicFile } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { CancelledError } from '../../formats/errors.ts';
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
 import type { CheckedQuantization, Quantizer } from '../../kernels/fast/index.ts';
@@ -68,6 +69,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   };
   checkAbort();
   const atomic = await createAtomicFile(args.outPath, { force: args.force });
+  yield* staleTempWarnings(atomic.staleRemoved);
   let writer: GgufWriter | undefined;
   let committed = false;
   let quantizer = args.quantizer;

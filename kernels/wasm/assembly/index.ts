@@ -20,3 +20,4 @@ export function heapBase(): usize {
   return (__heap_base + 15) & ~<usize>15;
 }
 export { firstNonFinite } from './scan';
+export { matmulPanelF32 } from './matmul';

@@ -8,7 +8,8 @@ import { register as inspect } from './inspect.ts';
 import { register as pull } from './pull.ts';
 import { register as batch } from './batch.ts';
 import { register as convert } from './convert.ts';
+import { register as evalCommand } from './eval.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [convert, quantize, pull, inspect, batch];
+export const COMMANDS: RegisterCommand[] = [convert, quantize, pull, inspect, batch, evalCommand];

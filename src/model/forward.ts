@@ -1,0 +1,123 @@
+/**
+ * The decoder forward (llama.cpp's llm_build_llama / llm_build_qwen2), layer-streamed: every
+ * sequence of a pass goes through block 0, then block 1, …, so only one block's weights are in
+ * memory; the residual stream of all sequences is what lives across blocks. What differs between
+ * architectures (rope ordering, biases, tied output) is read from the architecture table's
+ * `forward` column, never branched on by name.
+ *
+ * Matmuls batch all tokens of the pass (one weight read per pass); attention runs per sequence.
+ */
+import { CancelledError } from '../../formats/errors.ts';
+import { rmsNorm, rope, siluMul, addInPlace, type MatmulEngine } from '../../kernels/forward/index.ts';
+import type { ModelWeights, WeightMatrix } from './weights.ts';
+import { loadLayer, outputTensorName, blockTensor } from './layer-weights.ts';
+
+/** What a matmul is about to read: the foundation for imatrix collection and AWQ/GPTQ calibration. */
+export interface MatmulInput {
+  /** GGUF name of the weight (`blk.3.attn_q.weight`, `output.weight`). */
+  tensor: string;
+  /** Block index, or -1 for the output head. */
+  layer: number;
+  /** nTokens × cols activations (do not keep a reference: the buffer is reused). */
+  x: Float32Array;
+  nTokens: number;
+  cols: number;
+}
+export type MatmulObserver = (input: MatmulInput) => void | Promise<void>;
+
+/** nSeq sequences of nTok tokens each, back to back; each starts at position 0. */
+export interface TokenBatch {
+  tokens: Int32Array;
+  nSeq: number;
+  nTok: number;
+}
+
+export interface ForwardContext {
+  engine: MatmulEngine;
+  observer?: MatmulObserver;
+  signal?: AbortSignal;
+}
+
+export interface LayerDone {
+  type: 'layer';
+  layer: number;
+  nLayer: number;
+}
+
+/**
+ * Embeds the batch and runs every block; returns the final-normed hidden states
+ * (nSeq·nTok × n_embd), ready for the output head.
+ */
+export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: ForwardContext): AsyncGenerator<LayerDone, Float32Array> {
+  const hp = model.hparams;
+  const { nSeq, nTok } = batch;
+  const T = nSeq * nTok;
+  const qDim = hp.nHead * hp.headDimK;
+  const kDim = hp.nHeadKv * hp.headDimK;
+  const vDim = hp.nHeadKv * hp.headDimV;
+  const x = await model.gatherRows('token_embd.weight', batch.tokens);
+  const cur = new Float32Array(T * hp.nEmbd);
+  const q = new Float32Array(T * qDim);
+  const k = new Float32Array(T * kDim);
+  const v = new Float32Array(T * vDim);
+  const attn = new Float32Array(T * hp.nHead * hp.headDimV);
+  const gate = new Float32Array(T * hp.nFf);
+  const up = new Float32Array(T * hp.nFf);
+  const positions = new Int32Array(T).map((_, i) => i % nTok);
+  const ropeFreqs = hp.facts.ropeFreqs && model.has('rope_freqs.weight') ? await model.vector('rope_freqs.weight') : undefined;
+  const ropeOpts = { mode: hp.facts.rope, base: hp.ropeBase, nRot: hp.nRot, freqFactors: ropeFreqs, freqScale: hp.ropeFreqScale };
+  const scale = Math.fround(1 / Math.sqrt(hp.headDimK));
+  const mm = async (name: string, il: number, input: Float32Array, w: WeightMatrix, out: Float32Array, bias?: Float32Array) => {
+    if (ctx.observer) await ctx.observer({ tensor: name, layer: il, x: input, nTokens: T, cols: w.cols });
+    await ctx.engine.matmul(input, T, w, out, bias);
+  };
+
+  for (let il = 0; il < hp.nLayer; il++) {
+    if (ctx.signal?.aborted) throw new CancelledError();
+    const L = await loadLayer(model, il);
+    const name = (s: string) => blockTensor(il, `${s}.weight`);
+    rmsNorm(x, T, hp.nEmbd, L.attnNorm, hp.eps, cur);
+    await mm(name('attn_q'), il, cur, L.wq, q, L.bq);
+    await mm(name('attn_k'), il, cur, L.wk, k, L.bk);
+    await mm(name('attn_v'), il, cur, L.wv, v, L.bv);
+    rope(q, T, hp.nHead, hp.headDimK, positions, ropeOpts);
+    rope(k, T, hp.nHeadKv, hp.headDimK, positions, ropeOpts);
+    for (let s = 0; s < nSeq; s++) {
+      const seq = (a: Float32Array, dim: number) => a.subarray(s * nTok * dim, (s + 1) * nTok * dim);
+      await ctx.engine.attention(seq(q, qDim), seq(k, kDim), seq(v, vDim), nTok, hp.nHead, hp.nHeadKv, hp.headDimK, scale, seq(attn, hp.nHead * hp.headDimV));
+    }
+    await mm(name('attn_output'), il, attn, L.wo, cur, L.bo);
+    addInPlace(x, cur);
+    rmsNorm(x, T, hp.nEmbd, L.ffnNorm, hp.eps, cur);
+    await mm(name('ffn_gate'), il, cur, L.gate, gate, L.bGate);
+    await mm(name('ffn_up'), il, cur, L.up, up, L.bUp);
+    siluMul(gate, up, gate);
+    await mm(name('ffn_down'), il, gate, L.down, cur, L.bDown);
+    addInPlace(x, cur);
+    yield { type: 'layer', layer: il, nLayer: hp.nLayer };
+  }
+  rmsNorm(x, T, hp.nEmbd, await model.vector('output_norm.weight'), hp.eps, x);
+  return x;
+}
+
+/** The logits matrix of a model, loaded once per pass and applied one sequence at a time. */
+export class OutputHead {
+  private constructor(readonly model: ModelWeights, readonly name: string, private readonly w: WeightMatrix) {}
+
+  static async load(model: ModelWeights): Promise<OutputHead> {
+    const name = outputTensorName(model);
+    return new OutputHead(model, name, await model.matrix(name));
+  }
+
+  get nVocab(): number {
+    return this.w.rows;
+  }
+
+  /** Logits (nTok × n_vocab) of sequence `seq` of a pass's final hidden states, into `out`. */
+  async logits(hidden: Float32Array, seq: number, nTok: number, ctx: ForwardContext, out: Float32Array): Promise<void> {
+    const d = this.model.hparams.nEmbd;
+    const x = hidden.subarray(seq * nTok * d, (seq + 1) * nTok * d);
+    if (ctx.observer) await ctx.observer({ tensor: this.name, layer: -1, x, nTokens: nTok, cols: d });
+    await ctx.engine.matmul(x, nTok, this.w, out.subarray(0, nTok * this.w.rows));
+  }
+}
