@@ -11,11 +11,16 @@ import type { ConvertSummary, PipelineEvent } from './events.ts';
 
 export interface ConvertOptions extends ConvertPlanOptions, Omit<ExecuteOptions, 'quantizer' | 'started'> {
   dryRun?: boolean;
+  /** Run this plan (made earlier, e.g. for the TUI's plan screen) instead of planning again. */
+  plan?: ConvertPlan;
+  /** Called with the plan once it is made, so a caller can run it later with `plan`. */
+  onPlan?: (plan: ConvertPlan) => void;
 }
 
 export async function* convertModel(opts: ConvertOptions): AsyncGenerator<PipelineEvent, ConvertSummary> {
   const started = performance.now();
-  const plan = yield* planConvert(opts);
+  const plan = opts.plan ?? (yield* planConvert(opts));
+  opts.onPlan?.(plan);
   if (opts.dryRun) return yield* dryRunSummary(plan, started);
   return yield* executePlan(plan, { ...opts, started });
 }

@@ -93,7 +93,7 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
   // A hub snapshot folder is named by its commit sha, so name the model after the repo there;
   // for a local folder the metadata builder applies convert_hf_to_gguf's own naming.
   const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : undefined);
-  const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount: parameters, sizeLabel: sizeLabelOfTensors(written) });
+  const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount: parameters, sizeLabel: sizeLabelOfTensors(written), ...(hub ? { dirName: hub.repo.split('/').pop()! } : {}) });
   for (const w of meta.warnings) yield { type: 'warning', code: w.code, message: w.message };
   const kvs = isFloat ? meta.kvs : quantizedFileKvs(meta.kvs, ft.id);
   for (const kv of kvs) checkValue(kv.key, kv); // the writer's own check, so a dry run finds what a real run would

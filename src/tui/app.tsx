@@ -22,6 +22,7 @@ import { Help } from './screens/help.tsx';
 import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
 import { tone } from './theme.ts';
 import type { ConvertOptions } from '../pipeline/convert.ts';
+import type { ConvertPlan } from '../pipeline/plan.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
 import { GROUPWISE_TYPES } from './data/targets.ts';
@@ -54,7 +55,7 @@ type ScreenState =
   | { screen: 'summary'; target: SummaryTarget }
   | { screen: 'target'; model: ModelRef }
   | { screen: 'plan'; model: ModelRef; request: ConvertOptions }
-  | { screen: 'run'; model: ModelRef; request: ConvertOptions }
+  | { screen: 'run'; model: ModelRef; request: ConvertOptions; plan: ConvertPlan }
   | { screen: 'confirm-groupwise'; model: ModelRef; options: AwqGptqOptions }
   | { screen: 'run-groupwise'; model: ModelRef; options: AwqGptqOptions }
   | { screen: 'report'; model: ModelRef; summary: JobSummary; inspectable: boolean }
@@ -132,10 +133,10 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       break;
     case 'plan':
       body = <Plan request={top.request} convert={deps.convert} active={active} onBack={back}
-        onConfirm={() => push({ screen: 'run', model: top.model, request: top.request })} />;
+        onConfirm={(plan) => push({ screen: 'run', model: top.model, request: top.request, plan })} />;
       break;
     case 'run':
-      body = <Run request={top.request} convert={deps.convert} active={active} onBack={back}
+      body = <Run request={{ ...top.request, plan: top.plan }} convert={deps.convert} active={active} onBack={back}
         onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: true })}
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
