@@ -32,16 +32,10 @@ export interface MetricsState {
   dot: { sum: number; comp: number };
 }
 
-export declare class RoundTripMetrics implements MetricsState {
-  count: number;
-  nonFinite: number;
-  maxAbs: number;
-  sqErr: { sum: number; comp: number };
-  absErr: { sum: number; comp: number };
-  sqOrig: { sum: number; comp: number };
-  sqApprox: { sum: number; comp: number };
-  dot: { sum: number; comp: number };
-  /** Adds the pairs orig[i], approx[i] for i in [start, end) (default: the whole arrays). */
+/** The accumulator's fields are its state (merged into the class below). */
+export interface RoundTripMetrics extends MetricsState {}
+
+export declare class RoundTripMetrics {  /** Adds the pairs orig[i], approx[i] for i in [start, end) (default: the whole arrays). */
   add(orig: Float32Array, approx: Float32Array, start?: number, end?: number): void;
   /** Folds another accumulator (or a worker's structured clone of one) into this one. */
   merge(other: MetricsState): void;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { SafetensorsWriter } from '../formats/safetensors/writer.ts';
 import { join } from 'node:path';
-import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { runAwqGptqConvert } from './support/run-job.ts';
 import { openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
 import { openDequantizedModel, dequantizedWeights } from '../formats/awq-gptq/dequantized-model.ts';
 import { ForgeError } from '../formats/errors.ts';

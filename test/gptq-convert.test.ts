@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { runAwqGptqConvert } from './support/run-job.ts';
 import { openQuantizedCheckpoint } from '../formats/awq-gptq/checkpoint.ts';
 import { inspectQuantizedFolder } from '../formats/awq-gptq/inspect.ts';
 import { renderQuantizedFolderReport } from '../src/pipeline/awq-gptq/inspect-text.ts';

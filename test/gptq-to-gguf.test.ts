@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { runAwqGptqConvert } from './support/run-job.ts';
 import { convertModel } from '../src/pipeline/convert.ts';
 import { readGguf, readTensorBytes } from '../formats/gguf/reader.ts';
 import { openFileSource } from '../formats/io/byte-source.ts';

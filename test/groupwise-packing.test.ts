@@ -10,7 +10,7 @@ import { packGptq, unpackGptq, type GptqFormat } from '../kernels/groupwise/gptq
 import { packStream, readStream } from '../kernels/groupwise/bitstream.ts';
 import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';
 import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
-import { awqGemmToGptqV1 } from '../kernels/groupwise/repack.ts';
+import { awqGemmToGptqV1 } from './support/awq-to-gptq.ts';
 import { gemvZerosWidth, packAwqGemv, unpackAwqGemv } from '../kernels/groupwise/awq-gemv.ts';
 import { dequantizeRows } from '../kernels/groupwise/dequantize.ts';
 import { GROUP_BITS, type GroupBits, type QuantizedMatrix } from '../kernels/groupwise/spec.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { convertModel } from '../src/pipeline/convert.ts';
-import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { runAwqGptqConvert } from './support/run-job.ts';
 import { linkSnapshotFile, repoCache } from '../src/hub/cache-layout.ts';
 import { pullModel } from '../src/hub/pull.ts';
 import { writeFileAtomic } from '../formats/io/atomic-file.ts';

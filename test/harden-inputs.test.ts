@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertModel, type ConvertOptions } from '../src/pipeline/convert.ts';
-import { runAwqGptqConvert } from '../src/pipeline/awq-gptq.ts';
+import { runAwqGptqConvert } from './support/run-job.ts';
 import { ForgeError, FormatError } from '../formats/errors.ts';
 import { MESSAGE_MAX } from '../formats/untrusted-text.ts';
 import { readGguf } from '../formats/gguf/reader.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planTensorTypes, type TensorPlanInput, type TensorPlan, type ModelFacts } from '../src/policy/type-policy.ts';
 import { useMoreBits, modelFactsFromMetadata } from '../src/policy/model-facts.ts';
-import { compareTensorNames, ggmlNDims, layerIndexOf } from '../src/pipeline/tensor-order.ts';
+import { compareTensorNames, ggmlNDims, layerIndexOf } from '../src/policy/tensor-order.ts';
 import { fileTypeByName } from '../kernels/file-types.ts';
 import { GgmlTypeId as T, ggmlType } from '../kernels/ggml-types.ts';
 import { ForgeError } from '../formats/errors.ts';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHeadless } from '../src/cli/headless.ts';
-import type { PipelineEvent, TensorEvent } from '../src/pipeline/events.ts';
+import type { JobSummary, PipelineEvent, TensorEvent } from '../src/pipeline/events.ts';
 import { UnsupportedError } from '../formats/errors.ts';
 
 async function* job(fail = false): AsyncGenerator<PipelineEvent, { output: string; outputBytes: number; nested: object }> {
@@ -18,7 +18,7 @@ async function* job(fail = false): AsyncGenerator<PipelineEvent, { output: strin
   yield { ...base, state: 'done', rowsDone: 4, bytes: 176, metrics: { count: 256, rmse: 0.001, maxAbs: 0.01, meanAbs: 0.0005, relFrobenius: 0.01, snrDb: 40, cosine: 0.9999, nonFinite: 0, ggml_rmse: 0.0000625 } };
   if (fail) throw new UnsupportedError('NO_KERNEL', "tensor 'b.weight': no IQ4_NL quantizer", { tensor: 'b.weight' });
   const summary = { output: 'out.gguf', outputBytes: 4096, nested: { x: 1 } };
-  yield { type: 'done', summary: { ...summary, seconds: 1, tensors: 2 } };
+  yield { type: 'done', summary: { ...summary, seconds: 1, tensors: 2 } as unknown as JobSummary };
   return summary;
 }
 

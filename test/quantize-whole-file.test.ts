@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLlamaCpp, llamaCppUnavailable, type LlamaCpp } from './support/llama-cpp.ts';
 import { quantizeGguf } from '../src/pipeline/quantize.ts';
-import type { PipelineEvent, JobSummary } from '../src/pipeline/events.ts';
+import type { PipelineEvent, QuantizeSummary } from '../src/pipeline/events.ts';
 import { fileTypeByName } from '../kernels/file-types.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { GgufWriter } from '../formats/gguf/writer.ts';
@@ -50,7 +50,7 @@ async function runOurs(input: string, output: string, fileType: string, extra: P
     events.push(step.value);
     step = await gen.next();
   }
-  return { events, summary: step.value as JobSummary };
+  return { events, summary: step.value as QuantizeSummary };
 }
 
 /** Names the first differing byte's place (header or tensor) so a failure says where to look. */

@@ -2,6 +2,7 @@
 // relative path is a path (no Hub search), the target screen remembers its choices, the target
 // list groups unavailable types and describes every type, the report counts fallbacks, and the
 // layout items (aligned home hotkeys, no "? help" while editing, one hint on a run error).
+import type { ConvertSummary } from '../src/pipeline/events.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
@@ -104,7 +105,10 @@ test('target list: every type has a description; unavailable types come last, as
 });
 
 test('the report counts the fallbacks', async () => {
-  const summary = { output: '/o.gguf', outputBytes: 1000, seconds: 1, tensors: 47, fallbacks: 36 };
+  const summary: ConvertSummary = {
+    kind: 'convert', output: '/o.gguf', outputBytes: 1000, seconds: 1, tensors: 47, fallbacks: 36, fileType: 'Q5_K_M', headerBytes: 100,
+    plan: [], source: 'samples/stories260K', dir: 'samples/stories260K', architecture: 'llama', parameters: 260000,
+  };
   const r = render(<Report summary={summary} active onAgain={noop} onQuit={noop} />);
   try {
     await waitForText(r, '36 of 47 tensors fell back to another type');

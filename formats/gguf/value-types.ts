@@ -26,10 +26,6 @@ export function isValueType(n: number): n is GgufValueType {
   return Number.isInteger(n) && n >= 0 && n <= GgufValueType.FLOAT64;
 }
 
-export function valueTypeName(t: GgufValueType): string {
-  return GgufValueType[t] ?? `type ${t}`;
-}
-
 export const u8 = (v: number): GgufValue => ({ type: GgufValueType.UINT8, value: v });
 export const i8 = (v: number): GgufValue => ({ type: GgufValueType.INT8, value: v });
 export const u16 = (v: number): GgufValue => ({ type: GgufValueType.UINT16, value: v });

@@ -112,28 +112,9 @@ export class GgufWriter {
       // Readers assume 32 unless told; a different alignment must be recorded or the file is inconsistent.
       this.kvs.push({ key: 'general.alignment', type: GgufValueType.UINT32, value: this.alignment });
     }
-    const b = new ByteBuilder();
-    b.u32(GGUF_MAGIC);
-    b.u32(3);
-    b.u64(BigInt(this.tensors.length));
-    b.u64(BigInt(this.kvs.length));
-    for (const kv of this.kvs) {
-      b.string(kv.key);
-      writeValue(b, kv);
-    }
-    let offset = 0;
-    for (const t of this.tensors) {
-      t.offset = offset;
-      b.string(t.name);
-      b.u32(t.ne.length);
-      for (const n of t.ne) b.u64(BigInt(n));
-      b.u32(t.type);
-      b.u64(BigInt(offset));
-      offset = padTo(offset + t.nbytes, this.alignment);
-    }
-    b.zeros(padTo(b.length, this.alignment) - b.length);
+    const bytes = encodeGgufHeader(this.kvs, this.tensors, this.alignment);
     this.state = 'data';
-    await this.write(b.result());
+    await this.write(bytes);
     this.skipEmptyTensors();
   }
 
@@ -197,4 +178,34 @@ export class GgufWriter {
       throw fromFsError(err, this.path, 'write');
     }
   }
+}
+
+/**
+ * The header bytes of a GGUF file: magic, version 3, counts, the KVs, the tensor infos (setting
+ * each tensor's data offset) and the padding up to the data section. The writer writes exactly
+ * these; planners measure the header with the same function, so a planned size cannot drift from
+ * the written one.
+ */
+export function encodeGgufHeader(kvs: readonly GgufKv[], tensors: readonly { name: string; ne: readonly number[]; type: number; nbytes: number; offset?: number }[], alignment = GGUF_DEFAULT_ALIGNMENT): Uint8Array {
+  const b = new ByteBuilder();
+  b.u32(GGUF_MAGIC);
+  b.u32(3);
+  b.u64(BigInt(tensors.length));
+  b.u64(BigInt(kvs.length));
+  for (const kv of kvs) {
+    b.string(kv.key);
+    writeValue(b, kv);
+  }
+  let offset = 0;
+  for (const t of tensors) {
+    t.offset = offset;
+    b.string(t.name);
+    b.u32(t.ne.length);
+    for (const n of t.ne) b.u64(BigInt(n));
+    b.u32(t.type);
+    b.u64(BigInt(offset));
+    offset = padTo(offset + t.nbytes, alignment);
+  }
+  b.zeros(padTo(b.length, alignment) - b.length);
+  return b.result();
 }

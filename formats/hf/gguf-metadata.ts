@@ -24,6 +24,8 @@ export interface GgufMetadataOptions {
   parameterCount?: number;
   /** `general.size_label` computed from the tensors (size-label.ts); a label in the model id wins. */
   sizeLabel?: string;
+  /** The folder name convert would see (default: `dir`'s); a Hub snapshot folder is named by its commit sha, so hub: sources pass the repo name. */
+  dirName?: string;
 }
 
 /**
@@ -49,8 +51,9 @@ export async function buildGgufMetadata(
   kv.set('general.type', str('model'));
   addSamplingKvs(kv, await readGenerationConfig(dir));
 
-  const ids = modelIdMetadata(config.raw._name_or_path, path.basename(path.resolve(dir)), opts.parameterCount ?? 0);
-  kv.set('general.name', str(opts.name ?? ids.name ?? path.basename(path.resolve(dir))));
+  const dirName = opts.dirName ?? path.basename(path.resolve(dir));
+  const ids = modelIdMetadata(config.raw._name_or_path, dirName, opts.parameterCount ?? 0);
+  kv.set('general.name', str(opts.name ?? ids.name ?? dirName));
   if (ids.version) kv.set('general.version', str(ids.version));
   if (ids.organization) kv.set('general.organization', str(ids.organization));
   if (ids.finetune) kv.set('general.finetune', str(ids.finetune));

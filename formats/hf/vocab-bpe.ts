@@ -4,11 +4,6 @@ import type { TokenizerFiles } from './tokenizer-files.ts';
 
 type Json = Record<string, any>;
 
-/** True for a "GPT-2 style" byte-level BPE tokenizer.json (no byte fallback). */
-export function isByteLevelBpe(tok: Json | null): boolean {
-  return !!tok && tok.model?.type === 'BPE' && tok.model?.byte_fallback !== true;
-}
-
 /** True for a SentencePiece-style BPE tokenizer.json (byte fallback), convert's `LlamaHfVocab`. */
 export function isByteFallbackBpe(tok: Json | null): boolean {
   return !!tok && tok.model?.type === 'BPE' && tok.model?.byte_fallback === true && tok.decoder?.type === 'Sequence';

@@ -40,10 +40,10 @@ export interface Quantizer {
   quantize(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array): Promise<Uint8Array>;
   /**
    * `quantize`, plus the first NaN/±Inf of the input found by the workers while they copy it (no
-   * extra pass on the caller's thread). Same bytes as `quantize`. Optional in the interface so other
-   * Quantizer implementations (e.g. an in-process reference one) need not provide it.
+   * extra pass on the caller's thread) and, with `measure`, the round-trip metrics measured where
+   * each piece was quantized. Same bytes as `quantize`.
    */
-  quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array, opts?: CheckOptions): Promise<CheckedQuantization>;
+  quantizeChecked(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array, opts?: CheckOptions): Promise<CheckedQuantization>;
   /**
    * `n` elements as F32. With `out` (≥ n floats), writes there and returns `out.subarray(0, n)`;
    * an `out` from sharedFloat32Array is written by the workers directly, so a caller that reuses
@@ -116,7 +116,7 @@ export interface QuantizerOptions {
   reference?: boolean;
 }
 
-export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quantizer & Required<Pick<Quantizer, 'quantizeChecked'>>> {
+export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quantizer> {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);

@@ -37,12 +37,16 @@ export interface PullOptions {
   retryDelayMs?: number;
   /** Drop and resume a download that receives nothing for this long (default 60 s). */
   stallTimeoutMs?: number;
+  /** Fetch only the small files (config, tokenizer, shard index), not the `.safetensors` weights: for plans. */
+  metadataOnly?: boolean;
 }
 
 export interface PullResult {
   snapshotDir: string;
   commit: string;
   files: string[];
+  /** With `metadataOnly`: the weight files left on the Hub (read their headers remotely). */
+  remoteWeights?: string[];
 }
 
 /** Progress events at most this often per file (plus start and done). */
@@ -82,8 +86,10 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
       for (const ev of cached.events) yield ev;
       return cached.result;
     }
-    const selected = selectFiles(all, opts.include);
-    assertHasWeights(repo, all, selected, opts.include);
+    const wanted = selectFiles(all, opts.include);
+    assertHasWeights(repo, all, wanted, opts.include);
+    const isWeight = (f: RepoFile) => !!opts.metadataOnly && f.path.endsWith('.safetensors');
+    const selected = wanted.filter((f) => !isWeight(f));
     const totalBytes = selected.reduce((s, f) => s + f.size, 0);
     yield { type: 'phase', phase: 'download', message: `${selected.length} files, ${totalBytes} bytes from ${repo}@${commit.slice(0, 10)}` };
 
@@ -99,7 +105,8 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
       ),
     );
     if (revision !== commit) await writeRef(cache, revision, commit);
-    return { snapshotDir: snapshotDir(cache, commit), commit, files: selected.map((f) => f.path) };
+    const remoteWeights = wanted.filter(isWeight).map((f) => f.path);
+    return { snapshotDir: snapshotDir(cache, commit), commit, files: selected.map((f) => f.path), ...(opts.metadataOnly ? { remoteWeights } : {}) };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     // An abandoned generator (consumer stopped early) must not leave downloads running.

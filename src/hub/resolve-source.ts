@@ -16,6 +16,8 @@ export interface ResolvedSource {
   dir: string;
   /** Present when the source was `hf:`: what was pulled. */
   hub?: { repo: string; revision: string; commit: string; files: string[] };
+  /** With `metadataOnly`: the weight files not downloaded (their headers can be read remotely). */
+  remoteWeights?: string[];
 }
 
 export type ResolveOptions = Omit<PullOptions, 'repo' | 'revision'>;
@@ -29,7 +31,10 @@ export async function* resolveSource(source: string, opts: ResolveOptions = {}):
   // The Hub client (and @huggingface/hub) is loaded only when a source is on the Hub.
   const { pullModel } = await import('./pull.ts');
   const result = yield* pullModel({ ...opts, repo: ref.repo, revision: ref.revision });
-  return { dir: result.snapshotDir, hub: { repo: ref.repo, revision: ref.revision ?? 'main', commit: result.commit, files: result.files } };
+  return {
+    dir: result.snapshotDir, hub: { repo: ref.repo, revision: ref.revision ?? 'main', commit: result.commit, files: result.files },
+    ...(result.remoteWeights ? { remoteWeights: result.remoteWeights } : {}),
+  };
 }
 
 async function localFolder(p: string): Promise<string> {

@@ -28,14 +28,13 @@ import { packGptq } from '../../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
 import { RoundTripMetrics } from '../../kernels/metrics.mjs';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
-import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
+import type { GroupwiseSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
 import { resolveSource } from '../hub/resolve-source.ts';
 import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
 import { planShards } from './awq-gptq/shards.ts';
 import { assertFiniteSource, FLOAT_DTYPES } from './awq-gptq/source-check.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
-import { drain } from './drain.ts';
 
 export type { AwqGptqOptions } from './awq-gptq/options.ts';
 
@@ -79,7 +78,7 @@ async function readWhole(model: SafetensorsModel, name: string): Promise<Float32
   return toFloat32(t.dtype, await model.readTensor(name));
 }
 
-export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<PipelineEvent, JobSummary> {
+export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<PipelineEvent, GroupwiseSummary> {
   const started = performance.now();
   const o = resolveOptions(options);
   const checkCancel = () => { if (o.signal?.aborted) throw new CancelledError(); };
@@ -150,8 +149,8 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
       }
       const outputBytes = await folderBytes(out.tmpPath);
       await out.commit();
-      const summary: JobSummary = {
-        output: out.path, outputBytes, seconds: (performance.now() - started) / 1000,
+      const summary: GroupwiseSummary = {
+        kind: o.method, output: out.path, outputBytes, seconds: (performance.now() - started) / 1000,
         tensors: shards.reduce((a, s) => a + s.decls.length, 0), report,
         method: o.method, quantization_config: qconfig,
         files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
@@ -245,9 +244,4 @@ async function folderBytes(dir: string): Promise<number> {
   let total = 0;
   for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size;
   return total;
-}
-
-/** Drain the pipeline without a UI (tests, scripts); returns the summary. */
-export async function runAwqGptqConvert(options: AwqGptqOptions, onEvent?: (e: PipelineEvent) => void): Promise<JobSummary> {
-  return drain(convertAwqGptq(options), (e) => onEvent?.(e));
 }

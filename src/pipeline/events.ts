@@ -6,6 +6,7 @@
  * Events are plain JSON-serialisable objects (bigints are not used) so `--jsonl` can print them as is.
  */
 import type { ErrorMetrics } from '../../kernels/metrics.mjs';
+import type { ValidationReport } from '../validate/report.ts';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -77,15 +78,65 @@ export interface DoneEvent {
   summary: JobSummary;
 }
 
-export interface JobSummary {
+/** One tensor of a plan with type names, as summaries, `--dry-run` and the TUI show it. */
+export interface PlannedTensor {
+  name: string;
+  shape: number[];
+  sourceType: string;
+  targetType: string;
+  /** Which rule chose the target type (`attn-v:use-more-bits`, `keep:1-D tensor`, `override:/attn_q/`). */
+  rule: string;
+  bytes: number;
+  fallback?: { from: string; to: string; reason: string };
+}
+
+/** What every job reports. */
+interface SummaryBase {
   output: string;
   outputBytes: number;
   seconds: number;
   tensors: number;
-  /** Present when validation ran. */
-  report?: unknown;
-  [key: string]: unknown;
 }
+
+/** What a GGUF plan decided (a dry run reports only this, with `dryRun: true`). */
+interface GgufSummaryBase extends SummaryBase {
+  fileType: string;
+  fallbacks: number;
+  headerBytes: number;
+  plan: PlannedTensor[];
+  dryRun?: true;
+}
+
+export interface ConvertSummary extends GgufSummaryBase {
+  kind: 'convert';
+  source: string;
+  dir: string;
+  architecture: string;
+  parameters: number;
+  hub?: { repo: string; revision: string; commit: string; files: string[] };
+  /** Present when validation ran. */
+  report?: ValidationReport;
+}
+
+export interface QuantizeSummary extends GgufSummaryBase {
+  kind: 'quantize';
+  input: string;
+  inputBytes: number;
+  metrics?: Record<string, ErrorMetrics>;
+}
+
+export interface GroupwiseSummary extends SummaryBase {
+  kind: 'awq' | 'gptq';
+  method: 'awq' | 'gptq';
+  report?: ValidationReport;
+  quantization_config: unknown;
+  files: string[];
+  packedLayers: number;
+  keptInFp16: string[];
+}
+
+/** The result of a job, by kind. */
+export type JobSummary = ConvertSummary | QuantizeSummary | GroupwiseSummary;
 
 /** Progress of `eval`: after each block of a pass ('layer') and after each scored chunk ('chunk'). */
 export interface EvalProgressEvent {

@@ -20,7 +20,24 @@ export interface ModelTensors {
   close(): Promise<void>;
 }
 
-const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A checkpoint's tensors in processing order, without their data. */
+export interface TensorListing {
+  tensors: { name: string; shape: number[]; dtype: string }[];
+  /** Set when the source is an AWQ/GPTQ checkpoint (e.g. `awq-int4-g128`). */
+  quantizedSource?: string;
+}
+
+/** The tensor list of a local folder (headers only). */
+export async function listModelTensors(dir: string): Promise<TensorListing> {
+  const m = await openModelTensors(dir);
+  try {
+    return { tensors: m.tensors, ...(m.quantizedSource ? { quantizedSource: m.quantizedSource } : {}) };
+  } finally {
+    await m.close();
+  }
+}
 
 export async function openModelTensors(dir: string): Promise<ModelTensors> {
   if (await isQuantizedFolder(dir)) {

@@ -40,3 +40,8 @@ export function shapeFallback(ncols: number, target: number): FallbackResult {
   }
   return { kind: 'fallback', type: next, reason: why };
 }
+
+/** Every shape fallback of a plan as a sentence naming the tensor: none is ever silent. */
+export function fallbackNotes(plans: readonly { name: string; fallback?: { from: number; to: number; reason: string } }[]): { tensor: string; message: string }[] {
+  return plans.filter((p) => p.fallback).map((p) => ({ tensor: p.name, message: `${p.name}: ${nameOf(p.fallback!.from)} → ${nameOf(p.fallback!.to)}: ${p.fallback!.reason}` }));
+}

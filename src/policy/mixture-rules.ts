@@ -11,7 +11,7 @@ import { GgmlTypeId as T, ggmlType } from '../../kernels/ggml-types.ts';
 import { FormatError } from '../../formats/errors.ts';
 import { type ModelFacts, is70B, nGqa, useMoreBits } from './model-facts.ts';
 import { type TensorCategory, isAttnVLike } from './tensor-category.ts';
-import { layerIndexOf } from '../pipeline/tensor-order.ts';
+import { layerIndexOf } from './tensor-order.ts';
 
 export const MIXTURE_FILE_TYPES = [
   'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q8_0', 'q2_K', 'q3_K_S', 'q3_K_M', 'q3_K_L',

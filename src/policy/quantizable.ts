@@ -3,7 +3,7 @@
  * src/llama-quant.cpp; reference doc §7.2). Everything else is copied in its input type.
  * Returns the reason a tensor is kept, or null when it may be quantized.
  */
-import { ggmlNDims } from '../pipeline/tensor-order.ts';
+import { ggmlNDims } from './tensor-order.ts';
 
 /** Name fragments that keep a tensor unquantized (small, sensitive or integer tables). */
 const KEEP_IF_CONTAINS: readonly string[] = [

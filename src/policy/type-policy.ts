@@ -11,7 +11,7 @@
 import { ggmlType } from '../../kernels/ggml-types.ts';
 import type { FileType } from '../../kernels/file-types.ts';
 import { UnsupportedError } from '../../formats/errors.ts';
-import { sortTensorsForQuantize, trimTrailingOnes } from '../pipeline/tensor-order.ts';
+import { sortTensorsForQuantize, trimTrailingOnes } from './tensor-order.ts';
 import type { ModelFacts } from './model-facts.ts';
 import { tensorCategory, isAttnVLike } from './tensor-category.ts';
 import { whyNotQuantizable } from './quantizable.ts';

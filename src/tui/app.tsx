@@ -23,6 +23,7 @@ import { ConfirmGroupwise } from './screens/confirm-groupwise.tsx';
 import { FolderInspector } from './screens/folder-inspector.tsx';
 import { tone } from './theme.ts';
 import type { ConvertOptions } from '../pipeline/convert.ts';
+import type { ConvertPlan } from '../pipeline/plan.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
 import { GROUPWISE_TYPES } from './data/targets.ts';
@@ -55,7 +56,7 @@ type ScreenState =
   | { screen: 'summary'; target: SummaryTarget }
   | { screen: 'target'; model: ModelRef }
   | { screen: 'plan'; model: ModelRef; request: ConvertOptions }
-  | { screen: 'run'; model: ModelRef; request: ConvertOptions }
+  | { screen: 'run'; model: ModelRef; request: ConvertOptions; plan: ConvertPlan }
   | { screen: 'confirm-groupwise'; model: ModelRef; options: AwqGptqOptions }
   | { screen: 'run-groupwise'; model: ModelRef; options: AwqGptqOptions }
   | { screen: 'report'; model: ModelRef; summary: JobSummary; inspectable: boolean }
@@ -147,10 +148,10 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       break;
     case 'plan':
       body = <Plan request={top.request} convert={deps.convert} active={active} onBack={back}
-        onConfirm={() => push({ screen: 'run', model: top.model, request: top.request })} />;
+        onConfirm={(plan) => push({ screen: 'run', model: top.model, request: top.request, plan })} />;
       break;
     case 'run':
-      body = <Run request={top.request} convert={deps.convert} active={active} onBack={back}
+      body = <Run request={{ ...top.request, plan: top.plan }} convert={deps.convert} active={active} onBack={back}
         onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: true })}
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;

@@ -86,10 +86,6 @@ export function actionFor(scopes: Scope | Scope[], name: string): string | undef
   return undefined;
 }
 
-export function keysFor(scope: Scope, action: string): string {
-  return KEYMAP.find((b) => b.scope === scope && b.action === action)?.keys.join('/') ?? '';
-}
-
 /** A printable character typed into a text field (not a named key or a control chord). */
 export function isTyped(input: string, key: Key, name: string): boolean {
   return input.length > 0 && !key.ctrl && !key.meta && name === input;

@@ -1,9 +1,11 @@
 /**
  * Bounded memory on a real-size model: converts a generated 1.1B-parameter bf16 Llama (TinyLlama's
- * shape, 2.2 GB in 3 shards) to q4_0 and q5_K_M, each in its own child process, and reports the
- * time and the child's peak RSS (target < 1 GiB whatever the model size).
+ * shape, 2.2 GB in 3 shards) to q4_0, q5_K_M, f32 and bf16, each in its own child process, and
+ * reports the time and the child's peak RSS (target < 1 GiB whatever the model size), and bf16
+ * output time against f32 output time on the same model (target ≤ 1.2×).
  *
- *   npm run bench convert-1b          (env BENCH_THREADS=2)
+ *   npm run bench convert-1b          (env BENCH_THREADS=2; BENCH_SHAPE=small for the 4-layer
+ *                                      shape; BENCH_TYPES=f32,bf16 for a subset)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -26,26 +28,31 @@ async function child([source, output, fileType, threads]: string[]): Promise<voi
 }
 
 export default async function bench(): Promise<void> {
-  const { writeBigLlama, TINYLLAMA_SHAPE } = await import('./big-model.ts');
+  const { writeBigLlama, TINYLLAMA_SHAPE, SMALL_SHAPE } = await import('./big-model.ts');
+  const shape = process.env.BENCH_SHAPE === 'small' ? SMALL_SHAPE : TINYLLAMA_SHAPE;
+  const types = (process.env.BENCH_TYPES ?? 'q4_0,q5_K_M,f32,bf16').split(',');
   const threads = Number(process.env.BENCH_THREADS ?? availableParallelism());
   const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-1b-'));
   try {
     const model = join(dir, 'tinyllama-shape-bf16');
     mkdirSync(model);
     const t0 = performance.now();
-    const { params, bytes } = await writeBigLlama(model, TINYLLAMA_SHAPE, STORIES);
+    const { params, bytes } = await writeBigLlama(model, shape, STORIES);
     console.log(`generated ${(params / 1e9).toFixed(2)}B parameters, ${(bytes / 1e9).toFixed(2)} GB bf16 in ${((performance.now() - t0) / 1000).toFixed(0)} s; converting with ${threads} thread(s), validation on`);
     console.log(`${'type'.padEnd(8)} ${'seconds'.padStart(8)} ${'M params/s'.padStart(11)} ${'output'.padStart(10)} ${'peak RSS'.padStart(10)}  anomalies`);
-    for (const ft of ['q4_0', 'q5_K_M']) {
+    const seconds: Record<string, number> = {};
+    for (const ft of types) {
       const out = join(dir, `out-${ft}.gguf`);
       const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', model, out, ft, String(threads)], { encoding: 'utf8', maxBuffer: 64 << 20 });
       const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (r.status !== 0 || !line) throw new Error(`convert ${ft} failed (${r.status}): ${r.stderr.slice(-2000)}`);
       const res = JSON.parse(line.slice(7));
+      seconds[ft] = res.seconds;
       console.log(`${ft.padEnd(8)} ${res.seconds.toFixed(1).padStart(8)} ${(params / 1e6 / res.seconds).toFixed(1).padStart(11)} ${`${(statSync(out).size / 2 ** 20).toFixed(0)} MiB`.padStart(10)} ${`${(res.maxRssBytes / 2 ** 20).toFixed(0)} MiB`.padStart(10)}  ${res.anomalies}`);
       rmSync(out, { force: true });
     }
     console.log('peak RSS target: < 1024 MiB');
+    if (seconds.f32 && seconds.bf16) console.log(`bf16 output / f32 output time: ${(seconds.bf16 / seconds.f32).toFixed(2)}× (target ≤ 1.2×)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

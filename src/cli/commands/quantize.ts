@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../../formats/errors.ts';
 import type { JobSummary, PipelineEvent } from '../../pipeline/events.ts';
-import type { PlannedTensorRow } from '../../pipeline/quantize.ts';
+import type { PlannedTensor as PlannedTensorRow } from '../../pipeline/events.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 import { formatBytes } from '../../format-units.ts';
 import { addOutputModes, collect, forceOption, threadsOption, typeOption, type OutputModeFlags } from '../options.ts';

@@ -2,7 +2,7 @@
  * Plan: the convert dry-run's per-tensor table (fallbacks highlighted, with the reason) and the
  * exact output size. For a Hub model the dry-run first downloads the files, shown as progress.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
 import { ErrorLine, Frame, SelectList, truncate, useHeight, useWidth } from '../components.tsx';
@@ -10,28 +10,30 @@ import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
-import type { PlannedTensorRow } from '../../pipeline/quantize.ts';
-import type { JobSummary, PipelineEvent } from '../../pipeline/events.ts';
+import type { ConvertPlan } from '../../pipeline/plan.ts';
+import type { ConvertSummary, PipelineEvent, PlannedTensor } from '../../pipeline/events.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 
 /** One row of the dry-run plan, as the quantize/convert summaries carry it. */
-export type PlanRow = PlannedTensorRow;
+export type PlanRow = PlannedTensor;
 
-export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, JobSummary>;
+export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, ConvertSummary>;
 
 export function Plan({ request, convert, active, onConfirm, onBack }: {
-  request: ConvertOptions; convert: ConvertFn; active: boolean; onConfirm: () => void; onBack: () => void;
+  request: ConvertOptions; convert: ConvertFn; active: boolean; onConfirm: (plan: ConvertPlan) => void; onBack: () => void;
 }) {
   const width = useWidth();
   const height = useHeight();
-  const [summary, setSummary] = useState<JobSummary | null>(null);
+  const [summary, setSummary] = useState<ConvertSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sel, setSel] = useState(0);
   const downloads = useDownloads();
+  const made = useRef<ConvertPlan | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
     (async () => {
-      const gen = convert({ ...request, dryRun: true, signal: ctl.signal });
+      // The plan made here is the one the run screen executes: the TUI plans once.
+      const gen = convert({ ...request, dryRun: true, signal: ctl.signal, onPlan: (p) => { made.current = p; } });
       let step = await gen.next();
       while (!step.done) {
         if (step.value.type === 'download') downloads.onEvent(step.value);
@@ -41,7 +43,7 @@ export function Plan({ request, convert, active, onConfirm, onBack }: {
     })().catch((err) => { if (!ctl.signal.aborted) setError((err as Error).message); });
     return () => ctl.abort();
   }, [request]);
-  const rows = (summary?.plan ?? []) as PlanRow[];
+  const rows: PlanRow[] = summary?.plan ?? [];
   useKeys((input, key) => {
     const action = actionFor(['plan', 'list'], keyName(input, key));
     if (action === 'back') onBack();
@@ -49,7 +51,7 @@ export function Plan({ request, convert, active, onConfirm, onBack }: {
     else if (action === 'down') setSel((s) => Math.min(rows.length - 1, s + 1));
     else if (action === 'pageUp') setSel((s) => Math.max(0, s - 10));
     else if (action === 'pageDown') setSel((s) => Math.min(rows.length - 1, s + 10));
-    else if (action === 'confirm' && summary) onConfirm();
+    else if (action === 'confirm' && summary && made.current) onConfirm(made.current);
   }, { isActive: active });
 
   const title = `plan · ${request.fileType}${request.viaF16 ? ' via f16' : ''}${request.pure ? ' pure' : ''}`;

@@ -23,14 +23,14 @@ export function Report({ summary, active, onInspect, onAgain, onQuit }: {
     else if (action === 'again' || action === 'back') onAgain();
     else if (action === 'quit') onQuit();
   }, { isActive: active });
-  const report = summary.report as ValidationReport | undefined;
+  const report: ValidationReport | undefined = summary.kind === 'quantize' ? undefined : summary.report;
   const bars = report ? layerBars(report, Math.max(10, width - 40)) : [];
   const typeW = Math.max(6, ...(report?.worst ?? []).map((w) => w.type.length));
   const nameW = Math.max(12, Math.min(width - 40 - typeW, Math.max(0, ...(report?.worst ?? []).map((w) => w.name.length))));
   return (
     <Frame title="report" hints={`${onInspect ? 'i inspect output · ' : ''}r another type · q quit`}>
       <Text><Text color={tone('good')}>✓</Text> wrote <Text bold>{summary.output}</Text> · {formatBytes(summary.outputBytes)} · {summary.tensors} tensors · {summary.seconds.toFixed(1)} s</Text>
-      {typeof summary.fallbacks === 'number' ? (
+      {'fallbacks' in summary ? (
         <Text color={summary.fallbacks ? tone('warn') : undefined}>{summary.fallbacks} of {summary.tensors} tensors fell back to another type{summary.fallbacks ? ' (the plan says why for each)' : ''}</Text>
       ) : null}
       {report ? (

@@ -1,14 +1,15 @@
 /**
- * An AWQ/GPTQ checkpoint behind the plain `SafetensorsModel` interface, so the GGUF convert
- * pipeline reads it exactly like an unquantized HF folder: each packed module appears as its
+ * Test support: an AWQ/GPTQ checkpoint behind the plain `SafetensorsModel` interface, so a test can
+ * read it exactly like an unquantized HF folder (convert itself goes through
+ * src/pipeline/model-tensors.ts and formats/awq-gptq/dequantized-model.ts): each packed module appears as its
  * `<module>.weight` with dtype F32 and shape `[out, in]` (dequantized on demand, one layer cached),
  * every other tensor passes through with its stored dtype and bytes. `begin`/`end` of a
  * dequantized tensor are a virtual range (0..bytes) so `rowBytes()` works; there is no such file range.
  */
-import type { SafetensorsModel } from '../safetensors/model.ts';
-import type { SafetensorsTensor } from '../safetensors/header.ts';
-import { openDequantizedModel } from './dequantized-model.ts';
-import { openSafetensorsModel } from '../safetensors/model.ts';
+import type { SafetensorsModel } from '../../formats/safetensors/model.ts';
+import type { SafetensorsTensor } from '../../formats/safetensors/header.ts';
+import { openDequantizedModel } from '../../formats/awq-gptq/dequantized-model.ts';
+import { openSafetensorsModel } from '../../formats/safetensors/model.ts';
 
 export async function openQuantizedAsSafetensorsModel(dir: string): Promise<SafetensorsModel> {
   const deq = await openDequantizedModel(dir);

@@ -1,0 +1,48 @@
+/**
+ * The write stage's checks on tensor data, with messages that name the tensor and the element or
+ * row. The bit-level tests are the kernels' (kernels/validate-row.ts); this file only turns their
+ * answers into typed errors.
+ */
+import { FormatError, ValidationError } from '../../formats/errors.ts';
+import { ggmlType } from '../../kernels/ggml-types.ts';
+import { canDequantize, dequantize } from '../../kernels/quant-table.ts';
+import { firstInvalidRow, firstNonFiniteBlock } from '../../kernels/validate-row.ts';
+import type { TensorPlan } from '../policy/type-policy.ts';
+
+export function nonFiniteError(p: TensorPlan, element: number, value: number): FormatError {
+  const row = Math.floor(element / p.ne[0]!);
+  return new FormatError('NON_FINITE', `tensor '${p.name}' has ${value} at element ${element} (row ${row}, column ${element % p.ne[0]!}); refusing to quantize non-finite weights`, { tensor: p.name });
+}
+
+/** Index of the first NaN/Inf among the first n floats, or −1. */
+export function firstNonFinite(x: Float32Array, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(x[i]!)) return i;
+  return -1;
+}
+
+/**
+ * `ggml_validate_row_data` on freshly quantized rows (starting at row `firstRow`): a NaN/Inf fp16
+ * scale means the input overflowed the type, which llama.cpp rejects.
+ */
+export function checkQuantizedRows(p: TensorPlan, out: Uint8Array, firstRow: number): void {
+  const t = ggmlType(p.targetType)!;
+  const bad = firstInvalidRow(t, out, p.ne[0]!);
+  if (bad < 0) return;
+  throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${firstRow + bad} has a NaN or Inf scale (values too large for ${t.name}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
+}
+
+/**
+ * Copies skip the F32 path, so check their raw bytes here, as llama.cpp's loader does
+ * (`check_tensors`): NaN/Inf floats, or NaN/Inf fp16 scales in quantized blocks.
+ */
+export function checkSourceBytes(p: TensorPlan, raw: Uint8Array, firstElement: number): void {
+  const t = ggmlType(p.sourceType)!;
+  const block = firstNonFiniteBlock(t, raw);
+  if (block < 0) return;
+  if (t.quantized) {
+    const row = Math.floor(firstElement / p.ne[0]!) + Math.floor(block / (p.ne[0]! / t.blockSize));
+    throw new FormatError('NON_FINITE', `tensor '${p.name}' (${t.name}) has a NaN or Inf scale in row ${row}`, { tensor: p.name });
+  }
+  const value = canDequantize(t.id) ? dequantize(t.id, raw.subarray(block * t.typeSize, (block + 1) * t.typeSize), 1)[0]! : NaN;
+  throw nonFiniteError(p, firstElement + block, value);
+}
