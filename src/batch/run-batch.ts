@@ -12,6 +12,7 @@ import { CancelledError, ForgeError } from '../../formats/errors.ts';
 import { drainWhile } from '../hub/event-queue.ts';
 import { exitCodeFor, EXIT_CODES } from '../cli/exit-codes.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
+import type { EvalFigures } from '../pipeline/eval-after.ts';
 import { isComplete, outputExists, writeCompletion, reportPathFor } from './completion.ts';
 import { jobPipeline } from './run-job.ts';
 import type { BatchJob } from './jobs.ts';
@@ -34,6 +35,8 @@ export interface JobOutcome {
   status: JobStatus;
   seconds: number;
   outputBytes?: number;
+  /** Perplexity / KL of the output against its source, for jobs with `eval: true`. */
+  eval?: EvalFigures;
   error?: JobError;
 }
 
@@ -104,7 +107,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
       }
       const summary: JobSummary = step.value;
       await writeCompletion(job.output, { job: { ...ref(job), options: job.options }, ...summary });
-      finish('done', { outputBytes: summary.outputBytes });
+      finish('done', { outputBytes: summary.outputBytes, ...(summary.eval ? { eval: summary.eval as EvalFigures } : {}) });
     } catch (err) {
       if (err instanceof CancelledError || (stop.signal.aborted && !(err instanceof ForgeError))) return finish('cancelled');
       const error: JobError = err instanceof ForgeError

@@ -13,6 +13,7 @@ import { formatBytes } from '../../format-units.ts';
 import { formatSummary as formatPlan } from './quantize.ts';
 import { formatReport } from '../report-text.ts';
 import { withSigintAbort } from '../sigint.ts';
+import { withEval, evalFiguresLine, type EvalFigures } from '../../pipeline/eval-after.ts';
 
 interface ConvertFlags {
   type: string;
@@ -38,6 +39,7 @@ interface ConvertFlags {
   offline?: boolean;
   json?: boolean;
   jsonl?: boolean;
+  eval?: boolean | string;
 }
 
 export function register(program: Command): void {
@@ -66,6 +68,7 @@ export function register(program: Command): void {
     .option('--keep-unaligned', 'AWQ/GPTQ: keep layers whose shape cannot be packed in fp16 (listed in the config) instead of failing')
     .option('--token <token>', 'Hugging Face token (default $HF_TOKEN); never printed')
     .option('--offline', 'use the HF cache only (like HF_HUB_OFFLINE=1)')
+    .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text')
     .option('--json', 'print one JSON document at the end on stdout')
     .option('--jsonl', 'print every event as a JSON line on stdout')
     .action(async (source: string, flags: ConvertFlags) => {
@@ -76,6 +79,7 @@ export function register(program: Command): void {
       if (flags.sym && flags.asym) throw new UsageError('BAD_FLAGS', '--sym and --asym are mutually exclusive');
       const method = flags.type.toLowerCase();
       const out = { json: flags.json, jsonl: flags.jsonl };
+      const evalOpts = (signal: AbortSignal) => ({ textFile: typeof flags.eval === 'string' ? flags.eval : undefined, threads, signal });
       await withSigintAbort(async (signal) => {
         if (method === 'awq' || method === 'gptq') {
           if (!flags.output) throw new UsageError('NO_OUTPUT', `--type ${method} writes a folder: give it with -o OUT_DIR`);
@@ -85,21 +89,23 @@ export function register(program: Command): void {
             if (!Number.isInteger(n)) throw new UsageError('BAD_NUMBER', `${flag} must be an integer, got '${s}'`);
             return n;
           };
-          await runHeadless(convertAwqGptq({
+          if (flags.eval && source.startsWith('hf:')) throw new UsageError('BAD_FLAGS', '--eval with --type awq/gptq needs a local source folder (the reference)');
+          const job = convertAwqGptq({
             source, output: flags.output, method, bits: num(flags.bits, '--bits'), groupSize: num(flags.groupSize, '--group-size'),
             sym: flags.sym ? true : flags.asym ? false : undefined, descAct: flags.descAct, keepUnaligned: flags.keepUnaligned,
             force: flags.force, validate: flags.validate, reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly,
             hub: { token: flags.token, offline: flags.offline ? true : undefined }, signal,
-          }), { ...out, formatResult: formatConvertSummary });
+          });
+          await runHeadless(flags.eval ? withEval(job, () => source, evalOpts(signal)) : job, { ...out, formatResult: formatConvertSummary });
           return;
         }
-        const summary = await runHeadless(convertModel({
+        const job = convertModel({
           source, output: flags.output, fileType: flags.type, viaF16: flags.via !== undefined, pure: flags.pure, overrides: flags.tensorType,
           threads, force: flags.force, dryRun: flags.dryRun, validate: flags.validate, pre: flags.pre, name: flags.name,
           reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly, signal,
           hub: { token: flags.token, offline: flags.offline ? true : undefined },
-        }), { ...out, formatResult: formatConvertSummary });
-        void summary;
+        });
+        await runHeadless(flags.eval ? withEval(job, (s) => s.dir as string, evalOpts(signal)) : job, { ...out, formatResult: formatConvertSummary });
       });
     });
 }
@@ -109,11 +115,12 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function formatConvertSummary(result: unknown): string {
-  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[] };
+  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[]; eval?: EvalFigures };
   if (s.dryRun) return formatPlan({ ...s, inputBytes: 0 }).replace(/, input .*$/m, '');
   const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
   const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
   const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
   if (s.report) lines.push(formatReport(s.report));
+  if (s.eval) lines.push(evalFiguresLine(s.eval));
   return lines.join('\n');
 }
