@@ -17,6 +17,9 @@ import type { AttentionJob, ForwardJob, MatmulJob } from './forward-protocol.ts'
 
 const WORKER_URL = new URL('./forward-worker.mjs', import.meta.url);
 
+/** Bytes of non-shared weights staged at once (whole panels). */
+const STAGE_BYTES = 16 << 20;
+
 /** Grow-only shared staging for arrays that are not on shared memory already. */
 class Staging {
   private buf = new SharedArrayBuffer(0);
@@ -65,24 +68,35 @@ export async function createFastEngine(opts: FastEngineOptions = {}): Promise<Ma
     const t = ggmlType(w.type)!;
     const rb = rowSize(t, w.cols);
     const xs = stage.x.place(x, nTokens * w.cols * 4, true);
-    const ws = stage.w.place(w.data, w.rows * rb, true);
     const os = stage.out.place(out, nTokens * w.rows * 4, false);
     const bs = bias ? stage.bias.place(bias, w.rows * 4, true) : undefined;
-    // Row ranges: whole panels, about 3 jobs per thread so a slow worker's tail is short.
     const P = panelRowsFor(w.cols);
-    const panels = Math.ceil(w.rows / P);
-    const perJob = Math.max(1, Math.ceil(panels / (threads * 3)));
     const xId = nextXId++;
-    const jobs: MatmulJob[] = [];
-    for (let p = 0; p < panels; p += perJob) {
-      jobs.push({
-        kind: 'matmul', xId, x: xs.buf, xOffset: xs.off, nTokens, cols: w.cols, rows: w.rows,
-        typeId: w.type, blockSize: t.blockSize, typeSize: t.typeSize, w: ws.buf, wOffset: ws.off,
-        r0: p * P, r1: Math.min(w.rows, (p + perJob) * P), out: os.buf, outOffset: os.off,
-        ...(bs ? { bias: bs.buf, biasOffset: bs.off } : {}),
-      });
+    // Weights on ordinary memory are staged a slice of whole panels (≤ STAGE_BYTES) at a time, so a
+    // large matrix (an output head) never needs a second full copy; shared weights go in one go.
+    const shared = w.data.buffer instanceof SharedArrayBuffer;
+    const sliceRows = shared ? w.rows : Math.max(P, Math.floor(STAGE_BYTES / rb / P) * P);
+    for (let s0 = 0; s0 < w.rows; s0 += sliceRows) {
+      const s1 = Math.min(w.rows, s0 + sliceRows);
+      const slice = shared ? w.data : w.data.subarray(s0 * rb, s1 * rb);
+      const ws = stage.w.place(slice, (s1 - s0) * rb, true);
+      // Byte offset of weight row r in the staged (or shared) memory.
+      const rowAt = (r: number) => ws.off + (shared ? r : r - s0) * rb;
+      // Row ranges: whole panels, about 3 jobs per thread so a slow worker's tail is short.
+      const panels = Math.ceil((s1 - s0) / P);
+      const perJob = Math.max(1, Math.ceil(panels / (threads * 3)));
+      const jobs: MatmulJob[] = [];
+      for (let p = 0; p < panels; p += perJob) {
+        const r0 = s0 + p * P;
+        jobs.push({
+          kind: 'matmul', xId, x: xs.buf, xOffset: xs.off, nTokens, cols: w.cols, rows: w.rows,
+          typeId: w.type, blockSize: t.blockSize, typeSize: t.typeSize, w: ws.buf, wOffset: rowAt(r0),
+          r0, r1: Math.min(s1, s0 + (p + perJob) * P), out: os.buf, outOffset: os.off,
+          ...(bs ? { bias: bs.buf, biasOffset: bs.off } : {}),
+        });
+      }
+      await pool.runAll(jobs);
     }
-    await pool.runAll(jobs);
     if (!(out.buffer instanceof SharedArrayBuffer)) out.set(new Float32Array(os.buf, os.off, nTokens * w.rows));
   };
 

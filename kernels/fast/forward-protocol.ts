@@ -5,8 +5,8 @@
 
 /**
  * Output rows [r0, r1) of out = x · Wᵀ (+ bias) for all nTokens tokens: out[t·rows + r].
- * `w` holds the whole matrix from `wOffset` (row r at wOffset + r·rowBytes); the worker copies one
- * row panel at a time into its wasm memory and dequantizes it there.
+ * `w` holds weight rows r0..r1 from `wOffset` (row r at wOffset + (r − r0)·rowBytes); the worker
+ * copies one row panel at a time into its wasm memory and dequantizes it there.
  */
 export interface MatmulJob {
   kind: 'matmul';

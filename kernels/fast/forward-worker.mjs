@@ -1,8 +1,8 @@
 // A forward-pass worker: one wasm instance (kernels/wasm/assembly/matmul.ts + the dequantizers) whose
 // memory holds one token block of x, one weight panel (raw and dequantized) and that panel's output.
-// Types without a wasm dequantizer are dequantized by the JS reference into the same memory;
-// attention runs the reference (kernels/forward/attention.ts) on the shared arrays. Plain JS: the
-// TypeScript loader is registered only when a job first needs the reference.
+// Types without a wasm dequantizer are dequantized by the JS reference into the same memory.
+// Attention runs attentionHead per query head. Plain JS: the TypeScript loader is registered only
+// when a job first needs a reference dequantizer.
 import { parentPort } from 'node:worker_threads';
 import { wasmTypeInfo } from './wasm-kernels.mjs';
 import { TOKEN_BLOCK, panelRowsFor } from './forward-geometry.mjs';
@@ -18,8 +18,7 @@ function loadReference() {
   reference ??= (async () => {
     const { register } = await import('tsx/esm/api');
     register();
-    const [table, attn] = await Promise.all([import('../quant-table.ts'), import('../forward/attention.ts')]);
-    return { quantKernel: table.quantKernel, attentionHeads: attn.attentionHeads };
+    return import('../quant-table.ts');
   })();
   return reference;
 }
@@ -54,7 +53,7 @@ async function matmul(job) {
   const heapU8 = new Uint8Array(mem);
   const heapF32 = new Float32Array(mem);
   const srcX = new Uint8Array(job.x, job.xOffset, nTokens * cols * 4);
-  const w = new Uint8Array(job.w, job.wOffset, rows * rowBytes);
+  const w = new Uint8Array(job.w, job.wOffset, (r1 - r0) * rowBytes); // rows r0..r1
   const out = new Float32Array(job.out, job.outOffset, nTokens * rows);
   const bias = job.bias ? new Float32Array(job.bias, job.biasOffset ?? 0, rows) : undefined;
   for (let t0 = 0; t0 < nTokens; t0 += TB) {
@@ -66,7 +65,7 @@ async function matmul(job) {
     }
     for (let p0 = r0; p0 < r1; p0 += P) {
       const pr = Math.min(P, r1 - p0);
-      heapU8.set(w.subarray(p0 * rowBytes, (p0 + pr) * rowBytes), typeId === 0 ? fPtr : rPtr);
+      heapU8.set(w.subarray((p0 - r0) * rowBytes, (p0 - r0 + pr) * rowBytes), typeId === 0 ? fPtr : rPtr);
       if (dequant) dequant(rPtr, fPtr, (pr * cols) / blockSize);
       else if (refDequant) refDequant(new Uint8Array(mem, rPtr, pr * rowBytes), new Float32Array(mem, fPtr, pr * cols), pr * cols);
       ex.matmulPanelF32(xPtr, tb, cols, fPtr, pr, oPtr, pr);
@@ -80,16 +79,36 @@ async function matmul(job) {
   }
 }
 
-/** @param {import('./forward-protocol.ts').AttentionJob} job */
-async function attention(job) {
-  const { attentionHeads } = await loadReference();
-  const { nTokens, nHead, nHeadKv, headDim } = job;
-  const q = new Float32Array(job.q, job.qOffset, nTokens * nHead * headDim);
-  const out = new Float32Array(job.out, job.outOffset, nTokens * nHead * headDim);
-  const k = new Float32Array(job.k, job.kOffset, nTokens * nHeadKv * headDim);
-  const v = new Float32Array(job.v, job.vOffset, nTokens * nHeadKv * headDim);
-  const opts = { softcap: job.softcap || undefined, window: job.window || undefined };
-  attentionHeads(q, k, v, nTokens, nHead, nHeadKv, headDim, job.scale, out, opts, job.h0, job.h1);
+/**
+ * Heads [h0, h1): each kv head's k and v rows, then each query head's q rows, are gathered into
+ * contiguous wasm memory for attentionHead (kernels/wasm/assembly/attention.ts); its output rows
+ * are scattered back. Gathering is O(n·d) per head against O(n²·d) of compute.
+ * @param {import('./forward-protocol.ts').AttentionJob} job
+ */
+function attention(job) {
+  const { nTokens: n, nHead, nHeadKv, headDim: d } = job;
+  const group = nHead / nHeadKv;
+  const rowBytes = n * d * 4;
+  const base = reserve(rowBytes * 4 + n * 4 + 64);
+  heldX = ''; // this job overwrites the x block at the base of memory
+  const kPtr = base, vPtr = kPtr + rowBytes, qPtr = vPtr + rowBytes, oPtr = qPtr + rowBytes, pPtr = oPtr + rowBytes;
+  const heap = new Float32Array(ex.memory.buffer);
+  const q = new Float32Array(job.q, job.qOffset, n * nHead * d);
+  const out = new Float32Array(job.out, job.outOffset, n * nHead * d);
+  const k = new Float32Array(job.k, job.kOffset, n * nHeadKv * d);
+  const v = new Float32Array(job.v, job.vOffset, n * nHeadKv * d);
+  const gather = (src, stride, head, ptr) => {
+    for (let t = 0; t < n; t++) heap.set(src.subarray(t * stride + head * d, t * stride + head * d + d), (ptr >>> 2) + t * d);
+  };
+  let heldKv = -1;
+  for (let h = job.h0; h < job.h1; h++) {
+    const g = Math.floor(h / group);
+    if (g !== heldKv) { gather(k, nHeadKv * d, g, kPtr); gather(v, nHeadKv * d, g, vPtr); heldKv = g; }
+    gather(q, nHead * d, h, qPtr);
+    ex.attentionHead(qPtr, kPtr, vPtr, oPtr, n, d, job.scale, job.softcap, job.window, pPtr);
+    const o = oPtr >>> 2;
+    for (let t = 0; t < n; t++) out.set(heap.subarray(o + t * d, o + t * d + d), t * nHead * d + h * d);
+  }
 }
 
 port.on('message', async (msg) => {
@@ -101,7 +120,7 @@ port.on('message', async (msg) => {
   }
   try {
     if (msg.kind === 'matmul') await matmul(msg);
-    else if (msg.kind === 'attention') await attention(msg);
+    else if (msg.kind === 'attention') attention(msg);
     else throw new Error(`unknown forward job ${msg.kind}`);
     port.postMessage({ id: msg.id, ok: true, firstNonFinite: -1 });
   } catch (e) {

@@ -21,3 +21,4 @@ export function heapBase(): usize {
 }
 export { firstNonFinite } from './scan';
 export { matmulPanelF32 } from './matmul';
+export { attentionHead } from './attention';
