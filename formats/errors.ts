@@ -12,7 +12,12 @@ export type ErrorKind =
   | 'unsupported'  // well-formed input we do not handle (architecture, type, tokenizer)
   | 'io'           // filesystem: exists, permission, disk full
   | 'cancelled'    // AbortSignal / Ctrl-C
+  | 'terminated'   // SIGTERM: stopped as cleanly as Ctrl-C, but reported as 143 so supervisors see a termination
   | 'internal';    // a bug
+
+import { safeMessage, untrusted } from './untrusted-text.ts';
+
+export { safeMessage, untrusted } from './untrusted-text.ts';
 
 export interface ErrorContext {
   file?: string;
@@ -27,7 +32,8 @@ export class ForgeError extends Error {
   readonly code: string;
   readonly context: ErrorContext;
   constructor(kind: ErrorKind, code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages quote names and values from input files: escaped and capped here, once, for every error.
+    super(safeMessage(message), options);
     this.name = 'ForgeError';
     this.kind = kind;
     this.code = code;
@@ -87,11 +93,19 @@ export class CancelledError extends ForgeError {
   }
 }
 
+/** Stopped by SIGTERM (src/cli/sigint.ts turns the pipeline's CancelledError into this). */
+export class TerminatedError extends ForgeError {
+  constructor(message = 'terminated (SIGTERM); temporary outputs removed') {
+    super('terminated', 'TERMINATED', message);
+    this.name = 'TerminatedError';
+  }
+}
+
 /** Prefix a message with "file: tensor 'x' at offset N:" unless the message already names them. */
 function withWhere(message: string, ctx: ErrorContext): string {
   const parts: string[] = [];
   if (ctx.file && !message.includes(ctx.file)) parts.push(ctx.file);
-  if (ctx.tensor && !message.includes(ctx.tensor)) parts.push(`tensor '${ctx.tensor}'`);
+  if (ctx.tensor && !message.includes(ctx.tensor)) parts.push(`tensor '${untrusted(ctx.tensor)}'`);
   if (ctx.offset !== undefined && !/offset/.test(message)) parts.push(`offset ${ctx.offset}`);
   return parts.length ? `${parts.join(', ')}: ${message}` : message;
 }

@@ -80,3 +80,12 @@ export function bf16ToFp32(h: number): number {
   u32[0] = (h & 0xffff) << 16;
   return f32[0]!;
 }
+
+/**
+ * `x` rounded to the nearest fp16 value, as a number. The group-wise solvers store scales as fp16
+ * and the upstream quantizers compute codes with the fp16 value, so every scale goes through this
+ * before zeros and codes.
+ */
+export function roundToHalf(x: number): number {
+  return fp16ToFp32(fp32ToFp16(x));
+}

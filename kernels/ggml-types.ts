@@ -4,61 +4,69 @@
  *
  * One row per GGUF `ggml_type` id. Quantize/dequantize functions plug into the `kernels` map
  * (kernels/quant-table.ts) keyed by the same id, so this file stays pure data that `formats/` and the
- * UI can import without pulling in any kernel code.
+ * UI can import without pulling in any kernel code. Bytes per block are not written here: they are
+ * the size of the type's block struct in kernels/block-layouts.ts.
  */
+import { blockLayout, type BlockLayout } from './block-layouts.ts';
+
 export interface GgmlType {
   readonly id: number;
   /** Upper-case name as llama.cpp prints it (`Q5_K`, `F16`, `IQ4_XS`). */
   readonly name: string;
   /** Elements per block (1 for plain types). */
   readonly blockSize: number;
-  /** Bytes per block. */
+  /** Bytes per block: the size of `layout`. */
   readonly typeSize: number;
+  /** The block struct's fields (ggml-common.h). */
+  readonly layout: BlockLayout;
   /** True for block-quantized types. */
   readonly quantized: boolean;
   /** Runtime-only or intermediate types that never appear in model files written by llama.cpp. */
   readonly note?: string;
 }
 
-const row = (id: number, name: string, blockSize: number, typeSize: number, quantized: boolean, note?: string): GgmlType =>
-  Object.freeze({ id, name, blockSize, typeSize, quantized, ...(note ? { note } : {}) });
+function row(id: number, name: string, blockSize: number, quantized: boolean, note?: string): GgmlType {
+  const layout = blockLayout(name);
+  if (!layout) throw new Error(`ggml type ${name} has no block layout`);
+  return Object.freeze({ id, name, blockSize, typeSize: layout.size, layout, quantized, ...(note ? { note } : {}) });
+}
 
 export const GGML_TYPES: readonly GgmlType[] = Object.freeze([
-  row(0, 'F32', 1, 4, false),
-  row(1, 'F16', 1, 2, false),
-  row(2, 'Q4_0', 32, 18, true),
-  row(3, 'Q4_1', 32, 20, true),
-  row(6, 'Q5_0', 32, 22, true),
-  row(7, 'Q5_1', 32, 24, true),
-  row(8, 'Q8_0', 32, 34, true),
-  row(9, 'Q8_1', 32, 36, true, 'runtime only'),
-  row(10, 'Q2_K', 256, 84, true),
-  row(11, 'Q3_K', 256, 110, true),
-  row(12, 'Q4_K', 256, 144, true),
-  row(13, 'Q5_K', 256, 176, true),
-  row(14, 'Q6_K', 256, 210, true),
-  row(15, 'Q8_K', 256, 292, true, 'intermediate only'),
-  row(16, 'IQ2_XXS', 256, 66, true),
-  row(17, 'IQ2_XS', 256, 74, true),
-  row(18, 'IQ3_XXS', 256, 98, true),
-  row(19, 'IQ1_S', 256, 50, true),
-  row(20, 'IQ4_NL', 32, 18, true),
-  row(21, 'IQ3_S', 256, 110, true),
-  row(22, 'IQ2_S', 256, 82, true),
-  row(23, 'IQ4_XS', 256, 136, true),
-  row(24, 'I8', 1, 1, false),
-  row(25, 'I16', 1, 2, false),
-  row(26, 'I32', 1, 4, false),
-  row(27, 'I64', 1, 8, false),
-  row(28, 'F64', 1, 8, false),
-  row(29, 'IQ1_M', 256, 56, true),
-  row(30, 'BF16', 1, 2, false),
-  row(34, 'TQ1_0', 256, 54, true),
-  row(35, 'TQ2_0', 256, 66, true),
-  row(39, 'MXFP4', 32, 17, true),
-  row(40, 'NVFP4', 64, 36, true),
-  row(41, 'Q1_0', 128, 18, true),
-  row(42, 'Q2_0', 64, 18, true),
+  row(0, 'F32', 1, false),
+  row(1, 'F16', 1, false),
+  row(2, 'Q4_0', 32, true),
+  row(3, 'Q4_1', 32, true),
+  row(6, 'Q5_0', 32, true),
+  row(7, 'Q5_1', 32, true),
+  row(8, 'Q8_0', 32, true),
+  row(9, 'Q8_1', 32, true, 'runtime only'),
+  row(10, 'Q2_K', 256, true),
+  row(11, 'Q3_K', 256, true),
+  row(12, 'Q4_K', 256, true),
+  row(13, 'Q5_K', 256, true),
+  row(14, 'Q6_K', 256, true),
+  row(15, 'Q8_K', 256, true, 'intermediate only'),
+  row(16, 'IQ2_XXS', 256, true),
+  row(17, 'IQ2_XS', 256, true),
+  row(18, 'IQ3_XXS', 256, true),
+  row(19, 'IQ1_S', 256, true),
+  row(20, 'IQ4_NL', 32, true),
+  row(21, 'IQ3_S', 256, true),
+  row(22, 'IQ2_S', 256, true),
+  row(23, 'IQ4_XS', 256, true),
+  row(24, 'I8', 1, false),
+  row(25, 'I16', 1, false),
+  row(26, 'I32', 1, false),
+  row(27, 'I64', 1, false),
+  row(28, 'F64', 1, false),
+  row(29, 'IQ1_M', 256, true),
+  row(30, 'BF16', 1, false),
+  row(34, 'TQ1_0', 256, true),
+  row(35, 'TQ2_0', 256, true),
+  row(39, 'MXFP4', 32, true),
+  row(40, 'NVFP4', 64, true),
+  row(41, 'Q1_0', 128, true),
+  row(42, 'Q2_0', 64, true),
 ]);
 
 const byId = new Map(GGML_TYPES.map((t) => [t.id, t]));

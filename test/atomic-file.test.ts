@@ -15,7 +15,7 @@ test('commit renames the temp file onto the target and leaves no temp behind', a
   const dir = tmp();
   const out = join(dir, 'model.gguf');
   const f = await createAtomicFile(out);
-  assert.match(f.tmpPath, /\/\.model\.gguf\.[0-9a-f]+\.tmp$/);
+  assert.match(f.tmpPath, /\/\.model\.gguf\.\d+-[0-9a-f]+\.tmp$/);
   assert.ok(pendingTemps().includes(f.tmpPath));
   await writeFile(f.tmpPath, 'hello');
   assert.equal(existsSync(out), false, 'target must not exist before commit');

@@ -5,11 +5,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 import { tempDir } from './groupwise-fixtures.ts';
+import { runCli } from './support/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const STORIES = join(ROOT, 'samples', 'stories260K');
@@ -17,7 +17,7 @@ const tmp = tempDir('awq-cli');
 after(tmp.cleanup);
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = runCli(args, { cwd: ROOT });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

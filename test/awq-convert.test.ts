@@ -17,7 +17,7 @@ import type { ValidationReport } from '../src/validate/report.ts';
 import type { PipelineEvent } from '../src/pipeline/events.ts';
 import { ensureSamples, SAMPLE } from '../samples/lib/index.ts';
 import { checkRtnBound } from './groupwise-bound.ts';
-import { roundToHalf } from '../kernels/groupwise/half.ts';
+import { roundToHalf } from '../kernels/fp16.ts';
 import { inspectQuantizedFolder } from '../formats/awq-gptq/inspect.ts';
 import { renderQuantizedFolderReport } from '../src/pipeline/awq-gptq/inspect-text.ts';
 import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';

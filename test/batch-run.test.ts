@@ -3,16 +3,15 @@
 // and --shard runs that together produce every output exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { EXIT_CODES } from '../src/cli/exit-codes.ts';
 import { ensureSamples, SAMPLE as GENERATED } from '../samples/lib/index.ts';
+import { runCli as run, spawnCli } from './support/cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'src/cli/bin.js');
 const SAMPLE = path.join(ROOT, 'samples/stories260K');
 
 function tempDir(): string {
@@ -20,7 +19,7 @@ function tempDir(): string {
 }
 
 function runCli(cwd: string, args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 120_000 });
+  const r = run(args, { cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,25 +43,25 @@ test('mixed good and bad jobs: the good ones complete, the bad ones are reported
     '    name: story',
   ].join('\n'));
   const r = runCli(dir, ['batch', 'jobs.yaml', '--concurrency', '2', '--report', 'batch.json']);
-  assert.equal(r.code, EXIT_CODES.io, r.stderr);
+  assert.equal(r.code, EXIT_CODES.usage, r.stderr);
   // Summary table on stdout, progress on stderr.
   assert.match(r.stdout, /^#\s+source\s+type\s+status/m);
   assert.match(r.stdout, /4 jobs: 3 done, 1 failed, 0 skipped, 0 cancelled/);
-  assert.match(r.stdout, /missing-model\s+q8_0\s+failed \(io\)/);
-  assert.match(r.stderr, /job 3 .*missing-model → q8_0: FAILED: cannot open model folder .*missing-model/);
+  assert.match(r.stdout, /missing-model\s+q8_0\s+failed \(usage\)/);
+  assert.match(r.stderr, /job 3 .*missing-model → q8_0: FAILED: model folder not found: .*missing-model/);
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8'));
   assert.deepEqual(report.jobs.map((j: { status: string }) => j.status), ['done', 'done', 'failed', 'done']);
   assert.deepEqual(report.counts, { done: 3, failed: 1, skipped: 0, cancelled: 0 });
-  assert.equal(report.exitCode, EXIT_CODES.io);
-  assert.equal(report.jobs[2].error.kind, 'io');
-  for (const name of ['stories260K-q8_0.gguf', 'stories260K-q4_0.gguf', 'story-q5_K_M.gguf']) {
+  assert.equal(report.exitCode, EXIT_CODES.usage);
+  assert.equal(report.jobs[2].error.kind, 'usage');
+  for (const name of ['stories260K-Q8_0.gguf', 'stories260K-Q4_0.gguf', 'story-Q5_K_M.gguf']) {
     const out = path.join(dir, 'out', name);
     await assertValidGguf(out);
     const marker = JSON.parse(fs.readFileSync(out + '.report.json', 'utf8'));
     assert.equal(marker.complete, true);
     assert.equal(marker.outputBytes, fs.statSync(out).size);
   }
-  assert.ok(!fs.existsSync(path.join(dir, 'out', 'missing-model-q8_0.gguf')));
+  assert.ok(!fs.existsSync(path.join(dir, 'out', 'missing-model-Q8_0.gguf')));
   // No temporary files left behind.
   assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.tmp')), []);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -72,11 +71,11 @@ test('--fail-fast stops after the first failure; a usage error in the batch file
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'jobs.yaml'), `jobs:\n  - source: nope\n    type: q8_0\n  - source: ${SAMPLE}\n    types: [q8_0, q4_0]\n`);
   const r = runCli(dir, ['batch', 'jobs.yaml', '--fail-fast', '--json']);
-  assert.equal(r.code, EXIT_CODES.io);
+  assert.equal(r.code, EXIT_CODES.usage);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.ok, false);
   assert.deepEqual(doc.result.jobs.map((j: { status: string }) => j.status), ['failed', 'cancelled', 'cancelled']);
-  assert.ok(!fs.existsSync(path.join(dir, 'stories260K-q8_0.gguf')));
+  assert.ok(!fs.existsSync(path.join(dir, 'stories260K-Q8_0.gguf')));
 
   fs.writeFileSync(path.join(dir, 'bad.yaml'), `jobs:\n  - source: a\n    types: [q8_0]\n  - source: b\n    types: [q8_0]\n    colour: red\n`);
   const bad = runCli(dir, ['batch', 'bad.yaml']);
@@ -86,11 +85,11 @@ test('--fail-fast stops after the first failure; a usage error in the batch file
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('--jsonl: every stdout line is one JSON event, tagged with its job, ending with the batch result', () => {
+test('--jsonl: every stdout line is one JSON event, tagged with its job, ending with done and the batch result', () => {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'jobs.json'), JSON.stringify({ jobs: [{ source: SAMPLE, types: ['q8_0'] }, { source: 'gone', types: ['f16'] }] }));
   const r = runCli(dir, ['batch', 'jobs.json', '--jsonl']);
-  assert.equal(r.code, EXIT_CODES.io, r.stderr);
+  assert.equal(r.code, EXIT_CODES.usage, 'a missing source is a usage error: ' + r.stderr);
   const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const jobEvents = events.filter((e) => e.type === 'job').map((e) => `${e.job.id}:${e.state}`);
   assert.deepEqual(jobEvents, ['1:start', '1:done', '2:start', '2:failed']);
@@ -100,8 +99,8 @@ test('--jsonl: every stdout line is one JSON event, tagged with its job, ending 
   const q8 = tensorsDone.filter((e) => e.targetType === 'Q8_0');
   assert.ok(q8.length > 30 && q8.every((e) => typeof e.metrics?.rmse === 'number'));
   const last = events.at(-1);
-  assert.equal(last.type, 'batch');
-  assert.deepEqual(last.result.counts, { done: 1, failed: 1, skipped: 0, cancelled: 0 });
+  assert.equal(last.type, 'done', 'the stream ends with done, like every command');
+  assert.deepEqual(last.summary.counts, { done: 1, failed: 1, skipped: 0, cancelled: 0 });
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -109,8 +108,8 @@ test('resume: kill the batch after its first job completes, rerun with --skip-ex
   const dir = tempDir();
   const types = ['q8_0', 'q4_0', 'q5_0', 'q4_1', 'f16'];
   fs.writeFileSync(path.join(dir, 'jobs.yaml'), `jobs:\n  - source: ${SAMPLE}\n    types: [${types.join(', ')}]\n`);
-  const outputs = types.map((t) => path.join(dir, `stories260K-${t}.gguf`));
-  const child = spawn(process.execPath, [BIN, 'batch', 'jobs.yaml', '--jsonl', '--threads', '1'], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const outputs = types.map((t) => path.join(dir, `stories260K-${t.toUpperCase()}.gguf`));
+  const child = spawnCli(['batch', 'jobs.yaml', '--jsonl', '--threads', '1'], { cwd: dir });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(sig ? null : code)));
   let buf = '';
   await new Promise<void>((resolve, reject) => {
@@ -175,7 +174,7 @@ test('--shard i/n run as separate processes writes every output exactly once', a
 test('Ctrl-C (SIGINT) cancels the batch cleanly: exit 130, cancelled jobs leave no output and no temporary file', async () => {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'jobs.yaml'), `jobs:\n  - source: ${SAMPLE}\n    types: [q8_0, q4_0, q5_0]\n`);
-  const child = spawn(process.execPath, [BIN, 'batch', 'jobs.yaml', '--jsonl', '--report', 'batch.json'], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnCli(['batch', 'jobs.yaml', '--jsonl', '--report', 'batch.json'], { cwd: dir });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let buf = '';
   let sent = false;
@@ -189,7 +188,9 @@ test('Ctrl-C (SIGINT) cancels the batch cleanly: exit 130, cancelled jobs leave 
   });
   assert.equal(await exited, EXIT_CODES.cancelled);
   const events = buf.trim().split('\n').map((l) => JSON.parse(l));
-  const result = events.at(-1).result;
+  const last = events.at(-1);
+  assert.equal(last.type, 'done');
+  const result = last.summary;
   assert.equal(result.exitCode, EXIT_CODES.cancelled);
   const cancelled = result.jobs.filter((j: { status: string }) => j.status === 'cancelled');
   assert.ok(cancelled.length >= 1, JSON.stringify(result.jobs));
@@ -219,7 +220,7 @@ test('AWQ/GPTQ jobs write checkpoint folders ({name}-{type} by default) with the
   const r = runCli(dir, ['batch', 'jobs.yaml', '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const jobs = JSON.parse(r.stdout).result.jobs;
-  assert.deepEqual(jobs.map((j: { output: string }) => path.basename(j.output)), [`${path.basename(tiny)}-awq`, `${path.basename(tiny)}-gptq`, 'stories260K-gptq']);
+  assert.deepEqual(jobs.map((j: { output: string }) => path.basename(j.output)), [`${path.basename(tiny)}-AWQ`, `${path.basename(tiny)}-GPTQ`, 'stories260K-GPTQ']);
   const q = (i: number) => JSON.parse(fs.readFileSync(path.join(jobs[i].output, 'config.json'), 'utf8')).quantization_config;
   assert.equal(q(0).quant_method, 'awq');
   assert.equal(q(0).group_size, 64);

@@ -37,11 +37,11 @@ test('YAML batch expands sources × types with {name}/{type}/{index} patterns, d
   ].join('\n'), FILE);
   const jobs = expandJobs(spec);
   assert.deepEqual(jobs.map((j) => [j.id, j.kind, j.type, j.output]), [
-    [1, 'convert', 'q8_0', '/tmp/project/out/tiny-q8_0.gguf'],
-    [2, 'convert', 'q4_0', '/tmp/project/out/tiny-q4_0.gguf'],
-    [3, 'convert', 'q5_K_M', '/tmp/project/out/tiny-q5_K_M.gguf'],
+    [1, 'convert', 'q8_0', '/tmp/project/out/tiny-Q8_0.gguf'],
+    [2, 'convert', 'q4_0', '/tmp/project/out/tiny-Q4_0.gguf'],
+    [3, 'convert', 'q5_K_M', '/tmp/project/out/tiny-Q5_K_M.gguf'],
     [4, 'convert', 'f16', '/tmp/project/4-Some-Model.gguf'],
-    [5, 'quantize', 'q4_K_M', '/tmp/project/out/model-q4_K_M.gguf'],
+    [5, 'quantize', 'q4_K_M', '/tmp/project/out/model-Q4_K_M.gguf'],
   ]);
   assert.equal(jobs[0]!.source, '/tmp/project/models/tiny');
   assert.equal(jobs[3]!.source, 'hf:org/Some-Model@main');
@@ -53,7 +53,7 @@ test('YAML batch expands sources × types with {name}/{type}/{index} patterns, d
 
 test('JSON batch files parse with the same rules', () => {
   const spec = parseBatchSpec(JSON.stringify({ jobs: [{ source: 'a', types: ['q8_0', 'bf16'] }] }, null, 2), '/w/jobs.json');
-  assert.deepEqual(expandJobs(spec).map((j) => path.basename(j.output)), ['a-q8_0.gguf', 'a-bf16.gguf']);
+  assert.deepEqual(expandJobs(spec).map((j) => path.basename(j.output)), ['a-Q8_0.gguf', 'a-BF16.gguf']);
 });
 
 test('invalid batch files give a UsageError naming the file and the line', () => {
@@ -64,9 +64,9 @@ test('invalid batch files give a UsageError naming the file and the line', () =>
     ['jobs:\n  - source: a\n', /jobs\.yaml:2: job 'a' needs `types:`/],
     ['jobs:\n  - types: [q8_0]\n', /jobs\.yaml:2: a job needs `source:`/],
     ['jobs:\n  - source: a\n    types: [q8_0]\n    pure: maybe\n', /jobs\.yaml:4: `pure` must be true or false/],
-    ['jobs:\n  - source: a\n    types: [q8_0]\n    via: q4_0\n', /jobs\.yaml:4: `via` takes only 'f16'/],
+    ['jobs:\n  - source: a\n    types: [q8_0]\n    via: q4_0\n', /jobs\.yaml:4: `via`: only 'f16' is supported/],
     ['jobs: {}\n', /jobs\.yaml:1: `jobs` must be a list/],
-    ['jobs:\n  - source: a\n    types: [gptq]\n    groupSize: big\n', /jobs\.yaml:4: `groupSize` must be an integer/],
+    ['jobs:\n  - source: a\n    types: [gptq]\n    groupSize: big\n', /jobs\.yaml:4: `groupSize`: expected an integer, got 'big'/],
     ['jobs: []\n', /jobs\.yaml:1: `jobs` is empty/],
     ['- a\n', /jobs\.yaml:1: the batch file must be a mapping/],
   ];

@@ -8,9 +8,10 @@ import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { makeInputs, Rng } from './kernels-inputs.ts';
 import { differingBlocks, differingFloats } from './kernels-oracle.ts';
 import { loadWasmModule } from '../kernels/fast/wasm-module.ts';
-import { WasmKernels, wasmSupports, wasmTypeInfo, PIECE_ELEMS } from '../kernels/fast/wasm-kernels.mjs';
+import { WasmKernels, wasmKernelNames, PIECE_ELEMS } from '../kernels/fast/wasm-kernels.mjs';
 import { quantizeRows, dequantize as refDequantize, canQuantize } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
+import { fastSupports } from '../kernels/fast/index.ts';
 
 const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 const N = 1 << 20;
@@ -24,7 +25,7 @@ const inputs = makeInputs(0x5eed, N);
 function wasmQuantize(id: number, src: Float32Array): Uint8Array {
   const t = ggmlType(id)!;
   const out = new Uint8Array((src.length / t.blockSize) * t.typeSize);
-  kernels.quantize(id, src, 0, src.length, out, 0);
+  kernels.quantize(t, src, 0, src.length, out, 0);
   return out;
 }
 
@@ -34,13 +35,11 @@ function assertSameBlocks(got: Uint8Array, want: Uint8Array, id: number, what: s
   assert.equal(bad.length, 0, `${t.name}: ${bad.length} blocks differ from ${what}, first block ${bad[0]}`);
 }
 
-test('every listed type has a wasm kernel, with the geometry of the type table', () => {
-  for (const name of TYPES) {
-    const t = ggmlType(GgmlTypeId[name])!;
-    assert.ok(wasmSupports(t.id), name);
-    assert.deepEqual(wasmTypeInfo(t.id), { name: t.name, blockSize: t.blockSize, typeSize: t.typeSize });
-  }
-  assert.equal(wasmSupports(GgmlTypeId.IQ4_XS), false);
+test('the module has a kernel pair for exactly the listed types (geometry comes from the type table)', () => {
+  assert.deepEqual([...wasmKernelNames(loadWasmModule())].sort(), [...TYPES].sort());
+  for (const name of TYPES) assert.ok(fastSupports(GgmlTypeId[name]), name);
+  assert.equal(fastSupports(GgmlTypeId.IQ4_XS), false);
+  assert.throws(() => kernels.quantize(ggmlType(GgmlTypeId.IQ4_XS)!, new Float32Array(256), 0, 256, new Uint8Array(136), 0), /no wasm kernel for ggml type IQ4_XS/);
 });
 
 for (const name of TYPES) {
@@ -65,7 +64,7 @@ for (const name of TYPES) {
     for (let i = 0; i < random.length; i++) random[i] = rng.int(256);
     for (const [what, bytes, n] of [['quantized', real, N], ['random', random, N_ODD]] as const) {
       const got = new Float32Array(n);
-      kernels.dequantize(id, bytes, 0, n, got, 0);
+      kernels.dequantize(t, bytes, 0, n, got, 0);
       const bad = differingFloats(got, ll.dequantize(id, bytes, n));
       assert.equal(bad.length, 0, `${name} ${what}: ${bad.length} floats differ from llama.cpp, first at ${bad[0]}`);
       const ref = refDequantize(id, bytes, n);
@@ -88,7 +87,7 @@ test('F16/BF16 rows whose length is not a multiple of the SIMD width (scalar tai
       const got = wasmQuantize(id, src);
       assertSameBlocks(got, ll.quantizeChunk(id, src, 1, n), id, `llama.cpp (n=${n})`);
       const back = new Float32Array(n);
-      kernels.dequantize(id, got, 0, n, back, 0);
+      kernels.dequantize(ggmlType(id)!, got, 0, n, back, 0);
       assert.deepEqual(differingFloats(back, ll.dequantize(id, got, n)), [], `${name} dequantize n=${n}`);
     }
   }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { awqRtnSolver } from '../kernels/groupwise/rtn-awq.ts';
 import { gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
 import { roundHalfEven } from '../kernels/groupwise/round.ts';
-import { roundToHalf, toHalfBits, fromHalfBits } from '../kernels/groupwise/half.ts';
+import { roundToHalf, fp32ToFp16 as toHalfBits, fp16ToFp32 as fromHalfBits } from '../kernels/fp16.ts';
 import { GROUP_BITS, type GroupwiseSolver } from '../kernels/groupwise/spec.ts';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { randomWeights } from './groupwise-fixtures.ts';

@@ -1,23 +1,23 @@
 /** The real `gguf-forge inspect` process end to end: commander wiring, stdout/stderr, exit codes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+import { runCli } from './support/cli.ts';
 const REF = new URL('../samples/stories260K/reference-convert-f32.gguf', import.meta.url).pathname;
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'inspect', ...args], { encoding: 'utf8' });
+  const r = runCli(['inspect', ...args]);
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 test('inspect FILE --json prints one JSON document and exits 0', () => {
   const r = run(REF, '--json');
   assert.equal(r.code, 0, r.err);
-  const doc = JSON.parse(r.out);
+  const { ok, result: doc } = JSON.parse(r.out);
+  assert.equal(ok, true);
   assert.equal(doc.kind, 'gguf');
   assert.equal(doc.tensors.length, 47);
   assert.equal(doc.metadata.find((k: { key: string }) => k.key === 'tokenizer.ggml.tokens').values.length, 8);

@@ -32,8 +32,8 @@ test('inspect hf:ORG/NAME/file.gguf equals inspecting the local file, reading on
   await runInspectCommand(`hf:tiny/gguf/${GGUF}`, { json: true }, (s) => { remote += s; });
   let local = '';
   await runInspectCommand(path.join(STORIES, GGUF), { json: true }, (s) => { local += s; });
-  const r = JSON.parse(remote);
-  const l = JSON.parse(local);
+  const r = JSON.parse(remote).result;
+  const l = JSON.parse(local).result;
   assert.deepEqual(r.metadata, l.metadata);
   assert.deepEqual(r.tensors, l.tensors);
   assert.ok(hub.bytesSent(GGUF) < files[GGUF].length / 4, `sent ${hub.bytesSent(GGUF)} bytes`);
@@ -48,7 +48,7 @@ test('inspect on an AWQ and a GPTQ folder shows the config, packed layers and a 
       await runJob(convertAwqGptq({ source: path.join(root, SAMPLE.llama.bf16), output: out, method, groupSize: 128 }));
       let json = '';
       await runInspectCommand(out, { json: true, layer: 'layers.1.mlp.down_proj', group: '2' }, (s) => { json += s; });
-      const report = JSON.parse(json);
+      const report = JSON.parse(json).result;
       assert.equal(report.method, method);
       assert.equal(report.bits, 4);
       assert.equal(report.groupSize, 128);

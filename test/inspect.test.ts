@@ -47,7 +47,9 @@ async function cli(_cmd: 'inspect', file: string, ...flags: string[]): Promise<{
 async function inspectJson(target: string, ...flags: string[]): Promise<InspectReport> {
   const r = await cli('inspect', target, '--json', ...flags);
   assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out) as InspectReport;
+  const doc = JSON.parse(r.out) as { ok: boolean; result: InspectReport };
+  assert.equal(doc.ok, true);
+  return doc.result;
 }
 
 const jsonish = (v: unknown): unknown => (Object.is(v, -0) ? 0 : typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v);
@@ -118,7 +120,7 @@ test('--block decodes one block of a llama.cpp-quantized tensor, read by offset'
   const tensor = file.tensors.find((x) => x.type === T.Q4_0)!;
   const r = await cli('inspect', path, '--block', `${tensor.name}:3`, '--json');
   assert.equal(r.code, 0, r.err);
-  const view = JSON.parse(r.out) as BlockView;
+  const view = JSON.parse(r.out).result as BlockView;
   const src = await openFileSource(path);
   const all = await readTensorBytes(src, file, tensor);
   await src.close();
@@ -198,7 +200,7 @@ test('inspect works on an http:// URL through range reads and matches the local 
     assert.ok(s.sent() < body.length, `header only: sent ${s.sent()} of ${body.length} bytes`);
     const block = await cli('inspect', s.url, '--block', 'output_norm.weight:2', '--json');
     assert.equal(block.code, 0, block.err);
-    assert.equal(typeof (JSON.parse(block.out) as BlockView).fields.value, 'number');
+    assert.equal(typeof (JSON.parse(block.out).result as BlockView).fields.value, 'number');
   } finally {
     s.server.close();
   }
@@ -225,7 +227,7 @@ test('bad input maps to typed errors and exit codes naming the file', async () =
   assert.equal(r.code, 4);
   assert.match(r.err, /bad\.gguf.*version 1/);
   r = await cli('inspect', join(dir, 'missing.gguf'));
-  assert.equal(r.code, 7);
+  assert.equal(r.code, 2, 'a missing input is a usage error');
   assert.match(r.err, /missing\.gguf/);
   r = await cli('inspect', REF, '--block', 'nope');
   assert.equal(r.code, 2);

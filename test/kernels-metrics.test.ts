@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RoundTripMetrics, roundTripMetrics } from '../kernels/metrics.ts';
+import { RoundTripMetrics, roundTripMetrics } from '../kernels/metrics.mjs';
 import { dequantize, quantizeRows } from '../kernels/quant-table.ts';
 import { GgmlTypeId } from '../kernels/ggml-types.ts';
 import { Rng } from './kernels-inputs.ts';

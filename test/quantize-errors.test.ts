@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quantizeGguf } from '../src/pipeline/quantize.ts';
 import { runHeadless } from '../src/cli/headless.ts';
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runCli, spawnCli } from './support/cli.ts';
 import { readGguf } from '../formats/gguf/reader.ts';
 import { ForgeError } from '../formats/errors.ts';
 import { GGML_TYPES } from '../kernels/ggml-types.ts';
@@ -18,7 +17,6 @@ import { canQuantize } from '../kernels/quant-table.ts';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { STORIES_F32, writeLlamaGguf } from './quantize-fixtures.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-quantize-err-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -129,7 +127,7 @@ test('already-quantized input: refused without --allow-requantize; with it, equa
 
 /** Runs the real CLI in a child process (so its stdout is its own). */
 function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const r = runCli(args);
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -162,7 +160,7 @@ test('CLI: exit codes, --json document, --jsonl events, human output, bad flags'
   const noKernel = cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--tensor-type', `attn_q=${missing.name.toLowerCase()}`]);
   assert.equal(noKernel.code, 6, noKernel.stderr);
   assert.match(noKernel.stderr, new RegExp(`blk\\.0\\.attn_q\\.weight.*no ${missing.name} quantizer`));
-  assert.equal(cli(['quantize', join(dir, 'missing.gguf'), x, '--type', 'q8_0']).code, 7);
+  assert.equal(cli(['quantize', join(dir, 'missing.gguf'), x, '--type', 'q8_0']).code, 2, 'a missing input is a usage error, not a disk error');
   const jsonl = cli(['quantize', STORIES_F32, x, '--type', 'q8_0', '--jsonl', '--dry-run']);
   assert.equal(jsonl.code, 0, jsonl.stderr);
   const lines = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -181,7 +179,7 @@ test('CLI: Ctrl-C (SIGINT) exits 130 and leaves no output or temporary file', as
   const sub = mkdtempSync(join(dir, 'sigint-'));
   const input = join(dir, 'wide.gguf');
   await writeLlamaGguf(input, { nLayer: 2, nEmbd: 1024, nFf: 2816, nHead: 16, nHeadKv: 16, tied: false });
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'quantize', input, join(sub, 'out.gguf'), '--type', 'q5_K_M', '--threads', '1'], { env: { ...process.env, CI: 'true' } });
+  const child = spawnCli(['quantize', input, join(sub, 'out.gguf'), '--type', 'q5_K_M', '--threads', '1']);
   let stderr = '';
   let sent = false;
   let tempsWhileWriting = -1;

@@ -1,9 +1,10 @@
 /**
  * formats/llama-vocab tokenizes exactly as llama.cpp does (node-llama-cpp's `model.tokenize`, i.e.
  * llama_tokenize with add_special=false) and detokenizes as llama_detokenize does, on the small
- * vocabularies: stories260K's SentencePiece (also used by the llama and mistral samples) and the
- * qwen2 sample's byte-level BPE. Texts: fixed varied ones plus seeded random mixes of every
- * character class the splitters distinguish. The GGUF and the HF folder give the same ids.
+ * vocabularies: stories260K's SentencePiece (also used by the llama and mistral samples), the
+ * qwen2 sample's byte-level BPE, and the Gemma 2/3, Mixtral and Phi-3 family fixtures'
+ * SentencePiece models. Texts: fixed varied ones plus seeded random mixes of every character class
+ * the splitters distinguish. The GGUF and the HF folder give the same ids.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,11 @@ const CASES = [
   { name: 'tiny-llama sample (SPM)', dir: 'samples/generated/tiny-llama-f32', type: 'spm' },
   { name: 'tiny-mistral sample (SPM)', dir: 'samples/generated/tiny-mistral-f32', type: 'spm' },
   { name: 'tiny-qwen2 sample (BPE, qwen2)', dir: 'samples/generated/tiny-qwen2-f32', type: 'bpe' },
+  // The family fixtures' own small SentencePiece models (Gemma: no space prefix; Phi-3: RSTRIP specials).
+  { name: 'gemma2 family (SPM)', dir: 'samples/families/gemma2', type: 'spm' },
+  { name: 'gemma3 family (SPM)', dir: 'samples/families/gemma3', type: 'spm' },
+  { name: 'mixtral family (SPM)', dir: 'samples/families/mixtral', type: 'spm' },
+  { name: 'phi3 family (SPM)', dir: 'samples/families/phi3', type: 'spm' },
 ] as const;
 
 const ALL_TEXTS = [...TEXTS, ...fuzzTexts(11, 400, 24)];

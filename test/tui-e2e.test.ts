@@ -1,4 +1,4 @@
-// The real binary in a real terminal: `node src/cli/bin.js` under tmux (own socket, temp cwd),
+// The real binary in a real terminal: the compiled `gguf-forge` (test/support/cli.ts) under tmux (own socket, temp cwd),
 // driven by keys: choose the bundled sample, q8_0, confirm, wait for the report, quit. Asserts on
 // the captured pane and on the GGUF written, and that the program exits 0 on `q`.
 import { test } from 'node:test';
@@ -8,74 +8,43 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../src/cli/bin.js');
-const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
-const noTmux = tmuxVersion.status === 0 ? undefined : 'tmux is not installed (.ci/run installs it)';
+import { CLI_COMMAND, TmuxSession, noTmux } from './support/tmux.ts';
 
 test('gguf-forge with no arguments in tmux: sample → q8_0 → confirm → report → quit', { skip: noTmux }, async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-e2e-'));
-  const socket = `gguf-forge-e2e-${process.pid}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.CI;
-  const tmux = (...args: string[]) => {
-    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env, cwd });
-    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const pane = () => tmux('capture-pane', '-p', '-t', 'forge');
-  const waitFor = async (what: string | RegExp, timeoutMs = 60_000) => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const text = pane();
-      if (typeof what === 'string' ? text.includes(what) : what.test(text)) return text;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; pane:\n${text}`);
-      await new Promise((res) => setTimeout(res, 200));
-    }
-  };
-  const keys = async (...k: string[]) => {
-    tmux('send-keys', '-t', 'forge', ...k);
-    await new Promise((res) => setTimeout(res, 300));
-  };
+  // The exit code goes to a file: tmux 3.3a leaves #{pane_dead_status} empty when node leaves
+  // through process.exit, so the pane's own shell records it.
+  const statusFile = path.join(os.tmpdir(), `gguf-forge-e2e-${process.pid}.status`);
+  const s = new TmuxSession({ cwd, columns: 100, rows: 45, env: { NO_COLOR: '1' }, after: `echo $? > ${JSON.stringify(statusFile)}` });
   try {
-    // The exit code goes to a file: tmux 3.3a leaves #{pane_dead_status} empty when node leaves
-    // through process.exit, so the pane's own shell records it.
-    const statusFile = path.join(os.tmpdir(), `${socket}.status`);
-    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '45', '-c', cwd,
-      `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}; echo $? > ${JSON.stringify(statusFile)}`);
-    tmux('set-option', '-t', 'forge', 'remain-on-exit', 'on');
-    await waitFor('Open the bundled sample');
-    await keys('s');
-    const summary = await waitFor('supported: this model can be converted');
+    await s.waitFor('Open the bundled sample');
+    await s.keys('s');
+    const summary = await s.waitFor('supported: this model can be converted');
     assert.match(summary, /architecture\s+LlamaForCausalLM/);
-    await keys('Enter');
-    await waitFor('› q4_0');
-    await keys('Down', 'Down');
-    await waitFor('› q8_0');
-    await keys('Enter');
-    const plan = await waitFor('Start the conversion?');
+    await s.keys('Enter');
+    await s.waitFor('› q4_0');
+    await s.keys('Down', 'Down');
+    await s.waitFor('› q8_0');
+    await s.keys('Enter');
+    const plan = await s.waitFor('Start the conversion?');
     assert.match(plan, /47 tensors · 5 fallbacks · total 336\.53 KiB/);
-    await keys('Enter');
-    const report = await waitFor('anomalies: none', 120_000);
+    await s.keys('Enter');
+    const report = await s.waitFor('anomalies: none', 120_000);
     assert.match(report, /gguf-forge · report/);
     assert.match(report, /wrote .*stories260K-Q8_0\.gguf · 336\.53 KiB · 47 tensors/);
     assert.match(report, /layer 4 +\d\.\d\de-3 █+/);
-    assert.match(report, /✓ 47\/47 blk\.4\.ffn_up\.weight/);
+    assert.match(report, /worst tensors\n {2}blk\.\d\.\S+ +Q8_0 +rel \d\.\d\de-3/);
     const file = await readGguf(path.join(cwd, 'stories260K-Q8_0.gguf'));
     assert.equal(file.tensors.length, 47);
     // NO_COLOR: bold stays, but no colour escapes at all.
-    assert.doesNotMatch(tmux('capture-pane', '-e', '-p', '-t', 'forge'), /\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;)/);
-    await keys('q');
-    const end = Date.now() + 20_000;
-    while (tmux('display-message', '-p', '-t', 'forge', '#{pane_dead}').trim() !== '1') {
-      if (Date.now() > end) throw new Error(`did not exit on q; pane:\n${pane()}`);
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    assert.doesNotMatch(s.pane(true), /\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;)/);
+    await s.keys('q');
+    await s.waitForExit();
     assert.equal(fs.readFileSync(statusFile, 'utf8').trim(), '0');
     fs.rmSync(statusFile);
     assert.deepEqual(fs.readdirSync(cwd), ['stories260K-Q8_0.gguf']);
   } finally {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    s.kill();
     fs.rmSync(cwd, { recursive: true, force: true });
   }
 });
@@ -87,7 +56,7 @@ test('without NO_COLOR the same screen is coloured (so the NO_COLOR check above 
   delete env.CI;
   const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env }).stdout;
   try {
-    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '30', `env -u CI -u NO_COLOR ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`);
+    tmux('new-session', '-d', '-s', 'forge', '-x', '100', '-y', '30', `env -u CI -u NO_COLOR ${CLI_COMMAND.map((a) => JSON.stringify(a)).join(' ')}`);
     const end = Date.now() + 60_000;
     while (!tmux('capture-pane', '-p', '-t', 'forge').includes('Open the bundled sample')) {
       if (Date.now() > end) throw new Error('the home screen did not appear');

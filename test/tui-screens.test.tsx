@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './support/cli.ts';
 import React from 'react';
 import { render } from 'ink-testing-library';
 import { App } from '../src/tui/app.tsx';
@@ -246,7 +246,7 @@ test('headless rules: TUI only on a TTY without CI or --no-tui; NO_COLOR drops c
   assert.equal(layoutWidth(132), 132);
   // The real binary with no arguments and no TTY prints help and exits 0, never an Ink screen.
   for (const args of [[], ['--no-tui']]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'src/cli/bin.js'), ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    const r = runCli(args);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^Usage: gguf-forge \[options\] \[command\]/);
     assert.match(r.stdout, /batch \[options\] <jobs-file>/);

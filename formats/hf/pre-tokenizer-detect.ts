@@ -1,5 +1,6 @@
 import { UnsupportedError } from '../errors.ts';
 import { CHKTXT, chkHash, KNOWN_PRE_HASHES } from './pre-tokenizer-hash.ts';
+import { asLoadedByTransformers } from './tokenizer-class.ts';
 import { HfTokenizer } from './tokenizer/hf-tokenizer.ts';
 
 type Json = Record<string, any>;
@@ -21,18 +22,24 @@ const KNOWN_SPLIT_REGEXES: readonly { pre: string; regex: string }[] = [
 /**
  * Choose `tokenizer.ggml.pre` for a byte-level BPE tokenizer.json, in three tiers:
  * 1. `override` (the user's --pre) wins;
- * 2. the chktxt hash, computed by running this tokenizer in JS, is one llama.cpp's converter knows;
+ * 2. the chktxt hash, computed by running this tokenizer in JS as transformers loads it (tokenizer-class.ts),
+ *    is one llama.cpp's converter knows;
  * 3. the hash is unknown (new vocab, e.g. a re-trained tiny tokenizer) but the pre-tokenizer
  *    definition is exactly Llama 3's or Qwen2's Split regex + plain ByteLevel: llama.cpp applies
  *    that regex at run time, so the name is right; we say so in a warning.
  * Anything else is an UnsupportedError naming the hash; we never guess.
  */
-export function detectPreTokenizer(tokenizerJson: Json, file: string, override?: string): PreDetection {
+export function detectPreTokenizer(
+  tokenizerJson: Json, file: string, override?: string,
+  loadedWith: { tokenizerConfig?: Json | null; modelType?: string } = {},
+): PreDetection {
   if (override !== undefined) {
     if (!/^[A-Za-z0-9._-]+$/.test(override)) throw new UnsupportedError('PRE_TOKENIZER_NAME', `--pre '${override}' is not a valid pre-tokenizer name`, { file });
     return { pre: override, how: 'override', warnings: [] };
   }
-  const hash = chkHash(new HfTokenizer(tokenizerJson, file).encode(CHKTXT));
+  // convert hashes `AutoTokenizer.from_pretrained(dir).encode(chktxt)`: tokenizer_config can change its BOS/EOS.
+  const loaded = asLoadedByTransformers(tokenizerJson, loadedWith.tokenizerConfig ?? null, loadedWith.modelType);
+  const hash = chkHash(new HfTokenizer(loaded, file).encode(CHKTXT));
   const known = KNOWN_PRE_HASHES[hash];
   if (known) return { pre: known, hash, how: 'hash', warnings: [] };
   const byDefinition = matchDefinition(tokenizerJson.pre_tokenizer);

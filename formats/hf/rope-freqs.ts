@@ -40,3 +40,42 @@ export function llama3RopeFreqs(config: HfConfig, rope: Record<string, unknown>)
 function numberOr(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
+
+/** Phi-3's original context: top-level `original_max_position_embeddings`, else rope_scaling's. */
+function phi3Contexts(config: HfConfig, rope: Record<string, unknown>): { max: number; orig: number } {
+  const orig = numberOr(config.raw.original_max_position_embeddings, numberOr(rope.original_max_position_embeddings, NaN));
+  return { max: config.contextLength ?? NaN, orig };
+}
+
+/** Phi3MiniModel's rope dims: int(partial_rotary_factor × hidden) // heads. */
+function phi3RopeDims(config: HfConfig): number {
+  return Math.floor(Math.floor(numberOr(config.raw.partial_rotary_factor, 1) * config.hiddenSize) / config.numHeads);
+}
+
+/**
+ * Phi-3 long-context rope (`Phi3MiniModel.generate_extra_tensors`): `rope_scaling.long_factor` and
+ * `short_factor` as the rope_factors_long/short tensors (float32, rope_dims / 2 each).
+ */
+export function longRopeFactors(config: HfConfig, rope: Record<string, unknown>): { ggufName: string; ne: number[]; data: Float32Array }[] {
+  const long = rope.long_factor as unknown[];
+  const short = rope.short_factor as unknown[] | undefined;
+  const half = phi3RopeDims(config) / 2;
+  if (!Array.isArray(short) || long.length !== short.length || long.length !== half) {
+    throw new RangeError(`${config.file}: rope_scaling long_factor and short_factor must both have ${half} values (got ${long.length} and ${Array.isArray(short) ? short.length : 'none'})`);
+  }
+  const f32s = (a: unknown[]) => Float32Array.from(a.map(Number));
+  return [
+    { ggufName: 'rope_factors_long.weight', ne: [half], data: f32s(long) },
+    { ggufName: 'rope_factors_short.weight', ne: [half], data: f32s(short) },
+  ];
+}
+
+/** The `rope.scaling.attn_factor` Phi-3 long-rope writes (before any other metadata but the arch). */
+export function longRopeAttnFactor(config: HfConfig, rope: Record<string, unknown>): number {
+  const { max, orig } = phi3Contexts(config, rope);
+  const scale = max / orig;
+  const type = String(rope.rope_type ?? rope.type ?? '').toLowerCase();
+  if (type === 'su' || type === 'longrope') return scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(orig)) : 1;
+  if (type === 'yarn') return scale > 1 ? 0.1 * Math.log(scale) + 1 : 1;
+  throw new RangeError(`${config.file}: rope scaling type '${type}' is not supported with long_factor`);
+}

@@ -13,3 +13,25 @@ export function sizeLabel(parameterCount: number): string {
 export function countParameters(shapes: readonly (readonly number[])[]): number {
   return shapes.reduce((sum, s) => sum + s.reduce((p, d) => p * d, 1), 0);
 }
+
+/**
+ * gguf-py's `size_label(*get_total_parameter_count())` over the tensors written (GGUF names and ne):
+ * a model with `_exps.` tensors is labelled "{experts}x{shared + one expert's parameters}"
+ * (Mixtral 8x7B), any other by its total.
+ */
+export function sizeLabelOfTensors(tensors: readonly { name: string; ne: readonly number[] }[]): string {
+  let total = 0, shared = 0, expert = 0, expertSum = 0, nExpertTensors = 0;
+  for (const t of tensors) {
+    const size = t.ne.reduce((p, d) => p * d, 1);
+    total += size;
+    // GGUF ne is reversed: the PyTorch shape[-3] (experts) of a weight is ne[2], of a bias ne[1].
+    if (t.name.includes('_exps.') && t.ne.length >= 3) {
+      const count = t.name.includes('.bias') ? t.ne[1]! : t.ne[2]!;
+      expert += Math.floor(size / count);
+      expertSum += count;
+      nExpertTensors++;
+    } else shared += size;
+  }
+  if (nExpertTensors === 0) return sizeLabel(total);
+  return `${Math.floor(expertSum / nExpertTensors)}x${sizeLabel(shared + expert)}`;
+}

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { FormatError } from '../errors.ts';
 import { arr, bool, GgufValueType, str, u32 } from '../gguf/value-types.ts';
 import type { KvList } from './kv-list.ts';
@@ -37,7 +38,7 @@ export class SpecialVocab {
 
   constructor(files: TokenizerFiles, opts: { loadMerges: boolean; nVocab?: number }) {
     this.loadFromTokenizerJson(files, opts);
-    this.loadFromConfig(files.config, opts.nVocab);
+    this.loadFromConfig(files.config, opts.nVocab, join(files.dir, 'config.json'));
   }
 
   /** Append the KVs in gguf-py's `SpecialVocab.add_to_gguf` order. */
@@ -48,9 +49,10 @@ export class SpecialVocab {
     if (this.chatTemplate !== null) addChatTemplate(kv, this.chatTemplate);
   }
 
-  setId(typ: string, id: unknown, nVocab?: number): void {
+  /** `file` is where the id came from, for the error (ids are written as UINT32). */
+  setId(typ: string, id: unknown, nVocab?: number, file?: string): void {
     if (typeof id !== 'number' || !Number.isInteger(id)) return;
-    if (id < 0) throw new FormatError('SPECIAL_TOKEN', `invalid id ${id} for special token type ${typ}`);
+    if (id < 0 || id > 0xffffffff) throw new FormatError('SPECIAL_TOKEN', `invalid id ${id} for special token type ${typ}`, { file, field: `${typ}_token_id` });
     if (nVocab !== undefined && id >= nVocab) return; // convert warns and skips
     if (!this.ids.has(typ)) this.ids.set(typ, id);
   }
@@ -134,15 +136,15 @@ export class SpecialVocab {
       const content = typeof entry === 'string' ? entry : typeof entry?.content === 'string' ? entry.content : undefined;
       if (content === undefined) continue;
       const hit = addedTokens.find((t) => t.content === content);
-      this.setId(typ, hit?.id, opts.nVocab);
+      this.setId(typ, hit?.id, opts.nVocab, files.tokenizerJsonPath);
     }
   }
 
-  private loadFromConfig(config: Json, nVocab?: number): void {
+  private loadFromConfig(config: Json, nVocab: number | undefined, file: string): void {
     for (const typ of this.types) {
       let id = config[`${typ}_token_id`];
       if ((id === undefined || id === null) && config.text_config) id = config.text_config[`${typ}_token_id`];
-      this.setId(typ, id, nVocab);
+      this.setId(typ, id, nVocab, file);
     }
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fromFsError } from '../errors.ts';
 import { fileExists, readJsonFile } from './read-json.ts';
+import { checkAddedTokensJson, checkChatTemplate, checkTokenizerConfig, checkTokenizerJson } from './tokenizer-shape.ts';
 
 type Json = Record<string, any>;
 
@@ -41,16 +42,25 @@ export async function readTokenizerFiles(dir: string, config: Json): Promise<Tok
       : main;
   } else {
     chatTemplateFallback = (await readJsonFile(dir, 'chat_template.json', true))?.chat_template;
+    checkChatTemplate(chatTemplateFallback, path.join(dir, 'chat_template.json'));
   }
+  // Shapes are checked here, once, so the vocab builders can trust the types they read.
+  const tokenizerJsonPath = path.join(dir, 'tokenizer.json');
+  const tokenizerJson = await readJsonFile(dir, 'tokenizer.json', true);
+  if (tokenizerJson) checkTokenizerJson(tokenizerJson, tokenizerJsonPath);
+  const tokenizerConfig = await readJsonFile(dir, 'tokenizer_config.json', true);
+  if (tokenizerConfig) checkTokenizerConfig(tokenizerConfig, path.join(dir, 'tokenizer_config.json'));
+  const addedTokensJson = await readJsonFile(dir, 'added_tokens.json', true);
+  if (addedTokensJson) checkAddedTokensJson(addedTokensJson, path.join(dir, 'added_tokens.json'));
   return {
     dir,
     config,
-    tokenizerJson: await readJsonFile(dir, 'tokenizer.json', true),
-    tokenizerJsonPath: path.join(dir, 'tokenizer.json'),
-    tokenizerConfig: await readJsonFile(dir, 'tokenizer_config.json', true),
+    tokenizerJson,
+    tokenizerJsonPath,
+    tokenizerConfig,
     sentencePieceModel,
     sentencePiecePath: spPath,
-    addedTokensJson: await readJsonFile(dir, 'added_tokens.json', true),
+    addedTokensJson,
     chatTemplateFallback,
   };
 }

@@ -9,7 +9,7 @@ import { SpecialVocab } from './special-vocab.ts';
 import type { TokenizerFiles } from './tokenizer-files.ts';
 import type { VocabArrays } from './token-types.ts';
 import { gpt2Vocab, isByteFallbackBpe, llamaHfVocab } from './vocab-bpe.ts';
-import { sentencePieceVocab } from './vocab-sentencepiece.ts';
+import { phi3SentencePieceVocab, sentencePieceVocab } from './vocab-sentencepiece.ts';
 
 export type Warning = { code: string; message: string };
 
@@ -26,31 +26,62 @@ export function addTokenizerKvs(kv: KvList, files: TokenizerFiles, config: HfCon
   }
   const tok = files.tokenizerJson;
   for (const source of arch.vocabOrder) {
+    if (source === 'phi3-sentencepiece') {
+      // Phi-4 ships a GPT2Tokenizer under the same architecture.
+      if (tc?.tokenizer_class === 'GPT2Tokenizer' && tok?.model?.type === 'BPE') return addGpt2(kv, files, config, opts, warnings);
+      if (!files.sentencePieceModel) throw new FormatError('MISSING_TOKENIZER', `${files.sentencePiecePath}: not found; ${config.architecture} needs tokenizer.model`, { file: files.sentencePiecePath });
+      const v = phi3SentencePieceVocab(files, config.vocabSize);
+      checkVocabCount(v, config, files.sentencePiecePath);
+      writeVocab(kv, 'llama', 'default', v);
+      new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
+      return warnings;
+    }
     if (source === 'sentencepiece' && files.sentencePieceModel) {
       const v = sentencePieceVocab(files, config.vocabSize);
+      checkVocabCount(v, config, files.sentencePiecePath);
       writeVocab(kv, 'llama', 'default', v);
       new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
       return warnings;
     }
     if (source === 'llama-hf' && isByteFallbackBpe(tok)) {
       const v = llamaHfVocab(files);
+      checkVocabCount(v, config, files.tokenizerJsonPath);
       writeVocab(kv, 'llama', 'default', v);
       new SpecialVocab(files, { loadMerges: false, nVocab: v.tokens.length }).addTo(kv);
       return warnings;
     }
-    if (source === 'gpt2' && tok?.model?.type === 'BPE') {
-      const detected = detectPreTokenizer(tok, files.tokenizerJsonPath, opts.pre);
-      warnings.push(...detected.warnings);
-      writeVocab(kv, 'gpt2', detected.pre, gpt2Vocab(files, config.vocabSize));
-      new SpecialVocab(files, { loadMerges: true }).addTo(kv);
-      return warnings;
-    }
+    if (source === 'gpt2' && tok?.model?.type === 'BPE') return addGpt2(kv, files, config, opts, warnings);
   }
   const tokPath = path.join(files.dir, 'tokenizer.json');
   if (tok) {
     throw new UnsupportedError('UNSUPPORTED_TOKENIZER', `${tokPath}: tokenizer model type '${tok.model?.type}' is not supported (need BPE) and there is no tokenizer.model`, { file: tokPath });
   }
   throw new FormatError('MISSING_TOKENIZER', `${files.dir}: no tokenizer found (expected tokenizer.model or tokenizer.json)`, { file: tokPath });
+}
+
+/**
+ * llama.cpp sizes token_embd and output by the token count, so a vocabulary that is not exactly
+ * config.json's vocab_size (which validateConfigAgainstTensors tied to the embedding rows) makes a
+ * file it refuses ("token_embd.weight has wrong shape"). Checked for every tokenizer path.
+ */
+function checkVocabCount(v: VocabArrays, config: HfConfig, file: string): void {
+  if (v.tokens.length === config.vocabSize) return;
+  throw new FormatError(
+    'VOCAB_SIZE',
+    `${file}: defines ${v.tokens.length} tokens but ${config.file} has vocab_size ${config.vocabSize} (the embedding's row count); llama.cpp would refuse the file`,
+    { file, field: 'vocab_size' },
+  );
+}
+
+/** `_set_vocab_gpt2`: byte-level BPE, its pre-tokenizer named by the chktxt hash of the HF tokenizer. */
+function addGpt2(kv: KvList, files: TokenizerFiles, config: HfConfig, opts: { pre?: string }, warnings: Warning[]): Warning[] {
+  const detected = detectPreTokenizer(files.tokenizerJson!, files.tokenizerJsonPath, opts.pre, { tokenizerConfig: files.tokenizerConfig, modelType: config.modelType });
+  warnings.push(...detected.warnings);
+  const v = gpt2Vocab(files, config.vocabSize);
+  checkVocabCount(v, config, files.tokenizerJsonPath);
+  writeVocab(kv, 'gpt2', detected.pre, v);
+  new SpecialVocab(files, { loadMerges: true }).addTo(kv);
+  return warnings;
 }
 
 function writeVocab(kv: KvList, model: 'llama' | 'gpt2', pre: string, v: VocabArrays): void {

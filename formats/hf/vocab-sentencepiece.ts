@@ -42,3 +42,30 @@ export function sentencePieceVocab(files: TokenizerFiles, configVocabSize: numbe
   }
   return { tokens, scores, types };
 }
+
+/**
+ * Phi3MiniModel.set_vocab's own SentencePiece vocab: like the shared one up to added_tokens.json,
+ * then tokenizer_config's added_tokens_decoder and tokenizer.json's added_tokens both overwrite
+ * their ids with score -1000 and CONTROL if `special` else USER_DEFINED, with no "looks special"
+ * heuristic, no `▁` rewrite and no id range check (an id past the vocab is a malformed folder here).
+ */
+export function phi3SentencePieceVocab(files: TokenizerFiles, configVocabSize: number | undefined): VocabArrays {
+  const pieces = parseSentencePieceModel(files.sentencePieceModel!, files.sentencePiecePath);
+  const n = configVocabSize || pieces.length;
+  const base = sentencePieceVocab({ ...files, tokenizerConfig: null }, n);
+  const { tokens, scores, types } = base;
+  // Unlike the shared path, Phi-3 keeps SentencePiece's USER_DEFINED type as NORMAL too (same rule), so base is right.
+  const overwrite = (id: number, content: string, special: boolean, where: string) => {
+    if (!(id >= 0 && id < n)) throw new RangeError(`${where}: added token id ${id} is outside the vocabulary of ${n}`);
+    tokens[id] = content;
+    scores![id] = -1000;
+    types[id] = special ? TokenType.CONTROL : TokenType.USER_DEFINED;
+  };
+  for (const [key, data] of Object.entries((files.tokenizerConfig?.added_tokens_decoder ?? {}) as Record<string, any>)) {
+    overwrite(Number(key), String(data.content), !!data.special, 'tokenizer_config.json');
+  }
+  for (const data of (files.tokenizerJson?.added_tokens ?? []) as any[]) {
+    overwrite(Number(data.id), String(data.content), !!data.special, files.tokenizerJsonPath);
+  }
+  return { tokens, scores, types };
+}

@@ -120,7 +120,8 @@ function splitStl(subject: string, unitsPerCpt: (s: string) => number, cptStarts
     let lastUnit = 0;
     re.lastIndex = 0;
     for (const m of frag.matchAll(re)) {
-      if (m[0].length === 0) continue; // an empty word tokenizes to nothing
+      // An empty match still splits (llama.cpp records it as a word of length 0), e.g. the
+      // lookahead-only digit-grouping regexes.
       const pos = last + unitsPerCpt(frag.slice(lastUnit, m.index));
       if (pos > last) out.push(pos - last);
       const len = unitsPerCpt(m[0]);

@@ -31,7 +31,8 @@ export function spmTokenize(vocab: Vocab, text: string, out: number[]): void {
   for (let i = 0; i < n; i++) {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
-    sizes[i] = encoder.encode(texts[i]!).length;
+    const c = texts[i]!.codePointAt(0)!;
+    sizes[i] = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   // llama.cpp's comparator: higher score first, then the smaller left index.
   const queue = new Heap<Bigram>((a, b) => a.score > b.score || (a.score === b.score && a.left < b.left));

@@ -2,9 +2,12 @@
  * Code point classes as llama.cpp's unicode.cpp sees them (`unicode_cpt_flags`): one general
  * category bit (from UnicodeData.txt via scripts/gen-unicode-data.py: Cn → UNDEFINED, Cc/Cf/Co/Cs →
  * CONTROL, L* → LETTER, …) plus llama.cpp's own fixed whitespace set, which is not JS's `\s`
- * (it has U+0085, lacks U+FEFF). We derive the categories from V8's Unicode property escapes, so
- * they follow Node's Unicode version; the table is filled lazily, one code point at a time.
+ * (it has U+0085, lacks U+FEFF). We derive the categories from V8's Unicode property escapes,
+ * except for the code points llama.cpp's (older) Unicode data leaves unassigned
+ * (unicode-unassigned.ts); the table is filled lazily, one code point at a time.
  */
+import { unassignedInLlamaCpp } from './unicode-unassigned.ts';
+
 export const UNDEFINED = 0x0001;
 export const NUMBER = 0x0002;
 export const LETTER = 0x0004;
@@ -41,7 +44,7 @@ const table = new Uint16Array(MAX_CODEPOINTS);
 function compute(cpt: number): number {
   // Lone surrogates cannot be tested as strings with /u; they are Cs (CONTROL).
   let flags = cpt >= 0xd800 && cpt <= 0xdfff ? CONTROL : UNDEFINED;
-  if (flags === UNDEFINED) {
+  if (flags === UNDEFINED && !unassignedInLlamaCpp(cpt)) {
     const ch = String.fromCodePoint(cpt);
     for (const [re, bit] of CATEGORY_TESTS) if (re.test(ch)) { flags = bit; break; }
   }

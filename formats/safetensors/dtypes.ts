@@ -2,7 +2,9 @@
  * The safetensors element types we read and write, their sizes, and widening to float32.
  * safetensors stores every element little-endian; the hosts we run on (x64, arm64) are
  * little-endian too, so aligned inputs are viewed in place rather than decoded one by one.
+ * 16-bit floats widen through the kernels' row conversions (kernels/ref/float-rows.ts).
  */
+import { widenRowBF16, widenRowF16, widenRowF32 } from '../../kernels/ref/float-rows.ts';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I8' | 'U8' | 'F64' | 'I64';
 
@@ -36,21 +38,14 @@ function view<T>(bytes: Uint8Array, size: number, make: (buf: ArrayBufferLike, o
   return make(src.buffer, src.byteOffset, src.length / size);
 }
 
-let f16Table: Float32Array | undefined;
+const WIDEN = { F32: widenRowF32, F16: widenRowF16, BF16: widenRowBF16 } as const;
 
-/** All 65536 half-precision values widened to float32 (exact: every f16 value is an f32 value). */
-function halfTable(): Float32Array {
-  if (f16Table) return f16Table;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    if (exp === 0) t[h] = sign * mant * 2 ** -24; // zero and subnormals
-    else if (exp === 31) t[h] = mant ? NaN : sign * Infinity;
-    else t[h] = sign * (1024 + mant) * 2 ** (exp - 25);
-  }
-  return (f16Table = t);
+/**
+ * Widens little-endian F32/F16/BF16 elements into `out` (exact, NaN bits kept, no allocation) with
+ * the kernels' own row conversions (`ggml_fp16_to_fp32_row`, `ggml_bf16_to_fp32_row`).
+ */
+export function widenFloatsInto(dtype: 'F32' | 'F16' | 'BF16', bytes: Uint8Array, out: Float32Array): void {
+  WIDEN[dtype](bytes, 0, out, 0, bytes.length / SIZES[dtype]);
 }
 
 /**
@@ -60,20 +55,13 @@ function halfTable(): Float32Array {
 export function toFloat32(dtype: SafetensorsDtype, bytes: Uint8Array): Float32Array {
   switch (dtype) {
     case 'F32':
-      return view(bytes, 4, (b, o, n) => new Float32Array(b, o, n)).slice();
-    case 'F16': {
-      const h = view(bytes, 2, (b, o, n) => new Uint16Array(b, o, n));
-      const table = halfTable();
-      const out = new Float32Array(h.length);
-      for (let i = 0; i < h.length; i++) out[i] = table[h[i]];
-      return out;
-    }
+    case 'F16':
     case 'BF16': {
-      // bf16 is the top half of an f32: shifting the bits into place is exact, NaNs included.
-      const h = view(bytes, 2, (b, o, n) => new Uint16Array(b, o, n));
-      const out = new Uint32Array(h.length);
-      for (let i = 0; i < h.length; i++) out[i] = h[i] << 16;
-      return new Float32Array(out.buffer);
+      const size = SIZES[dtype];
+      if (bytes.length % size !== 0) throw new RangeError(`byte length ${bytes.length} is not a multiple of element size ${size}`);
+      const out = new Float32Array(bytes.length / size);
+      widenFloatsInto(dtype, bytes, out);
+      return out;
     }
     case 'F64':
       return Float32Array.from(view(bytes, 8, (b, o, n) => new Float64Array(b, o, n)));

@@ -8,13 +8,21 @@ import { availableParallelism } from 'node:os';
 import { ggmlType, rowSize, type GgmlType } from '../ggml-types.ts';
 import { canDequantize, canQuantize } from '../quant-table.ts';
 import { loadWasmModule } from './wasm-module.ts';
-import { wasmSupports } from './wasm-kernels.mjs';
+import { wasmKernelNames } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
+import { RoundTripMetrics } from '../metrics.mjs';
 
 export interface CheckedQuantization {
   bytes: Uint8Array;
   /** Element index of the first NaN/±Inf in the input, or -1. */
   firstNonFinite: number;
+  /** With `measure`: the round-trip error of these rows, measured by the workers that quantized them. */
+  metrics?: RoundTripMetrics;
+}
+
+export interface CheckOptions {
+  /** Also dequantize each job's output where it was made and accumulate round-trip metrics. */
+  measure?: boolean;
 }
 
 /**
@@ -35,7 +43,7 @@ export interface Quantizer {
    * extra pass on the caller's thread). Same bytes as `quantize`. Optional in the interface so other
    * Quantizer implementations (e.g. an in-process reference one) need not provide it.
    */
-  quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array): Promise<CheckedQuantization>;
+  quantizeChecked?(typeId: number, src: Float32Array, nrows: number, nPerRow: number, out?: Uint8Array, opts?: CheckOptions): Promise<CheckedQuantization>;
   /**
    * `n` elements as F32. With `out` (≥ n floats), writes there and returns `out.subarray(0, n)`;
    * an `out` from sharedFloat32Array is written by the workers directly, so a caller that reuses
@@ -60,7 +68,21 @@ export function sharedBytes(length: number): Uint8Array {
 
 /** True when the type has a wasm kernel (others fall back to the JS reference in the workers). */
 export function fastSupports(typeId: number): boolean {
-  return wasmSupports(typeId);
+  const name = ggmlType(typeId)?.name;
+  return name !== undefined && wasmNames().has(name);
+}
+
+let names: Set<string> | undefined;
+/** The module's kernels by type name (none when the module cannot be loaded: the workers then run the reference). */
+function wasmNames(): Set<string> {
+  if (!names) {
+    try {
+      names = wasmKernelNames(loadWasmModule());
+    } catch {
+      return new Set();
+    }
+  }
+  return names;
 }
 
 /**
@@ -98,7 +120,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);
-  const useWasm = (typeId: number) => !opts.reference && wasmSupports(typeId);
+  const useWasm = (typeId: number) => !opts.reference && fastSupports(typeId);
   const input = new SharedScratch();
   const output = new SharedScratch();
   let chain: Promise<unknown> = Promise.resolve();
@@ -149,7 +171,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     return jobs;
   };
 
-  const quantizeRows = async (typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean, out?: Uint8Array): Promise<CheckedQuantization> => {
+  const quantizeRows = async (typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean, out?: Uint8Array, measure = false): Promise<CheckedQuantization> => {
     const t = typeOrThrow(typeId);
     const outBytes = nrows * rowSize(t, nPerRow);
     const n = nrows * nPerRow;
@@ -159,7 +181,9 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       const from = new Uint8Array(src.buffer, src.byteOffset, n * 4);
       const bytes = out ? out.subarray(0, n * 4) : new Uint8Array(n * 4);
       bytes.set(from);
-      return { bytes, firstNonFinite: check ? src.subarray(0, n).findIndex((v) => !Number.isFinite(v)) : -1 };
+      const metrics = measure ? new RoundTripMetrics() : undefined;
+      metrics?.add(src.subarray(0, n), src.subarray(0, n));
+      return { bytes, firstNonFinite: check ? src.subarray(0, n).findIndex((v) => !Number.isFinite(v)) : -1, metrics };
     }
     if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
     const totalBlocks = n / t.blockSize;
@@ -170,22 +194,27 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     const dst = direct ? (out!.buffer as SharedArrayBuffer) : out ? output.get(outBytes) : new SharedArrayBuffer(outBytes);
     const base = direct ? out!.byteOffset : 0;
     const jobs = split(t, totalBlocks, (b, blocks) => ({
-      kind: 'quantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
-      src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: base + b * t.typeSize, check,
+      kind: 'quantize', typeId, typeName: t.name, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
+      src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: base + b * t.typeSize, check, measure,
     }));
     const found = await pool.runAll(jobs, stage);
     // Jobs are in input order, so the first job that saw one holds the first non-finite value.
-    const j = found.findIndex((r) => r >= 0);
-    const firstNonFinite = j < 0 ? -1 : (jobs[j]!.srcOffset - off) / 4 + found[j]!;
-    if (!out) return { bytes: new Uint8Array(dst), firstNonFinite };
+    const j = found.findIndex((r) => r.firstNonFinite >= 0);
+    const firstNonFinite = j < 0 ? -1 : (jobs[j]!.srcOffset - off) / 4 + found[j]!.firstNonFinite;
+    let metrics: RoundTripMetrics | undefined;
+    if (measure) {
+      metrics = new RoundTripMetrics();
+      for (const r of found) if (r.metrics) metrics.merge(r.metrics);
+    }
+    if (!out) return { bytes: new Uint8Array(dst), firstNonFinite, metrics };
     if (!direct) out.set(new Uint8Array(dst, 0, outBytes));
-    return { bytes: out.subarray(0, outBytes), firstNonFinite };
+    return { bytes: out.subarray(0, outBytes), firstNonFinite, metrics };
   };
 
   return {
     threads,
     quantize: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false, out), !scratchFree(src, out)).then((r) => r.bytes),
-    quantizeChecked: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out), !scratchFree(src, out)),
+    quantizeChecked: (typeId, src, nrows, nPerRow, out, o) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out, o?.measure), !scratchFree(src, out)),
     dequantize: (typeId, src, n, out) => serial(async () => {
       const t = typeOrThrow(typeId);
       if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);
@@ -206,7 +235,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       const dst = direct ? (out!.buffer as SharedArrayBuffer) : out ? output.get(n * 4) : new SharedArrayBuffer(n * 4);
       const base = direct ? out!.byteOffset : 0;
       await pool.runAll(split(t, totalBlocks, (b, blocks) => ({
-        kind: 'dequantize', typeId, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
+        kind: 'dequantize', typeId, typeName: t.name, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
         src: buf, srcOffset: off + b * t.typeSize, dst, dstOffset: base + b * t.blockSize * 4,
       })), stage);
       if (!out) return new Float32Array(dst);

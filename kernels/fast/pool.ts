@@ -6,16 +6,19 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './wasm-kernels.mjs';
-import type { InitMessage, JobMessage, WorkerReply } from './protocol.ts';
+import type { InitMessage, JobMessage, JobResult, WorkerReply } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+/** This module runs compiled (dist/…/pool.js) or from its TypeScript source: the reference table is beside it either way. */
+const TYPESCRIPT = import.meta.url.endsWith('.ts');
+const REFERENCE_URL = new URL(`../quant-table.${TYPESCRIPT ? 'ts' : 'js'}`, import.meta.url).href;
 
 export type Job = Omit<JobMessage, 'id'>;
 
 const MAX_IN_FLIGHT = 2;
 
 interface Slot { worker: Worker; ready: boolean; inFlight: number }
-interface Pending { resolve: (firstNonFinite: number) => void; reject: (e: Error) => void }
+interface Pending { resolve: (result: JobResult) => void; reject: (e: Error) => void }
 
 /** `J`: the job messages of the worker script the pool runs (worker.mjs by default). */
 export class WorkerPool<J extends object = Job> {
@@ -50,7 +53,7 @@ export class WorkerPool<J extends object = Job> {
         this.pending.delete(reply.id);
         if (--slot.inFlight === 0) worker.unref();
         if (p) {
-          if (reply.ok) p.resolve('firstNonFinite' in reply ? reply.firstNonFinite : -1);
+          if (reply.ok) p.resolve('firstNonFinite' in reply ? reply : { firstNonFinite: -1 });
           else p.reject(new Error(reply.error));
         }
         this.pump();
@@ -59,7 +62,7 @@ export class WorkerPool<J extends object = Job> {
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`kernel worker exited with code ${code}`));
       });
-      worker.postMessage({ kind: 'init', module, reference } satisfies InitMessage);
+      worker.postMessage({ kind: 'init', module, reference, referenceUrl: REFERENCE_URL, typescript: TYPESCRIPT } satisfies InitMessage);
     });
   }
 
@@ -84,15 +87,15 @@ export class WorkerPool<J extends object = Job> {
   }
 
   /**
-   * Runs all jobs across the workers; resolves, in job order, with each one's `firstNonFinite`.
+   * Runs all jobs across the workers; resolves, in job order, with each one's result.
    * `prepare(job)` runs just before a job is handed out (e.g. to stage its input), so workers
    * start on the first jobs while later ones are still being prepared.
    */
-  runAll(jobs: J[], prepare?: (job: J) => void): Promise<number[]> {
+  runAll(jobs: J[], prepare?: (job: J) => void): Promise<JobResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     const done = jobs.map((job) => {
       prepare?.(job);
-      const p = new Promise<number>((resolve, reject) => {
+      const p = new Promise<JobResult>((resolve, reject) => {
         const id = this.nextId++;
         this.pending.set(id, { resolve, reject });
         this.queue.push({ job, id });

@@ -1,8 +1,14 @@
 /** Messages between the pool (kernels/fast/pool.ts) and its workers (kernels/fast/worker.mjs). */
 import type { WasmModule } from './wasm-kernels.mjs';
+import type { MetricsState } from '../metrics.mjs';
 
 /** `reference`: ignore the wasm kernels and run the JS reference for every type. */
-export interface InitMessage { kind: 'init'; module: WasmModule; reference: boolean }
+/**
+ * `referenceUrl`: the JS reference table (kernels/quant-table) for types without a wasm kernel:
+ * quant-table.js beside a compiled pool, quant-table.ts beside the sources (then `typescript`
+ * is set and the worker registers tsx's loader before importing it).
+ */
+export interface InitMessage { kind: 'init'; module: WasmModule; reference: boolean; referenceUrl: string; typescript: boolean }
 
 /**
  * One piece of work on shared memory. `quantize`: `n` floats at `srcOffset` (bytes) of `src` →
@@ -13,7 +19,8 @@ export interface JobMessage {
   kind: 'quantize' | 'dequantize';
   id: number;
   typeId: number;
-  /** The type's geometry, so the worker needs no type table. */
+  /** The type's name and geometry (from kernels/ggml-types.ts), so the worker needs no type table. */
+  typeName: string;
   blockSize: number;
   typeSize: number;
   n: number;
@@ -23,7 +30,12 @@ export interface JobMessage {
   dstOffset: number;
   /** quantize only: also report the first NaN/±Inf input of the job (`firstNonFinite` in the reply). */
   check?: boolean;
+  /** quantize only: also dequantize the result and report the round-trip metrics (`metrics` in the reply). */
+  measure?: boolean;
 }
 
+/** What a finished job reports. */
+export interface JobResult { firstNonFinite: number; metrics?: MetricsState }
+
 /** `firstNonFinite`: index within the job's input, -1 if none or not checked. */
-export type WorkerReply = { id: number; ok: true; firstNonFinite: number } | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };
+export type WorkerReply = ({ id: number; ok: true } & JobResult) | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };

@@ -9,47 +9,32 @@
 export const PIECE_ELEMS = 65536;
 
 /**
- * ggml type id → wasm export suffix and block geometry (the same numbers as kernels/ggml-types.ts,
- * which test/fast-kernels.test.ts checks). Counts passed to the exports are blocks (elements for
- * F16/BF16).
+ * The types the module has kernels for: every `quantize<NAME>` export with a matching
+ * `dequantize<NAME>`, by ggml type name. Block geometry is not written here: callers pass the
+ * type's row of the ggml table (kernels/ggml-types.ts, sizes from kernels/block-layouts.ts).
+ * @param {WebAssembly.Module} module
+ * @returns {Set<string>}
  */
-const WASM_TYPES = new Map([
-  [1, { name: 'F16', blockSize: 1, typeSize: 2 }],
-  [30, { name: 'BF16', blockSize: 1, typeSize: 2 }],
-  [8, { name: 'Q8_0', blockSize: 32, typeSize: 34 }],
-  [2, { name: 'Q4_0', blockSize: 32, typeSize: 18 }],
-  [3, { name: 'Q4_1', blockSize: 32, typeSize: 20 }],
-  [6, { name: 'Q5_0', blockSize: 32, typeSize: 22 }],
-  [7, { name: 'Q5_1', blockSize: 32, typeSize: 24 }],
-  [10, { name: 'Q2_K', blockSize: 256, typeSize: 84 }],
-  [11, { name: 'Q3_K', blockSize: 256, typeSize: 110 }],
-  [12, { name: 'Q4_K', blockSize: 256, typeSize: 144 }],
-  [13, { name: 'Q5_K', blockSize: 256, typeSize: 176 }],
-  [14, { name: 'Q6_K', blockSize: 256, typeSize: 210 }],
-]);
-
-/** @param {number} typeId */
-export function wasmSupports(typeId) {
-  return WASM_TYPES.has(typeId);
+export function wasmKernelNames(module) {
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  return new Set([...names].filter((n) => n.startsWith('quantize') && names.has(`de${n}`)).map((n) => n.slice('quantize'.length)));
 }
 
-/** @param {number} typeId */
-export function wasmTypeInfo(typeId) {
-  return WASM_TYPES.get(typeId);
-}
-
-/** @param {number} typeId */
-function typeOrThrow(typeId) {
-  const t = WASM_TYPES.get(typeId);
-  if (!t) throw new RangeError(`no wasm kernel for ggml type ${typeId}`);
-  return t;
-}
+/** @typedef {{ name: string, blockSize: number, typeSize: number }} WasmType */
 
 export class WasmKernels {
+  /** @param {'quantize' | 'dequantize'} op @param {WasmType} t */
+  kernel(op, t) {
+    const fn = this.exports[`${op}${t.name}`];
+    if (typeof fn !== 'function') throw new RangeError(`no wasm kernel for ggml type ${t.name}`);
+    return fn;
+  }
+
   /** @param {WebAssembly.Module} module */
   constructor(module) {
     const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } });
     this.exports = instance.exports;
+    this.names = wasmKernelNames(module);
     this.memory = instance.exports.memory;
     const base = instance.exports.heapBase();
     this.inPtr = base;
@@ -63,12 +48,11 @@ export class WasmKernels {
    * Quantizes `n` floats of `src` from element `srcOff` into `dst` at byte `dstOff`; `n` is whole
    * blocks of the type. With `check`, also returns the index (from srcOff) of the first NaN/±Inf
    * input, or -1; without, returns -1.
-   * @param {number} typeId @param {Float32Array} src @param {number} srcOff @param {number} n
+   * @param {WasmType} t @param {Float32Array} src @param {number} srcOff @param {number} n
    * @param {Uint8Array} dst @param {number} dstOff @param {boolean} [check]
    */
-  quantize(typeId, src, srcOff, n, dst, dstOff, check = false) {
-    const t = typeOrThrow(typeId);
-    const fn = this.exports[`quantize${t.name}`];
+  quantize(t, src, srcOff, n, dst, dstOff, check = false) {
+    const fn = this.kernel('quantize', t);
     const piece = PIECE_ELEMS - (PIECE_ELEMS % t.blockSize);
     const heapF32 = new Float32Array(this.memory.buffer, this.inPtr, PIECE_ELEMS);
     const heapU8 = new Uint8Array(this.memory.buffer);
@@ -89,12 +73,11 @@ export class WasmKernels {
 
   /**
    * Dequantizes `n` elements from `src` at byte `srcOff` into `dst` at element `dstOff`.
-   * @param {number} typeId @param {Uint8Array} src @param {number} srcOff @param {number} n
+   * @param {WasmType} t @param {Uint8Array} src @param {number} srcOff @param {number} n
    * @param {Float32Array} dst @param {number} dstOff
    */
-  dequantize(typeId, src, srcOff, n, dst, dstOff) {
-    const t = typeOrThrow(typeId);
-    const fn = this.exports[`dequantize${t.name}`];
+  dequantize(t, src, srcOff, n, dst, dstOff) {
+    const fn = this.kernel('dequantize', t);
     const piece = PIECE_ELEMS - (PIECE_ELEMS % t.blockSize);
     const heapU8 = new Uint8Array(this.memory.buffer);
     const outF32 = new Float32Array(this.memory.buffer, this.outPtr, PIECE_ELEMS);

@@ -1,9 +1,11 @@
 // A pool worker: one wasm instance (memory sized once, reused), running jobs on SharedArrayBuffer
 // views. Types without a wasm kernel run the JS reference (kernels/quant-table.ts) here instead, so
-// the pool never returns wrong bytes and never needs the main thread. Plain JS: the TypeScript
-// loader (tsx) and the reference are loaded only when a fallback job first arrives.
+// the pool never returns wrong bytes and never needs the main thread. Plain JS: the reference is
+// loaded only when a fallback job first arrives, from the URL the pool sends (compiled JS in
+// dist/, or the TypeScript source through tsx's loader when the pool itself runs from source).
 import { parentPort } from 'node:worker_threads';
-import { WasmKernels, wasmSupports } from './wasm-kernels.mjs';
+import { WasmKernels } from './wasm-kernels.mjs';
+import { RoundTripMetrics } from '../metrics.mjs';
 
 if (!parentPort) throw new Error('kernels/fast/worker.mjs must run as a worker thread');
 const port = parentPort;
@@ -12,59 +14,89 @@ let kernels;
 let forceReference = false;
 /** @type {Promise<any> | undefined} */
 let reference;
+/** @type {{ url: string, typescript: boolean } | undefined} */
+let referenceSource;
 
 function loadReference() {
   reference ??= (async () => {
-    const { register } = await import('tsx/esm/api');
-    register();
-    return import('../quant-table.ts');
+    if (!referenceSource) throw new Error('kernel worker: reference table requested before init');
+    if (referenceSource.typescript) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
+    return import(referenceSource.url);
   })();
   return reference;
 }
 
+/** @type {Float32Array} */
+let roundTrip = new Float32Array(0);
+
 /**
- * Runs one job; returns the first non-finite input index for checked quantize jobs, else -1.
+ * A quantize job's round-trip metrics, measured here on the bytes just written: dequantized into
+ * this worker's own scratch, so no second trip through the pool and no buffer of the caller's.
+ * @param {Float32Array} src @param {Uint8Array} dst @param {number} n @param {(back: Float32Array) => void} dequantize
+ */
+function measure(src, dst, n, dequantize) {
+  if (roundTrip.length < n) roundTrip = new Float32Array(n);
+  const back = roundTrip.subarray(0, n);
+  dequantize(back);
+  const m = new RoundTripMetrics();
+  m.add(src, back);
+  return m;
+}
+
+/**
+ * Runs one job: the first non-finite input index for checked quantize jobs (else -1), and the
+ * round-trip metrics for quantize jobs that ask for them.
  * @param {import('./protocol.ts').JobMessage} job
+ * @returns {Promise<{ firstNonFinite: number, metrics?: RoundTripMetrics }>}
  */
 async function run(job) {
   const { typeId, n } = job;
-  const wasm = !forceReference && wasmSupports(typeId);
+  const wasm = !forceReference && kernels.names.has(job.typeName);
   const ref = wasm ? undefined : await loadReference();
   const t = ref ? ref.quantKernel(typeId)?.type : undefined;
-  const geometry = wasm ? { blockSize: job.blockSize, typeSize: job.typeSize } : t;
+  const geometry = wasm ? { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize } : t;
   if (!geometry) throw new RangeError(`no kernel for ggml type ${typeId}`);
   const blocks = n / geometry.blockSize;
   if (job.kind === 'quantize') {
     const src = new Float32Array(job.src, job.srcOffset, n);
     const dst = new Uint8Array(job.dst, job.dstOffset, blocks * geometry.typeSize);
-    if (wasm) return kernels.quantize(typeId, src, 0, n, dst, 0, job.check);
-    const q = ref.quantKernel(typeId)?.quantize;
-    if (!q) throw new RangeError(`no quantizer for ggml type ${t.name}`);
-    q(src, dst, blocks, geometry.blockSize);
-    return job.check ? src.findIndex((v) => !Number.isFinite(v)) : -1;
+    let firstNonFinite = -1;
+    if (wasm) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
+    else {
+      const q = ref.quantKernel(typeId)?.quantize;
+      if (!q) throw new RangeError(`no quantizer for ggml type ${t.name}`);
+      q(src, dst, blocks, geometry.blockSize);
+      if (job.check) firstNonFinite = src.findIndex((v) => !Number.isFinite(v));
+    }
+    if (!job.measure) return { firstNonFinite };
+    const dq = wasm ? (back) => kernels.dequantize(geometry, dst, 0, n, back, 0) : (back) => ref.quantKernel(typeId).dequantize(dst, back, n);
+    return { firstNonFinite, metrics: measure(src, dst, n, dq) };
   }
   const src = new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize);
   const dst = new Float32Array(job.dst, job.dstOffset, n);
-  if (wasm) {
-    kernels.dequantize(typeId, src, 0, n, dst, 0);
-    return -1;
+  if (wasm) kernels.dequantize(geometry, src, 0, n, dst, 0);
+  else {
+    const dq = ref.quantKernel(typeId)?.dequantize;
+    if (!dq) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
+    dq(src, dst, n);
   }
-  const dq = ref.quantKernel(typeId)?.dequantize;
-  if (!dq) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
-  dq(src, dst, n);
-  return -1;
+  return { firstNonFinite: -1 };
 }
 
 port.on('message', async (msg) => {
   if (msg.kind === 'init') {
     kernels = new WasmKernels(msg.module);
     forceReference = msg.reference;
+    referenceSource = { url: msg.referenceUrl, typescript: msg.typescript };
     port.postMessage({ id: -1, ok: true, ready: true });
     return;
   }
   try {
-    const firstNonFinite = await run(msg);
-    port.postMessage({ id: msg.id, ok: true, firstNonFinite });
+    const { firstNonFinite, metrics } = await run(msg);
+    port.postMessage({ id: msg.id, ok: true, firstNonFinite, metrics });
   } catch (e) {
     port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) });
   }

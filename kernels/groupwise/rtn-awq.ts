@@ -7,7 +7,7 @@
  * The scale is rounded to fp16 before zeros and codes, as upstream computes them in fp16.
  */
 import { roundHalfEven } from './round.ts';
-import { roundToHalf } from './half.ts';
+import { roundToHalf } from '../fp16.ts';
 import { checkSpec, maxCode, type CalibrationStats, type GroupwiseSolver, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
 import { solverGroupIndex } from './groups.ts';
 import { MIN_HALF_SCALE, quantizeByGroups, type FitGroup } from './rtn.ts';

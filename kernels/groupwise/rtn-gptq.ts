@@ -10,7 +10,7 @@
  * s = xmax / (maxq - 1), which still covers [0, xmax] with error <= s/2.
  */
 import { roundHalfEven } from './round.ts';
-import { roundToHalf } from './half.ts';
+import { roundToHalf } from '../fp16.ts';
 import { checkSpec, maxCode, type CalibrationStats, type GroupwiseSolver, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
 import { solverGroupIndex } from './groups.ts';
 import { MIN_HALF_SCALE, quantizeByGroups, type FitGroup } from './rtn.ts';

@@ -9,14 +9,15 @@
  */
 import { F } from './rounding.ts';
 import { readFp16 } from './block-io.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 export const KVALUES_IQ4NL: Int8Array = Int8Array.from([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]);
-export const IQ4_NL_BLOCK_BYTES = 18;
-export const IQ4_XS_BLOCK_BYTES = 136;
+const IQ4_NL = layoutOf('IQ4_NL');
+const IQ4_XS = layoutOf('IQ4_XS');
 
 export function dequantizeRowIQ4_NL(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * IQ4_NL_BLOCK_BYTES;
+    const o = srcOff + b * IQ4_NL.size;
     const y = dstOff + b * 32;
     const d = readFp16(src, o);
     for (let j = 0; j < 16; j++) {
@@ -29,7 +30,7 @@ export function dequantizeRowIQ4_NL(src: Uint8Array, srcOff: number, dst: Float3
 
 export function dequantizeRowIQ4_XS(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * IQ4_XS_BLOCK_BYTES;
+    const o = srcOff + b * IQ4_XS.size;
     const d = readFp16(src, o);
     const scalesH = src[o + 2]! | (src[o + 3]! << 8);
     for (let ib = 0; ib < 8; ib++) {

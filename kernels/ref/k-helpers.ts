@@ -1,6 +1,6 @@
 /**
  * The scale searches the K-quant reference quantizers share, ported from ggml-quants.c:
- * `make_qx_quants` (rmse_type 1, no weights), `make_q3_quants` (do_rmse), `make_qkx2_quants`, and
+ * `make_qx_quants` (rmse_type 1, with or without weights), `make_q3_quants` (do_rmse), `make_qkx2_quants`, and
  * the 6-bit scale/min packing of Q4_K/Q5_K (`get_scale_min_k4`). Every float op is binary32 (`F`),
  * in C evaluation order: the searches compare sums, so one ulp changes the chosen codes.
  *
@@ -16,7 +16,7 @@ const F0_1 = F(0.1);
  * The value of largest magnitude, sign kept; the first of equal magnitudes wins (strict `>`), as
  * the max/amax scan that opens make_qx_quants and make_q3_quants does.
  */
-function signedExtreme(n: number, x: Float32Array, xOff: number): number {
+function signedExtreme(n: number, x: Float32Array | Float64Array, xOff: number): number {
   let max = 0, amax = 0;
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
@@ -26,12 +26,19 @@ function signedExtreme(n: number, x: Float32Array, xOff: number): number {
   return max;
 }
 
-/** make_qx_quants scratch: the weights w = x² and w·x, the same for every candidate scale. */
+/** make_qx_quants scratch: the weights w (x² or qw) and w·x, the same for every candidate scale. */
 const qxW = new Float64Array(32);
 const qxWX = new Float64Array(32);
 
-/** `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL)`; L gets l + nmax ∈ [0, 2·nmax). */
-export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff: number, L: Int32Array, lOff: number): number {
+/**
+ * `make_qx_quants(n, nmax, x, L, rmse_type = 1, qw)`: with `qw` (the imatrix-derived weights of the
+ * `quantize_row_*_impl` callers) each element's weight is qw[qwOff + i]; without (qw = NULL), x².
+ * L gets l + nmax ∈ [0, 2·nmax).
+ */
+export function makeQxQuants(
+  n: number, nmax: number, x: Float32Array | Float64Array, xOff: number, L: Int32Array, lOff: number,
+  qw: Float32Array | Float64Array | undefined, qwOff: number,
+): number {
   const max = signedExtreme(n, x, xOff);
   if (Math.abs(max) < GROUP_MAX_EPS) {
     for (let i = 0; i < n; i++) L[lOff + i] = 0;
@@ -39,7 +46,7 @@ export function makeQxQuantsRmse1(n: number, nmax: number, x: Float32Array, xOff
   }
   for (let i = 0; i < n; i++) {
     const v = x[xOff + i]!;
-    const w = F(v * v);
+    const w = qw ? qw[qwOff + i]! : F(v * v);
     qxW[i] = w;
     qxWX[i] = F(w * v); // C computes w*x[i]*l as (w*x)*l, so this product is shared by all candidates
   }

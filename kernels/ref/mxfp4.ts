@@ -4,8 +4,9 @@
  * scale). Ports `quantize_row_mxfp4_ref` and `dequantize_row_mxfp4`.
  */
 import { F, floatToUint8 } from './rounding.ts';
+import { layoutOf } from '../block-layouts.ts';
 
-export const MXFP4_BLOCK_BYTES = 17;
+const MXFP4 = layoutOf('MXFP4');
 export const KVALUES_MXFP4: Int8Array = Int8Array.from([0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]);
 
 const f32 = new Float32Array(1);
@@ -31,7 +32,7 @@ function bestIndex(x: number, e: number): number {
 export function quantizeRowMXFP4Ref(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * 32;
-    const o = dstOff + b * MXFP4_BLOCK_BYTES;
+    const o = dstOff + b * MXFP4.size;
     let amax = 0;
     for (let j = 0; j < 32; j++) {
       const a = Math.abs(src[x + j]!);
@@ -47,7 +48,7 @@ export function quantizeRowMXFP4Ref(src: Float32Array, srcOff: number, dst: Uint
 
 export function dequantizeRowMXFP4(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * MXFP4_BLOCK_BYTES;
+    const o = srcOff + b * MXFP4.size;
     const y = dstOff + b * 32;
     const d = e8m0ToFp32Half(src[o]!);
     for (let j = 0; j < 16; j++) {

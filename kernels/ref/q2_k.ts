@@ -6,9 +6,10 @@
 import { F, nearestInt, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQkx2Quants, pack2Bit } from './k-helpers.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
-export const Q2_K_BLOCK_BYTES = 84;
+const Q2_K = layoutOf('Q2_K');
 const F0_1 = F(0.1);
 
 const L = new Int32Array(QK_K);
@@ -20,7 +21,7 @@ const mins = new Float64Array(16);
 export function quantizeRowQ2_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK_K;
-    const o = dstOff + b * Q2_K_BLOCK_BYTES; // scales[16] | qs[64] | d | dmin
+    const o = dstOff + b * Q2_K.size; // scales[16] | qs[64] | d | dmin
     let maxScale = 0, maxMin = 0;
     for (let j = 0; j < 16; j++) {
       for (let l = 0; l < 16; l++) weights[l] = Math.abs(src[x + 16 * j + l]!);
@@ -62,7 +63,7 @@ export function quantizeRowQ2_KRef(src: Float32Array, srcOff: number, dst: Uint8
 
 export function dequantizeRowQ2_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q2_K_BLOCK_BYTES;
+    const o = srcOff + b * Q2_K.size;
     let y = dstOff + b * QK_K;
     const d = readFp16(src, o + 80), min = readFp16(src, o + 82);
     let is = 0;

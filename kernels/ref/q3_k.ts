@@ -6,15 +6,16 @@
 import { F, nearestInt, toInt8, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQ3Quants, pack2Bit } from './k-helpers.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
-export const Q3_K_BLOCK_BYTES = 110;
+const Q3_K = layoutOf('Q3_K');
 
 const L = new Int32Array(QK_K);
 const scales = new Float64Array(16);
 
 /** The signed 6-bit scale of sub-block j from the 12 scale bytes at q[o..]. */
-function subScale(q: Uint8Array, o: number, j: number): number {
+export function subScale(q: Uint8Array, o: number, j: number): number {
   const lo = j < 8 ? q[o + j]! & 15 : q[o + j - 8]! >>> 4;
   return (lo | (((q[o + 8 + (j & 3)]! >>> (2 * (j >>> 2))) & 3) << 4)) - 32;
 }
@@ -22,7 +23,7 @@ function subScale(q: Uint8Array, o: number, j: number): number {
 export function quantizeRowQ3_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK_K;
-    const o = dstOff + b * Q3_K_BLOCK_BYTES; // hmask[32] | qs[64] | scales[12] | d
+    const o = dstOff + b * Q3_K.size; // hmask[32] | qs[64] | scales[12] | d
     const so = o + 96;
     let maxScale = 0, amax = 0;
     for (let j = 0; j < 16; j++) {
@@ -54,20 +55,25 @@ export function quantizeRowQ3_KRef(src: Float32Array, srcOff: number, dst: Uint8
         L[16 * j + ii] = clampInt(l, -4, 3) + 4;
       }
     }
-    for (let k = 0; k < 32; k++) dst[o + k] = 0;
-    for (let j = 0; j < QK_K; j++) {
-      if (L[j]! > 3) {
-        dst[o + (j & 31)] |= 1 << (j >>> 5);
-        L[j] = L[j]! - 4;
-      }
-    }
-    pack2Bit(dst, o + 32, L);
+    packQ3KCodes(dst, o, L);
   }
+}
+
+/** Codes 0..7 in L[0..256) → hmask (bit 2 of code j at bit j/32 of byte j%32) and 2-bit qs. Mutates L. */
+export function packQ3KCodes(dst: Uint8Array, o: number, L: Int32Array): void {
+  for (let k = 0; k < 32; k++) dst[o + k] = 0;
+  for (let j = 0; j < QK_K; j++) {
+    if (L[j]! > 3) {
+      dst[o + (j & 31)] |= 1 << (j >>> 5);
+      L[j] = L[j]! - 4;
+    }
+  }
+  pack2Bit(dst, o + 32, L);
 }
 
 export function dequantizeRowQ3_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q3_K_BLOCK_BYTES;
+    const o = srcOff + b * Q3_K.size;
     let y = dstOff + b * QK_K;
     const dAll = readFp16(src, o + 108);
     let is = 0, m = 1;

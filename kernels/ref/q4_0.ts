@@ -4,14 +4,15 @@
  */
 import { F, floatToInt8 } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK = 32;
-export const Q4_0_BLOCK_BYTES = 18;
+const Q4_0 = layoutOf('Q4_0');
 
 export function quantizeRowQ4_0Ref(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK;
-    const o = dstOff + b * Q4_0_BLOCK_BYTES;
+    const o = dstOff + b * Q4_0.size;
     let amax = 0, max = 0;
     for (let j = 0; j < QK; j++) {
       const v = src[x + j]!;
@@ -32,7 +33,7 @@ export function quantizeRowQ4_0Ref(src: Float32Array, srcOff: number, dst: Uint8
 
 export function dequantizeRowQ4_0(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q4_0_BLOCK_BYTES;
+    const o = srcOff + b * Q4_0.size;
     const y = dstOff + b * QK;
     const d = readFp16(src, o);
     for (let j = 0; j < 16; j++) {

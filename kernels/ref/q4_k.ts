@@ -6,9 +6,10 @@
 import { F, nearestInt, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
 import { makeQkx2Quants, minK4, packScaleMinK4, scaleK4 } from './k-helpers.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
-export const Q4_K_BLOCK_BYTES = 144;
+const Q4_K = layoutOf('Q4_K');
 const F0_1 = F(0.1);
 
 const L = new Int32Array(QK_K);
@@ -65,17 +66,22 @@ export function quantizeScaleMinBlock(
 
 export function quantizeRowQ4_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = dstOff + b * Q4_K_BLOCK_BYTES; // d | dmin | scales[12] | qs[128]
+    const o = dstOff + b * Q4_K.size; // d | dmin | scales[12] | qs[128]
     quantizeScaleMinBlock(src, srcOff + b * QK_K, dst, o, 15, -1, 20, L);
-    for (let c = 0; c < 4; c++) {
-      for (let l = 0; l < 32; l++) dst[o + 16 + 32 * c + l] = L[64 * c + l]! | (L[64 * c + 32 + l]! << 4);
-    }
+    packQ4KCodes(dst, o, L);
+  }
+}
+
+/** Codes 0..15 in L[0..256) → qs at dst[o+16..): element 64c+l low nibble, 64c+32+l high nibble. */
+export function packQ4KCodes(dst: Uint8Array, o: number, L: Int32Array): void {
+  for (let c = 0; c < 4; c++) {
+    for (let l = 0; l < 32; l++) dst[o + 16 + 32 * c + l] = L[64 * c + l]! | (L[64 * c + 32 + l]! << 4);
   }
 }
 
 export function dequantizeRowQ4_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q4_K_BLOCK_BYTES;
+    const o = srcOff + b * Q4_K.size;
     let y = dstOff + b * QK_K;
     const d = readFp16(src, o), min = readFp16(src, o + 2);
     for (let c = 0; c < 4; c++) {

@@ -5,14 +5,15 @@
  */
 import { F, floatToInt8 } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK = 32;
-export const Q5_0_BLOCK_BYTES = 22;
+const Q5_0 = layoutOf('Q5_0');
 
 export function quantizeRowQ5_0Ref(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK;
-    const o = dstOff + b * Q5_0_BLOCK_BYTES;
+    const o = dstOff + b * Q5_0.size;
     let amax = 0, max = 0;
     for (let j = 0; j < QK; j++) {
       const v = src[x + j]!;
@@ -41,7 +42,7 @@ export function quantizeRowQ5_0Ref(src: Float32Array, srcOff: number, dst: Uint8
 
 export function dequantizeRowQ5_0(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q5_0_BLOCK_BYTES;
+    const o = srcOff + b * Q5_0.size;
     const y = dstOff + b * QK;
     const d = readFp16(src, o);
     const qh = src[o + 2]! | (src[o + 3]! << 8) | (src[o + 4]! << 16) | (src[o + 5]! << 24);

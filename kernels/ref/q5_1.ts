@@ -4,15 +4,16 @@
  */
 import { F, floatToUint8 } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK = 32;
-export const Q5_1_BLOCK_BYTES = 24;
+const Q5_1 = layoutOf('Q5_1');
 const FLT_MAX = 3.4028234663852886e38;
 
 export function quantizeRowQ5_1Ref(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK;
-    const o = dstOff + b * Q5_1_BLOCK_BYTES;
+    const o = dstOff + b * Q5_1.size;
     let min = FLT_MAX, max = -FLT_MAX;
     for (let j = 0; j < QK; j++) {
       const v = src[x + j]!;
@@ -41,7 +42,7 @@ export function quantizeRowQ5_1Ref(src: Float32Array, srcOff: number, dst: Uint8
 
 export function dequantizeRowQ5_1(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q5_1_BLOCK_BYTES;
+    const o = srcOff + b * Q5_1.size;
     const y = dstOff + b * QK;
     const d = readFp16(src, o);
     const m = readFp16(src, o + 2);

@@ -5,28 +5,41 @@
  */
 import { F, nearestInt, toInt8, clampInt } from './rounding.ts';
 import { readFp16, writeFp16 } from './block-io.ts';
-import { makeQxQuantsRmse1 } from './k-helpers.ts';
+import { makeQxQuants } from './k-helpers.ts';
+import { layoutOf } from '../block-layouts.ts';
 
 const QK_K = 256;
-export const Q6_K_BLOCK_BYTES = 210;
+const Q6_K = layoutOf('Q6_K');
 const GROUP_MAX_EPS = F(1e-15);
 
 const L = new Int32Array(QK_K);
 const scales = new Float64Array(16);
 
 export function quantizeRowQ6_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
+  quantizeBlocksQ6_K(src, srcOff, dst, dstOff, nBlocks, undefined);
+}
+
+/**
+ * `quantize_row_q6_K_impl` for one row of nBlocks super-blocks: the same as the reference except
+ * that make_qx_quants weighs by the RAW imatrix values qw (no σ² term, unlike the other K-quants).
+ */
+export function quantizeRowQ6_KImatrix(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nPerRow: number, qw: Float32Array): void {
+  quantizeBlocksQ6_K(src, srcOff, dst, dstOff, nPerRow / QK_K, qw);
+}
+
+function quantizeBlocksQ6_K(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number, qw: Float32Array | undefined): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * QK_K;
-    const o = dstOff + b * Q6_K_BLOCK_BYTES; // ql[128] | qh[64] | scales[16] | d
+    const o = dstOff + b * Q6_K.size; // ql[128] | qh[64] | scales[16] | d
     let maxScale = 0, maxAbs = 0;
     for (let ib = 0; ib < 16; ib++) {
-      const s = makeQxQuantsRmse1(16, 32, src, x + 16 * ib, L, 16 * ib);
+      const s = makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, qw, QK_K * b + 16 * ib);
       scales[ib] = s;
       const a = Math.abs(s);
       if (a > maxAbs) { maxAbs = a; maxScale = s; }
     }
     if (maxAbs < GROUP_MAX_EPS) {
-      dst.fill(0, o, o + Q6_K_BLOCK_BYTES);
+      dst.fill(0, o, o + Q6_K.size);
       continue;
     }
     const iscale = F(-128 / maxScale);
@@ -58,7 +71,7 @@ export function quantizeRowQ6_KRef(src: Float32Array, srcOff: number, dst: Uint8
 
 export function dequantizeRowQ6_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q6_K_BLOCK_BYTES;
+    const o = srcOff + b * Q6_K.size;
     const d = readFp16(src, o + 208);
     for (let h = 0; h < 2; h++) {
       const ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h, y = dstOff + b * QK_K + 128 * h;

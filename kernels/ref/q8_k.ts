@@ -4,8 +4,9 @@
  * `dequantize_row_q8_K` (value = d·qs).
  */
 import { F, nearestInt, toInt8 } from './rounding.ts';
+import { layoutOf } from '../block-layouts.ts';
 
-export const Q8_K_BLOCK_BYTES = 292;
+const Q8_K = layoutOf('Q8_K');
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -13,7 +14,7 @@ const u32 = new Uint32Array(f32.buffer);
 export function quantizeRowQ8_KRef(src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOff + b * 256;
-    const o = dstOff + b * Q8_K_BLOCK_BYTES;
+    const o = dstOff + b * Q8_K.size;
     let max = 0, amax = 0;
     for (let j = 0; j < 256; j++) {
       const v = src[x + j]!;
@@ -22,7 +23,7 @@ export function quantizeRowQ8_KRef(src: Float32Array, srcOff: number, dst: Uint8
     }
     if (amax === 0) {
       // Upstream zeroes d and qs and leaves bsums untouched; we write zeros there too.
-      dst.fill(0, o, o + Q8_K_BLOCK_BYTES);
+      dst.fill(0, o, o + Q8_K.size);
       continue;
     }
     const iscale = F(-127 / max);
@@ -44,7 +45,7 @@ export function quantizeRowQ8_KRef(src: Float32Array, srcOff: number, dst: Uint8
 
 export function dequantizeRowQ8_K(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, nBlocks: number): void {
   for (let b = 0; b < nBlocks; b++) {
-    const o = srcOff + b * Q8_K_BLOCK_BYTES;
+    const o = srcOff + b * Q8_K.size;
     u32[0] = src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24);
     const d = f32[0]!;
     const y = dstOff + b * 256;

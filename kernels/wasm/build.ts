@@ -6,11 +6,21 @@
 import asc from 'assemblyscript/asc';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'build');
 mkdirSync(outDir, { recursive: true });
+
+// `npm test` builds before every run: skip the compiler when the wasm is newer than every source.
+const wasmPath = join(outDir, 'forge.wasm');
+const builtAt = statSync(wasmPath, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+const sourceDir = join(here, 'assembly');
+const newest = Math.max(statSync(fileURLToPath(import.meta.url)).mtimeMs, ...readdirSync(sourceDir).map((f) => statSync(join(sourceDir, f)).mtimeMs));
+if (builtAt > newest && !process.argv.includes('--force')) {
+  process.stdout.write(`${relative(process.cwd(), wasmPath)} is up to date\n`);
+  process.exit(0);
+}
 
 const args = [
   join(here, 'assembly', 'index.ts'),

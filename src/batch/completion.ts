@@ -4,8 +4,8 @@
  * the output is still there with the size the marker recorded, so an interrupted batch resumes
  * where it stopped and a half-done or replaced output is redone.
  */
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { fromFsError } from '../../formats/errors.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../../formats/io/atomic-file.ts';
 
 export const reportPathFor = (output: string): string => `${output}.report.json`;
 
@@ -26,14 +26,7 @@ export async function outputExists(output: string): Promise<boolean> {
   return (await stat(output).catch(() => null)) !== null;
 }
 
-/** Written to a temporary name and renamed, so a marker is never half-written. */
+/** Written through the atomic path (temporary name, renamed), so a marker is never half-written. */
 export async function writeCompletion(output: string, data: Record<string, unknown>): Promise<void> {
-  const file = reportPathFor(output);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, JSON.stringify({ complete: true, ...data }, null, 2) + '\n');
-    await rename(tmp, file);
-  } catch (err) {
-    throw fromFsError(err, file, 'write job report');
-  }
+  await writeFileAtomic(reportPathFor(output), JSON.stringify({ complete: true, ...data }, null, 2) + '\n');
 }

@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../formats/errors.ts';
-import { fileTypeByName } from '../../kernels/file-types.ts';
-import { PLANNABLE_FILE_TYPES } from '../policy/type-policy.ts';
+import { ForgeError } from '../../formats/errors.ts';
+import { targetType } from '../options/values.ts';
 import { parseHubSource } from '../hub/source.ts';
 import { DEFAULT_FOLDER_PATTERN, DEFAULT_OUTPUT_PATTERN, type BatchSpec, type JobOptions } from './spec.ts';
 
@@ -46,11 +46,13 @@ export function expandJobs(spec: BatchSpec): BatchJob[] {
       const { type, kind } = canonicalType(typed, isGguf, where);
       const id = jobs.length + 1;
       const pattern = options.output ?? (kind === 'awq' || kind === 'gptq' ? DEFAULT_FOLDER_PATTERN : DEFAULT_OUTPUT_PATTERN);
+      // {type} is written as the CLI names its default outputs: stories260K-Q8_0.gguf.
       const filled = pattern.replace(PLACEHOLDER, (_m, key: string) => {
         if (!PLACEHOLDERS.has(key)) throw new UsageError('BAD_BATCH', `${where}: unknown placeholder {${key}} in output pattern '${pattern}' (use {name}, {type}, {index})`);
-        return key === 'name' ? name : key === 'type' ? type : String(id);
+        return key === 'name' ? name : key === 'type' ? type.toUpperCase() : String(id);
       });
-      const output = path.resolve(base, filled);
+      // AWQ/GPTQ write folders: a shared `{name}-{type}.gguf` pattern names the folder without `.gguf`.
+      const output = path.resolve(base, kind === 'awq' || kind === 'gptq' ? filled.replace(/\.gguf$/i, '') : filled);
       const job: BatchJob = { id, kind, source, type, output, name, options, line: entry.line };
       const clash = byOutput.get(output);
       if (clash) {
@@ -77,16 +79,18 @@ function parseHubSourceAt(source: string, where: string) {
 }
 
 function canonicalType(typed: string, isGguf: boolean, where: string): { type: string; kind: JobKind } {
-  const lower = typed.toLowerCase();
-  if (lower === 'awq' || lower === 'gptq') {
-    if (isGguf) throw new UsageError('BAD_BATCH', `${where}: type ${lower} needs a Hugging Face model folder, not a GGUF file`);
-    return { type: lower, kind: lower };
+  let type: string;
+  try {
+    type = targetType(typed); // the CLI's --type parser: any case, "did you mean" on a typo
+  } catch (err) {
+    if (err instanceof ForgeError) throw new UsageError('BAD_BATCH', `${where}: ${err.message}`);
+    throw err;
   }
-  const ft = fileTypeByName(typed);
-  if (!ft || !PLANNABLE_FILE_TYPES.includes(ft.name)) {
-    throw new UsageError('BAD_BATCH', `${where}: unknown or unsupported type '${typed}' (supported: ${PLANNABLE_FILE_TYPES.join(', ')}, awq, gptq)`);
+  if (type === 'awq' || type === 'gptq') {
+    if (isGguf) throw new UsageError('BAD_BATCH', `${where}: type ${type} needs a Hugging Face model folder, not a GGUF file`);
+    return { type, kind: type };
   }
-  return { type: ft.name, kind: isGguf ? 'quantize' : 'convert' };
+  return { type, kind: isGguf ? 'quantize' : 'convert' };
 }
 
 /** `--shard i/n`: 1 ≤ i ≤ n. */

@@ -8,11 +8,11 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fromFsError } from '../../formats/errors.ts';
-import { CancelledError, ForgeError } from '../../formats/errors.ts';
+import { CancelledError, ForgeError, TerminatedError } from '../../formats/errors.ts';
 import { drainWhile } from '../hub/event-queue.ts';
 import { exitCodeFor, EXIT_CODES } from '../cli/exit-codes.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
-import type { EvalFigures } from '../pipeline/eval-after.ts';
+import type { EvalFigures } from '../pipeline/eval-figures.ts';
 import { isComplete, outputExists, writeCompletion, reportPathFor } from './completion.ts';
 import { jobPipeline } from './run-job.ts';
 import type { BatchJob } from './jobs.ts';
@@ -134,7 +134,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
   const counts: Record<JobStatus, number> = { done: 0, failed: 0, skipped: 0, cancelled: 0 };
   for (const o of list) counts[o.status]++;
   const firstFailure = list.find((o) => o.status === 'failed');
-  const exitCode = opts.signal?.aborted ? EXIT_CODES.cancelled
+  const exitCode = opts.signal?.aborted ? (opts.signal.reason instanceof TerminatedError ? EXIT_CODES.terminated : EXIT_CODES.cancelled)
     : firstFailure ? exitCodeFor(firstFailure.error!.kind as Parameters<typeof exitCodeFor>[0])
     : EXIT_CODES.success;
   return { jobs: list, counts, seconds: (performance.now() - started) / 1000, exitCode };

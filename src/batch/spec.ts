@@ -12,7 +12,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
-import { UsageError, fromFsError } from '../../formats/errors.ts';
+import { ForgeError, UsageError, fromFsError } from '../../formats/errors.ts';
+import { integer, viaType } from '../options/values.ts';
 
 /** Per-job options; all optional, `defaults` fills in what a job leaves out. */
 export interface JobOptions {
@@ -130,16 +131,13 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'evalText':
         out[key] = stringValue(v, key, fail);
         break;
-      case 'via': {
-        const s = stringValue(v, key, fail);
-        if (s.toLowerCase() !== 'f16') fail(v, `\`via\` takes only 'f16', got '${s}'`);
-        out.via = 'f16';
+      // The same value parsers as the CLI's --via, --bits and --group-size.
+      case 'via':
+        out.via = parsed(v, key, fail, () => viaType(stringValue(v, key, fail)));
         break;
-      }
       case 'bits':
       case 'groupSize':
-        if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value)) fail(v, `\`${key}\` must be an integer`);
-        out[key] = (v as { value: number }).value;
+        out[key] = parsed(v, key, fail, () => (isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'string') ? integer(v.value) : integer(String(v))));
         break;
       case 'pure':
       case 'validate':
@@ -157,6 +155,16 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
     }
   }
   return out;
+}
+
+/** Runs a shared value parser, turning its UsageError into this file's `file:line: key: …` message. */
+function parsed<T>(node: Node, key: string, fail: Fail, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ForgeError) return fail(node, `\`${key}\`: ${err.message}`);
+    throw err;
+  }
 }
 
 function stringValue(node: Node | null | undefined, key: string, fail: Fail): string {

@@ -13,6 +13,7 @@ export const EXIT_CODES = {
   unsupported: 6,
   io: 7,
   cancelled: 130,
+  terminated: 143, // 128 + SIGTERM, what a shell reports for a process the signal killed
 } as const satisfies Record<ErrorKind | 'success', number>;
 
 export const EXIT_CODE_MEANING: Record<keyof typeof EXIT_CODES, string> = {
@@ -25,6 +26,7 @@ export const EXIT_CODE_MEANING: Record<keyof typeof EXIT_CODES, string> = {
   unsupported: 'unsupported architecture, type or tokenizer',
   io: 'filesystem error: output exists, permission denied, disk full',
   cancelled: 'cancelled (Ctrl-C)',
+  terminated: 'terminated by SIGTERM (stopped cleanly: temporary outputs removed)',
 };
 
 export function exitCodeFor(kind: ErrorKind): number {

@@ -7,65 +7,85 @@
  * Errors are re-thrown for the CLI to map to an exit code; in the JSON modes they are also
  * printed as JSON on stdout so a program reading stdout always gets a document.
  */
-import { ForgeError } from '../../formats/errors.ts';
+import { ForgeError, safeMessage, untrusted } from '../../formats/errors.ts';
 import type { PipelineEvent, WarningEvent } from '../pipeline/events.ts';
 import { formatBytes } from '../format-units.ts';
+import { drain } from '../pipeline/drain.ts';
 
-export interface HeadlessOptions {
+export interface HeadlessOptions<E = PipelineEvent, T = unknown> {
   json?: boolean;
   jsonl?: boolean;
   /** Human rendering of the final result (default: one `key: value` line per scalar field). */
-  formatResult?: (result: unknown) => string;
+  formatResult?: (result: T) => string;
+  /** `ok` in the --json document (default true when the generator returns): batch says false when a job failed. */
+  ok?: (result: T) => boolean;
+  /** Human rendering of events when the stream is not a PipelineEvent stream (batch); returns nothing to print. */
+  humanEvent?: (ev: E) => void;
+  /** Called once after the stream ends or fails, before the result or error is printed (clears live lines). */
+  finish?: () => void;
   /** Where to write; default process.stdout / process.stderr (tests pass their own). */
   stdout?: { write(s: string): unknown };
   stderr?: { write(s: string): unknown; isTTY?: boolean };
 }
 
-export async function runHeadless<T>(gen: AsyncGenerator<PipelineEvent, T>, opts: HeadlessOptions = {}): Promise<T> {
+/** An event at the top of a stream: batch tags its jobs' events with `job`, those are not the end. */
+const isFinalDone = (ev: unknown) => (ev as { type?: string }).type === 'done' && !('job' in (ev as object));
+
+export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T>, opts: HeadlessOptions<E, T> = {}): Promise<T> {
   const out = opts.stdout ?? process.stdout;
   const err = opts.stderr ?? process.stderr;
   const human = !opts.json && !opts.jsonl;
   const tty = human && Boolean(err.isTTY);
   const warnings: WarningEvent[] = [];
-  let sawDone = false;
+  let lastWasDone = false;
   let liveLine = false;
   const clearLine = () => {
     if (liveLine) err.write('\r\x1b[K');
     liveLine = false;
   };
-  try {
-    let step = await gen.next();
-    while (!step.done) {
-      const ev = step.value;
-      if (ev.type === 'warning') warnings.push(ev);
-      if (ev.type === 'done') sawDone = true;
-      if (opts.jsonl) out.write(JSON.stringify(ev) + '\n');
-      else if (human) {
-        const line = humanLine(ev, tty);
-        if (line !== null) {
-          clearLine();
-          if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer'))) {
-            err.write(line);
-            liveLine = true;
-          } else err.write(line + '\n');
-        }
-      }
-      step = await gen.next();
-    }
+  const humanEvent = opts.humanEvent ?? ((e: E) => {
+    const ev = e as PipelineEvent;
+    const line = humanLine(ev, tty);
+    if (line === null) return;
     clearLine();
-    const result = step.value;
-    if (opts.jsonl && !sawDone) out.write(JSON.stringify({ type: 'done', summary: result }) + '\n');
-    else if (opts.json) out.write(JSON.stringify({ ok: true, result, warnings }, jsonReplacer, 2) + '\n');
+    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer'))) {
+      err.write(line);
+      liveLine = true;
+    } else err.write(line + '\n');
+  });
+  try {
+    const result = await drain(gen, (ev) => {
+      if ((ev as { type?: string }).type === 'warning' && !('job' in (ev as object))) warnings.push(ev as WarningEvent);
+      lastWasDone = isFinalDone(ev);
+      if (opts.jsonl) out.write(JSON.stringify(ev, jsonReplacer) + '\n');
+      else if (human) humanEvent(ev);
+    });
+    clearLine();
+    opts.finish?.();
+    // --jsonl always ends with a done line: the pipeline's own, or one made from the result.
+    if (opts.jsonl && !lastWasDone) out.write(JSON.stringify({ type: 'done', summary: result }, jsonReplacer) + '\n');
+    else if (opts.json) out.write(JSON.stringify({ ok: opts.ok?.(result) ?? true, result, warnings }, jsonReplacer, 2) + '\n');
     else if (human) out.write((opts.formatResult ?? defaultFormat)(result) + '\n');
     return result;
   } catch (e) {
     clearLine();
-    if (opts.json || opts.jsonl) {
-      const error = e instanceof ForgeError ? { kind: e.kind, code: e.code, message: e.message } : { kind: 'internal', code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
-      out.write(JSON.stringify(opts.json ? { ok: false, error, warnings } : { type: 'error', error }, jsonReplacer, opts.json ? 2 : undefined) + '\n');
-    }
+    opts.finish?.();
+    if (opts.json || opts.jsonl) writeJsonError(e, { json: opts.json, stdout: out, warnings });
     throw e;
   }
+}
+
+const printed = new WeakSet<object>();
+
+/** True once an error's JSON document has been written (so main() does not write a second one). */
+export const jsonErrorPrinted = (e: unknown): boolean => typeof e === 'object' && e !== null && printed.has(e);
+
+/** The error document of --json (`{ok:false, error, warnings}`) or the last line of --jsonl (`{type:'error', error}`). */
+export function writeJsonError(e: unknown, opts: { json?: boolean; stdout?: { write(s: string): unknown }; warnings?: WarningEvent[] }): void {
+  if (typeof e === 'object' && e !== null) printed.add(e);
+  const out = opts.stdout ?? process.stdout;
+  const error = e instanceof ForgeError ? { kind: e.kind, code: e.code, message: e.message } : { kind: 'internal', code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+  out.write(JSON.stringify(opts.json ? { ok: false, error, warnings: opts.warnings ?? [] } : { type: 'error', error }, jsonReplacer, opts.json ? 2 : undefined) + '\n');
 }
 
 /** One human line per event, or null for events not worth a line. */
@@ -74,22 +94,22 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
     case 'phase':
       return ev.message ? `${ev.phase}: ${ev.message}` : null;
     case 'warning':
-      return `warning: ${ev.message}`;
+      return `warning: ${safeMessage(ev.message)}`; // warnings quote input files too
     case 'download': {
       if (ev.state === 'progress' && !tty) return null;
       const pct = ev.fileProgress.bytesTotal ? ` ${Math.floor((100 * ev.fileProgress.bytesDone) / ev.fileProgress.bytesTotal)}%` : '';
-      return `download ${ev.file}: ${ev.state}${pct}`;
+      return `download ${untrusted(ev.file)}: ${ev.state}${pct}`;
     }
     case 'tensor': {
       const pos = `[${String(ev.index + 1).padStart(String(ev.count).length)}/${ev.count}]`;
       const types = ev.sourceType === ev.targetType ? ev.targetType : `${ev.sourceType} → ${ev.targetType}`;
       if (ev.state === 'done') {
         const m = ev.metrics ? `  rmse ${ev.metrics.rmse.toExponential(3)}  cos ${ev.metrics.cosine.toFixed(6)}` : '';
-        return `${pos} ${ev.name} [${ev.shape.join(', ')}] ${types}  ${formatBytes(ev.bytes ?? 0)}${m}`;
+        return `${pos} ${untrusted(ev.name)} [${ev.shape.join(', ')}] ${types}  ${formatBytes(ev.bytes ?? 0)}${m}`;
       }
       if (!tty) return null;
       const pct = ev.rowsTotal ? ` ${Math.floor((100 * (ev.rowsDone ?? 0)) / ev.rowsTotal)}%` : '';
-      return `${pos} ${ev.name} ${types}${pct}`;
+      return `${pos} ${untrusted(ev.name)} ${types}${pct}`;
     }
     case 'eval': {
       const rate = ev.tokensPerSecond ? `, ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '';

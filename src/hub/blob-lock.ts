@@ -8,7 +8,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fromFsError } from '../../formats/errors.ts';
-import { ensureDir } from './cache-layout.ts';
+import { isProcessAlive } from '../../formats/io/process-alive.ts';
+import { cacheWriteError, ensureDir } from './cache-layout.ts';
 import { sleep } from './http.ts';
 
 export interface BlobLock {
@@ -19,7 +20,7 @@ export interface BlobLock {
 export async function lockBlob(cacheDir: string, repoFolder: string, etag: string, signal?: AbortSignal, pollMs = 100): Promise<BlobLock> {
   const dir = path.join(cacheDir, '.locks', repoFolder);
   const file = path.join(dir, `${etag}.gguf-forge.lock`);
-  await ensureDir(dir);
+  await ensureDir(dir, cacheDir);
   const token = `${process.pid} ${Math.random().toString(36).slice(2)}`;
   for (;;) {
     try {
@@ -31,23 +32,13 @@ export async function lockBlob(cacheDir: string, repoFolder: string, etag: strin
         },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromFsError(err, file, 'create lock');
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw cacheWriteError(err, file, 'create lock', cacheDir);
     }
     const owner = await fs.readFile(file, 'utf8').catch(() => undefined);
-    if (owner !== undefined && !isAlive(Number(owner.split(' ')[0]))) {
+    if (owner !== undefined && !isProcessAlive(Number(owner.split(' ')[0]))) {
       await fs.rm(file, { force: true });
       continue;
     }
     await sleep(pollMs, signal);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

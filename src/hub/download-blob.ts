@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { fromFsError, NetworkError } from '../../formats/errors.ts';
-import { blobPath, ensureDir, type RepoCache } from './cache-layout.ts';
+import { blobPath, cacheWriteError, ensureDir, type RepoCache } from './cache-layout.ts';
 import { newBlobHasher } from './blob-hash.ts';
 import { authHeaders, connectionError, httpError, withRetries, type HubClient } from './http.ts';
 import { encodedResolveUrl, type RepoFile } from './repo-info.ts';
@@ -33,7 +33,7 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
   const subject = { repo, revision: commit, file: file.path };
   const blob = blobPath(cache, file.etag);
   const part = blob + '.incomplete';
-  await ensureDir(cache.blobsDir);
+  await ensureDir(cache.blobsDir, cache.cacheDir);
 
   let have = await sizeOf(part);
   if (have > file.size) {
@@ -48,7 +48,7 @@ export async function downloadBlob(client: HubClient, job: BlobJob, progress: Bl
   try {
     fh = await fsp.open(part, 'a');
   } catch (err) {
-    throw fromFsError(err, part, 'open');
+    throw cacheWriteError(err, part, 'open', cache.cacheDir);
   }
   try {
     const url = encodedResolveUrl(client, repo, commit, file.path);

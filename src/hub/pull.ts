@@ -58,7 +58,7 @@ export async function* pullModel(opts: PullOptions): AsyncGenerator<PipelineEven
 
   if (hubOffline(opts.offline)) return yield* pullFromCache(cache, repo, revision, opts.include ?? []);
 
-  await ensureDir(cache.repoDir);
+  await ensureDir(cache.repoDir, cacheDir);
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

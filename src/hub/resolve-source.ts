@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fromFsError, IoError, UsageError } from '../../formats/errors.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
-import { pullModel, type PullOptions } from './pull.ts';
+import type { PullOptions } from './pull.ts';
 import { parseHubSource, formatHubRef } from './source.ts';
 
 export interface ResolvedSource {
@@ -26,6 +26,8 @@ export async function* resolveSource(source: string, opts: ResolveOptions = {}):
   if (ref.path) {
     throw new UsageError('BAD_HUB_SOURCE', `${formatHubRef(ref)}: conversion takes a whole repo (hf:${ref.repo}${ref.revision ? '@' + ref.revision : ''}), not a file inside it`, { repo: ref.repo });
   }
+  // The Hub client (and @huggingface/hub) is loaded only when a source is on the Hub.
+  const { pullModel } = await import('./pull.ts');
   const result = yield* pullModel({ ...opts, repo: ref.repo, revision: ref.revision });
   return { dir: result.snapshotDir, hub: { repo: ref.repo, revision: ref.revision ?? 'main', commit: result.commit, files: result.files } };
 }
@@ -36,6 +38,8 @@ async function localFolder(p: string): Promise<string> {
   try {
     st = await fs.stat(dir);
   } catch (err) {
+    // A source that is not there is a bad argument (exit 2), not a disk failure.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('NO_INPUT', `model folder not found: ${dir}`, { file: dir });
     throw fromFsError(err, dir, 'open model folder');
   }
   if (!st.isDirectory()) throw new IoError('ENOTDIR', `${dir} is not a folder (expected a model folder or hf:ORG/NAME)`, { file: dir });

@@ -10,7 +10,6 @@ import { UnsupportedError, UsageError } from '../../formats/errors.ts';
 import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
 import { inspectQuantizedFolder, type QuantizedFolderReport } from '../../formats/awq-gptq/inspect.ts';
 import { parseHubSource } from '../hub/source.ts';
-import { openHubFile } from '../hub/remote-file.ts';
 import { buildInspectReport, type InspectReport } from './report.ts';
 import { readBlockView, type BlockView } from './block-view.ts';
 
@@ -45,7 +44,7 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
     case 'gguf-hub': {
       const ref = parseHubSource(target)!;
       if (!ref.path) throw new UsageError('INSPECT_HUB_REPO', `${target}: name a file inside the repo, e.g. hf:${ref.repo}/model.gguf`);
-      return inspectGguf(await openHubFile(ref, opts.hub), opts);
+      return inspectGguf(await (await import('../hub/remote-file.ts')).openHubFile(ref, opts.hub), opts);
     }
     case 'folder':
       if (!(await isQuantizedFolder(target))) {

@@ -3,6 +3,7 @@ import type { InspectKv, InspectReport } from './report.ts';
 import type { BlockView } from './block-view.ts';
 import type { JsonScalar, JsonValue } from './json-value.ts';
 import { formatBytes, formatCount } from '../format-units.ts';
+import { untrusted } from '../../formats/errors.ts';
 
 
 function scalar(v: JsonScalar | undefined, type?: string): string {
@@ -40,13 +41,13 @@ export function renderInspectText(r: InspectReport): string {
   out.push('', `Metadata (${r.metadata.length} keys)`);
   out.push(...table(
     ['key', 'type', 'value'],
-    r.metadata.map((kv) => [kv.key, kv.type === 'ARRAY' ? `${kv.elemType}[${kv.count}]` : kv.type, kvValue(kv)]),
+    r.metadata.map((kv) => [untrusted(kv.key), kv.type === 'ARRAY' ? `${kv.elemType}[${kv.count}]` : kv.type, kvValue(kv)]),
     [false, false, false],
   ));
   out.push('', `Tensors (${r.tensors.length})`);
   out.push(...table(
     ['name', 'type', 'shape', 'offset', 'bytes', 'bpw'],
-    r.tensors.map((t) => [t.name, t.type, `[${t.shape.join(', ')}]`, String(t.offset), String(t.bytes), t.bitsPerWeight.toFixed(2)]),
+    r.tensors.map((t) => [untrusted(t.name), t.type, `[${t.shape.join(', ')}]`, String(t.offset), String(t.bytes), t.bitsPerWeight.toFixed(2)]),
     [false, false, false, true, true, true],
   ));
   out.push('', 'By type');
@@ -64,7 +65,7 @@ function fieldText(v: JsonValue): string {
 
 export function renderBlockText(b: BlockView): string {
   const out = [
-    `Tensor:  ${b.tensor} (${b.type})`,
+    `Tensor:  ${untrusted(b.tensor)} (${b.type})`,
     `Block:   ${b.index} of ${b.blockCount}, ${b.bytes} bytes at file offset ${b.fileOffset}`,
   ];
   const w = Math.max(...Object.keys(b.fields).map((k) => k.length));

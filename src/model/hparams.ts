@@ -37,7 +37,7 @@ export function hparamsFromKvs(kvs: readonly GgufKv[], source: string, nVocabFro
   const arch = kvValue(kvs, 'general.architecture');
   if (typeof arch !== 'string') throw new FormatError('MISSING_KEY', `${source}: general.architecture is missing`, { file: source });
   const spec = archForGguf(arch);
-  if (!spec) {
+  if (!spec?.forward) {
     throw new UnsupportedError('UNSUPPORTED_ARCHITECTURE', `${source}: architecture '${arch}' has no forward pass here (supported: llama, qwen2)`, { file: source });
   }
   const num = (key: string, fallback?: number): number => {

@@ -16,7 +16,8 @@ import { openSafetensorsModel, type SafetensorsModel } from '../../formats/safet
 import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
 import { SafetensorsWriter } from '../../formats/safetensors/writer.ts';
 import { encodeSafetensorsIndex, INDEX_FILE_NAME } from '../../formats/safetensors/index-json.ts';
-import { createAtomicDir } from '../../formats/io/atomic-file.ts';
+import { createAtomicDir, writeFileAtomic } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { readJsonFile } from '../../formats/hf/read-json.ts';
 import { openDequantizedModel, quantizedTypeName } from '../../formats/awq-gptq/dequantized-model.ts';
 import { fp32ToFp16 } from '../../kernels/fp16.ts';
@@ -25,13 +26,14 @@ import { gptqRtnSolver } from '../../kernels/groupwise/rtn-gptq.ts';
 import { packAwqGemm } from '../../kernels/groupwise/awq-gemm.ts';
 import { packGptq } from '../../kernels/groupwise/gptq.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
-import { RoundTripMetrics } from '../../kernels/metrics.ts';
+import { RoundTripMetrics } from '../../kernels/metrics.mjs';
 import { buildReport, type TensorResult, type ValidationReport } from '../validate/report.ts';
 import type { JobSummary, PipelineEvent, TensorMetrics } from './events.ts';
 import { resolveOptions, type AwqGptqOptions, type ResolvedOptions } from './awq-gptq/options.ts';
 import { resolveSource } from '../hub/resolve-source.ts';
 import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.ts';
 import { planShards } from './awq-gptq/shards.ts';
+import { assertFiniteSource, FLOAT_DTYPES } from './awq-gptq/source-check.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
 
 export type { AwqGptqOptions } from './awq-gptq/options.ts';
@@ -98,6 +100,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
     const shards = planShards(plan.items.map((i) => (i.kind === 'packed' ? i.decls : [i.decl])), o.maxShardBytes);
     const qconfig = quantizationConfigFor(o, plan.skippedModules, layerCount);
     const out = await createAtomicDir(o.output, { force: o.force });
+    yield* staleTempWarnings(out.staleRemoved);
     try {
       yield { type: 'phase', phase: 'write', message: `${shards.length} file(s)` };
       const written = new Map<string, { metrics: TensorMetrics; fingerprint: number }>();
@@ -153,9 +156,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
         files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
         packedLayers: written.size, keptInFp16: plan.skippedModules,
       };
-      if (o.reportPath) {
-        await writeFile(o.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n').catch((err) => { throw fromFsError(err, o.reportPath!, 'write'); });
-      }
+      if (o.reportPath) yield* staleTempWarnings(await writeFileAtomic(o.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n'));
       yield { type: 'phase', phase: 'done' };
       yield { type: 'done', summary };
       if (o.failOnAnomaly && report && report.anomalies.length) {
@@ -173,6 +174,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
 
 async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, item: PackedItem, o: ResolvedOptions) {
   const w = await readWhole(model, item.source.name);
+  assertFiniteSource(model.tensors.get(item.source.name)!, w);
   const solver = o.solver ?? (o.method === 'awq' ? awqRtnSolver : gptqRtnSolver());
   const m = solver.quantize(w, item.out, item.in, { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct });
   const scales = toHalfBytes(m.scales);
@@ -201,8 +203,9 @@ async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, ite
   for (let r = 0; r < rows; r += step) {
     const n = Math.min(step, rows - r);
     const raw = t.shape.length === 0 ? await model.readTensor(t.name) : await model.readRows(t.name, r, n);
-    if (item.decl.dtype === 'F16' && t.dtype !== 'F16') {
-      const x = toFloat32(t.dtype, raw);
+    const x = FLOAT_DTYPES.has(t.dtype) ? toFloat32(t.dtype, raw) : undefined;
+    if (x) assertFiniteSource(model.tensors.get(t.name)!, x, r * rowLen);
+    if (x && item.decl.dtype === 'F16' && t.dtype !== 'F16') {
       for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!) && Math.abs(x[i]!) >= 65520) overflowed++; // rounds to ±inf in fp16
       await writer.writeTensorData(item.decl.name, toHalfBytes(x));
     } else {

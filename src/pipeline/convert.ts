@@ -10,14 +10,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { readHfConfig } from '../../formats/hf/config.ts';
 import { archFor } from '../../formats/hf/architectures.ts';
+import { validateConfigAgainstTensors } from '../../formats/hf/config-validate.ts';
 import { mapTensors, type MappedTensor } from '../../formats/hf/tensor-map.ts';
 import { buildGgufMetadata } from '../../formats/hf/gguf-metadata.ts';
-import { countParameters } from '../../formats/hf/size-label.ts';
+import { checkValue } from '../../formats/gguf/write-value.ts';
+import { countParameters, sizeLabelOfTensors } from '../../formats/hf/size-label.ts';
 import { readGguf, padTo, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/reader.ts';
-import { CancelledError, UsageError, ValidationError, fromFsError } from '../../formats/errors.ts';
+import { CancelledError, UsageError, ValidationError } from '../../formats/errors.ts';
+import { writeFileAtomic } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { GgmlTypeId as T, ggmlType } from '../../kernels/ggml-types.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
@@ -80,6 +83,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
   const arch = archFor(config);
   const model = await openModelTensors(dir);
   try {
+    validateConfigAgainstTensors(config, model.tensors); // before anything is sized from config.json
     const { tensors: mapped, generated } = mapTensors(arch, config, model.tensors);
     if (model.quantizedSource) {
       yield { type: 'warning', code: 'DEQUANTIZED_SOURCE', file: dir, message: `source is a ${model.quantizedSource} checkpoint: its weights are dequantized to F32 first, so the output inherits its quantization error` };
@@ -91,16 +95,18 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       ...generated.map((g) => ({ name: g.ggufName, ne: g.ne, type: T.F32 })),
       ...mapped.map((m) => ({ name: m.ggufName, ne: m.ne, type: intermediateType(m) })),
     ];
-    const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert: 0 };
+    const nExpert = Number(config.raw.num_local_experts ?? config.raw.num_experts ?? 0) || 0;
+    const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert };
     let plans = planTensorTypes(planInputs, facts, ft, { pure: opts.pure, overrides, allowRequantize: true });
     if (isFloat) plans = inConvertOrder(plans, planInputs.map((p) => p.name));
     yield* fallbackWarnings(plans);
 
-    const parameterCount = countParameters([...mapped.map((m) => m.hfShape), ...generated.map((g) => g.ne)]);
+    const written = [...mapped.map((m) => ({ name: m.ggufName, ne: m.ne })), ...generated.map((g) => ({ name: g.ggufName, ne: g.ne }))];
+    const parameterCount = countParameters(written.map((t) => t.ne));
     // A hub snapshot folder is named by its commit sha, so name the model after the repo there;
     // for a local folder the metadata builder applies convert_hf_to_gguf's own naming.
     const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : undefined);
-    const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount });
+    const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount, sizeLabel: sizeLabelOfTensors(written) });
     const modelName = name ?? basename(dir);
     for (const w of meta.warnings) yield { type: 'warning', code: w.code, message: w.message };
     const kvs = isFloat ? meta.kvs : quantizedFileKvs(meta.kvs, ft.id);
@@ -110,6 +116,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       source: opts.source, dir, fileType: ft.name, architecture: config.architecture, parameters: parameterCount,
       fallbacks: plans.filter((p) => p.fallback).length, plan: plans.map(planRow),
     };
+    for (const kv of kvs) checkValue(kv.key, kv); // the writer's own check, so a dry run finds what a real run would
     if (opts.dryRun) {
       const summary: JobSummary = { output, outputBytes: plannedSize, seconds: (performance.now() - started) / 1000, tensors: plans.length, dryRun: true, ...base };
       yield { type: 'done', summary };
@@ -144,7 +151,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
       output, outputBytes: result.outputBytes, seconds: (performance.now() - started) / 1000, tensors: plans.length,
       ...base, ...(hub ? { hub } : {}), ...(report ? { report } : {}),
     };
-    if (opts.reportPath) await writeJson(opts.reportPath, { complete: true, ...summary });
+    if (opts.reportPath) yield* staleTempWarnings(await writeFileAtomic(opts.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n'));
     yield { type: 'done', summary };
     if (opts.failOnAnomaly && report && report.anomalies.length) {
       throw new ValidationError('ANOMALY', `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} in the round-trip report (output kept at ${output}): ${report.anomalies[0]!.message}`, { file: output });
@@ -158,7 +165,7 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
 function rowReader(read: (n: string, r: number, c: number) => Promise<Float32Array>, m: MappedTensor, viaF16: boolean) {
   const rowLen = m.ne[0]!;
   const nRows = m.ne.slice(1).reduce((a, b) => a * b, 1);
-  return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16 });
+  return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16, stack: m.stack, addOne: m.addOne });
 }
 
 /** f32/f16/bf16 outputs keep convert_hf_to_gguf's tensor order (generated first, then checkpoint order). */
@@ -177,12 +184,4 @@ async function verifyOutput(path: string, plans: TensorPlan[]): Promise<void> {
       throw new ValidationError('VERIFY', `${path}: tensor ${i} is ${t.name} ${typeName(t.type)} [${t.ne}], expected ${p.name} ${typeName(p.targetType)} [${p.ne}]`, { file: path, tensor: t.name });
     }
   });
-}
-
-async function writeJson(path: string, data: unknown): Promise<void> {
-  try {
-    await writeFile(path, JSON.stringify(data, null, 2) + '\n');
-  } catch (err) {
-    throw fromFsError(err, path, 'write report');
-  }
 }

@@ -5,7 +5,7 @@
  *
  * Events are plain JSON-serialisable objects (bigints are not used) so `--jsonl` can print them as is.
  */
-import type { ErrorMetrics } from '../../kernels/metrics.ts';
+import type { ErrorMetrics } from '../../kernels/metrics.mjs';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -41,7 +41,7 @@ export interface DownloadEvent {
   overall: TransferProgress;
 }
 
-/** Round-trip error metrics of one tensor, as kernels/metrics.ts measures them. */
+/** Round-trip error metrics of one tensor, as kernels/metrics.mjs measures them. */
 export type TensorMetrics = ErrorMetrics;
 
 export interface TensorEvent {

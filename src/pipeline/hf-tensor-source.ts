@@ -23,10 +23,15 @@ export interface HfRowReaderSpec {
   permuteHeads?: number;
   /** Round every value through fp16 (`--via f16`). */
   viaF16?: boolean;
+  /** HF tensors stacked along the outermost dim (Mixtral experts): nRows / stack.length rows each, in order. */
+  stack?: string[];
+  /** Store w + 1 in float32 (Gemma's norms, `data_torch + 1` after the cast to float32). */
+  addOne?: boolean;
 }
 
 export function hfRowReader(read: ReadRowsF32, spec: HfRowReaderSpec): (rowStart: number, rowCount: number, into?: Float32Array) => Promise<Float32Array> {
-  const { hfName, rowLen, nRows, permuteHeads, viaF16 } = spec;
+  const { hfName, rowLen, nRows, permuteHeads, viaF16, addOne } = spec;
+  if (spec.stack) return stackedRowReader(read, spec);
   const headRows = permuteHeads ? nRows / permuteHeads : 1;
   return async (rowStart, rowCount, into) => {
     if (permuteHeads && (!Number.isInteger(headRows) || headRows % 2 !== 0)) {
@@ -39,8 +44,27 @@ export function hfRowReader(read: ReadRowsF32, spec: HfRowReaderSpec): (rowStart
     const rows = await read(hfName, lo, hi - lo, fits ? into : undefined);
     if (rows.length !== (hi - lo) * rowLen) throw new RangeError(`${hfName}: read ${rows.length} values for ${hi - lo} rows of ${rowLen}`);
     if (permuteHeads) permuteHeadsInPlace(rows, rowLen, headRows);
+    if (addOne) for (let i = 0; i < rows.length; i++) rows[i] = Math.fround(rows[i]! + 1);
     if (viaF16) roundThroughF16(rows);
     return lo === rowStart && hi === rowStart + rowCount ? rows : rows.subarray((rowStart - lo) * rowLen, (rowStart - lo + rowCount) * rowLen);
+  };
+}
+
+/** Rows of `torch.stack(parts, dim=0)`: GGUF row r is row r mod n of part floor(r / n). */
+function stackedRowReader(read: ReadRowsF32, spec: HfRowReaderSpec): (rowStart: number, rowCount: number, into?: Float32Array) => Promise<Float32Array> {
+  const parts = spec.stack!;
+  const per = spec.nRows / parts.length;
+  return async (rowStart, rowCount, into) => {
+    const out = into && into.length >= rowCount * spec.rowLen ? into.subarray(0, rowCount * spec.rowLen) : new Float32Array(rowCount * spec.rowLen);
+    for (let r = rowStart; r < rowStart + rowCount;) {
+      const part = Math.floor(r / per);
+      const n = Math.min(rowStart + rowCount, (part + 1) * per) - r;
+      const rows = await read(parts[part]!, r - part * per, n);
+      out.set(rows, (r - rowStart) * spec.rowLen);
+      r += n;
+    }
+    if (spec.viaF16) roundThroughF16(out);
+    return out;
   };
 }
 

@@ -5,8 +5,7 @@
  * byte-wise within a file.
  */
 import { openSafetensorsModel } from '../../formats/safetensors/model.ts';
-import { toFloat32 } from '../../formats/safetensors/dtypes.ts';
-import { FP16_TO_FP32_BITS } from '../../kernels/fp16.ts';
+import { toFloat32, widenFloatsInto } from '../../formats/safetensors/dtypes.ts';
 import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
 import { openDequantizedModel } from '../../formats/awq-gptq/dequantized-model.ts';
 import type { ReadRowsF32 } from './hf-tensor-source.ts';
@@ -57,20 +56,9 @@ export async function openModelTensors(dir: string): Promise<ModelTensors> {
       const out = into.subarray(0, count);
       // F32 goes straight from the file into the caller's buffer; 16-bit floats through one reused buffer.
       if (t.dtype === 'F32') await m.readRows(name, lo, n, new Uint8Array(out.buffer, out.byteOffset, count * 4));
-      else await raw.with(count * 2, async (buf) => widen16(t.dtype as 'BF16' | 'F16', await m.readRows(name, lo, n, buf), out));
+      else await raw.with(count * 2, async (buf) => widenFloatsInto(t.dtype as 'BF16' | 'F16', await m.readRows(name, lo, n, buf), out));
       return out;
     },
     close: () => m.close(),
   };
-}
-
-/**
- * 16-bit floats widened exactly into `out`, as toFloat32 does but without allocating: bf16 is the
- * top half of an f32, and every f16 value is an f32 value (looked up by its bits).
- */
-function widen16(dtype: 'BF16' | 'F16', bytes: Uint8Array, out: Float32Array): void {
-  const h = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-  const o = new Uint32Array(out.buffer, out.byteOffset, h.length);
-  if (dtype === 'BF16') for (let i = 0; i < h.length; i++) o[i] = h[i]! << 16;
-  else for (let i = 0; i < h.length; i++) o[i] = FP16_TO_FP32_BITS[h[i]!]!;
 }

@@ -16,16 +16,18 @@ import { stat } from 'node:fs/promises';
 import { GgufWriter } from '../../formats/gguf/writer.ts';
 import type { GgufKv, GgufValue } from '../../formats/gguf/value-types.ts';
 import { createAtomicFile } from '../../formats/io/atomic-file.ts';
+import { staleTempWarnings } from './stale-temps.ts';
 import { CancelledError, FormatError, ValidationError } from '../../formats/errors.ts';
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
-import { quantizeRows, dequantize } from '../../kernels/quant-table.ts';
+import { quantizeRows, dequantize, canDequantize } from '../../kernels/quant-table.ts';
 import { createQuantizer, type CheckedQuantization, type Quantizer } from '../../kernels/fast/index.ts';
 import { SharedBufferPool } from '../../kernels/fast/buffer-pool.ts';
-import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.ts';
+import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.mjs';
+import { firstInvalidRow, firstNonFiniteBlock } from '../../kernels/validate-row.ts';
 import type { PipelineEvent, TensorEvent } from './events.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 
-export type { ErrorMetrics } from '../../kernels/metrics.ts';
+export type { ErrorMetrics } from '../../kernels/metrics.mjs';
 export type { Quantizer } from '../../kernels/fast/index.ts';
 
 export interface TensorSource {
@@ -74,6 +76,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   };
   checkAbort();
   const atomic = await createAtomicFile(args.outPath, { force: args.force });
+  yield* staleTempWarnings(atomic.staleRemoved);
   let writer: GgufWriter | undefined;
   let committed = false;
   let quantizer = args.quantizer;
@@ -165,7 +168,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       if (quantized) {
         const f32 = data as Float32Array;
         if (bad >= 0) throw nonFiniteError(p, r * nPerRow + bad, f32[bad]!);
-        const badRow = firstBadScale(p.targetType, out, nPerRow);
+        const badRow = firstInvalidRow(ggmlType(p.targetType)!, out, nPerRow);
         if (badRow >= 0) {
           throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${r + badRow} has a NaN or Inf scale (values too large for ${typeName(p.targetType)}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
         }
@@ -338,69 +341,20 @@ function firstNonFinite(x: Float32Array, n: number): number {
   return -1;
 }
 
-/** Where each block keeps its fp16 scales (d, and dmin/m), as laid out in ggml-common.h. */
-const FP16_SCALE_OFFSETS: ReadonlyMap<number, readonly number[]> = new Map([
-  [T.Q4_0, [0]], [T.Q4_1, [0, 2]], [T.Q5_0, [0]], [T.Q5_1, [0, 2]], [T.Q8_0, [0]],
-  [T.Q2_K, [80, 82]], [T.Q3_K, [108]], [T.Q4_K, [0, 2]], [T.Q5_K, [0, 2]], [T.Q6_K, [208]],
-  [T.IQ4_NL, [0]], [T.IQ4_XS, [0]],
-]);
-
-/** Decodes a value of a plain float type at element i (for messages and checks). */
-function floatAt(type: number, dv: DataView, i: number): number {
-  if (type === T.F32) return dv.getFloat32(4 * i, true);
-  const h = dv.getUint16(2 * i, true);
-  if (type === T.BF16) return new Float32Array(new Uint32Array([h << 16]).buffer)[0]!;
-  const exp = (h >> 10) & 0x1f;
-  const sign = h & 0x8000 ? -1 : 1;
-  if (exp === 0x1f) return h & 0x3ff ? NaN : sign * Infinity;
-  return sign * (exp === 0 ? (h & 0x3ff) * 2 ** -24 : (1024 + (h & 0x3ff)) * 2 ** (exp - 25));
-}
-
-/**
- * `ggml_validate_row_data` on freshly quantized rows: a NaN/Inf fp16 scale (or float element)
- * means the input overflowed the type. Returns the first bad row, or −1.
- */
-function firstBadScale(type: number, bytes: Uint8Array, nPerRow: number): number {
-  const t = ggmlType(type)!;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (!t.quantized) {
-    if (type !== T.F16 && type !== T.BF16 && type !== T.F32) return -1;
-    for (let i = 0, n = bytes.length / t.typeSize; i < n; i++) if (!Number.isFinite(floatAt(type, dv, i))) return Math.floor(i / nPerRow);
-    return -1;
-  }
-  const offs = FP16_SCALE_OFFSETS.get(type);
-  if (!offs) return -1;
-  const blocksPerRow = nPerRow / t.blockSize;
-  for (let b = 0, nb = bytes.length / t.typeSize; b < nb; b++) {
-    for (const o of offs) if ((dv.getUint16(b * t.typeSize + o, true) & 0x7c00) === 0x7c00) return Math.floor(b / blocksPerRow);
-  }
-  return -1;
-}
-
 /**
  * Copies skip the F32 path, so check their raw bytes here, as llama.cpp's loader does
  * (`check_tensors`): NaN/Inf floats, or NaN/Inf fp16 scales in quantized blocks.
  */
 function checkSourceBytes(p: TensorPlan, raw: Uint8Array, firstElement: number): void {
-  const t = p.sourceType;
-  if (ggmlType(t)?.quantized) {
-    const row = firstBadScale(t, raw, p.ne[0]!);
-    if (row >= 0) {
-      throw new FormatError('NON_FINITE', `tensor '${p.name}' (${typeName(t)}) has a NaN or Inf scale in row ${Math.floor(firstElement / p.ne[0]!) + row}`, { tensor: p.name });
-    }
-    return;
+  const t = ggmlType(p.sourceType)!;
+  const block = firstNonFiniteBlock(t, raw);
+  if (block < 0) return;
+  if (t.quantized) {
+    const row = Math.floor(firstElement / p.ne[0]!) + Math.floor(block / (p.ne[0]! / t.blockSize));
+    throw new FormatError('NON_FINITE', `tensor '${p.name}' (${t.name}) has a NaN or Inf scale in row ${row}`, { tensor: p.name });
   }
-  if (t === T.F32 && raw.byteOffset % 4 === 0) {
-    const i = firstNonFinite(new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4), raw.length / 4);
-    if (i >= 0) throw nonFiniteError(p, firstElement + i, new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4)[i]!);
-    return;
-  }
-  if (t !== T.F32 && t !== T.F16 && t !== T.BF16) return;
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  for (let i = 0, n = raw.length / (t === T.F32 ? 4 : 2); i < n; i++) {
-    const v = floatAt(t, dv, i);
-    if (!Number.isFinite(v)) throw nonFiniteError(p, firstElement + i, v);
-  }
+  const value = canDequantize(t.id) ? dequantize(t.id, raw.subarray(block * t.typeSize, (block + 1) * t.typeSize), 1)[0]! : NaN;
+  throw nonFiniteError(p, firstElement + block, value);
 }
 
 /** Bytes of a tensor in the output (for plans and dry runs). */

@@ -4,7 +4,7 @@
  */
 import React, { useEffect, useState } from 'react';
 import { Box, Text, useStdout } from 'ink';
-import { layoutWidth, tone } from './theme.ts';
+import { layoutWidth, MIN_ROWS, tone } from './theme.ts';
 import { useClaimTextEntry } from './text-entry.tsx';
 
 /** The layout width, re-rendering when the terminal is resized. */
@@ -17,6 +17,18 @@ export function useWidth(): number {
     return () => { stdout?.off('resize', onResize); };
   }, [stdout]);
   return layoutWidth(columns);
+}
+
+/** The terminal's rows (24 when unknown, the smallest terminal the layout promises to fit). */
+export function useHeight(): number {
+  const { stdout } = useStdout();
+  const [rows, setRows] = useState(stdout?.rows);
+  useEffect(() => {
+    const onResize = () => setRows(stdout.rows);
+    stdout?.on('resize', onResize);
+    return () => { stdout?.off('resize', onResize); };
+  }, [stdout]);
+  return Math.max(MIN_ROWS, rows ?? MIN_ROWS);
 }
 
 /** A screen: title, body and key hints. `helpKey` is false where a text field always has the keyboard (then `?` is text). */

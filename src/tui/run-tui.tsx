@@ -1,36 +1,14 @@
 /**
- * Starts the TUI on the real terminal with the real dependencies (Hub search, HF cache,
- * convert pipeline, GGUF inspector) and resolves when the user quits.
+ * The TUI's entry for the CLI (main.ts imports it by this name). React's development build
+ * records a performance.measure entry for every component render, and Node keeps those entries
+ * until someone clears them: about 1.4 MiB of heap per conversion round in the TUI
+ * (test/tui-repeat.test.ts). So, unless the user chose a mode, the TUI runs React's production
+ * build; the choice must be made before React is first loaded, hence the dynamic import.
  */
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import React from 'react';
-import { render } from 'ink';
-import { App, type TuiDeps } from './app.tsx';
-import { listModels } from '../hub/search.ts';
-import { convertModel } from '../pipeline/convert.ts';
-import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
-import { listCachedModels } from './data/hf-cache.ts';
-import { openInspector } from './data/inspector-data.ts';
-import { loadHubSummary } from './data/hub-summary.ts';
+import type { TuiDeps } from './app.tsx';
 
-export const SAMPLE_PATH = path.resolve(import.meta.dirname, '../../samples/stories260K');
-
-export function defaultDeps(cwd = process.cwd()): TuiDeps {
-  return {
-    convert: convertModel,
-    convertGroupwise: convertAwqGptq,
-    search: (query, signal) => listModels({ query, limit: 20, signal }),
-    cached: () => listCachedModels(),
-    localGgufs: async () => (await readdir(cwd).catch(() => [] as string[])).filter((f) => f.toLowerCase().endsWith('.gguf')).sort(),
-    openInspector: (target) => openInspector(target),
-    hubSummary: (repo) => loadHubSummary(repo),
-    samplePath: SAMPLE_PATH,
-    cwd,
-  };
-}
-
-export async function runTui(deps: TuiDeps = defaultDeps()): Promise<void> {
-  const app = render(<App deps={deps} />, { exitOnCtrlC: false });
-  await app.waitUntilExit();
+export async function runTui(deps?: TuiDeps): Promise<void> {
+  process.env.NODE_ENV ??= 'production';
+  const { startApp, defaultDeps } = await import('./start-app.tsx');
+  await startApp(deps ?? defaultDeps());
 }

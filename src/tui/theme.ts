@@ -15,6 +15,8 @@ export function tone(t: Tone): string | undefined {
 
 /** The layout never goes below 80 columns; wider terminals give the name columns more room. */
 export const MIN_COLUMNS = 80;
+/** Every screen fits 80×24: lists size themselves from the rows left over. */
+export const MIN_ROWS = 24;
 export function layoutWidth(columns: number | undefined): number {
   return Math.max(MIN_COLUMNS, columns ?? MIN_COLUMNS);
 }

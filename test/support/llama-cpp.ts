@@ -23,8 +23,10 @@ export interface LlamaQuantizeOptions {
 
 export interface LlamaCpp {
   binsDir: string;
-  /** `ggml_quantize_chunk(type, src, dst, 0, nrows, nPerRow, NULL)`: whole rows, no imatrix. */
-  quantizeChunk(type: number, src: Float32Array, nrows: number, nPerRow: number): Uint8Array;
+  /** `ggml_quantize_chunk(type, src, dst, 0, nrows, nPerRow, imatrix ?? NULL)`: whole rows. */
+  quantizeChunk(type: number, src: Float32Array, nrows: number, nPerRow: number, imatrix?: Float32Array): Uint8Array;
+  /** `ggml_quantize_init(type)`: the grids and neighbour tables the IQ1/IQ2/IQ3 quantizers need. */
+  quantizeInit(type: number): void;
   /** `type_traits[type].to_float` over `n` elements. */
   dequantize(type: number, src: Uint8Array, n: number): Float32Array;
   typeTraits(type: number): { name: string; blockSize: number; typeSize: number; quantized: boolean };
@@ -61,6 +63,7 @@ export async function loadLlamaCpp(): Promise<LlamaCpp> {
   const base = koffi.load(join(binsDir, 'libggml-base.so'));
   const quantizeChunk = base.func('size_t ggml_quantize_chunk(int type, const float *src, _Out_ uint8_t *dst, int64_t start, int64_t nrows, int64_t n_per_row, const float *imatrix)');
   const rowSizeFn = base.func('size_t ggml_row_size(int type, int64_t ne)');
+  const quantizeInit = base.func('void ggml_quantize_init(int type)');
   const fp16 = base.func('uint16_t ggml_fp32_to_fp16(float x)');
   const validate = base.func('bool ggml_validate_row_data(int type, const uint8_t *data, size_t nbytes)');
   const getTraits = base.func('void *ggml_get_type_traits(int type)');
@@ -108,13 +111,17 @@ export async function loadLlamaCpp(): Promise<LlamaCpp> {
 
   cached = {
     binsDir,
-    quantizeChunk(type, src, nrows, nPerRow) {
+    quantizeInit(type) {
+      quantizeInit(type);
+    },
+    quantizeChunk(type, src, nrows, nPerRow, imatrix) {
       const t = traitsOf(type);
       if (nPerRow % Number(t.blck_size) !== 0) throw new RangeError(`n_per_row ${nPerRow} not a multiple of ${t.blck_size}`);
       if (src.length < nrows * nPerRow) throw new RangeError('src too short');
       const bytes = Number(rowSizeFn(type, nPerRow)) * nrows;
       const dst = new Uint8Array(bytes);
-      const n = Number(quantizeChunk(type, src, dst, 0, nrows, nPerRow, null));
+      if (imatrix && imatrix.length < nPerRow) throw new RangeError('imatrix shorter than a row');
+      const n = Number(quantizeChunk(type, src, dst, 0, nrows, nPerRow, imatrix ?? null));
       if (n !== bytes) throw new Error(`ggml_quantize_chunk wrote ${n} bytes, expected ${bytes}`);
       return dst;
     },

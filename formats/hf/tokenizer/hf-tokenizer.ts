@@ -1,5 +1,6 @@
 import { FormatError } from '../../errors.ts';
 import { BpeModel } from './bpe-model.ts';
+import { checkTokenizerJson } from '../tokenizer-shape.ts';
 import { buildNormalizer, type Normalizer } from './normalizers.ts';
 import { buildPostProcessor, type PostProcessor } from './post-processors.ts';
 import { buildPreTokenizer, type PreTokenizer } from './pre-tokenizers.ts';
@@ -31,6 +32,7 @@ export class HfTokenizer {
 
   constructor(json: Json, readonly file: string) {
     if (!json || typeof json !== 'object' || !json.model) throw new FormatError('TOKENIZER_JSON', 'tokenizer.json has no "model"', { file });
+    checkTokenizerJson(json, file);
     this.model = new BpeModel(json.model, file);
     this.addedTokens = ((json.added_tokens ?? []) as Json[]).map((t) => ({
       id: Number(t.id), content: String(t.content), special: t.special === true,

@@ -2,52 +2,39 @@
  * `gguf-forge eval MODEL [--ref REF]`: perplexity as llama-perplexity computes it and, with a
  * reference, its KL-divergence statistics, from one streamed pass over both models (no logits file).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../../formats/errors.ts';
-import { evalModel, type EvalSummary } from '../../pipeline/eval.ts';
-import { DEFAULT_EVAL_CTX } from '../../pipeline/eval-plan.ts';
-import { runHeadless } from '../headless.ts';
-import { withSigintAbort } from '../sigint.ts';
+import type { EvalSummary } from '../../pipeline/eval.ts';
+import { positiveInteger } from '../../options/values.ts';
+import { addOutputModes, parser, threadsOption, type OutputModeFlags } from '../options.ts';
+import { runCommand } from '../run-command.ts';
 
-interface EvalFlags {
+interface EvalFlags extends OutputModeFlags {
   ref?: string;
   text?: string;
-  ctx: string;
-  chunks?: string;
-  threads?: string;
-  maxMemory: string;
-  json?: boolean;
-  jsonl?: boolean;
+  ctx?: number;
+  chunks?: number;
+  threads?: number;
+  maxMemory: number;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description('perplexity of a model (GGUF, HF or AWQ/GPTQ folder) and, with --ref, KL divergence against the original, as llama-perplexity reports them')
     .argument('<model>', 'GGUF file, HF model folder, or AWQ/GPTQ checkpoint folder')
     .option('--ref <model>', 'the reference (usually the original HF folder): adds KL divergence, top-1 agreement, Δp and the PPL ratio')
     .option('--text <file>', 'text to score (default: Moby-Dick chapters 1–10, bundled)')
-    .option('--ctx <n>', 'tokens per chunk; the second half of each chunk is scored', String(DEFAULT_EVAL_CTX))
-    .option('--chunks <n>', 'score at most this many chunks (default: all)')
-    .option('--threads <n>', 'worker threads (default: all cores)')
-    .option('--max-memory <size>', 'memory budget deciding how many chunks go through the layers together (e.g. 512M, 2G)', '1G')
-    .option('--json', 'print one JSON document at the end on stdout')
-    .option('--jsonl', 'print every event as a JSON line on stdout')
-    .action(async (model: string, flags: EvalFlags) => {
-      if (flags.json && flags.jsonl) throw new UsageError('BAD_FLAGS', '--json and --jsonl are mutually exclusive');
-      const opts = {
-        model, ref: flags.ref, textFile: flags.text, ctx: positiveInt('--ctx', flags.ctx)!, chunks: positiveInt('--chunks', flags.chunks),
-        threads: positiveInt('--threads', flags.threads), maxMemory: parseSize('--max-memory', flags.maxMemory),
-      };
-      await withSigintAbort((signal) => runHeadless(evalModel({ ...opts, signal }), { json: flags.json, jsonl: flags.jsonl, formatResult: formatEval }));
-    });
-}
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError('BAD_FLAGS', `${flag} must be a positive integer, got '${v}'`);
-  return n;
+    .addOption(new Option('--ctx <n>', 'tokens per chunk; the second half of each chunk is scored (default: 512, or the model\'s shorter context)').argParser(parser(positiveInteger)))
+    .addOption(new Option('--chunks <n>', 'score at most this many chunks (default: all)').argParser(parser(positiveInteger)))
+    .addOption(threadsOption())
+    .addOption(new Option('--max-memory <size>', 'memory budget deciding how many chunks go through the layers together (e.g. 512M, 2G)').default(1024 ** 3, '1G').argParser(parser((v) => parseSize('--max-memory', v))));
+  addOutputModes(cmd).action(async (model: string, flags: EvalFlags) => {
+    await runCommand(flags, async function* (signal) {
+      const { evalModel } = await import('../../pipeline/eval.ts');
+      return yield* evalModel({ model, ref: flags.ref, textFile: flags.text, ctx: flags.ctx, chunks: flags.chunks, threads: flags.threads, maxMemory: flags.maxMemory, signal });
+    }, { formatResult: formatEval });
+  });
 }
 
 /** `1073741824`, `512M`, `1G`, `1.5GiB` → bytes (binary units). */

@@ -1,12 +1,18 @@
 /**
- * Run: downloads, then per-tensor progress. Finished tensors go into Ink's <Static> log with
- * their round-trip error; the running tensor stays in the live region below. Esc or Ctrl-C asks
- * first, then aborts the pipeline, which removes its temporary output: nothing partial is left.
+ * Run: downloads, then per-tensor progress. The last finished tensors (with their round-trip
+ * error) scroll in a window inside the live frame, sized to the terminal's rows.
+ *
+ * No Ink <Static> here, on purpose: Ink 6.8 keeps `rootNode.staticNode` pointing at a <Static>
+ * after React unmounts it and Yoga frees its node, so the next render after leaving this screen
+ * read freed wasm memory (a crash in getComputedWidth, or a runaway Output.get on garbage sizes).
+ * The TUI is a stack of screens; nothing in it writes to Ink's static log (test/tui-static.test.ts).
+ *
+ * Esc or Ctrl-C asks first, then aborts the pipeline, which removes its temporary output.
  */
 import React, { useEffect, useRef, useState } from 'react';
-import { Box, Static, Text } from 'ink';
+import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
-import { Bar, ErrorLine, Frame, truncate, useWidth } from '../components.tsx';
+import { Bar, ErrorLine, Frame, truncate, useHeight, useWidth } from '../components.tsx';
 import { actionFor, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
@@ -18,12 +24,16 @@ import type { ConvertFn } from './plan.tsx';
 
 export type StartJob = (signal: AbortSignal) => AsyncGenerator<PipelineEvent, JobSummary>;
 
+/** Rows the frame needs around the finished-tensor window (title, phase, bars, hints, margins). */
+const CHROME_ROWS = 12;
+
 /** The run of a GGUF conversion (`convert` with `request`) or of any other job (`start`). */
 export function Run({ request, convert, start, title, active, onDone, onCancelled, onBack }: {
   request?: ConvertOptions; convert?: ConvertFn; start?: StartJob; title?: string; active: boolean;
   onDone: (s: JobSummary) => void; onCancelled: () => void; onBack: () => void;
 }) {
   const width = useWidth();
+  const height = useHeight();
   const ctl = useRef(new AbortController());
   const [phase, setPhase] = useState('starting');
   const [finished, setFinished] = useState<TensorEvent[]>([]);
@@ -72,27 +82,32 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
   }, { isActive: active });
 
   const count = current?.count ?? finished[0]?.count ?? 0;
-  const nameW = Math.max(24, width - 58);
+  const nameW = Math.max(24, Math.min(48, width - 58));
+  const downloadRows = downloads.state.overall ? 3 + Math.min(6, downloads.state.files.size) : 0;
+  const logRows = Math.max(1, height - CHROME_ROWS - downloadRows);
+  const recent = finished.slice(-logRows);
+  const hints = error ? 'esc back' : asking ? 'y cancel · n keep going' : 'esc / ctrl-c cancel';
   return (
-    <>
-      <Static items={finished}>
-        {(t) => (
-          <Text key={t.name}>
-            <Text color={tone('good')}>✓</Text> {String(t.index + 1).padStart(String(t.count).length)}/{t.count} {truncate(t.name, nameW).padEnd(nameW)} {t.targetType.padEnd(6)} {formatBytes(t.bytes ?? 0).padStart(11)}
-            {t.metrics ? `  rel ${t.metrics.relFrobenius.toExponential(2)}  SNR ${t.metrics.snrDb.toFixed(1)} dB` : ''}
-          </Text>
-        )}
-      </Static>
-      <Frame title={title ?? `converting · ${request?.fileType} → ${request?.output}`} hints={asking ? 'y cancel · n keep going' : 'esc / ctrl-c cancel'}>
-        <Text>{phase}</Text>
-        <DownloadView state={downloads.state} />
-        {count ? <Text>tensors   <Bar fraction={finished.length / count} /> {finished.length}/{count}{warnings ? <Text color={tone('warn')}>  {warnings} warning{warnings === 1 ? '' : 's'}</Text> : null}</Text> : null}
-        {current ? (
-          <Text>now       {truncate(current.name, nameW)} {current.sourceType}→{current.targetType} <Bar width={12} fraction={current.rowsTotal ? (current.rowsDone ?? 0) / current.rowsTotal : 0} /></Text>
-        ) : null}
-        {error ? <Box flexDirection="column"><ErrorLine message={error} /><Text>esc back</Text></Box> : null}
-        {asking ? <Text bold color={tone('warn')}>Cancel the conversion? Nothing partial will be left. (y/n)</Text> : null}
-      </Frame>
-    </>
+    <Frame title={title ?? `converting · ${request?.fileType} → ${request?.output}`} hints={hints}>
+      <Text>{truncate(phase, width - 1)}</Text>
+      <DownloadView state={downloads.state} />
+      {recent.length ? (
+        <Box flexDirection="column" marginTop={1}>
+          {finished.length > recent.length ? <Text color={tone('dim')}>  ↑ {finished.length - recent.length} earlier</Text> : null}
+          {recent.map((t) => (
+            <Text key={t.name}>
+              <Text color={tone('good')}>✓</Text> {String(t.index + 1).padStart(String(t.count).length)}/{t.count} {truncate(t.name, nameW).padEnd(nameW)} {t.targetType.padEnd(6)} {formatBytes(t.bytes ?? 0).padStart(11)}
+              {t.metrics ? `  rel ${t.metrics.relFrobenius.toExponential(2)}  SNR ${t.metrics.snrDb.toFixed(1)} dB` : ''}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      {count ? <Text>tensors   <Bar fraction={finished.length / count} /> {finished.length}/{count}{warnings ? <Text color={tone('warn')}>  {warnings} warning{warnings === 1 ? '' : 's'}</Text> : null}</Text> : null}
+      {current ? (
+        <Text>now       {truncate(current.name, nameW)} {current.sourceType}→{current.targetType} <Bar width={12} fraction={current.rowsTotal ? (current.rowsDone ?? 0) / current.rowsTotal : 0} /></Text>
+      ) : null}
+      {error ? <ErrorLine message={error} /> : null}
+      {asking ? <Text bold color={tone('warn')}>Cancel the conversion? Nothing partial will be left. (y/n)</Text> : null}
+    </Frame>
   );
 }

@@ -9,61 +9,49 @@
  *
  * Pairs where W or Ŵ is NaN or ±Inf are not summed; they are counted in `nonFinite` instead, so
  * one bad value does not turn every metric into NaN.
+ *
+ * Plain JS (types in metrics.d.mts) so the pool workers (kernels/fast/worker.mjs) measure each
+ * quantize job where they made it, with no TypeScript loader and no second dequantize round trip.
  */
-export interface ErrorMetrics {
-  /** Finite pairs compared. */
-  count: number;
-  /** sqrt(Σ(Ŵ−W)² / count). */
-  rmse: number;
-  /** max |Ŵ−W|. */
-  maxAbs: number;
-  /** Σ|Ŵ−W| / count. */
-  meanAbs: number;
-  /** ‖Ŵ−W‖ / ‖W‖ (Frobenius norms); 0 when both are 0, Infinity when only ‖W‖ is. */
-  relFrobenius: number;
-  /** 10·log10(ΣW² / Σ(Ŵ−W)²); Infinity for an exact round trip. */
-  snrDb: number;
-  /** ΣWŴ / (‖W‖·‖Ŵ‖); 1 when both are all zero, 0 when only one is. */
-  cosine: number;
-  /** Pairs skipped because W or Ŵ was NaN or ±Inf. */
-  nonFinite: number;
-  /** llama.cpp's test metric (tests/test-quantize-fns.cpp `array_rmse`): sqrt(Σd²) / count. */
-  ggml_rmse: number;
-}
 
 /** A float64 sum with Neumaier compensation. */
 class CompensatedSum {
   sum = 0;
   comp = 0;
-  add(v: number): void {
+  /** @param {number} v */
+  add(v) {
     const t = this.sum + v;
     if (Math.abs(this.sum) >= Math.abs(v)) this.comp += this.sum - t + v;
     else this.comp += v - t + this.sum;
     this.sum = t;
   }
-  merge(o: CompensatedSum): void {
+  /** @param {{ sum: number, comp: number }} o */
+  merge(o) {
     this.add(o.sum);
     this.add(o.comp);
   }
-  get value(): number {
+  get value() {
     return this.sum + this.comp;
   }
 }
 
 const BLOCK = 256;
 
+const SUMS = ['sqErr', 'absErr', 'sqOrig', 'sqApprox', 'dot'];
+
 export class RoundTripMetrics {
-  private count = 0;
-  private nonFinite = 0;
-  private maxAbs = 0;
-  private readonly sqErr = new CompensatedSum();
-  private readonly absErr = new CompensatedSum();
-  private readonly sqOrig = new CompensatedSum();
-  private readonly sqApprox = new CompensatedSum();
-  private readonly dot = new CompensatedSum();
+  count = 0;
+  nonFinite = 0;
+  maxAbs = 0;
+  sqErr = new CompensatedSum();
+  absErr = new CompensatedSum();
+  sqOrig = new CompensatedSum();
+  sqApprox = new CompensatedSum();
+  dot = new CompensatedSum();
 
   /** Adds the pairs orig[i], approx[i] for i in [start, end) (default: the whole arrays). */
-  add(orig: Float32Array, approx: Float32Array, start = 0, end = orig.length): void {
+  /** @param {Float32Array} orig @param {Float32Array} approx @param {number} [start] @param {number} [end] */
+  add(orig, approx, start = 0, end = orig.length) {
     if (approx.length < end || orig.length < end || start < 0 || start > end) {
       throw new RangeError(`metrics: range [${start}, ${end}) outside arrays of ${orig.length} and ${approx.length}`);
     }
@@ -72,7 +60,7 @@ export class RoundTripMetrics {
       const e = Math.min(end, b + BLOCK);
       let se = 0, ae = 0, so = 0, sa = 0, sd = 0;
       for (let i = b; i < e; i++) {
-        const w = orig[i]!, q = approx[i]!;
+        const w = orig[i], q = approx[i];
         const d = q - w;
         if (d - d !== 0) { // NaN or ±Inf in W or Ŵ (or their difference overflowed, which f32 inputs cannot)
           nonFinite++;
@@ -90,16 +78,20 @@ export class RoundTripMetrics {
     this.nonFinite += nonFinite;
   }
 
-  /** Folds another accumulator (e.g. from a worker or another row range) into this one. */
-  merge(other: RoundTripMetrics): void {
+  /**
+   * Folds another accumulator (e.g. from a worker or another row range) into this one. `other`
+   * may also be its structured clone, as a worker's reply carries it.
+   * @param {import('./metrics.d.mts').MetricsState} other
+   */
+  merge(other) {
     this.count += other.count;
     this.nonFinite += other.nonFinite;
     if (other.maxAbs > this.maxAbs) this.maxAbs = other.maxAbs;
-    this.sqErr.merge(other.sqErr); this.absErr.merge(other.absErr);
-    this.sqOrig.merge(other.sqOrig); this.sqApprox.merge(other.sqApprox); this.dot.merge(other.dot);
+    for (const k of SUMS) this[k].merge(other[k]);
   }
 
-  result(): ErrorMetrics {
+  /** @returns {import('./metrics.d.mts').ErrorMetrics} */
+  result() {
     const n = this.count;
     const se = this.sqErr.value, so = this.sqOrig.value, sa = this.sqApprox.value;
     const normProduct = Math.sqrt(so) * Math.sqrt(sa);
@@ -118,7 +110,8 @@ export class RoundTripMetrics {
 }
 
 /** Metrics of one pair of arrays in a single call. */
-export function roundTripMetrics(orig: Float32Array, approx: Float32Array): ErrorMetrics {
+/** @param {Float32Array} orig @param {Float32Array} approx */
+export function roundTripMetrics(orig, approx) {
   const m = new RoundTripMetrics();
   m.add(orig, approx);
   return m.result();
