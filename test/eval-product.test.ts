@@ -5,21 +5,20 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES } from '../src/cli/exit-codes.ts';
+import { runCli as run } from './support/cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'src/cli/bin.js');
 const STORIES = path.join(ROOT, 'samples/stories260K');
 const EVAL_TXT = path.join(STORIES, 'eval.txt');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-eval-flow-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function runCli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 300_000 });
+  const r = run(args, { cwd: dir, timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -4,7 +4,6 @@
 // Attention runs attentionHead per query head. Plain JS: the TypeScript loader is registered only
 // when a job first needs a reference dequantizer.
 import { parentPort } from 'node:worker_threads';
-import { wasmTypeInfo } from './wasm-kernels.mjs';
 import { TOKEN_BLOCK, panelRowsFor } from './forward-geometry.mjs';
 
 if (!parentPort) throw new Error('kernels/fast/forward-worker.mjs must run as a worker thread');
@@ -12,7 +11,9 @@ const port = parentPort;
 /** @type {any} */ let ex;
 let forceReference = false;
 /** @type {Promise<any> | undefined} */ let reference;
-let heldX = ''; // `${xId}:${firstToken}` of the x block in wasm memory
+let heldX = '';
+/** ggml type id → wasm dequantizer suffix (kernels/ggml-types.ts names). */
+const WASM_DEQUANT_NAMES = { 1: 'F16', 30: 'BF16', 8: 'Q8_0', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K' }; // `${xId}:${firstToken}` of the x block in wasm memory
 
 function loadReference() {
   reference ??= (async () => {
@@ -38,8 +39,9 @@ function reserve(bytes) {
 async function matmul(job) {
   const { nTokens, cols, rows, typeId, blockSize, typeSize, r0, r1 } = job;
   const rowBytes = (cols / blockSize) * typeSize;
-  const info = forceReference ? undefined : wasmTypeInfo(typeId);
-  const dequant = typeId === 0 || forceReference ? undefined : info ? ex[`dequantize${info.name}`] : undefined;
+  // main's wasm-kernels.mjs no longer has a type table: the export is named after the ggml type.
+  const name = WASM_DEQUANT_NAMES[typeId];
+  const dequant = typeId === 0 || forceReference || !name ? undefined : ex[`dequantize${name}`];
   const ref = typeId !== 0 && !dequant ? await loadReference() : undefined;
   const refDequant = ref ? ref.quantKernel(typeId)?.dequantize : undefined;
   if (ref && !refDequant) throw new RangeError(`no dequantizer for ggml type ${typeId}`);

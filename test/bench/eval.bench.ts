@@ -6,7 +6,7 @@
  *    by llama.cpp's own quantizer). Ratio in the same run; target ≥ 0.5× on F32.
  * 2. Peak RSS of `eval MODEL --ref REF` in a child process on the generated 1.1B-parameter bf16
  *    llama (TinyLlama's shape) against its q4_K_M GGUF: target < 1 GiB. Long (it generates 2.2 GB
- *    and converts it); BENCH_EVAL_1B=0 skips it.
+ *    and converts it); BENCH_EVAL_1B=0 skips it, BENCH_EVAL_THROUGHPUT=0 skips part 1.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -110,7 +110,7 @@ export default async function bench(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-eval-bench-'));
   try {
-    await throughput(dir);
+    if (process.env.BENCH_EVAL_THROUGHPUT !== '0') await throughput(dir);
     if (process.env.BENCH_EVAL_1B !== '0') await peakRss1b(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
