@@ -74,3 +74,13 @@ test('KL of q4_0 against f32 is within 5% of llama.cpp\'s full-distribution KL; 
   assert.equal(self.kl!.deltaP.rms, 0);
   assert.equal(self.kl!.pplRatio, 1);
 });
+
+test('layer streaming: --max-memory sets chunks per pass, and the figures do not depend on it', { skip }, async () => {
+  const run = async (maxMemory: number) => (await runJob(evalModel({ model: gguf('q4_0'), ref: STORIES, textFile: join(STORIES, 'eval.txt'), ctx: 128, maxMemory }))).result;
+  const one = await run(0); // below what the process already uses: one chunk per pass
+  const all = await run(8 * 1024 ** 3);
+  assert.equal(one.seqPerPass, 1);
+  assert.equal(all.seqPerPass, 10);
+  assert.equal(one.model.perplexity.ppl, all.model.perplexity.ppl);
+  assert.equal(one.kl!.kl.mean, all.kl!.kl.mean);
+});

@@ -12,6 +12,7 @@ import { CancelledError, ForgeError, TerminatedError } from '../../formats/error
 import { drainWhile } from '../hub/event-queue.ts';
 import { exitCodeFor, EXIT_CODES } from '../cli/exit-codes.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
+import type { EvalFigures } from '../pipeline/eval-figures.ts';
 import { isComplete, outputExists, writeCompletion, reportPathFor } from './completion.ts';
 import { jobPipeline } from './run-job.ts';
 import { drain } from '../pipeline/drain.ts';
@@ -35,6 +36,8 @@ export interface JobOutcome {
   status: JobStatus;
   seconds: number;
   outputBytes?: number;
+  /** Perplexity / KL of the output against its source, for jobs with `eval: true`. */
+  eval?: EvalFigures;
   error?: JobError;
 }
 
@@ -99,7 +102,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
       await mkdir(path.dirname(job.output), { recursive: true }).catch((err) => { throw fromFsError(err, path.dirname(job.output), 'create output folder'); });
       const summary: JobSummary = await drain(jobPipeline(job, { threads, force, signal: stop.signal }), (ev) => emit({ ...ev, job: job.id }));
       await writeCompletion(job.output, { job: { ...ref(job), options: job.options }, ...summary });
-      finish('done', { outputBytes: summary.outputBytes });
+      finish('done', { outputBytes: summary.outputBytes, ...(summary.eval ? { eval: summary.eval as EvalFigures } : {}) });
     } catch (err) {
       if (err instanceof CancelledError || (stop.signal.aborted && !(err instanceof ForgeError))) return finish('cancelled');
       const error: JobError = err instanceof ForgeError

@@ -7,6 +7,7 @@ import { quantizeGguf } from '../pipeline/quantize.ts';
 import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { BatchJob } from './jobs.ts';
+import { withEval } from '../pipeline/eval-after.ts';
 
 export interface JobRunOptions {
   threads: number;
@@ -15,6 +16,15 @@ export interface JobRunOptions {
 }
 
 export function jobPipeline(job: BatchJob, run: JobRunOptions): AsyncGenerator<PipelineEvent, JobSummary> {
+  const o = job.options;
+  const gen = writeOutput(job, run);
+  if (!o.eval) return gen;
+  // The reference is what the job read: the resolved source folder (convert), the input GGUF (quantize).
+  const refOf = (s: JobSummary) => (typeof s.dir === 'string' ? s.dir : job.source);
+  return withEval(gen, refOf, { textFile: o.evalText, threads: run.threads, signal: run.signal });
+}
+
+function writeOutput(job: BatchJob, run: JobRunOptions): AsyncGenerator<PipelineEvent, JobSummary> {
   const o = job.options;
   switch (job.kind) {
     case 'convert':

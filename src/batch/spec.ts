@@ -34,6 +34,9 @@ export interface JobOptions {
   sym?: boolean;
   descAct?: boolean;
   keepUnaligned?: boolean;
+  /** Evaluate the output against the source after the job (`convert --eval`), on `evalText` or the bundled text. */
+  eval?: boolean;
+  evalText?: string;
 }
 
 export interface JobEntry extends JobOptions {
@@ -53,7 +56,7 @@ export const DEFAULT_OUTPUT_PATTERN = '{name}-{type}.gguf';
 /** AWQ/GPTQ outputs are folders. */
 export const DEFAULT_FOLDER_PATTERN = '{name}-{type}';
 
-const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned'] as const;
+const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText'] as const;
 const JOB_KEYS = new Set<string>(['source', 'type', 'types', ...OPTION_KEYS]);
 
 export async function readBatchFile(file: string): Promise<BatchSpec> {
@@ -125,6 +128,7 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
     switch (key) {
       case 'output':
       case 'name':
+      case 'evalText':
         out[key] = stringValue(v, key, fail);
         break;
       // The same value parsers as the CLI's --via, --bits and --group-size.
@@ -141,6 +145,7 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'sym':
       case 'descAct':
       case 'keepUnaligned':
+      case 'eval':
         if (!isScalar(v) || typeof v.value !== 'boolean') fail(v, `\`${key}\` must be true or false`);
         out[key] = (v as { value: boolean }).value;
         break;

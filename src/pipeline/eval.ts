@@ -28,6 +28,7 @@ export interface EvalOptions {
   textTokens?: Int32Array;
   /** Tokenizer for the text; default llama.cpp's (formats/llama-vocab) from the model's vocabulary. */
   tokenize?: EvalTokenizer;
+  /** Tokens per chunk; default 512, or the shorter context a model was trained on. */
   ctx?: number;
   chunks?: number;
   threads?: number;
@@ -63,13 +64,14 @@ export interface EvalSummary {
 
 export async function* evalModel(opts: EvalOptions): AsyncGenerator<PipelineEvent, EvalSummary> {
   const started = performance.now();
-  const nCtx = opts.ctx ?? DEFAULT_EVAL_CTX;
   yield { type: 'phase', phase: 'eval', message: `opening ${opts.model}${opts.ref ? ` and reference ${opts.ref}` : ''}` };
   const model = await openModelWeights(opts.model);
   let ref: ModelWeights | undefined;
   let engine: MatmulEngine | undefined = opts.engine;
   try {
     if (opts.ref) ref = await openModelWeights(opts.ref);
+    // Without --ctx: llama-perplexity's 512, or less when a model was trained on shorter contexts.
+    const nCtx = opts.ctx ?? Math.min(DEFAULT_EVAL_CTX, ...[model, ...(ref ? [ref] : [])].map((m) => m.hparams.ctxTrain - (m.hparams.ctxTrain % 2)));
     checkPair(model, ref, nCtx);
     const text = opts.textTokens ? { tokens: opts.textTokens, source: 'given tokens' } : await tokenizeText(model, opts);
     const budget = (opts.maxMemory ?? DEFAULT_MAX_MEMORY) - process.memoryUsage().rss;

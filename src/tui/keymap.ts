@@ -52,6 +52,7 @@ export const KEYMAP: readonly Binding[] = [
   { scope: 'cancel', action: 'no', keys: ['n', 'escape'], description: 'no, keep going' },
   { scope: 'report', action: 'inspect', keys: ['i'], description: 'open the output in the inspector' },
   { scope: 'report', action: 'again', keys: ['r'], description: 'run again with another type' },
+  { scope: 'report', action: 'eval', keys: ['e'], description: 'evaluate the output against its source (PPL, KL divergence)' },
   { scope: 'report', action: 'quit', keys: ['q'], description: 'quit' },
   { scope: 'inspector', action: 'nextTab', keys: ['tab', 'right'], description: 'next tab (metadata, tensors, types)' },
   { scope: 'inspector', action: 'prevTab', keys: ['shift+tab', 'left'], description: 'previous tab' },

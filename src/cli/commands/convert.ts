@@ -11,6 +11,7 @@ import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 import { formatBytes } from '../../format-units.ts';
 import { integer, viaType } from '../../options/values.ts';
 import { formatReport } from '../report-text.ts';
+import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.ts';
 import { addOutputModes, collect, forceOption, offlineOption, parser, threadsOption, tokenOption, typeOption, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, assertNotGguf, prepareOutput } from '../preflight.ts';
@@ -38,6 +39,7 @@ interface ConvertFlags extends OutputModeFlags {
   keepUnaligned?: boolean;
   token?: string;
   offline?: boolean;
+  eval?: boolean | string;
 }
 
 export function register(program: Command): void {
@@ -65,9 +67,10 @@ export function register(program: Command): void {
     .option('--desc-act', 'GPTQ act-order (scattered g_idx)')
     .option('--keep-unaligned', 'AWQ/GPTQ: keep layers whose shape cannot be packed in fp16 (listed in the config) instead of failing')
     .addOption(tokenOption())
-    .addOption(offlineOption());
+    .addOption(offlineOption())
+    .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text');
   addOutputModes(cmd).action(async (source: string, flags: ConvertFlags) => {
-    await runCommand(flags, (signal) => convertJob(source, flags, signal), { formatResult: formatConvertSummary });
+    await runCommand(flags, (signal) => (flags.eval ? convertThenEval(source, flags, signal) : convertJob(source, flags, signal)), { formatResult: formatConvertSummary });
   });
 }
 
@@ -100,12 +103,21 @@ async function* convertJob(source: string, flags: ConvertFlags, signal: AbortSig
   });
 }
 
+async function* convertThenEval(source: string, flags: ConvertFlags, signal: AbortSignal): AsyncGenerator<PipelineEvent, JobSummary> {
+  if (source.startsWith('hf:') && (flags.type === 'awq' || flags.type === 'gptq')) throw new UsageError('BAD_FLAGS', '--eval with --type awq/gptq needs a local source folder (the reference)');
+  const { withEval } = await import('../../pipeline/eval-after.ts');
+  // The reference is the folder convert read: the resolved snapshot for hf: sources.
+  const refOf = (s: JobSummary) => (typeof s.dir === 'string' ? s.dir : source);
+  return yield* withEval(convertJob(source, flags, signal), refOf, { textFile: typeof flags.eval === 'string' ? flags.eval : undefined, threads: flags.threads, signal });
+}
+
 function formatConvertSummary(result: unknown): string {
-  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[] };
+  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[]; eval?: EvalFigures };
   if (s.dryRun) return formatPlan(s as Parameters<typeof formatPlan>[0]);
   const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
   const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
   const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
   if (s.report) lines.push(formatReport(s.report));
+  if (s.eval) lines.push(evalFiguresLine(s.eval));
   return lines.join('\n');
 }

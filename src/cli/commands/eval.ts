@@ -5,7 +5,6 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../../formats/errors.ts';
 import type { EvalSummary } from '../../pipeline/eval.ts';
-import type { PipelineEvent } from '../../pipeline/events.ts';
 import { positiveInteger } from '../../options/values.ts';
 import { addOutputModes, parser, threadsOption, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
@@ -16,7 +15,7 @@ interface EvalFlags extends OutputModeFlags {
   ctx?: number;
   chunks?: number;
   threads?: number;
-  maxMemory: string;
+  maxMemory: number;
 }
 
 export function register(program: Command): void {
@@ -26,20 +25,16 @@ export function register(program: Command): void {
     .argument('<model>', 'GGUF file, HF model folder, or AWQ/GPTQ checkpoint folder')
     .option('--ref <model>', 'the reference (usually the original HF folder): adds KL divergence, top-1 agreement, Δp and the PPL ratio')
     .option('--text <file>', 'text to score (default: Moby-Dick chapters 1–10, bundled)')
-    .addOption(new Option('--ctx <n>', 'tokens per chunk; the second half of each chunk is scored (default: the eval plan\'s)').argParser(parser(positiveInteger)))
+    .addOption(new Option('--ctx <n>', 'tokens per chunk; the second half of each chunk is scored (default: 512, or the model\'s shorter context)').argParser(parser(positiveInteger)))
     .addOption(new Option('--chunks <n>', 'score at most this many chunks (default: all)').argParser(parser(positiveInteger)))
     .addOption(threadsOption())
-    .option('--max-memory <size>', 'memory budget deciding how many chunks go through the layers together (e.g. 512M, 2G)', '1G');
+    .addOption(new Option('--max-memory <size>', 'memory budget deciding how many chunks go through the layers together (e.g. 512M, 2G)').default(1024 ** 3, '1G').argParser(parser((v) => parseSize('--max-memory', v))));
   addOutputModes(cmd).action(async (model: string, flags: EvalFlags) => {
-    await runCommand(flags, (signal) => evalJob(model, flags, signal), { formatResult: formatEval });
+    await runCommand(flags, async function* (signal) {
+      const { evalModel } = await import('../../pipeline/eval.ts');
+      return yield* evalModel({ model, ref: flags.ref, textFile: flags.text, ctx: flags.ctx, chunks: flags.chunks, threads: flags.threads, maxMemory: flags.maxMemory, signal });
+    }, { formatResult: formatEval });
   });
-}
-
-/** The eval pipeline (and its model, vocab and kernel modules) is imported only when eval runs. */
-async function* evalJob(model: string, flags: EvalFlags, signal: AbortSignal): AsyncGenerator<PipelineEvent, EvalSummary> {
-  const maxMemory = parseSize('--max-memory', flags.maxMemory);
-  const [{ evalModel }, { DEFAULT_EVAL_CTX }] = await Promise.all([import('../../pipeline/eval.ts'), import('../../pipeline/eval-plan.ts')]);
-  return yield* evalModel({ model, ref: flags.ref, textFile: flags.text, ctx: flags.ctx ?? DEFAULT_EVAL_CTX, chunks: flags.chunks, threads: flags.threads, maxMemory, signal });
 }
 
 /** `1073741824`, `512M`, `1G`, `1.5GiB` → bytes (binary units). */
