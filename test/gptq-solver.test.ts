@@ -72,6 +72,15 @@ function invert(A: Float64Array, n: number): Float64Array { // Gauss-Jordan, par
   return I;
 }
 
+/** The damped, permuted H depends only on (H, act-order): invert it once per pair (test speed). */
+const inverses = new WeakMap<Float32Array, Map<boolean, Float64Array>>();
+function cachedInverse(H: Float32Array, descAct: boolean, make: () => Float64Array): Float64Array {
+  const byOrder = inverses.get(H) ?? new Map<boolean, Float64Array>();
+  inverses.set(H, byOrder);
+  if (!byOrder.has(descAct)) byOrder.set(descAct, make());
+  return byOrder.get(descAct)!;
+}
+
 function referenceGptq(weight: Float32Array, rows: number, cols: number, H0: Float32Array, spec: GroupwiseSpec, staticGroups: boolean) {
   const fit = gptqFit(spec), maxq = maxCode(spec.bits), gs = spec.groupSize;
   const W = Float64Array.from(weight); // row-major
@@ -89,7 +98,7 @@ function referenceGptq(weight: Float32Array, rows: number, cols: number, H0: Flo
   const mean = order.reduce((s, i) => s + H[i * cols + i]!, 0) / cols;
   const Hp = new Float64Array(cols * cols);
   for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) Hp[i * cols + j] = H[order[i]! * cols + order[j]!]! + (i === j ? 0.01 * mean : 0);
-  const Hinv = invert(Hp, cols);
+  const Hinv = cachedInverse(H0, !!spec.descAct, () => invert(Hp, cols)).slice(); // mutated below
   const Wp = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) Wp[r * cols + i] = W[r * cols + order[i]!]!;
   const codes = new Uint8Array(rows * cols);
