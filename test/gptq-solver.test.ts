@@ -18,6 +18,7 @@ import { gptqFit, gptqRtnSolver } from '../kernels/groupwise/rtn-gptq.ts';
 import { descendingOrder } from '../kernels/groupwise/groups.ts';
 import { roundHalfEven } from '../kernels/groupwise/round.ts';
 import { dequantizeRows } from '../kernels/groupwise/dequantize.ts';
+import { packGptq, unpackGptq } from '../kernels/groupwise/gptq.ts';
 import { maxCode, type GroupBits, type GroupwiseSpec } from '../kernels/groupwise/spec.ts';
 
 function rng(seed: number) {
@@ -201,5 +202,17 @@ test('dequantized Q is the packer-facing (codes, scales, zeros, g_idx) decoded',
     assert.deepEqual(dequantizeRows(m), m.dequantized);
     for (let k = 0; k < 192; k++) assert.ok(m.gIdx[k]! >= 0 && m.gIdx[k]! < 6);
     if (staticGroups) assert.deepEqual([...m.gIdx], Array.from({ length: 192 }, (_, k) => Math.floor(k / 32)));
+  }
+});
+
+test('the solution goes through the existing GPTQ v1 packer and back unchanged', () => {
+  const { weight, H } = layer(16, 192, 11);
+  for (const bits of [2, 3, 4, 8] as GroupBits[]) for (const descAct of [false, true]) {
+    const m = gptqFasterquant(weight, 16, 192, H, { bits, groupSize: 64, sym: bits === 4, descAct });
+    const back = unpackGptq(packGptq(m), 16, 192, bits, 64);
+    assert.deepEqual(back.codes, m.codes);
+    assert.deepEqual(back.zeros, m.zeros);
+    assert.deepEqual(back.gIdx, m.gIdx);
+    assert.deepEqual(dequantizeRows(back), m.dequantized);
   }
 });
