@@ -80,6 +80,10 @@ export interface ForwardFacts {
   qkNorm?: boolean;
   /** One attn_qkv matrix whose output rows are q, then k, then v; one ffn_up whose output is gate then up (Phi-3). */
   fused?: boolean;
+  /** When the file has expert_count > 0, a sparse MoE feed-forward (Mixtral, GGUF arch llama): ffn_gate_inp
+   * router, softmax, top expert_used_count of the stacked ffn_{gate,up,down}_exps; normWeights renormalises
+   * the chosen probs (build_moe_ffn's norm_w). */
+  moe?: { normWeights: boolean };
 }
 
 const ATTN = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight'];
@@ -100,7 +104,8 @@ const LLAMA: Row = {
   addSpacePrefixFromTokenizerConfig: true,
   tensors: { renames: {}, normPlusOne: false, stackExperts: false, requiredLayer: [...ATTN, ...FFN] },
   defaults: { ropeTheta: 10000, contextLength: 2048, tieWordEmbeddings: false }, // LlamaConfig
-  forward: { norm: 'pre-rms', rope: 'normal', qkvBias: false, tiedOutputFallback: true, ropeFreqs: true, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated' },
+  // llm_build_llama runs build_moe_ffn with norm_w = true when n_expert > 0 (Mixtral).
+  forward: { norm: 'pre-rms', rope: 'normal', qkvBias: false, tiedOutputFallback: true, ropeFreqs: true, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated', moe: { normWeights: true } },
 };
 
 const QWEN2: Row = {
@@ -133,7 +138,7 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
   // MistralConfig.head_dim defaults to None, so key/value_length only when config.json names head_dim.
   { ...LLAMA, hfArchitectures: ['MistralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false, defaults: { ...LLAMA.defaults, contextLength: 131072 } },
   {
-    ...LLAMA, hfArchitectures: ['MixtralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false, forward: undefined, // MoE: not in the forward yet
+    ...LLAMA, hfArchitectures: ['MixtralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false,
     tensors: { ...LLAMA.tensors, stackExperts: true, requiredLayer: [...ATTN, 'ffn_norm.weight', 'ffn_gate_inp.weight', 'ffn_gate_exps.weight', 'ffn_down_exps.weight', 'ffn_up_exps.weight'] },
     defaults: { ropeTheta: 1e6, contextLength: 131072, tieWordEmbeddings: false }, // MixtralConfig
   },

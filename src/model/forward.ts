@@ -11,6 +11,7 @@ import { CancelledError } from '../../formats/errors.ts';
 import { rmsNorm, rope, siluMul, addInPlace, type MatmulEngine } from '../../kernels/forward/index.ts';
 import type { ModelWeights, WeightMatrix } from './weights.ts';
 import { loadLayer, outputTensorName, blockTensor } from './layer-weights.ts';
+import { moeFfn } from './moe-ffn.ts';
 
 /** What a matmul is about to read: the foundation for imatrix collection and AWQ/GPTQ calibration. */
 export interface MatmulInput {
@@ -100,16 +101,21 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
     await mm(name('attn_output'), il, attn, L.wo, cur, L.bo);
     addInPlace(x, cur);
     rmsNorm(x, T, hp.nEmbd, L.ffnNorm, hp.eps, cur);
-    if (hp.facts.fused) {
-      // Phi-3: ffn_up holds gate rows then up rows; swiglu over the two halves.
-      await mm(name('ffn_up'), il, cur, L.up, gateUp!);
-      splitRows(gateUp!, T, [gate, up], [hp.nFf, hp.nFf]);
+    if (L.moe) {
+      if (ctx.observer) await ctx.observer({ tensor: name('ffn_gate_inp'), layer: il, x: cur, nTokens: T, cols: hp.nEmbd });
+      await moeFfn(ctx.engine, cur, T, hp.nEmbd, L.moe, hp.nExpert, hp.nExpertUsed, hp.facts.moe!.normWeights, cur);
     } else {
-      await mm(name('ffn_gate'), il, cur, L.gate, gate, L.bGate);
-      await mm(name('ffn_up'), il, cur, L.up, up, L.bUp);
+      if (hp.facts.fused) {
+        // Phi-3: ffn_up holds gate rows then up rows; swiglu over the two halves.
+        await mm(name('ffn_up'), il, cur, L.up!, gateUp!);
+        splitRows(gateUp!, T, [gate, up], [hp.nFf, hp.nFf]);
+      } else {
+        await mm(name('ffn_gate'), il, cur, L.gate!, gate, L.bGate);
+        await mm(name('ffn_up'), il, cur, L.up!, up, L.bUp);
+      }
+      siluMul(gate, up, gate);
+      await mm(name('ffn_down'), il, gate, L.down!, cur, L.bDown);
     }
-    siluMul(gate, up, gate);
-    await mm(name('ffn_down'), il, gate, L.down, cur, L.bDown);
     addInPlace(x, cur);
     yield { type: 'layer', layer: il, nLayer: hp.nLayer };
   }

@@ -26,6 +26,9 @@ export interface ModelHparams {
   nRot: number;
   /** 1 / rope.scaling.factor for linear scaling, else 1. */
   ropeFreqScale: number;
+  /** expert_count / expert_used_count (MoE archs), else 0. */
+  nExpert: number;
+  nExpertUsed: number;
   facts: ForwardFacts;
 }
 
@@ -72,6 +75,8 @@ export function hparamsFromKvs(kvs: readonly GgufKv[], source: string, nVocabFro
     ropeBase: num('rope.freq_base', 10000),
     nRot: num('rope.dimension_count', headDimK),
     ropeFreqScale,
+    nExpert: spec.forward.moe ? num('expert_count', 0) : 0,
+    nExpertUsed: spec.forward.moe ? num('expert_used_count', 0) : 0,
     facts: spec.forward,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { FormatError } from '../../formats/errors.ts';
 import type { ModelWeights, WeightMatrix } from './weights.ts';
+import type { MoeWeights } from './moe-ffn.ts';
 
 export interface LayerWeights {
   attnNorm: Float32Array;
@@ -14,14 +15,16 @@ export interface LayerWeights {
   qNorm?: Float32Array; kNorm?: Float32Array;
   ffnNorm: Float32Array;
   /** For fused archs, up is ffn_up (gate rows then up rows) and gate is the same matrix. */
-  gate: WeightMatrix; up: WeightMatrix; down: WeightMatrix;
+  gate?: WeightMatrix; up?: WeightMatrix; down?: WeightMatrix;
+  /** MoE archs: the router and the stacked experts instead of gate/up/down. */
+  moe?: MoeWeights;
   bGate?: Float32Array; bUp?: Float32Array; bDown?: Float32Array;
 }
 
 /** The tensor names of block `il` (llama.cpp's LLM_TENSOR_* names for llama / qwen2). */
 export const blockTensor = (il: number, name: string): string => `blk.${il}.${name}`;
 
-const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_qkv', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
+const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_qkv', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down', 'ffn_gate_inp', 'ffn_gate_exps', 'ffn_up_exps', 'ffn_down_exps'] as const;
 
 export async function loadLayer(model: ModelWeights, il: number): Promise<LayerWeights> {
   const n = (s: string) => blockTensor(il, s);
@@ -41,7 +44,9 @@ export async function loadLayer(model: ModelWeights, il: number): Promise<LayerW
     bq: await optional('attn_q.bias'), bk: await optional('attn_k.bias'), bv: await optional('attn_v.bias'), bo: await optional('attn_output.bias'),
     ...(model.hparams.facts.qkNorm ? { qNorm: await model.vector(n('attn_q_norm.weight')), kNorm: await model.vector(n('attn_k_norm.weight')) } : {}),
     ffnNorm: await model.vector(n('ffn_norm.weight')),
-    gate: up ?? await m('ffn_gate'), up: up ?? await m('ffn_up'), down: await m('ffn_down'),
+    ...(model.hparams.nExpert > 0
+      ? { moe: { router: await m('ffn_gate_inp'), gateExps: await m('ffn_gate_exps'), upExps: await m('ffn_up_exps'), downExps: await m('ffn_down_exps') } }
+      : { gate: up ?? await m('ffn_gate'), up: up ?? await m('ffn_up'), down: await m('ffn_down') }),
     bGate: await optional('ffn_gate.bias'), bUp: await optional('ffn_up.bias'), bDown: await optional('ffn_down.bias'),
   };
 }
