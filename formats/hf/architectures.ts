@@ -72,10 +72,23 @@ export interface ForwardFacts {
   tiedOutputFallback: boolean;
   /** rope_freqs.weight (llama3 scaling) divides the rotation frequencies when present. */
   ropeFreqs: boolean;
-  /** Scale of the attention scores is 1/sqrt(head_dim) (key_length). */
-  attnScale: 'rsqrt-head-dim';
-  /** Feed-forward: down(silu(gate(x)) * up(x)). */
-  ffn: 'silu-gated';
+  /** Attention scores scaled by 1/sqrt(head_dim) (key_length) in the softmax, or q scaled by it before
+   * the kq product (Gemma's f_attention_scale; llama.cpp's 27B-only n_embd/n_head variant is not modelled). */
+  attnScale: 'rsqrt-head-dim' | 'q-rsqrt-head-dim';
+  /** Feed-forward: down(act(gate(x)) * up(x)), act silu or tanh-GELU (Gemma). */
+  ffn: 'silu-gated' | 'gelu-gated';
+  /** Token embeddings scaled by sqrtf(n_embd) (Gemma). */
+  embedScale?: boolean;
+  /** attn_post_norm / post_ffw_norm: an RMSNorm on each branch's output before its residual add (Gemma 2/3). */
+  postNorms?: boolean;
+  /** Read {arch}.attn_logit_softcapping: kq = cap·tanh(kq/cap) (gemma2). */
+  attnSoftcap?: boolean;
+  /** Read {arch}.final_logit_softcapping: logits = cap·tanh(logits/cap) when present and > 0. */
+  finalSoftcap?: boolean;
+  /** Interleaved sliding-window attention: layer il is local when il % pattern < pattern − 1
+   * (attention.sliding_window_pattern overrides the pattern), with window attention.sliding_window
+   * (default defaultWindow; 0 turns it off) and rope base rope.freq_base_swa (default ropeBaseSwa). */
+  swa?: { pattern: number; defaultWindow: number; ropeBaseSwa: 'freq-base' | number };
   /** attn_q_norm / attn_k_norm: an RMSNorm over each head's q and k before rope (Qwen3). */
   qkNorm?: boolean;
   /** One attn_qkv matrix whose output rows are q, then k, then v; one ffn_up whose output is gate then up (Phi-3). */
@@ -132,6 +145,12 @@ const GEMMA_RENAMES = {
 };
 const GEMMA_LAYER = [...ATTN, ...FFN, 'post_attention_norm.weight', 'post_ffw_norm.weight'];
 
+/** llama_model_gemma2: NEOX rope, q pre-scaled, GeGLU, post norms, both softcaps, every other layer local. */
+const GEMMA2_FORWARD: ForwardFacts = {
+  norm: 'pre-rms', rope: 'neox', qkvBias: false, tiedOutputFallback: true, ropeFreqs: false, attnScale: 'q-rsqrt-head-dim', ffn: 'gelu-gated',
+  embedScale: true, postNorms: true, attnSoftcap: true, finalSoftcap: true, swa: { pattern: 2, defaultWindow: 4096, ropeBaseSwa: 'freq-base' },
+};
+
 export const ARCHITECTURES: readonly ArchSpec[] = [
   { ...LLAMA, hfArchitectures: ['LlamaForCausalLM', 'LLaMAForCausalLM'], bareModelPrefix: false },
   { ...LLAMA, hfArchitectures: ['LlamaModel'], bareModelPrefix: true },
@@ -180,6 +199,7 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
     addSpacePrefixFromTokenizerConfig: false,
     tensors: { renames: GEMMA_RENAMES, normPlusOne: true, skip: /^lm_head\.weight$/, stackExperts: false, requiredLayer: GEMMA_LAYER },
     defaults: { ropeTheta: 10000, contextLength: 8192, tieWordEmbeddings: true }, // Gemma2Config
+    forward: GEMMA2_FORWARD,
   },
   {
     ggufArch: 'gemma3', hfArchitectures: ['Gemma3ForCausalLM'], bareModelPrefix: false,
