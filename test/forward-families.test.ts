@@ -20,7 +20,7 @@ before(() => { out = mkdtempSync(join(tmpdir(), 'gguf-forge-fwd-families-')); })
 after(() => rmSync(out, { recursive: true, force: true }));
 
 /** The families whose architecture row has forward facts (the others are not run by the forward yet). */
-const RUN: Family[] = ['qwen3', 'phi3', 'mixtral', 'gemma2'];
+const RUN: Family[] = ['qwen3', 'phi3', 'mixtral', 'gemma2', 'gemma3'];
 
 test('the families the forward runs are exactly the rows with forward facts', () => {
   const hf: Record<Family, string> = { qwen3: 'Qwen3ForCausalLM', phi3: 'Phi3ForCausalLM', mixtral: 'MixtralForCausalLM', gemma2: 'Gemma2ForCausalLM', gemma3: 'Gemma3ForCausalLM' };

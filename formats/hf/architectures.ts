@@ -216,6 +216,9 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
     addSpacePrefixFromTokenizerConfig: false,
     tensors: { renames: GEMMA_RENAMES, normPlusOne: true, stackExperts: false, requiredLayer: [...GEMMA_LAYER, 'attn_q_norm.weight', 'attn_k_norm.weight'] },
     defaults: { ropeTheta: 1e6, contextLength: 131072, tieWordEmbeddings: true }, // Gemma3TextConfig
+    // llama_model_gemma3: q/k norms, no attention softcap, 5 local : 1 global, local rope base 10000
+    // (llama_hparams' rope_freq_base_train_swa default), SWA only when sliding_window > 0.
+    forward: { ...GEMMA2_FORWARD, attnSoftcap: false, qkNorm: true, swa: { pattern: 6, defaultWindow: 0, ropeBaseSwa: 10000 } },
   },
 ];
 
