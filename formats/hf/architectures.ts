@@ -72,14 +72,31 @@ export interface ForwardFacts {
   tiedOutputFallback: boolean;
   /** rope_freqs.weight (llama3 scaling) divides the rotation frequencies when present. */
   ropeFreqs: boolean;
-  /** Scale of the attention scores is 1/sqrt(head_dim) (key_length). */
-  attnScale: 'rsqrt-head-dim';
-  /** Feed-forward: down(silu(gate(x)) * up(x)). */
-  ffn: 'silu-gated';
+  /** Attention scores scaled by 1/sqrt(head_dim) (key_length) in the softmax, or q scaled by it before
+   * the kq product (Gemma's f_attention_scale; llama.cpp's 27B-only n_embd/n_head variant is not modelled). */
+  attnScale: 'rsqrt-head-dim' | 'q-rsqrt-head-dim';
+  /** Feed-forward: down(act(gate(x)) * up(x)), act silu or tanh-GELU (Gemma). */
+  ffn: 'silu-gated' | 'gelu-gated';
+  /** Token embeddings scaled by sqrtf(n_embd) (Gemma). */
+  embedScale?: boolean;
+  /** attn_post_norm / post_ffw_norm: an RMSNorm on each branch's output before its residual add (Gemma 2/3). */
+  postNorms?: boolean;
+  /** Read {arch}.attn_logit_softcapping: kq = cap·tanh(kq/cap) (gemma2). */
+  attnSoftcap?: boolean;
+  /** Read {arch}.final_logit_softcapping: logits = cap·tanh(logits/cap) when present and > 0. */
+  finalSoftcap?: boolean;
+  /** Interleaved sliding-window attention: layer il is local when il % pattern < pattern − 1
+   * (attention.sliding_window_pattern overrides the pattern), with window attention.sliding_window
+   * (default defaultWindow; 0 turns it off) and rope base rope.freq_base_swa (default ropeBaseSwa). */
+  swa?: { pattern: number; defaultWindow: number; ropeBaseSwa: 'freq-base' | number };
   /** attn_q_norm / attn_k_norm: an RMSNorm over each head's q and k before rope (Qwen3). */
   qkNorm?: boolean;
   /** One attn_qkv matrix whose output rows are q, then k, then v; one ffn_up whose output is gate then up (Phi-3). */
   fused?: boolean;
+  /** When the file has expert_count > 0, a sparse MoE feed-forward (Mixtral, GGUF arch llama): ffn_gate_inp
+   * router, softmax, top expert_used_count of the stacked ffn_{gate,up,down}_exps; normWeights renormalises
+   * the chosen probs (build_moe_ffn's norm_w). */
+  moe?: { normWeights: boolean };
 }
 
 const ATTN = ['attn_norm.weight', 'attn_q.weight', 'attn_k.weight', 'attn_v.weight', 'attn_output.weight'];
@@ -100,7 +117,8 @@ const LLAMA: Row = {
   addSpacePrefixFromTokenizerConfig: true,
   tensors: { renames: {}, normPlusOne: false, stackExperts: false, requiredLayer: [...ATTN, ...FFN] },
   defaults: { ropeTheta: 10000, contextLength: 2048, tieWordEmbeddings: false }, // LlamaConfig
-  forward: { norm: 'pre-rms', rope: 'normal', qkvBias: false, tiedOutputFallback: true, ropeFreqs: true, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated' },
+  // llm_build_llama runs build_moe_ffn with norm_w = true when n_expert > 0 (Mixtral).
+  forward: { norm: 'pre-rms', rope: 'normal', qkvBias: false, tiedOutputFallback: true, ropeFreqs: true, attnScale: 'rsqrt-head-dim', ffn: 'silu-gated', moe: { normWeights: true } },
 };
 
 const QWEN2: Row = {
@@ -127,13 +145,19 @@ const GEMMA_RENAMES = {
 };
 const GEMMA_LAYER = [...ATTN, ...FFN, 'post_attention_norm.weight', 'post_ffw_norm.weight'];
 
+/** llama_model_gemma2: NEOX rope, q pre-scaled, GeGLU, post norms, both softcaps, every other layer local. */
+const GEMMA2_FORWARD: ForwardFacts = {
+  norm: 'pre-rms', rope: 'neox', qkvBias: false, tiedOutputFallback: true, ropeFreqs: false, attnScale: 'q-rsqrt-head-dim', ffn: 'gelu-gated',
+  embedScale: true, postNorms: true, attnSoftcap: true, finalSoftcap: true, swa: { pattern: 2, defaultWindow: 4096, ropeBaseSwa: 'freq-base' },
+};
+
 export const ARCHITECTURES: readonly ArchSpec[] = [
   { ...LLAMA, hfArchitectures: ['LlamaForCausalLM', 'LLaMAForCausalLM'], bareModelPrefix: false },
   { ...LLAMA, hfArchitectures: ['LlamaModel'], bareModelPrefix: true },
   // MistralConfig.head_dim defaults to None, so key/value_length only when config.json names head_dim.
   { ...LLAMA, hfArchitectures: ['MistralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false, defaults: { ...LLAMA.defaults, contextLength: 131072 } },
   {
-    ...LLAMA, hfArchitectures: ['MixtralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false, forward: undefined, // MoE: not in the forward yet
+    ...LLAMA, hfArchitectures: ['MixtralForCausalLM'], bareModelPrefix: false, autoConfigHasHeadDim: false,
     tensors: { ...LLAMA.tensors, stackExperts: true, requiredLayer: [...ATTN, 'ffn_norm.weight', 'ffn_gate_inp.weight', 'ffn_gate_exps.weight', 'ffn_down_exps.weight', 'ffn_up_exps.weight'] },
     defaults: { ropeTheta: 1e6, contextLength: 131072, tieWordEmbeddings: false }, // MixtralConfig
   },
@@ -175,6 +199,7 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
     addSpacePrefixFromTokenizerConfig: false,
     tensors: { renames: GEMMA_RENAMES, normPlusOne: true, skip: /^lm_head\.weight$/, stackExperts: false, requiredLayer: GEMMA_LAYER },
     defaults: { ropeTheta: 10000, contextLength: 8192, tieWordEmbeddings: true }, // Gemma2Config
+    forward: GEMMA2_FORWARD,
   },
   {
     ggufArch: 'gemma3', hfArchitectures: ['Gemma3ForCausalLM'], bareModelPrefix: false,
@@ -191,6 +216,9 @@ export const ARCHITECTURES: readonly ArchSpec[] = [
     addSpacePrefixFromTokenizerConfig: false,
     tensors: { renames: GEMMA_RENAMES, normPlusOne: true, stackExperts: false, requiredLayer: [...GEMMA_LAYER, 'attn_q_norm.weight', 'attn_k_norm.weight'] },
     defaults: { ropeTheta: 1e6, contextLength: 131072, tieWordEmbeddings: true }, // Gemma3TextConfig
+    // llama_model_gemma3: q/k norms, no attention softcap, 5 local : 1 global, local rope base 10000
+    // (llama_hparams' rope_freq_base_train_swa default), SWA only when sliding_window > 0.
+    forward: { ...GEMMA2_FORWARD, attnSoftcap: false, qkNorm: true, swa: { pattern: 6, defaultWindow: 0, ropeBaseSwa: 10000 } },
   },
 ];
 

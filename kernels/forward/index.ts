@@ -10,3 +10,4 @@ export { attention, type AttentionOptions } from './attention.ts';
 export { silu, siluMul, addInPlace, addBias } from './elementwise.ts';
 export { softmax, logSoftmax } from './softmax.ts';
 export { type MatmulEngine, createRefEngine } from './engine.ts';
+export { gelu, geluMul } from './gelu.ts';

@@ -8,9 +8,10 @@
  * Matmuls batch all tokens of the pass (one weight read per pass); attention runs per sequence.
  */
 import { CancelledError } from '../../formats/errors.ts';
-import { rmsNorm, rope, siluMul, addInPlace, type MatmulEngine } from '../../kernels/forward/index.ts';
+import { rmsNorm, rope, siluMul, geluMul, addInPlace, type MatmulEngine } from '../../kernels/forward/index.ts';
 import type { ModelWeights, WeightMatrix } from './weights.ts';
 import { loadLayer, outputTensorName, blockTensor } from './layer-weights.ts';
+import { moeFfn } from './moe-ffn.ts';
 
 /** What a matmul is about to read: the foundation for imatrix collection and AWQ/GPTQ calibration. */
 export interface MatmulInput {
@@ -56,6 +57,7 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
   const kDim = hp.nHeadKv * hp.headDimK;
   const vDim = hp.nHeadKv * hp.headDimV;
   const x = await model.gatherRows('token_embd.weight', batch.tokens);
+  if (hp.facts.embedScale) scaleInPlace(x, Math.sqrt(hp.nEmbd)); // ggml_scale(inpL, sqrtf(n_embd))
   const cur = new Float32Array(T * hp.nEmbd);
   const q = new Float32Array(T * qDim);
   const k = new Float32Array(T * kDim);
@@ -68,7 +70,8 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
   const positions = new Int32Array(T).map((_, i) => i % nTok);
   const ropeFreqs = hp.facts.ropeFreqs && model.has('rope_freqs.weight') ? await model.vector('rope_freqs.weight') : undefined;
   const ropeOpts = { mode: hp.facts.rope, base: hp.ropeBase, nRot: hp.nRot, freqFactors: ropeFreqs, freqScale: hp.ropeFreqScale };
-  const scale = Math.fround(1 / Math.sqrt(hp.headDimK));
+  const scale = Math.fround(1 / Math.fround(Math.sqrt(hp.headDimK)));
+  const preScaleQ = hp.facts.attnScale === 'q-rsqrt-head-dim';
   const mm = async (name: string, il: number, input: Float32Array, w: WeightMatrix, out: Float32Array, bias?: Float32Array) => {
     if (ctx.observer) await ctx.observer({ tensor: name, layer: il, x: input, nTokens: T, cols: w.cols });
     await ctx.engine.matmul(input, T, w, out, bias);
@@ -91,30 +94,48 @@ export async function* runDecoder(model: ModelWeights, batch: TokenBatch, ctx: F
     // Qwen3: each head's q and k RMS-normed (weights over head_dim) before rope, as llama.cpp's qwen3 graph.
     if (L.qNorm) rmsNorm(q, T * hp.nHead, hp.headDimK, L.qNorm, hp.eps, q);
     if (L.kNorm) rmsNorm(k, T * hp.nHeadKv, hp.headDimK, L.kNorm, hp.eps, k);
-    rope(q, T, hp.nHead, hp.headDimK, positions, ropeOpts);
-    rope(k, T, hp.nHeadKv, hp.headDimK, positions, ropeOpts);
+    // Local (sliding-window) layers rotate with their own base (llama_model::get_rope_freq_base).
+    const swa = hp.swaLayers[il] === true;
+    const layerRope = swa ? { ...ropeOpts, base: hp.ropeBaseSwa } : ropeOpts;
+    rope(q, T, hp.nHead, hp.headDimK, positions, layerRope);
+    rope(k, T, hp.nHeadKv, hp.headDimK, positions, layerRope);
+    if (preScaleQ) scaleInPlace(q, scale); // Gemma: ggml_scale(Qcur, f_attention_scale), kq_scale 1
+    const attnOpts = { softcap: hp.attnSoftcap || undefined, window: swa ? hp.nSwa : undefined };
     for (let s = 0; s < nSeq; s++) {
       const seq = (a: Float32Array, dim: number) => a.subarray(s * nTok * dim, (s + 1) * nTok * dim);
-      await ctx.engine.attention(seq(q, qDim), seq(k, kDim), seq(v, vDim), nTok, hp.nHead, hp.nHeadKv, hp.headDimK, scale, seq(attn, hp.nHead * hp.headDimV));
+      await ctx.engine.attention(seq(q, qDim), seq(k, kDim), seq(v, vDim), nTok, hp.nHead, hp.nHeadKv, hp.headDimK, preScaleQ ? 1 : scale, seq(attn, hp.nHead * hp.headDimV), attnOpts);
     }
     await mm(name('attn_output'), il, attn, L.wo, cur, L.bo);
+    if (L.attnPostNorm) rmsNorm(cur, T, hp.nEmbd, L.attnPostNorm, hp.eps, cur);
     addInPlace(x, cur);
     rmsNorm(x, T, hp.nEmbd, L.ffnNorm, hp.eps, cur);
-    if (hp.facts.fused) {
-      // Phi-3: ffn_up holds gate rows then up rows; swiglu over the two halves.
-      await mm(name('ffn_up'), il, cur, L.up, gateUp!);
-      splitRows(gateUp!, T, [gate, up], [hp.nFf, hp.nFf]);
+    if (L.moe) {
+      if (ctx.observer) await ctx.observer({ tensor: name('ffn_gate_inp'), layer: il, x: cur, nTokens: T, cols: hp.nEmbd });
+      await moeFfn(ctx.engine, cur, T, hp.nEmbd, L.moe, hp.nExpert, hp.nExpertUsed, hp.facts.moe!.normWeights, cur);
     } else {
-      await mm(name('ffn_gate'), il, cur, L.gate, gate, L.bGate);
-      await mm(name('ffn_up'), il, cur, L.up, up, L.bUp);
+      if (hp.facts.fused) {
+        // Phi-3: ffn_up holds gate rows then up rows; swiglu over the two halves.
+        await mm(name('ffn_up'), il, cur, L.up!, gateUp!);
+        splitRows(gateUp!, T, [gate, up], [hp.nFf, hp.nFf]);
+      } else {
+        await mm(name('ffn_gate'), il, cur, L.gate!, gate, L.bGate);
+        await mm(name('ffn_up'), il, cur, L.up!, up, L.bUp);
+      }
+      (hp.facts.ffn === 'gelu-gated' ? geluMul : siluMul)(gate, up, gate);
+      await mm(name('ffn_down'), il, gate, L.down!, cur, L.bDown);
     }
-    siluMul(gate, up, gate);
-    await mm(name('ffn_down'), il, gate, L.down, cur, L.bDown);
+    if (L.ffnPostNorm) rmsNorm(cur, T, hp.nEmbd, L.ffnPostNorm, hp.eps, cur);
     addInPlace(x, cur);
     yield { type: 'layer', layer: il, nLayer: hp.nLayer };
   }
   rmsNorm(x, T, hp.nEmbd, await model.vector('output_norm.weight'), hp.eps, x);
   return x;
+}
+
+/** ggml_scale: a[i] = a[i] · (float)s. */
+function scaleInPlace(a: Float32Array, s: number): void {
+  const f = Math.fround(s);
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! * f;
 }
 
 /** Cut each token's row of `src` into consecutive pieces of the given widths, one destination each. */
@@ -147,6 +168,13 @@ export class OutputHead {
     const d = this.model.hparams.nEmbd;
     const x = hidden.subarray(seq * nTok * d, (seq + 1) * nTok * d);
     if (ctx.observer) await ctx.observer({ tensor: this.name, layer: -1, x, nTokens: nTok, cols: d });
-    await ctx.engine.matmul(x, nTok, this.w, out.subarray(0, nTok * this.w.rows));
+    const logits = out.subarray(0, nTok * this.w.rows);
+    await ctx.engine.matmul(x, nTok, this.w, logits);
+    // Final logit soft-capping: ggml_scale(1/cap), ggml_tanh, ggml_scale(cap), each in float.
+    const cap = Math.fround(this.model.hparams.finalSoftcap);
+    if (cap > 0) {
+      const inv = Math.fround(1 / cap);
+      for (let i = 0; i < logits.length; i++) logits[i] = Math.fround(cap * Math.fround(Math.tanh(Math.fround(logits[i]! * inv))));
+    }
   }
 }

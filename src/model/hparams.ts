@@ -26,6 +26,16 @@ export interface ModelHparams {
   nRot: number;
   /** 1 / rope.scaling.factor for linear scaling, else 1. */
   ropeFreqScale: number;
+  /** expert_count / expert_used_count (MoE archs), else 0. */
+  nExpert: number;
+  nExpertUsed: number;
+  /** attn / final logit softcaps (0: none). */
+  attnSoftcap: number;
+  finalSoftcap: number;
+  /** Sliding window (n_swa) and which layers use it (llama_hparams::is_swa), with their rope base. */
+  nSwa: number;
+  swaLayers: boolean[];
+  ropeBaseSwa: number;
   facts: ForwardFacts;
 }
 
@@ -56,10 +66,21 @@ export function hparamsFromKvs(kvs: readonly GgufKv[], source: string, nVocabFro
   else if (scalingType !== undefined && scalingType !== 'none') {
     throw new UnsupportedError('UNSUPPORTED_ROPE_SCALING', `${source}: rope scaling '${String(scalingType)}' is not supported by the forward pass`, { file: source });
   }
+  const nLayer = num('block_count');
+  const ropeBase = num('rope.freq_base', 10000);
+  const swa = spec.forward.swa;
+  const nSwa = swa ? num('attention.sliding_window', swa.defaultWindow) : 0;
+  const pattern = kvValue(kvs, `${arch}.attention.sliding_window_pattern`);
+  const swaLayers = Array.from({ length: nLayer }, (_, il) => {
+    if (!swa || nSwa <= 0) return false;
+    if (pattern !== null && typeof pattern === 'object' && 'length' in pattern) return Boolean((pattern as ArrayLike<unknown>)[il]);
+    const n = typeof pattern === 'number' ? pattern : swa.pattern; // llama_hparams::set_swa_pattern
+    return n === 0 || il % n < n - 1;
+  });
   const tokens = kvValue(kvs, 'tokenizer.ggml.tokens') as ArrayLike<unknown> | undefined;
   return {
     arch,
-    nLayer: num('block_count'),
+    nLayer,
     nEmbd,
     nFf: num('feed_forward_length'),
     nHead,
@@ -69,9 +90,16 @@ export function hparamsFromKvs(kvs: readonly GgufKv[], source: string, nVocabFro
     nVocab: num('vocab_size', tokens?.length ?? nVocabFromTensor ?? 0),
     ctxTrain: num('context_length'),
     eps: num('attention.layer_norm_rms_epsilon'),
-    ropeBase: num('rope.freq_base', 10000),
+    ropeBase,
     nRot: num('rope.dimension_count', headDimK),
     ropeFreqScale,
+    nExpert: spec.forward.moe ? num('expert_count', 0) : 0,
+    nExpertUsed: spec.forward.moe ? num('expert_used_count', 0) : 0,
+    attnSoftcap: spec.forward.attnSoftcap ? num('attn_logit_softcapping', 0) : 0,
+    finalSoftcap: spec.forward.finalSoftcap ? num('final_logit_softcapping', 0) : 0,
+    nSwa,
+    swaLayers,
+    ropeBaseSwa: num('rope.freq_base_swa', swa?.ropeBaseSwa === 'freq-base' ? ropeBase : swa?.ropeBaseSwa ?? ropeBase),
     facts: spec.forward,
   };
 }
