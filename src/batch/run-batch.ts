@@ -102,7 +102,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
       await mkdir(path.dirname(job.output), { recursive: true }).catch((err) => { throw fromFsError(err, path.dirname(job.output), 'create output folder'); });
       const summary: JobSummary = await drain(jobPipeline(job, { threads, force, signal: stop.signal }), (ev) => emit({ ...ev, job: job.id }));
       await writeCompletion(job.output, { job: { ...ref(job), options: job.options }, ...summary });
-      finish('done', { outputBytes: summary.outputBytes, ...(summary.eval ? { eval: summary.eval as EvalFigures } : {}) });
+      finish('done', { outputBytes: summary.outputBytes, ...(summary.eval ? { eval: summary.eval } : {}) });
     } catch (err) {
       if (err instanceof CancelledError || (stop.signal.aborted && !(err instanceof ForgeError))) return finish('cancelled');
       const error: JobError = err instanceof ForgeError

@@ -20,7 +20,7 @@ export function jobPipeline(job: BatchJob, run: JobRunOptions): AsyncGenerator<P
   const gen = writeOutput(job, run);
   if (!o.eval) return gen;
   // The reference is what the job read: the resolved source folder (convert), the input GGUF (quantize).
-  const refOf = (s: JobSummary) => (typeof s.dir === 'string' ? s.dir : job.source);
+  const refOf = (s: JobSummary) => ('dir' in s ? s.dir : job.source);
   return withEval(gen, refOf, { textFile: o.evalText, threads: run.threads, signal: run.signal });
 }
 

@@ -31,7 +31,7 @@ export async function* withEval(
     step = await job.next();
   }
   const summary = step.value;
-  if (summary.dryRun) {
+  if ('dryRun' in summary && summary.dryRun) {
     yield { type: 'done', summary };
     return summary;
   }

@@ -7,6 +7,7 @@
  */
 import type { ErrorMetrics } from '../../kernels/metrics.mjs';
 import type { ValidationReport } from '../validate/report.ts';
+import type { EvalFigures } from './eval-figures.ts';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -96,6 +97,8 @@ interface SummaryBase {
   outputBytes: number;
   seconds: number;
   tensors: number;
+  /** Perplexity and KL of the output against its source, when the job ran eval (convert --eval, batch eval). */
+  eval?: EvalFigures;
 }
 
 /** What a GGUF plan decided (a dry run reports only this, with `dryRun: true`). */

@@ -107,7 +107,7 @@ async function* convertThenEval(source: string, flags: ConvertFlags, signal: Abo
   if (source.startsWith('hf:') && (flags.type === 'awq' || flags.type === 'gptq')) throw new UsageError('BAD_FLAGS', '--eval with --type awq/gptq needs a local source folder (the reference)');
   const { withEval } = await import('../../pipeline/eval-after.ts');
   // The reference is the folder convert read: the resolved snapshot for hf: sources.
-  const refOf = (s: JobSummary) => (typeof s.dir === 'string' ? s.dir : source);
+  const refOf = (s: JobSummary) => ('dir' in s ? s.dir : source);
   return yield* withEval(convertJob(source, flags, signal), refOf, { textFile: typeof flags.eval === 'string' ? flags.eval : undefined, threads: flags.threads, signal });
 }
 

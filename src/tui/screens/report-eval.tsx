@@ -14,8 +14,9 @@ type EvalState = { state: 'idle' } | { state: 'running'; progress: string } | { 
 
 /** The source the output was made from, when the summary names one. */
 export function evalReference(summary: JobSummary): string | undefined {
-  if (typeof summary.dir === 'string') return summary.dir;
-  return typeof summary.source === 'string' && !summary.source.startsWith('hf:') ? summary.source : undefined;
+  if (summary.kind === 'convert') return summary.dir;
+  if (summary.kind === 'quantize') return summary.input;
+  return undefined;
 }
 
 export function useReportEval(summary: JobSummary, opts: Omit<AfterEvalOptions, 'signal'> = {}): { start: () => void; line: React.ReactNode } {
@@ -24,7 +25,7 @@ export function useReportEval(summary: JobSummary, opts: Omit<AfterEvalOptions, 
   useEffect(() => () => abort.current?.abort(), []);
   const ref = evalReference(summary);
   const start = () => {
-    if (!ref || st.state === 'running' || summary.dryRun) return;
+    if (!ref || st.state === 'running' || ('dryRun' in summary && summary.dryRun)) return;
     abort.current = new AbortController();
     setSt({ state: 'running', progress: 'opening models' });
     void (async () => {
