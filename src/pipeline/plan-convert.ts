@@ -26,7 +26,6 @@ import { resolveSource, type ResolveOptions } from '../hub/resolve-source.ts';
 import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
 import { quantizedFileKvs } from './quantized-kvs.ts';
 import { listModelTensors } from './model-tensors.ts';
-import { remoteModelTensors } from './remote-tensors.ts';
 import { fallbackWarnings, plannedSize, type ConvertPlan } from './plan.ts';
 import type { PipelineEvent } from './events.ts';
 
@@ -69,7 +68,10 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
   yield { type: 'phase', phase: 'plan', message: remoteWeights ? `reading the safetensors headers of ${hub!.repo} (no weights downloaded)` : `reading ${dir}` };
   const config = await readHfConfig(dir);
   const arch = archFor(config);
-  const listing = remoteWeights && hub ? await remoteModelTensors(dir, hub, remoteWeights, hubOptions) : await listModelTensors(dir);
+  // The Hub client is loaded only for hf: sources (local plans stay light: see test/cli-lazy-load).
+  const listing = remoteWeights && hub
+    ? await (await import('./remote-tensors.ts')).remoteModelTensors(dir, hub, remoteWeights, hubOptions)
+    : await listModelTensors(dir);
   validateConfigAgainstTensors(config, listing.tensors); // before anything is sized from config.json
   const { tensors: mapped, generated } = mapTensors(arch, config, listing.tensors);
   if (listing.quantizedSource) {
