@@ -66,7 +66,7 @@ test('Hub flow: search → pick → plan downloads → run → report; hf: GGUF 
       assert.ok(headerBytes !== undefined && headerBytes > 0 && headerBytes < 20_000, `only the safetensors header was read (${headerBytes} bytes)`);
       await press(r, KEYS.enter);
       // The parameter count from the remote header gives size estimates on the target screen.
-      assert.match(await waitForText(r, '› q4_0'), /q8_0\s+8\.50\s+269\.81 KiB/);
+      assert.match(await waitForText(r, '› q4_0'), /q8_0\s+8\.50\s+~269\.81 KiB/);
       await press(r, KEYS.down, KEYS.down, KEYS.enter);
       const plan = await waitForText(r, 'Start the conversion?', 60_000);
       assert.match(plan, /47 tensors · 5 fallbacks · total 336\.53 KiB/);
