@@ -10,7 +10,10 @@ import { Target } from '../src/tui/screens/target.tsx';
 import { planConvert } from '../src/pipeline/plan-convert.ts';
 import { drain } from '../src/pipeline/drain.ts';
 import { formatBytes } from '../src/format-units.ts';
-import { waitFor, waitForText } from './support/tui-harness.ts';
+import { renderAt, waitFor, waitForText } from './support/tui-harness.ts';
+import { Source } from '../src/tui/screens/source.tsx';
+import { listModels } from '../src/hub/search.ts';
+import { MockHub } from './support/mock-hub.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SAMPLE = path.join(ROOT, 'samples/stories260K');
@@ -46,5 +49,42 @@ test('target list: sizes show "…" until planned; an hf: source keeps the label
     assert.match(row(t.lastFrame() ?? '', 'q4_0'), / … {3}/, 'first frame: sizes not known yet');
   } finally {
     t.unmount();
+  }
+});
+
+test('Hub search results: column headers; size, params, downloads and gated per model; within 80 columns', async () => {
+  const hub = await MockHub.start();
+  try {
+    hub.models.push(
+      { id: 'meta-llama/Llama-3.2-1B-Instruct', downloads: 2_345_678, likes: 900, pipeline_tag: 'text-generation', tags: ['safetensors'], gated: 'manual', safetensors: { parameters: { BF16: 1_235_814_400 }, total: 1_235_814_400 } },
+      { id: 'org/stories', downloads: 4321, likes: 12, pipeline_tag: 'text-generation', tags: ['safetensors'], gated: false, safetensors: { parameters: { F32: 292_000 }, total: 292_000 } },
+      { id: 'org/stories-gguf', downloads: 10, likes: 1, pipeline_tag: 'text-generation', tags: ['gguf'] },
+    );
+    const found = await listModels({ query: 'l', endpoint: hub.url });
+    const llama = found.find((m) => m.id.startsWith('meta-llama'))!;
+    assert.deepEqual([llama.gated, llama.parameters, llama.weightBytes], [true, 1_235_814_400, 2 * 1_235_814_400]);
+    const deps = { search: (q: string, signal: AbortSignal) => listModels({ query: q, endpoint: hub.url, signal }), cached: async () => [], debounceMs: 0 };
+    for (const columns of [80, 120]) {
+      const r = renderAt(<Source mode="convert" active deps={deps} onPick={noop} onBack={noop} />, columns);
+      try {
+        r.key('r');
+        let frame = '';
+        for (let i = 0; i < 200 && !(frame = r.lastFrame()).includes('org/stories-gguf'); i++) await new Promise((res) => setTimeout(res, 25));
+        const lines = frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+        const header = lines.find((l) => /\bmodel\b/.test(l) && /\bsize\b/.test(l)) ?? '';
+        for (const title of ['size', 'params', 'downloads', 'gated']) assert.match(header, new RegExp(`\\b${title}\\b`), `${columns} cols header: ${header}`);
+        const ll = lines.find((l) => l.includes('meta-llama/Llama-3.2-1B'))!;
+        assert.match(ll, new RegExp(`${formatBytes(2 * 1_235_814_400).replace('.', '\\.')}\\s+1\\.2B\\s+2\\.3M\\s+gated`), ll);
+        const st = lines.find((l) => / org\/stories /.test(l))!;
+        assert.match(st, new RegExp(`${formatBytes(4 * 292_000).replace('.', '\\.')}\\s+292\\.0k\\s+4\\.3k(?!\\s+gated)`), st);
+        assert.match(lines.find((l) => l.includes('org/stories-gguf'))!, /\?\s+\?\s+10\b/, 'no safetensors index: size and params unknown');
+        for (const l of lines) assert.ok(l.length <= columns, `line wider than ${columns}: ${l}`);
+        if (columns === 120) assert.match(header, /\blikes\b/, 'wide terminals get the extra columns');
+      } finally {
+        r.unmount();
+      }
+    }
+  } finally {
+    await hub.close();
   }
 });
