@@ -141,8 +141,8 @@ test('target: q4_0, q5_K_M, q8_0 first with bpw, size and trade-off; unavailable
     const frame = await waitForText(r, 'output type');
     const rows = frame.split('\n').filter((l) => /^\s*(›\s)?\s*[a-z]\w+\s+\d+\.\d\d\s/.test(l)).map((l) => l.replace('›', '').trim().split(/\s+/)[0]);
     assert.deepEqual(rows.slice(0, 3), ['q4_0', 'q5_K_M', 'q8_0']);
-    assert.match(frame, /q8_0\s+8\.50\s+1\.01 MiB\s+nearly lossless/);
-    assert.match(frame, /q4_0\s+4\.50\s+549\.32 KiB/);
+    assert.match(frame, /q8_0\s+8\.50\s+~1\.01 MiB\s+nearly lossless/);
+    assert.match(frame, /q4_0\s+4\.50\s+~549\.32 KiB/);
     await press(r, 'v', 'p');
     await waitForText(r, '--via f16: on (v)   --pure: on (p)');
     await press(r, 'o', ...Array(5).fill(KEYS.backspace), ...'-x.gguf', KEYS.enter);
