@@ -141,7 +141,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
         onInspect={(target) => push({ screen: 'inspector', target })} onBack={back} />;
       break;
     case 'target':
-      body = <Target key={top.model.source} name={top.model.name} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
+      body = <Target key={top.model.source} name={top.model.name} source={top.model.source} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
         outputExists={(o) => existsSync(path.resolve(deps.cwd, o))}
         remembered={targetChoices.current[top.model.source]} onRemember={(m) => { targetChoices.current[top.model.source] = m; }}
         defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;

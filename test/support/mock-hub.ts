@@ -54,6 +54,9 @@ export interface SearchModel {
   pipeline_tag?: string;
   tags: string[];
   siblings?: { rfilename: string }[];
+  /** As the Hub's search answers them (sent when asked for, and here always). */
+  gated?: false | 'auto' | 'manual';
+  safetensors?: { parameters: Record<string, number>; total: number };
 }
 
 export interface RequestLog {

@@ -12,6 +12,7 @@ import { ErrorLine, Frame, SelectList, TextField, truncate, useWidth } from '../
 import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import type { ModelSummary } from '../../hub/search.ts';
+import { formatBytes } from '../../format-units.ts';
 import type { CachedModel } from '../data/hf-cache.ts';
 
 export type SourcePick = { kind: 'local'; dir: string; label: string } | { kind: 'hub'; id: string; model: ModelSummary } | { kind: 'inspect'; target: string };
@@ -105,6 +106,7 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
   }, { isActive: active });
 
   const nameWidth = width - 40;
+  const layout = hubColumns(width - 4);
   return (
     <Frame title={mode === 'convert' ? 'choose a model' : 'inspect a GGUF'} hints="type to search or enter a path · ↑↓ pick · enter use · esc back" helpKey={false}>
       <TextField label={mode === 'convert' ? 'Search the Hub, or a local path' : 'GGUF path, URL or hf:ORG/NAME/FILE.gguf'} value={query} />
@@ -113,15 +115,17 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
       {hub && !hub.results.length ? <Text color={tone('dim')}>no text-generation models with safetensors or GGUF match “{hub.query.trim()}”</Text> : null}
       <Box marginTop={1} flexDirection="column">
         {mode === 'convert' && !query && cached.length ? <Text color={tone('dim')}>already in the HF cache:</Text> : null}
+        {hub?.results.length ? <Text color={tone('dim')}>{'  '}{'model'.padEnd(layout.name)}{layout.columns.map((c) => (c.key === 'formats' ? ' weights' : c.title.padStart(c.width))).join('')}</Text> : null}
         <SelectList items={items} selected={selected} height={10} render={(it) => {
           if (it.kind === 'path') return <Text>{mode === 'inspect' ? 'inspect' : 'local folder'} {truncate(it.path, nameWidth + 20)}</Text>;
           if (it.kind === 'cached') return <Text>{truncate(it.m.repo, nameWidth).padEnd(nameWidth)} <Text color={tone('good')}>cached</Text></Text>;
           const m = it.m;
           return (
             <Text>
-              {truncate(m.id, nameWidth).padEnd(nameWidth)} ↓{compact(m.downloads).padStart(6)} ♥{compact(m.likes).padStart(5)}{' '}
-              <Text color={m.hasSafetensors ? tone('good') : tone('dim')}>{m.hasSafetensors ? 'safetensors' : '-----------'}</Text>{' '}
-              <Text color={m.hasGguf ? tone('good') : tone('dim')}>{m.hasGguf ? 'gguf' : '----'}</Text>
+              {truncate(m.id, layout.name).padEnd(layout.name)}
+              {layout.columns.map((c) => c.key === 'formats'
+                ? <Text key={c.key}>{' '}<Text color={m.hasSafetensors ? tone('good') : tone('dim')}>{m.hasSafetensors ? 'st' : '--'}</Text>{' '}<Text color={m.hasGguf ? tone('good') : tone('dim')}>{m.hasGguf ? 'gguf' : '----'}</Text></Text>
+                : <Text key={c.key} color={c.key === 'gated' && m.gated ? tone('warn') : undefined}>{c.cell(m).padStart(c.width)}</Text>)}
             </Text>
           );
         }} />
@@ -130,7 +134,34 @@ export function Source({ mode, active, deps, onPick, onBack }: { mode: 'convert'
   );
 }
 
+/**
+ * Hub result columns, LM Studio style, in the order they are dropped last to first when the
+ * terminal is narrow: the model name keeps at least MIN_NAME columns.
+ */
+interface HubColumn { key: string; title: string; width: number; cell: (m: ModelSummary) => string }
+const HUB_COLUMNS: HubColumn[] = [
+  { key: 'size', title: 'size', width: 11, cell: (m) => (m.weightBytes !== undefined ? formatBytes(m.weightBytes) : '?') },
+  { key: 'params', title: 'params', width: 8, cell: (m) => (m.parameters !== undefined ? compact(m.parameters) : '?') },
+  { key: 'downloads', title: 'downloads', width: 10, cell: (m) => compact(m.downloads) },
+  { key: 'gated', title: 'gated', width: 7, cell: (m) => (m.gated ? 'gated' : '') },
+  { key: 'formats', title: 'weights', width: 8, cell: () => '' },
+  { key: 'likes', title: 'likes', width: 7, cell: (m) => compact(m.likes) },
+];
+const MIN_NAME = 24;
+
+function hubColumns(width: number): { name: number; columns: HubColumn[] } {
+  const columns: HubColumn[] = [];
+  let used = 0;
+  for (const c of HUB_COLUMNS) {
+    if (width - 2 - used - c.width < MIN_NAME) break;
+    columns.push(c);
+    used += c.width;
+  }
+  return { name: Math.max(MIN_NAME, width - 2 - used), columns };
+}
+
 function compact(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return String(n);

@@ -1,5 +1,6 @@
 /**
- * Target: the output types, most used first, each with bits per weight, an estimated size and a
+ * Target: the output types, most used first, each with bits per weight, its size (the planner's
+ * exact output size for a local folder, a ~estimate for an `hf:` source) and a
  * one-line trade-off; types we cannot write yet are shown greyed with the reason. Options: the
  * output path (`o`), `--via f16` (`v`), `--pure` (`p`) and `--force` (`f`, offered when the output exists).
  */
@@ -11,6 +12,7 @@ import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import { targetOptions } from '../data/targets.ts';
+import { exactOutputBytes, hasExactSize } from '../data/exact-sizes.ts';
 
 export interface TargetChoice {
   fileType: string;
@@ -30,8 +32,8 @@ export interface TargetMemory {
   output: string | null;
 }
 
-export function Target({ name, parameters, groupwise, active, defaultOutput, outputExists = () => false, remembered, onRemember, onChoose, onBack }: {
-  name: string; parameters: number; groupwise?: boolean; active: boolean; defaultOutput: (fileType: string) => string;
+export function Target({ name, source, parameters, groupwise, active, defaultOutput, outputExists = () => false, remembered, onRemember, onChoose, onBack }: {
+  name: string; /** The model folder or `hf:` id: a local folder gets the planner's exact sizes. */ source?: string; parameters: number; groupwise?: boolean; active: boolean; defaultOutput: (fileType: string) => string;
   outputExists?: (output: string) => boolean;
   remembered?: TargetMemory; onRemember?: (m: TargetMemory) => void;
   onChoose: (c: TargetChoice) => void; onBack: () => void;
@@ -48,6 +50,25 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, out
   const cur = options[sel]!;
   const out = output ?? defaultOutput(cur.name);
   const exists = outputExists(out);
+  // Exact sizes, one plan per type in the background (list order); "…" until each is known.
+  const [exact, setExact] = useState<Record<string, number | null>>({});
+  useEffect(() => {
+    const abort = new AbortController();
+    void (async () => {
+      for (const o of options) {
+        if (abort.signal.aborted) return;
+        if (!hasExactSize(source, o.name)) continue;
+        const bytes = await exactOutputBytes(source!, o.name, abort.signal);
+        if (!abort.signal.aborted) setExact((e) => ({ ...e, [o.name]: bytes }));
+      }
+    })();
+    return () => abort.abort();
+  }, [source]);
+  const sizeText = (o: { name: string; estimatedBytes: number }) => {
+    if (hasExactSize(source, o.name)) return o.name in exact ? (exact[o.name] == null ? '?' : formatBytes(exact[o.name]!)) : '…';
+    return parameters ? `~${formatBytes(o.estimatedBytes)}` : '?';
+  };
+  const local = !!source && hasExactSize(source, 'f32');
   useEffect(() => { onRemember?.({ fileType: cur.name, viaF16, pure, force, output }); }, [cur.name, viaF16, pure, force, output]);
 
   useKeys((input, key) => {
@@ -76,10 +97,10 @@ export function Target({ name, parameters, groupwise, active, defaultOutput, out
   const tradeWidth = width - 38;
   return (
     <Frame title={`output type · ${name}`} helpKey={!editing} hints={editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v via f16 · p pure · f force · esc back'}>
-      <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{'est. size'.padStart(12)}   trade-off</Text>
+      <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{(local ? 'size' : 'est. size').padStart(12)}   trade-off</Text>
       <SelectList items={options} selected={sel} height={Math.max(3, height - 13)} render={(o) => (
         <Text color={o.available ? undefined : tone('dim')}>
-          {o.name.padEnd(10)}{o.bpw.toFixed(2).padStart(6)}{(parameters ? formatBytes(o.estimatedBytes) : '?').padStart(12)}   {truncate(o.available ? o.tradeoff : `unavailable: ${o.reason}`, tradeWidth)}
+          {o.name.padEnd(10)}{o.bpw.toFixed(2).padStart(6)}{sizeText(o).padStart(12)}   {truncate(o.available ? o.tradeoff : `unavailable: ${o.reason}`, tradeWidth)}
         </Text>
       )} />
       <Box flexDirection="column" marginTop={1}>

@@ -1,0 +1,24 @@
+/**
+ * The target list's size column: the planner's exact output size per type. Planning a local folder
+ * reads only headers (config, tokenizer, safetensors headers), so each type is cheap; an `hf:`
+ * source would need the network per plan, so the list keeps the bits-per-weight estimate there.
+ */
+import { planConvert } from '../../pipeline/plan-convert.ts';
+import { drain } from '../../pipeline/drain.ts';
+import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
+
+export const isRemoteSource = (source: string) => /^(hf:|https?:)/.test(source);
+
+/** Whether the list can show an exact size for this source and type (else it shows the estimate). */
+export const hasExactSize = (source: string | undefined, fileType: string) =>
+  !!source && !isRemoteSource(source) && PLANNABLE_FILE_TYPES.includes(fileType);
+
+/** The whole output file in bytes, as the plan screen reports it (null when planning fails). */
+export async function exactOutputBytes(source: string, fileType: string, signal?: AbortSignal): Promise<number | null> {
+  try {
+    const plan = await drain(planConvert({ source, fileType, output: 'size-probe.gguf', signal }), () => {});
+    return plan.outputBytes;
+  } catch {
+    return null;
+  }
+}
