@@ -67,7 +67,7 @@ test('convert flow: home → sample → summary → q8_0 → plan → run → re
     assert.match(r.lastFrame()!, /general\.name\s+"stories260K"/);
     // esc: back to the report; r: run again with another type.
     await press(r, KEYS.escape);
-    await waitForText(r, 'i inspect output · r another type');
+    await waitForText(r, 'i inspect output · e eval · r another type');
     await press(r, 'r');
     // Back on the target list, the last choice (q8_0) is still selected.
     await waitForText(r, /output type · stories260K[\s\S]*› q8_0/);
@@ -150,7 +150,7 @@ test('AWQ from the TUI: a typed local folder → awq → confirm → run → rep
     await press(r, KEYS.enter);
     await waitForText(r, '› q4_0');
     for (let i = 0; i < 60 && !/› awq/.test(r.lastFrame()!); i++) await press(r, KEYS.down);
-    const target = await waitForText(r, /› awq\s+4\.16\s+[\d.]+ KiB\s+AWQ int4 g128/);
+    const target = await waitForText(r, /› awq\s+4\.16\s+~?[\d.]+ KiB\s+AWQ int4 g128/);
     assert.match(target, /output: tiny-llama-f32-AWQ\n/);
     await press(r, KEYS.enter);
     const plan = await waitForText(r, /\d+ packed · \d+ kept in fp16/);

@@ -5,32 +5,16 @@
 // when a job first needs a reference dequantizer.
 import { parentPort } from 'node:worker_threads';
 import { TOKEN_BLOCK, panelRowsFor } from './forward-geometry.mjs';
+import { referenceLoader } from './reference-loader.mjs';
 
 if (!parentPort) throw new Error('kernels/fast/forward-worker.mjs must run as a worker thread');
 const port = parentPort;
 /** @type {any} */ let ex;
 let forceReference = false;
-/** @type {Promise<any> | undefined} */ let reference;
 let heldX = ''; // `${xId}:${firstToken}` of the x block in wasm memory
 
-/** @type {{ url: string, typescript: boolean } | undefined} */ let referenceSource;
-
-/**
- * The JS reference dequantizers (kernels/quant-table) for types the wasm module lacks, from the URL the
- * pool sends: compiled JS beside a compiled pool, or the TypeScript sources through tsx's loader
- * when the pool runs from source (as kernels/fast/worker.mjs does).
- */
-function loadReference() {
-  reference ??= (async () => {
-    if (!referenceSource) throw new Error('forward worker: reference requested before init');
-    if (referenceSource.typescript) {
-      const { register } = await import('tsx/esm/api');
-      register();
-    }
-    return import(referenceSource.url);
-  })();
-  return reference;
-}
+/** The JS reference dequantizers for types the wasm module lacks (see reference-loader.mjs). */
+const reference = referenceLoader('forward worker');
 
 /** Grows wasm memory to `bytes` above heapBase; returns the base pointer. */
 function reserve(bytes) {
@@ -48,7 +32,7 @@ async function matmul(job) {
   const { nTokens, cols, rows, typeId, typeName, blockSize, typeSize, r0, r1 } = job;
   const rowBytes = (cols / blockSize) * typeSize;
   const dequant = typeId === 0 || forceReference ? undefined : ex[`dequantize${typeName}`];
-  const ref = typeId !== 0 && !dequant ? await loadReference() : undefined;
+  const ref = typeId !== 0 && !dequant ? await reference.load() : undefined;
   const refDequant = ref ? ref.quantKernel(typeId)?.dequantize : undefined;
   if (ref && !refDequant) throw new RangeError(`no dequantizer for ggml type ${typeId}`);
   const P = panelRowsFor(cols);
@@ -123,7 +107,7 @@ port.on('message', async (msg) => {
   if (msg.kind === 'init') {
     ex = new WebAssembly.Instance(msg.module, { env: { abort: () => { throw new Error('wasm abort'); } } }).exports;
     forceReference = msg.reference;
-    referenceSource = { url: msg.referenceUrl, typescript: msg.typescript };
+    reference.setSource(msg.referenceUrl, msg.typescript);
     port.postMessage({ id: -1, ok: true, ready: true });
     return;
   }

@@ -5,6 +5,7 @@
 // dist/, or the TypeScript source through tsx's loader when the pool itself runs from source).
 import { parentPort } from 'node:worker_threads';
 import { WasmKernels } from './wasm-kernels.mjs';
+import { referenceLoader } from './reference-loader.mjs';
 import { RoundTripMetrics } from '../metrics.mjs';
 
 if (!parentPort) throw new Error('kernels/fast/worker.mjs must run as a worker thread');
@@ -12,22 +13,7 @@ const port = parentPort;
 /** @type {WasmKernels | undefined} */
 let kernels;
 let forceReference = false;
-/** @type {Promise<any> | undefined} */
-let reference;
-/** @type {{ url: string, typescript: boolean } | undefined} */
-let referenceSource;
-
-function loadReference() {
-  reference ??= (async () => {
-    if (!referenceSource) throw new Error('kernel worker: reference table requested before init');
-    if (referenceSource.typescript) {
-      const { register } = await import('tsx/esm/api');
-      register();
-    }
-    return import(referenceSource.url);
-  })();
-  return reference;
-}
+const reference = referenceLoader('kernel worker');
 
 /** @type {Float32Array} */
 let roundTrip = new Float32Array(0);
@@ -55,7 +41,7 @@ function measure(src, dst, n, dequantize) {
 async function run(job) {
   const { typeId, n } = job;
   const wasm = !forceReference && kernels.names.has(job.typeName);
-  const ref = wasm ? undefined : await loadReference();
+  const ref = wasm ? undefined : await reference.load();
   const t = ref ? ref.quantKernel(typeId)?.type : undefined;
   const geometry = wasm ? { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize } : t;
   if (!geometry) throw new RangeError(`no kernel for ggml type ${typeId}`);
@@ -90,7 +76,7 @@ port.on('message', async (msg) => {
   if (msg.kind === 'init') {
     kernels = new WasmKernels(msg.module);
     forceReference = msg.reference;
-    referenceSource = { url: msg.referenceUrl, typescript: msg.typescript };
+    reference.setSource(msg.referenceUrl, msg.typescript);
     port.postMessage({ id: -1, ok: true, ready: true });
     return;
   }
