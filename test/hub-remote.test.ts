@@ -87,9 +87,9 @@ test('listModels returns text-generation models with safetensors or GGUF, with c
   );
   const found = await listModels({ query: 'llama', endpoint: hub.url });
   assert.deepEqual(found, [
-    { id: 'a/llama-tiny', downloads: 100, likes: 5, hasSafetensors: true, hasGguf: false, pipelineTag: 'text-generation' },
-    { id: 'b/llama-tiny-GGUF', downloads: 50, likes: 2, hasSafetensors: false, hasGguf: true, pipelineTag: 'text-generation' },
-    { id: 'd/llama-files', downloads: 7, likes: 0, hasSafetensors: true, hasGguf: false, pipelineTag: 'text-generation' },
+    { id: 'a/llama-tiny', downloads: 100, likes: 5, hasSafetensors: true, hasGguf: false, pipelineTag: 'text-generation', gated: false },
+    { id: 'b/llama-tiny-GGUF', downloads: 50, likes: 2, hasSafetensors: false, hasGguf: true, pipelineTag: 'text-generation', gated: false },
+    { id: 'd/llama-files', downloads: 7, likes: 0, hasSafetensors: true, hasGguf: false, pipelineTag: 'text-generation', gated: false },
   ]);
   assert.equal((await listModels({ query: 'llama', limit: 1, endpoint: hub.url })).length, 1);
   const req = hub.stats.requests.find((r) => r.url.startsWith('/api/models?'))!;
