@@ -15,20 +15,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readGguf } from '../formats/gguf/reader.ts';
-import { ROOT } from './support/cli.ts';
+import { ROOT, collectOutput } from './support/cli.ts';
 import { startLocalRegistry } from './support/local-registry.ts';
 
 /** Runs a command without blocking this process (the registry answers from here). */
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, CI: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return collectOutput(spawn(cmd, args, { cwd, env: { ...process.env, CI: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env } }));
 }
 
 test('npm pack → offline install into an empty prefix → gguf-forge --help and convert on the bundled sample', { timeout: 600_000 }, async () => {

@@ -8,6 +8,7 @@ import { GgufWriter } from '../formats/gguf/writer.ts';
 import { GgufValueType, type GgufKv, type GgufValue } from '../formats/gguf/value-types.ts';
 import { GgmlTypeId as T } from '../kernels/ggml-types.ts';
 import { fileURLToPath } from 'node:url';
+import { rng } from './support/fuzz-mutator.ts';
 
 export const STORIES_F32 = fileURLToPath(new URL('../samples/stories260K/reference-convert-f32.gguf', import.meta.url));
 
@@ -27,17 +28,6 @@ export interface LlamaDims {
   normsWithTrailingOne?: boolean;
 }
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Roughly normal weights (sum of uniforms) with rare outliers, like real checkpoints. */
 function fillWeights(dst: Float32Array, rand: () => number, scale: number): void {

@@ -41,13 +41,17 @@ export function spawnCli(args: string[], opts: Omit<SpawnOptions, 'stdio'> = {})
 /** Runs `gguf-forge ...args` without blocking this process's event loop (for tests that serve HTTP in-process). */
 export function runCliAsync(args: string[], opts: Omit<SpawnOptions, 'stdio'> = {}): Promise<CliResult & { seconds: number }> {
   const t0 = performance.now();
-  const child = spawnCli(args, opts);
+  return collectOutput(spawnCli(args, opts)).then((r) => ({ ...r, seconds: (performance.now() - t0) / 1000 }));
+}
+
+/** A spawned child's exit status and whole stdout/stderr, once it closes. */
+export function collectOutput(child: ChildProcessWithoutNullStreams): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr, seconds: (performance.now() - t0) / 1000 }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
