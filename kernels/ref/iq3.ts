@@ -11,17 +11,11 @@
 import { F } from './rounding.ts';
 import { readFp16 } from './block-io.ts';
 import { IQ3S_GRID, IQ3XXS_GRID } from './iq-grids/iq3-grids.ts';
+import { KSIGNS_IQ2XS } from './iq-grids/iq2-grids.ts';
 import { layoutOf } from '../block-layouts.ts';
 
 const IQ3_XXS = layoutOf('IQ3_XXS');
 const IQ3_S = layoutOf('IQ3_S');
-
-/** ggml-common.h `ksigns_iq2xs`: the 7 sign bits i plus an 8th that makes the count even. */
-export const KSIGNS_IQ2XS: Uint8Array = Uint8Array.from({ length: 128 }, (_, i) => {
-  let p = 0;
-  for (let b = i; b; b >>= 1) p ^= b & 1;
-  return i | (p << 7);
-});
 
 /** y[y0..y0+4) = db · grid byte j, negated where sign bit (shift + j) of `signs` is set. */
 function put4(dst: Float32Array, y0: number, db: number, g: number, signs: number, shift: number): void {
