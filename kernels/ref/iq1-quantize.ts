@@ -10,7 +10,7 @@
  * sub-block scales are then taken against a super-block d; IQ1_M refits d by least squares.
  * All arithmetic binary32 in C order (`F`).
  *
- * Where upstream aborts (GGML_ASSERT) these throw an Error naming the assert.
+ * Where upstream aborts (GGML_ASSERT) these throw a RangeError naming the assert.
  */
 import { F, nearestInt, clampInt } from './rounding.ts';
 import { writeFp16 } from './block-io.ts';
@@ -42,7 +42,7 @@ function findBestNeighbour2(
 ): number {
   const nb = t.neighbours, grid = t.grid;
   const n = nb[no]!;
-  if (!(n > 0)) throw new Error('GGML_ASSERT(num_neighbors > 0) failed in iq1_find_best_neighbour2');
+  if (!(n > 0)) throw new RangeError('GGML_ASSERT(num_neighbors > 0) failed in iq1_find_best_neighbour2');
   let best = FLT_MAX, gi = -1;
   for (let j = 1; j <= n; j++) {
     const p = 8 * nb[no + j]!;
@@ -57,7 +57,7 @@ function findBestNeighbour2(
     // Upstream's full-lattice fallback indexes xval by the grid point number (xval[i], i up to
     // 2047), reading the source row past this group. We read the same floats where they exist.
     for (let i = 0; i < NGRID_IQ1S; i++) {
-      if (xOff + i >= x.length) throw new Error('iq1_find_best_neighbour2: upstream reads past the input here (undefined behaviour)');
+      if (xOff + i >= x.length) throw new RangeError('iq1_find_best_neighbour2: upstream reads past the input here (undefined behaviour)');
       const xi = x[xOff + i]!;
       let d2 = 0;
       for (let j = 0; j < 8; j++) {
@@ -67,7 +67,7 @@ function findBestNeighbour2(
       if (d2 < best) { best = d2; gi = i; }
     }
   }
-  if (gi < 0) throw new Error('GGML_ASSERT(grid_index >= 0) failed in iq1_find_best_neighbour2');
+  if (gi < 0) throw new RangeError('GGML_ASSERT(grid_index >= 0) failed in iq1_find_best_neighbour2');
   for (let i = 0; i < 8; i++) L[lOff + i] = (grid[8 * gi + i]! - 1) >> 1;
   return gi;
 }
@@ -132,7 +132,7 @@ function accumulateGroup(t: Iq2Tables, x: Float32Array, xb: number, k: number, g
 const acc = new Float64Array(2);
 
 function assertScale(scale: number, fn: string): void {
-  if (!(scale >= 0)) throw new Error(`GGML_ASSERT(scale >= 0) failed in ${fn}`);
+  if (!(scale >= 0)) throw new RangeError(`GGML_ASSERT(scale >= 0) failed in ${fn}`);
 }
 
 /** One row of IQ1_S (`quantize_row_iq1_s_impl`): qw is required, as upstream asserts. */

@@ -9,7 +9,8 @@
  * All arithmetic binary32 in C order (`F`).
  *
  * Where upstream aborts (GGML_ASSERT / GGML_ABORT: no neighbour wins, a NaN scale), these throw
- * an Error naming the assert instead of writing a block llama.cpp could never produce.
+ * a RangeError naming the assert instead of writing a block llama.cpp could never produce
+ * (the kernels-layer convention: callers wrap it in a typed error naming the tensor).
  */
 import { F, nearestInt, clampInt } from './rounding.ts';
 import { writeFp16 } from './block-io.ts';
@@ -39,7 +40,7 @@ function findBestNeighbour(t: Iq3Tables, no: number, xval: Float64Array, waux: F
     }
     if (d2 < best) { best = d2; gi = nb[no + j]!; }
   }
-  if (gi < 0) throw new Error('GGML_ASSERT(grid_index >= 0) failed in iq3_find_best_neighbour');
+  if (gi < 0) throw new RangeError('GGML_ASSERT(grid_index >= 0) failed in iq3_find_best_neighbour');
   for (let i = 0; i < 4; i++) L[off + i] = (grid[4 * gi + i]! - 1) >> 1;
   return gi;
 }
@@ -137,7 +138,7 @@ function gridIndexOf(t: Iq3Tables, k: number): number {
   let u = 0;
   for (let i = 0; i < 4; i++) u |= L[4 * k + i]! << (3 * i);
   const gi = t.map[u]!;
-  if (gi < 0) throw new Error(`GGML_ABORT: found point ${u} not on grid`);
+  if (gi < 0) throw new RangeError(`GGML_ABORT: found point ${u} not on grid`);
   return gi;
 }
 
@@ -146,7 +147,7 @@ function superBlockSigma2(x: Float32Array, off: number): number {
 }
 
 function assertScale(scale: number, fn: string): void {
-  if (!(scale >= 0)) throw new Error(`GGML_ASSERT(scale >= 0) failed in ${fn}`);
+  if (!(scale >= 0)) throw new RangeError(`GGML_ASSERT(scale >= 0) failed in ${fn}`);
 }
 
 /** IQ3_XXS super-blocks of x[xOff..]; qw (one row of importance weights) or undefined for x² weights. */
