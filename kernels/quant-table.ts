@@ -43,19 +43,20 @@ export interface QuantKernel {
    */
   quantizeImatrix?(src: Float32Array, dst: Uint8Array, nrows: number, nPerRow: number, imatrix: Float32Array): void;
   /**
-   * `ggml_quantize_requires_imatrix(type)`: ggml_quantize_chunk asserts an imatrix for these
-   * (IQ2_XXS, IQ2_XS, IQ1_S), so they have `quantizeImatrix` and no plain `quantize`.
+   * Set for the types of `ggml_quantize_requires_imatrix` (IQ2_XXS, IQ2_XS, IQ1_S), whose
+   * `ggml_quantize_chunk` asserts an imatrix: they have `quantizeImatrix` and no `quantize`.
    */
-  readonly requiresImatrix?: boolean;
+  readonly requiresImatrix?: true;
 }
 
 /** A per-block kernel: `n` counts blocks (elements for the plain float types, whose block is 1). */
 type BlockQuantizer = (src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number) => void;
 type BlockDequantizer = (src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, n: number) => void;
 
-function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined, qi?: ImatrixRowQuantizer, requiresImatrix = false): QuantKernel {
+function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined, qi?: ImatrixRowQuantizer, requiresImatrix?: true): QuantKernel {
   const type = ggmlType(id);
   if (!type) throw new Error(`ggml type ${id} is not in the type table`);
+  if (requiresImatrix && (q || !qi)) throw new Error(`${type.name}: a type that requires an imatrix has only an imatrix quantizer`);
   const k: { -readonly [K in keyof QuantKernel]: QuantKernel[K] } = { type };
   if (requiresImatrix) k.requiresImatrix = true;
   if (qi) {
@@ -111,6 +112,7 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(18, quantizeRowIQ3_XXS, dequantizeRowIQ3_XXS, quantizeRowIQ3_XXSImatrix),
     kernel(21, quantizeRowIQ3_S, dequantizeRowIQ3_S, quantizeRowIQ3_SImatrix),
     kernel(19, undefined, dequantizeRowIQ1_S, quantizeRowIQ1_SImatrix, true),
+    // IQ1_M takes a NULL imatrix in ggml (x² weights); llama-quantize still asks for one.
     kernel(29, quantizeRowIQ1_M, dequantizeRowIQ1_M, quantizeRowIQ1_MImatrix),
   ].map((k) => [k.type.id, k]),
 );
@@ -119,10 +121,15 @@ export function quantKernel(typeId: number): QuantKernel | undefined {
   return KERNELS.get(typeId);
 }
 
-/** True when the type has a quantizer, with or without an importance matrix (see `requiresImatrix`). */
+/** A quantizer exists, with or without an importance matrix (see `requiresImatrix`). */
 export function canQuantize(typeId: number): boolean {
   const k = KERNELS.get(typeId);
   return k?.quantize !== undefined || k?.quantizeImatrix !== undefined;
+}
+
+/** `ggml_quantize_requires_imatrix`: the type cannot be quantized without an importance matrix. */
+export function requiresImatrix(typeId: number): boolean {
+  return KERNELS.get(typeId)?.requiresImatrix === true;
 }
 
 export function canDequantize(typeId: number): boolean {
@@ -135,11 +142,13 @@ export function canDequantize(typeId: number): boolean {
  */
 export function quantizeRows(typeId: number, src: Float32Array, nrows: number, nPerRow: number, imatrix?: Float32Array): Uint8Array {
   const k = KERNELS.get(typeId);
-  if (!k?.quantize && !k?.quantizeImatrix) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  if (!k || (!k.quantize && !k.quantizeImatrix)) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  if (!imatrix && k.requiresImatrix) {
+    throw new RangeError(`${k.type.name} requires an importance matrix (llama.cpp: "this quantization requires an imatrix!")`);
+  }
   const dst = new Uint8Array(nrows * rowSize(k.type, nPerRow));
   if (imatrix && k.quantizeImatrix) k.quantizeImatrix(src, dst, nrows, nPerRow, imatrix);
-  else if (k.quantize) k.quantize(src, dst, nrows, nPerRow);
-  else throw new RangeError(`${k.type.name} needs an importance matrix: ggml_quantize_chunk requires one for this type`);
+  else k.quantize!(src, dst, nrows, nPerRow);
   return dst;
 }
 

@@ -189,7 +189,7 @@ test('registration: IQ1_S needs an imatrix (ggml_quantize_requires_imatrix), IQ3
     assert.equal(k.requiresImatrix === true, !nullImatrix, name);
   }
   const src = makeInputs(9, 4096, FINITE_KINDS);
-  assert.throws(() => quantizeRows(GgmlTypeId.IQ1_S, src, 16, 256), /IQ1_S needs an importance matrix/);
+  assert.throws(() => quantizeRows(GgmlTypeId.IQ1_S, src, 16, 256), /IQ1_S requires an importance matrix/);
   assert.throws(() => quantKernel(GgmlTypeId.IQ3_S)!.quantizeImatrix!(src, new Uint8Array(16 * 110), 16, 256, new Float32Array(128)), /importance matrix has 128 values, need 256/);
   // The imatrix is used: it changes the bytes.
   assert.notDeepEqual(quantizeRows(GgmlTypeId.IQ3_XXS, src, 16, 256, importance('huge-ratios', 256, 3)), quantizeRows(GgmlTypeId.IQ3_XXS, src, 16, 256));
