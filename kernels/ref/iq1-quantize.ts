@@ -81,6 +81,7 @@ const tmp = new Int32Array(32);
 const sumx = new Float64Array(33);
 const sumw = new Float64Array(33);
 const index = new Int32Array(4);
+const cP = new Float64Array(33), cM = new Float64Array(33), qcP = new Float64Array(33), qcM = new Float64Array(33);
 const scales = new Float64Array(16);
 const shifts = new Int32Array(16);
 
@@ -158,18 +159,33 @@ function blocksIQ1_S(x: Float32Array, xOff: number, dst: Uint8Array, dstOff: num
       }
       let bestScore = -FLT_MAX, scale = max;
       let besti1 = -1, besti2 = -1, bestShift = 0;
+      // The three runs' terms of sumqx = a·v0 + b·v1 + c·v2 and sumq2 = wa·v0·v0 + wb·v1·v1 + wc·v2·v2,
+      // each rounded as C rounds it: the i2-only terms are tabulated, the i1-only ones hoisted. The
+      // middle value is ±1/8 for x_p/x_m, so its x_m terms are the x_p ones negated (b) or equal (wb).
+      for (let i2 = 0; i2 <= 32; i2++) {
+        const c = F(sumx[32]! - sumx[i2]!), wc = F(sumw[32]! - sumw[i2]!);
+        cP[i2] = F(c * X_P[2]!); cM[i2] = F(c * X_M[2]!);
+        qcP[i2] = F(F(wc * X_P[2]!) * X_P[2]!); qcM[i2] = F(F(wc * X_M[2]!) * X_M[2]!);
+      }
       for (let i1 = 0; i1 <= 32; i1++) {
+        const a = F(sumx[i1]! - sumx[0]!), wa = F(sumw[i1]! - sumw[0]!);
+        const aP = F(a * X_P[0]!), aM = F(a * X_M[0]!);
+        const qaP = F(F(wa * X_P[0]!) * X_P[0]!), qaM = F(F(wa * X_M[0]!) * X_M[0]!);
         for (let i2 = i1; i2 <= 32; i2++) {
-          const a = F(sumx[i1]! - sumx[0]!), b = F(sumx[i2]! - sumx[i1]!), c = F(sumx[32]! - sumx[i2]!);
-          const wa = F(sumw[i1]! - sumw[0]!), wb = F(sumw[i2]! - sumw[i1]!), wc = F(sumw[32]! - sumw[i2]!);
-          for (let s = 0; s < 2; s++) {
-            const v = s === 0 ? X_P : X_M;
-            const sumqx = F(F(F(a * v[0]!) + F(b * v[1]!)) + F(c * v[2]!));
-            const sumq2 = F(F(F(F(wa * v[0]!) * v[0]!) + F(F(wb * v[1]!) * v[1]!)) + F(F(wc * v[2]!) * v[2]!));
-            if (sumq2 > 0 && F(sumqx * sumqx) > F(bestScore * sumq2)) {
-              scale = F(sumqx / sumq2); bestScore = F(scale * sumqx);
-              besti1 = i1; besti2 = i2; bestShift = s === 0 ? 1 : -1;
-            }
+          const bP = F(F(sumx[i2]! - sumx[i1]!) * X_P[1]!);
+          const wb = F(sumw[i2]! - sumw[i1]!);
+          const qb = F(F(wb * X_P[1]!) * X_P[1]!);
+          let sumqx = F(F(aP + bP) + cP[i2]!);
+          let sumq2 = F(F(qaP + qb) + qcP[i2]!);
+          if (sumq2 > 0 && F(sumqx * sumqx) > F(bestScore * sumq2)) {
+            scale = F(sumqx / sumq2); bestScore = F(scale * sumqx);
+            besti1 = i1; besti2 = i2; bestShift = 1;
+          }
+          sumqx = F(F(aM - bP) + cM[i2]!);
+          sumq2 = F(F(qaM + qb) + qcM[i2]!);
+          if (sumq2 > 0 && F(sumqx * sumqx) > F(bestScore * sumq2)) {
+            scale = F(sumqx / sumq2); bestScore = F(scale * sumqx);
+            besti1 = i1; besti2 = i2; bestShift = -1;
           }
         }
       }
@@ -228,6 +244,9 @@ const CM1 = F(F(X_M[0]! * X_M[0]!) - F(X_M[1]! * X_M[1]!));
 const CM2 = F(F(X_M[1]! * X_M[1]!) - F(X_M[2]! * X_M[2]!));
 const qxP = new Float64Array(2), qxM = new Float64Array(2), q2P = new Float64Array(2), q2M = new Float64Array(2);
 const sumqx4 = new Float64Array(4), sumq24 = new Float64Array(4);
+const txP = new Float64Array(2), txM = new Float64Array(2), twP = new Float64Array(2), twM = new Float64Array(2);
+const halves = () => [new Float64Array(17), new Float64Array(17)] as const;
+const w1P = halves(), w1M = halves(), w2P = halves(), w2M = halves();
 
 /** The shifted code values of group k (0 or 1) of a sub-block with delta choice best_k. */
 function groupValues(bestK: number, k: number): Float64Array {
@@ -262,17 +281,28 @@ function blocksIQ1_M(x: Float32Array, xOff: number, dst: Uint8Array, dstOff: num
         pw[h][j + 1] = F(pw[h][j]! + weight[i]!);
         pw[1 - h]![j + 1] = pw[1 - h]![j]!;
       }
+      // Per half h: txs·p2, tws·p2·p2 (and the m2 ones) are constants, pw[i1]·cp1 depends on i1 only
+      // and pw[i2]·cp2 on i2 only: tabulated, each rounded where C rounds it.
       const p2 = X_P[2]!, m2 = X_M[2]!;
+      for (let h = 0; h < 2; h++) {
+        const pxh = px[h]!, pwh = pw[h]!;
+        txP[h] = F(pxh[16]! * p2); txM[h] = F(pxh[16]! * m2);
+        twP[h] = F(F(pwh[16]! * p2) * p2); twM[h] = F(F(pwh[16]! * m2) * m2);
+        for (let i = 0; i <= 16; i++) {
+          w1P[h]![i] = F(pwh[i]! * CP1); w1M[h]![i] = F(pwh[i]! * CM1);
+          w2P[h]![i] = F(pwh[i]! * CP2); w2M[h]![i] = F(pwh[i]! * CM2);
+        }
+      }
       for (let i1 = 0; i1 <= 16; i1++) {
+        const a0P = F(twP[0]! + w1P[0]![i1]!), a0M = F(twM[0]! + w1M[0]![i1]!);
+        const a1P = F(twP[1]! + w1P[1]![i1]!), a1M = F(twM[1]! + w1M[1]![i1]!);
+        const px0 = px[0][i1]!, px1 = px[1][i1]!;
         for (let i2 = i1; i2 <= 16; i2++) {
-          for (let h = 0; h < 2; h++) {
-            const pxh = px[h]!, pwh = pw[h]!;
-            const sx = F(pxh[i1]! + pxh[i2]!);
-            qxP[h] = F(F(pxh[16]! * p2) - sx);
-            qxM[h] = F(F(pxh[16]! * m2) - sx);
-            q2P[h] = F(F(F(F(pwh[16]! * p2) * p2) + F(pwh[i1]! * CP1)) + F(pwh[i2]! * CP2));
-            q2M[h] = F(F(F(F(pwh[16]! * m2) * m2) + F(pwh[i1]! * CM1)) + F(pwh[i2]! * CM2));
-          }
+          const sx0 = F(px0 + px[0][i2]!), sx1 = F(px1 + px[1][i2]!);
+          qxP[0] = F(txP[0]! - sx0); qxM[0] = F(txM[0]! - sx0);
+          qxP[1] = F(txP[1]! - sx1); qxM[1] = F(txM[1]! - sx1);
+          q2P[0] = F(a0P + w2P[0]![i2]!); q2M[0] = F(a0M + w2M[0]![i2]!);
+          q2P[1] = F(a1P + w2P[1]![i2]!); q2M[1] = F(a1M + w2M[1]![i2]!);
           sumqx4[0] = F(qxP[0]! + qxP[1]!); sumqx4[1] = F(qxP[0]! + qxM[1]!);
           sumqx4[2] = F(qxM[0]! + qxP[1]!); sumqx4[3] = F(qxM[0]! + qxM[1]!);
           sumq24[0] = F(q2P[0]! + q2P[1]!); sumq24[1] = F(q2P[0]! + q2M[1]!);
