@@ -25,6 +25,10 @@ import {
 } from './ref/imatrix-legacy.ts';
 import { quantizeRowQ2_KImatrix, quantizeRowQ3_KImatrix, quantizeRowQ4_KImatrix, quantizeRowQ5_KImatrix } from './ref/imatrix-k.ts';
 import { dequantizeRowMXFP4, quantizeRowMXFP4Ref } from './ref/mxfp4.ts';
+import { dequantizeRowIQ3_S, dequantizeRowIQ3_XXS } from './ref/iq3.ts';
+import { quantizeRowIQ3_S, quantizeRowIQ3_SImatrix, quantizeRowIQ3_XXS, quantizeRowIQ3_XXSImatrix } from './ref/iq3-quantize.ts';
+import { dequantizeRowIQ1_M, dequantizeRowIQ1_S } from './ref/iq1.ts';
+import { quantizeRowIQ1_M, quantizeRowIQ1_MImatrix, quantizeRowIQ1_SImatrix } from './ref/iq1-quantize.ts';
 
 export interface QuantKernel {
   readonly type: GgmlType;
@@ -38,16 +42,23 @@ export interface QuantKernel {
    * Absent for types whose quantizer ignores the imatrix (F32/F16/BF16, Q8_0, MXFP4).
    */
   quantizeImatrix?(src: Float32Array, dst: Uint8Array, nrows: number, nPerRow: number, imatrix: Float32Array): void;
+  /**
+   * Set for the types of `ggml_quantize_requires_imatrix` (IQ2_XXS, IQ2_XS, IQ1_S), whose
+   * `ggml_quantize_chunk` asserts an imatrix: they have `quantizeImatrix` and no `quantize`.
+   */
+  readonly requiresImatrix?: true;
 }
 
 /** A per-block kernel: `n` counts blocks (elements for the plain float types, whose block is 1). */
 type BlockQuantizer = (src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number) => void;
 type BlockDequantizer = (src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, n: number) => void;
 
-function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined, qi?: ImatrixRowQuantizer): QuantKernel {
+function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined, qi?: ImatrixRowQuantizer, requiresImatrix?: true): QuantKernel {
   const type = ggmlType(id);
   if (!type) throw new Error(`ggml type ${id} is not in the type table`);
+  if (requiresImatrix && (q || !qi)) throw new Error(`${type.name}: a type that requires an imatrix has only an imatrix quantizer`);
   const k: { -readonly [K in keyof QuantKernel]: QuantKernel[K] } = { type };
+  if (requiresImatrix) k.requiresImatrix = true;
   if (qi) {
     k.quantizeImatrix = (src, dst, nrows, nPerRow, imatrix) => {
       const rowBytes = rowSize(type, nPerRow);
@@ -98,6 +109,11 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(20, quantizeRowIQ4_NL, dequantizeRowIQ4_NL, quantizeRowIQ4_NLImatrix),
     kernel(23, quantizeRowIQ4_XS, dequantizeRowIQ4_XS, quantizeRowIQ4_XSImatrix),
     kernel(39, quantizeRowMXFP4Ref, dequantizeRowMXFP4),
+    kernel(18, quantizeRowIQ3_XXS, dequantizeRowIQ3_XXS, quantizeRowIQ3_XXSImatrix),
+    kernel(21, quantizeRowIQ3_S, dequantizeRowIQ3_S, quantizeRowIQ3_SImatrix),
+    kernel(19, undefined, dequantizeRowIQ1_S, quantizeRowIQ1_SImatrix, true),
+    // IQ1_M takes a NULL imatrix in ggml (x² weights); llama-quantize still asks for one.
+    kernel(29, quantizeRowIQ1_M, dequantizeRowIQ1_M, quantizeRowIQ1_MImatrix),
   ].map((k) => [k.type.id, k]),
 );
 
@@ -105,8 +121,15 @@ export function quantKernel(typeId: number): QuantKernel | undefined {
   return KERNELS.get(typeId);
 }
 
+/** A quantizer exists, with or without an importance matrix (see `requiresImatrix`). */
 export function canQuantize(typeId: number): boolean {
-  return KERNELS.get(typeId)?.quantize !== undefined;
+  const k = KERNELS.get(typeId);
+  return k?.quantize !== undefined || k?.quantizeImatrix !== undefined;
+}
+
+/** `ggml_quantize_requires_imatrix`: the type cannot be quantized without an importance matrix. */
+export function requiresImatrix(typeId: number): boolean {
+  return KERNELS.get(typeId)?.requiresImatrix === true;
 }
 
 export function canDequantize(typeId: number): boolean {
@@ -119,10 +142,13 @@ export function canDequantize(typeId: number): boolean {
  */
 export function quantizeRows(typeId: number, src: Float32Array, nrows: number, nPerRow: number, imatrix?: Float32Array): Uint8Array {
   const k = KERNELS.get(typeId);
-  if (!k?.quantize) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  if (!k || (!k.quantize && !k.quantizeImatrix)) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  if (!imatrix && k.requiresImatrix) {
+    throw new RangeError(`${k.type.name} requires an importance matrix (llama.cpp: "this quantization requires an imatrix!")`);
+  }
   const dst = new Uint8Array(nrows * rowSize(k.type, nPerRow));
   if (imatrix && k.quantizeImatrix) k.quantizeImatrix(src, dst, nrows, nPerRow, imatrix);
-  else k.quantize(src, dst, nrows, nPerRow);
+  else k.quantize!(src, dst, nrows, nPerRow);
   return dst;
 }
 
