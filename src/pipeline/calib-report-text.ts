@@ -31,6 +31,8 @@ export interface CalibChart {
 export const WIDE_COLUMNS = 130;
 const NUM_W = 8;
 const MIN_BAR = 10;
+/** Longer bars add no reading precision to a log scale of a few decades. */
+const MAX_BAR = 60;
 
 /** `1.23e-3`, or the non-finite value's name; always ≤ 8 characters. */
 export function lossText(x: number): string {
@@ -79,13 +81,13 @@ export function calibChart(report: CalibrationReport, width: number): CalibChart
   const modCols = wide ? modules.map((m) => fit(untrusted(shortModule(m)), NUM_W).padStart(NUM_W)).join(' ') + ' ' : '';
   // "! layer  mean     max      worst       [modules] bar"
   const fixedW = 2 + layerW + 1 + NUM_W + 1 + NUM_W + 1 + worstW + 1 + (wide ? modules.length * (NUM_W + 1) : 0);
-  const barW = Math.max(MIN_BAR, width - fixedW);
+  const barW = Math.min(MAX_BAR, Math.max(MIN_BAR, width - fixedW));
 
   const c = report.calib;
   const head: ChartLine[] = [
-    { text: fit(`calibration (${report.method}): ${c.samples} samples × ${c.seqlen} tokens from ${untrusted(c.source)} (seed ${c.seed}), ${layers.length} layers in ${report.seconds.toFixed(1)} s`, width), bold: true },
+    { text: fit(`${report.method.toUpperCase()} calibration: ${layers.length} layers in ${report.seconds.toFixed(1)} s · ${c.samples} × ${c.seqlen} tokens, seed ${c.seed} · ${untrusted(c.source)}`, width), bold: true },
     { text: fit(`loss per layer, log scale 1e${range[0]} … 1e${range[1]}: █ mean ░ max${report.method === 'gptq' ? ' (GPTQ avg loss)' : ' (AWQ clip loss)'}`, width), tone: 'dim' },
-    { text: fit(`  ${'layer'.padStart(layerW)} ${'mean'.padStart(NUM_W)} ${'max'.padStart(NUM_W)} ${'in'.padEnd(worstW)} ${modCols}`, width), tone: 'dim' },
+    { text: fit(`  ${'layer'.padStart(layerW)} ${'mean'.padStart(NUM_W)} ${'max'.padStart(NUM_W)} ${'worst'.padEnd(worstW)} ${modCols}`, width), tone: 'dim' },
   ];
 
   const body: ChartLine[] = [];

@@ -167,7 +167,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
     case 'report':
-      body = <Report summary={top.summary} active={active} onQuit={exit}
+      body = <Report summary={top.summary} source={top.model.source} active={active} onQuit={exit}
         onInspect={top.inspectable ? () => push({ screen: 'inspector', target: top.summary.output }) : undefined}
         onAgain={() => backTo('target')} />;
       break;

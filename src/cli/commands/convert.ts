@@ -10,7 +10,8 @@ import type { ValidationReport } from '../../validate/report.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 import { formatBytes } from '../../format-units.ts';
 import { integer, viaType } from '../../options/values.ts';
-import { formatReport } from '../report-text.ts';
+import { formatCalibrationReport, formatReport } from '../report-text.ts';
+import type { CalibrationReport } from '../../pipeline/calib-report.ts';
 import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.ts';
 import { addOutputModes, collect, forceOption, offlineOption, parser, threadsOption, tokenOption, typeOption, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
@@ -112,12 +113,13 @@ async function* convertThenEval(source: string, flags: ConvertFlags, signal: Abo
 }
 
 function formatConvertSummary(result: unknown): string {
-  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[]; eval?: EvalFigures };
+  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[]; eval?: EvalFigures; calibration?: CalibrationReport };
   if (s.dryRun) return formatPlan(s as Parameters<typeof formatPlan>[0]);
   const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
   const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
   const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
   if (s.report) lines.push(formatReport(s.report));
+  if (s.calibration) lines.push(formatCalibrationReport(s.calibration));
   if (s.eval) lines.push(evalFiguresLine(s.eval));
   return lines.join('\n');
 }
