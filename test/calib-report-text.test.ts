@@ -92,10 +92,10 @@ const ev = (o: Partial<CalibProgressEvent>): CalibProgressEvent => ({ type: 'cal
 
 test('progress text: layer i/N, the module and its loss, samples, elapsed and ETA', () => {
   assert.equal(calibProgressText(ev({ state: 'start', layer: 0, seconds: 0, method: 'gptq' })), 'calibrate: gptq 8 layers, 128 samples × 512 tokens');
-  assert.equal(calibProgressText(ev({ module: 'attn_q', loss: 0.00123, etaSeconds: 4000 })), 'calibrate: layer 3/8 attn_q loss 1.23e-3, 128 samples × 512 tokens, 1m15s, ETA 1h06m');
-  assert.equal(calibProgressText(ev({ state: 'layer', etaSeconds: 125 })), 'calibrate: layer 3/8 done, 128 samples × 512 tokens, 1m15s, ETA 2m05s');
+  assert.equal(calibProgressText(ev({ module: 'attn_q', loss: 0.00123, etaSeconds: 4000 })), 'calibrate: layer 3/8 attn_q loss 1.23e-3 · 1m15s, ETA 1h06m · 128 samples × 512 tokens');
+  assert.equal(calibProgressText(ev({ state: 'layer', etaSeconds: 125 })), 'calibrate: layer 3/8 done · 1m15s, ETA 2m05s · 128 samples × 512 tokens');
   assert.equal(calibProgressText(ev({ state: 'done', layer: 8, seconds: 200.4, method: 'awq' })), 'calibrate: awq 8 layers done in 3m20s');
-  assert.equal(calibProgressText(ev({ module: 'x\x1b[2J' })), 'calibrate: layer 3/8 x\\x1b[2J, 128 samples × 512 tokens, 1m15s');
+  assert.equal(calibProgressText(ev({ module: 'x\x1b[2J' })), 'calibrate: layer 3/8 x\\x1b[2J · 1m15s · 128 samples × 512 tokens');
   assert.equal(formatDuration(8.4), '8s');
 });
 
@@ -116,13 +116,13 @@ test('headless: piped, one line per layer (no module lines); on a TTY the module
   await runHeadless(calibrationJob(), { stderr: err, stdout: out, formatResult: () => 'ok' });
   assert.deepEqual(err.text.trimEnd().split('\n'), [
     'calibrate: gptq 2 layers, 128 samples × 512 tokens',
-    'calibrate: layer 1/2 done, 128 samples × 512 tokens, 1m15s, ETA 10s',
-    'calibrate: layer 2/2 done, 128 samples × 512 tokens, 1m15s, ETA 0s',
+    'calibrate: layer 1/2 done · 1m15s, ETA 10s · 128 samples × 512 tokens',
+    'calibrate: layer 2/2 done · 1m15s, ETA 0s · 128 samples × 512 tokens',
     'calibrate: 2 layers done in 20s',
   ]);
   const tty = sink(true);
   await runHeadless(calibrationJob(), { stderr: tty, stdout: sink(false), formatResult: () => 'ok' });
-  assert.match(tty.text, /calibrate: layer 1\/2 attn_q loss 1\.00e-3, [^\n]*\r\x1b\[Kcalibrate: layer 1\/2 ffn_down/);
+  assert.match(tty.text, /calibrate: layer 1\/2 attn_q loss 1\.00e-3 · [^\n]*\r\x1b\[Kcalibrate: layer 1\/2 ffn_down/);
   // --jsonl passes the events through as they are (the contract the calibration loops emit).
   const jl = sink(false);
   await runHeadless(calibrationJob(), { jsonl: true, stdout: jl, stderr: sink(false) });

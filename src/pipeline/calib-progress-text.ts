@@ -14,17 +14,18 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** The line, most useful first (a narrow terminal cuts the end): position, module, time and ETA, samples. */
 export function calibProgressText(ev: CalibProgressEvent): string {
   const what = ev.method ? `${ev.method} ` : '';
   const samples = `${ev.samples} samples${ev.seqlen ? ` × ${ev.seqlen} tokens` : ''}`;
-  const eta = ev.etaSeconds !== undefined && Number.isFinite(ev.etaSeconds) ? `, ETA ${formatDuration(ev.etaSeconds)}` : '';
+  const time = `${formatDuration(ev.seconds)}${ev.etaSeconds !== undefined && Number.isFinite(ev.etaSeconds) ? `, ETA ${formatDuration(ev.etaSeconds)}` : ''}`;
   switch (ev.state) {
     case 'start':
       return `calibrate: ${what}${ev.nLayer} layers, ${samples}`;
     case 'module':
-      return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} ${untrusted(ev.module ?? '', 60)}${ev.loss !== undefined ? ` loss ${lossText(ev.loss)}` : ''}, ${samples}, ${formatDuration(ev.seconds)}${eta}`;
+      return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} ${untrusted(ev.module ?? '', 60)}${ev.loss !== undefined ? ` loss ${lossText(ev.loss)}` : ''} · ${time} · ${samples}`;
     case 'layer':
-      return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} done, ${samples}, ${formatDuration(ev.seconds)}${eta}`;
+      return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} done · ${time} · ${samples}`;
     case 'done':
       return `calibrate: ${what}${ev.nLayer} layers done in ${formatDuration(ev.seconds)}`;
   }
