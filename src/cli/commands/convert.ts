@@ -109,7 +109,10 @@ async function* convertThenEval(source: string, flags: ConvertFlags, signal: Abo
   const { withEval } = await import('../../pipeline/eval-after.ts');
   // The reference is the folder convert read: the resolved snapshot for hf: sources.
   const refOf = (s: JobSummary) => ('dir' in s ? s.dir : source);
-  return yield* withEval(convertJob(source, flags, signal), refOf, { textFile: typeof flags.eval === 'string' ? flags.eval : undefined, threads: flags.threads, signal });
+  // --report is written after eval, with the figures (the job itself writes none).
+  return yield* withEval(convertJob(source, { ...flags, report: undefined }, signal), refOf, {
+    textFile: typeof flags.eval === 'string' ? flags.eval : undefined, threads: flags.threads, signal, reportPath: flags.report,
+  });
 }
 
 function formatConvertSummary(result: unknown): string {
