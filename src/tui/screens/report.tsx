@@ -16,20 +16,22 @@ import type { JobSummary } from '../../pipeline/events.ts';
 import type { ValidationReport } from '../../validate/report.ts';
 import { calibChart } from '../../pipeline/calib-report-text.ts';
 import { useReportEval } from './report-eval.tsx';
+import type { AfterEvalOptions } from '../../pipeline/eval-after.ts';
 import { CalibChartView, maxScroll } from './calib-chart.tsx';
 
 /** Rows of the calibration view that are not the chart's body: frame, output line, view line, chart head, margins. */
 const CALIB_CHROME_ROWS = 11;
 
-export function Report({ summary, source, active, onInspect, onAgain, onQuit }: {
+export function Report({ summary, source, evalOptions, active, onInspect, onAgain, onQuit }: {
   summary: JobSummary;
   /** What the job read (AWQ/GPTQ summaries do not name it): the reference for `e`. */
   source?: string;
+  evalOptions?: Omit<AfterEvalOptions, 'signal'>;
   active: boolean; onInspect?: () => void; onAgain: () => void; onQuit: () => void;
 }) {
   const width = useWidth();
   const height = useHeight();
-  const evalView = useReportEval(summary, {}, source);
+  const evalView = useReportEval(summary, evalOptions, source);
   const calibration = summary.kind === 'awq' || summary.kind === 'gptq' ? summary.calibration : undefined;
   const [view, setView] = useState<'calib' | 'error'>(calibration ? 'calib' : 'error');
   const [offset, setOffset] = useState(0);
