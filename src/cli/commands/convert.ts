@@ -13,12 +13,12 @@ import { integer, viaType } from '../../options/values.ts';
 import { formatCalibrationReport, formatReport } from '../report-text.ts';
 import type { CalibrationReport } from '../../pipeline/calib-report.ts';
 import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.ts';
-import { addOutputModes, collect, forceOption, offlineOption, parser, threadsOption, tokenOption, typeOption, type OutputModeFlags } from '../options.ts';
+import { addOutputModes, collect, forceOption, lossThresholdOptions, lossThresholdsOf, offlineOption, parser, threadsOption, tokenOption, typeOption, type LossThresholdFlags, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, assertNotGguf, prepareOutput } from '../preflight.ts';
 import { formatPlan } from './quantize.ts';
 
-interface ConvertFlags extends OutputModeFlags {
+interface ConvertFlags extends OutputModeFlags, LossThresholdFlags {
   type?: string;
   output?: string;
   via?: 'f16';
@@ -70,6 +70,7 @@ export function register(program: Command): void {
     .addOption(tokenOption())
     .addOption(offlineOption())
     .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text');
+  for (const o of lossThresholdOptions()) cmd.addOption(o);
   addOutputModes(cmd).action(async (source: string, flags: ConvertFlags) => {
     await runCommand(flags, (signal) => (flags.eval ? convertThenEval(source, flags, signal) : convertJob(source, flags, signal)), { formatResult: formatConvertSummary });
   });
@@ -93,6 +94,7 @@ async function* convertJob(source: string, flags: ConvertFlags, signal: AbortSig
       source, output, method, bits: flags.bits, groupSize: flags.groupSize,
       sym: flags.sym ? true : flags.asym ? false : undefined, descAct: flags.descAct, keepUnaligned: flags.keepUnaligned,
       force: flags.force, validate: flags.validate, reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly, hub, signal,
+      lossThresholds: lossThresholdsOf(flags),
     });
   }
   if (flags.output) await prepareOutput(flags.output, { force: flags.force, dryRun: flags.dryRun });
