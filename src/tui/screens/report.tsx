@@ -15,6 +15,7 @@ import { layerBars } from '../../cli/report-text.ts';
 import type { JobSummary } from '../../pipeline/events.ts';
 import type { ValidationReport } from '../../validate/report.ts';
 import { calibChart } from '../../pipeline/calib-report-text.ts';
+import { safeMessage, untrusted } from '../../../formats/untrusted-text.ts';
 import { useReportEval } from './report-eval.tsx';
 import type { AfterEvalOptions } from '../../pipeline/eval-after.ts';
 import { CalibChartView, maxScroll } from './calib-chart.tsx';
@@ -55,7 +56,7 @@ export function Report({ summary, source, evalOptions, active, onInspect, onAgai
   const report: ValidationReport | undefined = summary.kind === 'quantize' ? undefined : summary.report;
   const bars = report ? layerBars(report, Math.max(10, width - 40)) : [];
   const typeW = Math.max(6, ...(report?.worst ?? []).map((w) => w.type.length));
-  const nameW = Math.max(12, Math.min(width - 40 - typeW, Math.max(0, ...(report?.worst ?? []).map((w) => w.name.length))));
+  const nameW = Math.max(12, Math.min(width - 40 - typeW, Math.max(0, ...(report?.worst ?? []).map((w) => untrusted(w.name).length))));
   const canEval = evalView.text !== null;
   const hints = `${onInspect ? 'i inspect output · ' : ''}${canEval ? 'e eval · ' : ''}${calibration ? 'tab loss/error · ' : ''}r another type · q quit`;
   const header = (
@@ -86,9 +87,9 @@ export function Report({ summary, source, evalOptions, active, onInspect, onAgai
           {bars.map((b) => <Text key={b.label}>{b.label.padEnd(9)} {b.value.toExponential(2)} <Text color={tone('accent')}>{b.bar}</Text></Text>)}
           {evalView.line}
           <Text bold>worst tensors</Text>
-          {report.worst.map((w) => <Text key={w.name}>  {truncate(w.name, nameW).padEnd(nameW)} {w.type.padEnd(typeW)} rel {w.relFrobenius.toExponential(2)}  SNR {w.snrDb.toFixed(1)} dB</Text>)}
+          {report.worst.map((w) => <Text key={w.name}>  {truncate(untrusted(w.name), nameW).padEnd(nameW)} {w.type.padEnd(typeW)} rel {w.relFrobenius.toExponential(2)}  SNR {w.snrDb.toFixed(1)} dB</Text>)}
           {report.anomalies.length
-            ? <><Text bold color={tone('warn')}>anomalies ({report.anomalies.length})</Text>{report.anomalies.map((a, i) => <Text key={i} color={tone('warn')}>  {truncate(`${a.code}: ${a.message}`, width - 4)}</Text>)}</>
+            ? <><Text bold color={tone('warn')}>anomalies ({report.anomalies.length})</Text>{report.anomalies.map((a, i) => <Text key={i} color={tone('warn')}>  {truncate(`${a.code}: ${safeMessage(a.message).replace(/\s+/g, ' ')}`, width - 4)}</Text>)}</>
             : <Text color={tone('good')}>anomalies: none</Text>}
         </Box>
       ) : <>{evalView.line}<Text color={tone('dim')}>validation was off: no error report</Text></>}
