@@ -43,6 +43,7 @@ function writeOutput(job: BatchJob, run: JobRunOptions): AsyncGenerator<Pipeline
       return convertAwqGptq({
         source: job.source, output: job.output, method: job.kind, bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct,
         keepUnaligned: o.keepUnaligned, force: run.force, validate: o.validate, signal: run.signal,
+        lossThresholds: { earlyThreshold: o.lossEarlyThreshold, outlierFactor: o.lossOutlierFactor },
       });
   }
 }

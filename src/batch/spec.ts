@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { ForgeError, UsageError, fromFsError } from '../../formats/errors.ts';
-import { integer, viaType } from '../options/values.ts';
+import { integer, positiveNumber, viaType } from '../options/values.ts';
 
 /** Per-job options; all optional, `defaults` fills in what a job leaves out. */
 export interface JobOptions {
@@ -37,6 +37,9 @@ export interface JobOptions {
   /** Evaluate the output against the source after the job (`convert --eval`), on `evalText` or the bundled text. */
   eval?: boolean;
   evalText?: string;
+  /** AWQ/GPTQ calibration anomaly thresholds (`--loss-early-threshold`, `--loss-outlier-factor`). */
+  lossEarlyThreshold?: number;
+  lossOutlierFactor?: number;
 }
 
 export interface JobEntry extends JobOptions {
@@ -56,7 +59,7 @@ export const DEFAULT_OUTPUT_PATTERN = '{name}-{type}.gguf';
 /** AWQ/GPTQ outputs are folders. */
 export const DEFAULT_FOLDER_PATTERN = '{name}-{type}';
 
-const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText'] as const;
+const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText', 'lossEarlyThreshold', 'lossOutlierFactor'] as const;
 const JOB_KEYS = new Set<string>(['source', 'type', 'types', ...OPTION_KEYS]);
 
 export async function readBatchFile(file: string): Promise<BatchSpec> {
@@ -138,6 +141,11 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'bits':
       case 'groupSize':
         out[key] = parsed(v, key, fail, () => (isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'string') ? integer(v.value) : integer(String(v))));
+        break;
+      // The same parser as --loss-early-threshold / --loss-outlier-factor.
+      case 'lossEarlyThreshold':
+      case 'lossOutlierFactor':
+        out[key] = parsed(v, key, fail, () => (isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'string') ? positiveNumber(v.value) : positiveNumber(String(v))));
         break;
       case 'pure':
       case 'validate':

@@ -12,6 +12,7 @@ import type { PipelineEvent, WarningEvent } from '../pipeline/events.ts';
 import { formatBytes } from '../format-units.ts';
 import { drain } from '../pipeline/drain.ts';
 import { DownloadBar } from './download-bar.ts';
+import { calibProgressText } from '../pipeline/calib-progress-text.ts';
 
 export interface HeadlessOptions<E = PipelineEvent, T = unknown> {
   json?: boolean;
@@ -56,7 +57,7 @@ export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T
     const line = humanLine(ev, tty);
     if (line === null) return;
     clearLine();
-    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer'))) {
+    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer') || (ev.type === 'calibrate' && ev.state === 'module'))) {
       err.write(line);
       liveLine = true;
     } else err.write(line + '\n');
@@ -122,6 +123,9 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
       if (ev.state === 'layer') return tty ? `eval: chunk ${ev.chunksDone}/${ev.chunksTotal}, ${ev.model} block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
       return `eval: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}${figs}`;
     }
+    case 'calibrate':
+      // On a TTY each module rewrites the live line; piped output gets one line per layer.
+      return ev.state === 'module' && !tty ? null : calibProgressText(ev);
     case 'done':
       return null;
   }

@@ -27,12 +27,14 @@ export function buildProgram(): Command {
     .helpCommand('help [command]', 'show help for a command');
   for (const register of COMMANDS) register(program);
   // No command: the TUI on a terminal; headless (help) with --no-tui, CI=true or no TTY.
-  program.option('--no-tui', 'never open the interactive screen').allowExcessArguments().action(async (opts: { tui: boolean }, cmd: Command) => {
+  program.option('--no-tui', 'never open the interactive screen')
+    .option('--eval-text <file>', "interactive screen: the text the report's e (eval) scores (default: the bundled Moby-Dick chapters)")
+    .allowExcessArguments().action(async (opts: { tui: boolean; evalText?: string }, cmd: Command) => {
     if (cmd.args.length) throw new UsageError('UNKNOWN_COMMAND', `unknown command '${cmd.args[0]}' (see gguf-forge --help)`);
     const { shouldStartTui } = await import('../tui/should-start.ts');
     if (!shouldStartTui({ noTui: !opts.tui })) return program.help();
     const { runTui } = await import('../tui/run-tui.tsx');
-    await runTui();
+    await runTui(undefined, { evalText: opts.evalText });
   });
   // Every subcommand reports its own usage errors the same way.
   for (const cmd of program.commands) cmd.exitOverride().showSuggestionAfterError().configureOutput(program.configureOutput());

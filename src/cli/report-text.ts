@@ -3,6 +3,8 @@
  * anomalies. Shared by the headless printer and the TUI's report screen.
  */
 import type { ValidationReport } from '../validate/report.ts';
+import type { CalibrationReport } from '../pipeline/calib-report.ts';
+import { formatCalibration } from '../pipeline/calib-report-text.ts';
 
 const BAR_WIDTH = 30;
 
@@ -24,4 +26,9 @@ export function formatReport(report: ValidationReport): string {
   lines.push(report.anomalies.length ? `anomalies (${report.anomalies.length}):` : 'anomalies: none');
   for (const a of report.anomalies) lines.push(`  ${a.code}: ${a.message}`);
   return lines.join('\n');
+}
+
+/** An AWQ/GPTQ calibration report (per-layer loss chart, scale groups, anomalies), laid out for stdout's width. */
+export function formatCalibrationReport(report: CalibrationReport, out: { isTTY?: boolean; columns?: number } = process.stdout): string {
+  return formatCalibration(report, out.isTTY && out.columns ? Math.max(80, out.columns) : 100);
 }

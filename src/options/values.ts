@@ -21,6 +21,13 @@ export function integer(value: string | number): number {
   return n;
 }
 
+/** A finite number above 0 (`1.5`, `10`, `1e-3`): the calibration loss thresholds. */
+export function positiveNumber(value: string | number): number {
+  const n = typeof value === 'number' ? value : /^\s*[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError('BAD_NUMBER', `expected a positive number, got '${value}'`);
+  return n;
+}
+
 export function viaType(value: string): 'f16' {
   if (value.toLowerCase() !== 'f16') throw new UsageError('BAD_VIA', `only 'f16' is supported, got '${value}'`);
   return 'f16';

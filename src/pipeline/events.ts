@@ -8,6 +8,7 @@
 import type { ErrorMetrics } from '../../kernels/metrics.mjs';
 import type { ValidationReport } from '../validate/report.ts';
 import type { EvalFigures } from './eval-figures.ts';
+import type { CalibrationReport } from './calib-report.ts';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -136,6 +137,8 @@ export interface GroupwiseSummary extends SummaryBase {
   files: string[];
   packedLayers: number;
   keptInFp16: string[];
+  /** Present when the weights were calibrated (--method awq|gptq): per-layer losses and anomalies. */
+  calibration?: CalibrationReport;
 }
 
 /** The result of a job, by kind. */
@@ -158,4 +161,30 @@ export interface EvalProgressEvent {
   klMean?: number;
 }
 
-export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent;
+/**
+ * Progress of AWQ/GPTQ calibration (the layer loop). Sequence: one 'start' (layer 0), then per
+ * layer a 'module' after each quantized module (with its loss) and one 'layer' when the layer is
+ * finished, then one 'done' (layer = nLayer). `layer` is 0-based; shown as `layer+1/nLayer`.
+ * Contract for the calibration loops: /work/wt/CONTRACT-calib-progress.md.
+ */
+export interface CalibProgressEvent {
+  type: 'calibrate';
+  state: 'start' | 'layer' | 'module' | 'done';
+  method?: 'awq' | 'gptq';
+  /** 0-based index of the layer being (or, on 'layer', just) calibrated; nLayer on 'done'. */
+  layer: number;
+  nLayer: number;
+  /** On 'module': GGUF-style short name (`attn_q`, `ffn_down`), or an AWQ group (`attn_norm→attn_q,attn_k,attn_v`). */
+  module?: string;
+  /** On 'module': the module's loss (GPTQ avg loss, AWQ loss after). */
+  loss?: number;
+  /** Calibration samples (sequences) and their length in tokens. */
+  samples: number;
+  seqlen?: number;
+  /** Seconds since calibration started. */
+  seconds: number;
+  /** Seconds left, from the time per finished layer; absent before the first layer is done. */
+  etaSeconds?: number;
+}
+
+export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent | CalibProgressEvent;

@@ -30,6 +30,7 @@ import { GROUPWISE_TYPES } from './data/targets.ts';
 import type { InspectorSource } from './data/inspector-data.ts';
 import type { ModelSummaryData } from './data/model-summary.ts';
 import { TextEntryContext, useTextEntryTracker } from './text-entry.tsx';
+import type { AfterEvalOptions } from '../pipeline/eval-after.ts';
 
 export interface TuiDeps extends SourceDeps {
   convert: ConvertFn;
@@ -42,6 +43,8 @@ export interface TuiDeps extends SourceDeps {
   samplePath: string;
   /** Where default outputs go. */
   cwd: string;
+  /** What the report's `e` evaluates with (text file, context…); default the `eval` command's defaults. */
+  evalOptions?: Omit<AfterEvalOptions, 'signal'>;
 }
 
 interface ModelRef {
@@ -167,7 +170,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
     case 'report':
-      body = <Report summary={top.summary} active={active} onQuit={exit}
+      body = <Report summary={top.summary} source={top.model.source} evalOptions={deps.evalOptions} active={active} onQuit={exit}
         onInspect={top.inspectable ? () => push({ screen: 'inspector', target: top.summary.output }) : undefined}
         onAgain={() => backTo('target')} />;
       break;

@@ -7,8 +7,9 @@
  */
 import type { TuiDeps } from './app.tsx';
 
-export async function runTui(deps?: TuiDeps): Promise<void> {
+/** `evalText`: the text the report's `e` scores (`gguf-forge --eval-text FILE`). */
+export async function runTui(deps?: TuiDeps, opts: { evalText?: string } = {}): Promise<void> {
   process.env.NODE_ENV ??= 'production';
   const { startApp, defaultDeps } = await import('./start-app.tsx');
-  await startApp(deps ?? defaultDeps());
+  await startApp(deps ?? { ...defaultDeps(), ...(opts.evalText ? { evalOptions: { textFile: opts.evalText } } : {}) });
 }

@@ -5,6 +5,7 @@
 import { UsageError } from '../../../formats/errors.ts';
 import type { GroupBits, GroupwiseSolver } from '../../../kernels/groupwise/spec.ts';
 import type { ResolveOptions } from '../../hub/resolve-source.ts';
+import type { LossThresholds } from '../calib-anomalies.ts';
 
 export interface AwqGptqOptions {
   /** A local model folder or `hf:ORG/NAME[@REV]`. */
@@ -33,10 +34,13 @@ export interface AwqGptqOptions {
   /** Options for `hf:` sources (token, offline, cache). */
   hub?: ResolveOptions;
   signal?: AbortSignal;
+  /** Thresholds of the calibration anomaly rules (--loss-early-threshold, --loss-outlier-factor): pass to findAnomalies. */
+  lossThresholds?: Partial<LossThresholds>;
 }
 
-export interface ResolvedOptions extends Required<Omit<AwqGptqOptions, 'solver' | 'signal' | 'hub' | 'reportPath'>> {
+export interface ResolvedOptions extends Required<Omit<AwqGptqOptions, 'solver' | 'signal' | 'hub' | 'reportPath' | 'lossThresholds'>> {
   reportPath?: string;
+  lossThresholds?: Partial<LossThresholds>;
   bits: GroupBits;
   solver?: GroupwiseSolver;
   hub?: ResolveOptions;
@@ -59,5 +63,6 @@ export function resolveOptions(o: AwqGptqOptions): ResolvedOptions {
     source: o.source, output: o.output, method: o.method, bits: bits as GroupBits, groupSize,
     sym: o.sym ?? o.method === 'gptq', descAct: o.descAct ?? false, keepUnaligned: o.keepUnaligned ?? false,
     maxShardBytes, force: o.force ?? false, validate: o.validate ?? true, reportPath: o.reportPath, failOnAnomaly: o.failOnAnomaly ?? false, solver: o.solver, hub: o.hub, signal: o.signal,
+    lossThresholds: o.lossThresholds,
   };
 }

@@ -18,7 +18,8 @@ import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import { CancelledError } from '../../../formats/errors.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
-import type { JobSummary, PipelineEvent, TensorEvent } from '../../pipeline/events.ts';
+import type { CalibProgressEvent, JobSummary, PipelineEvent, TensorEvent } from '../../pipeline/events.ts';
+import { calibProgressText } from '../../pipeline/calib-progress-text.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 import type { ConvertFn } from './plan.tsx';
 
@@ -39,6 +40,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
   const [finished, setFinished] = useState<TensorEvent[]>([]);
   const [current, setCurrent] = useState<TensorEvent | null>(null);
   const [warnings, setWarnings] = useState(0);
+  const [calib, setCalib] = useState<CalibProgressEvent | null>(null);
   const [asking, setAsking] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const downloads = useDownloads();
@@ -53,6 +55,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
         if (ev.type === 'phase') setPhase(ev.message ?? ev.phase);
         else if (ev.type === 'download') downloads.onEvent(ev);
         else if (ev.type === 'warning') setWarnings((w) => w + 1);
+        else if (ev.type === 'calibrate') setCalib(ev);
         else if (ev.type === 'tensor') {
           if (ev.state === 'done') { setFinished((f) => [...f, ev]); setCurrent(null); } else setCurrent(ev);
         }
@@ -84,7 +87,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
   const count = current?.count ?? finished[0]?.count ?? 0;
   const nameW = Math.max(24, Math.min(48, width - 58));
   const downloadRows = downloads.state.overall ? 3 + Math.min(6, downloads.state.files.size) : 0;
-  const logRows = Math.max(1, height - CHROME_ROWS - downloadRows);
+  const logRows = Math.max(1, height - CHROME_ROWS - downloadRows - (calib ? 2 : 0));
   const recent = finished.slice(-logRows);
   // AWQ/GPTQ types (awq-int4-g128) are longer than GGUF ones; their events carry no byte count.
   const typeW = Math.max(6, ...recent.map((t) => t.targetType.length));
@@ -94,6 +97,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
     <Frame title={title ?? `converting · ${request?.fileType} → ${request?.output}`} hints={hints}>
       <Text>{truncate(phase, width - 1)}</Text>
       <DownloadView state={downloads.state} />
+      {calib ? <CalibLine ev={calib} width={width} /> : null}
       {recent.length ? (
         <Box flexDirection="column" marginTop={1}>
           {finished.length > recent.length ? <Text color={tone('dim')}>  ↑ {finished.length - recent.length} earlier</Text> : null}
@@ -112,5 +116,16 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
       {error ? <ErrorLine message={error} /> : null}
       {asking ? <Text bold color={tone('warn')}>Cancel the conversion? Nothing partial will be left. (y/n)</Text> : null}
     </Frame>
+  );
+}
+
+/** Layers calibrated so far as a bar, and the progress line (layer i/N, module, samples, ETA). */
+function CalibLine({ ev, width }: { ev: CalibProgressEvent; width: number }) {
+  const done = ev.state === 'done' ? ev.nLayer : ev.state === 'layer' ? ev.layer + 1 : ev.layer;
+  return (
+    <Box flexDirection="column">
+      <Text>layers    <Bar fraction={ev.nLayer ? done / ev.nLayer : 0} /> {done}/{ev.nLayer}</Text>
+      <Text color={ev.state === 'done' ? tone('good') : undefined}>{truncate(calibProgressText(ev), width - 1)}</Text>
+    </Box>
   );
 }
