@@ -25,6 +25,8 @@ import {
 } from './ref/imatrix-legacy.ts';
 import { quantizeRowQ2_KImatrix, quantizeRowQ3_KImatrix, quantizeRowQ4_KImatrix, quantizeRowQ5_KImatrix } from './ref/imatrix-k.ts';
 import { dequantizeRowMXFP4, quantizeRowMXFP4Ref } from './ref/mxfp4.ts';
+import { dequantizeRowIQ2_S, dequantizeRowIQ2_XS, dequantizeRowIQ2_XXS } from './ref/iq2.ts';
+import { quantizeRowIQ2_S, quantizeRowIQ2_SImatrix, quantizeRowIQ2_XSImatrix, quantizeRowIQ2_XXSImatrix } from './ref/iq2-quantize.ts';
 
 export interface QuantKernel {
   readonly type: GgmlType;
@@ -38,16 +40,23 @@ export interface QuantKernel {
    * Absent for types whose quantizer ignores the imatrix (F32/F16/BF16, Q8_0, MXFP4).
    */
   quantizeImatrix?(src: Float32Array, dst: Uint8Array, nrows: number, nPerRow: number, imatrix: Float32Array): void;
+  /**
+   * Set for the types of `ggml_quantize_requires_imatrix` (IQ2_XXS, IQ2_XS, IQ1_S), whose
+   * `ggml_quantize_chunk` asserts an imatrix: they have `quantizeImatrix` and no `quantize`.
+   */
+  readonly requiresImatrix?: true;
 }
 
 /** A per-block kernel: `n` counts blocks (elements for the plain float types, whose block is 1). */
 type BlockQuantizer = (src: Float32Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number) => void;
 type BlockDequantizer = (src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, n: number) => void;
 
-function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined, qi?: ImatrixRowQuantizer): QuantKernel {
+function kernel(id: number, q: BlockQuantizer | undefined, dq: BlockDequantizer | undefined, qi?: ImatrixRowQuantizer, requiresImatrix?: true): QuantKernel {
   const type = ggmlType(id);
   if (!type) throw new Error(`ggml type ${id} is not in the type table`);
+  if (requiresImatrix && (q || !qi)) throw new Error(`${type.name}: a type that requires an imatrix has only an imatrix quantizer`);
   const k: { -readonly [K in keyof QuantKernel]: QuantKernel[K] } = { type };
+  if (requiresImatrix) k.requiresImatrix = true;
   if (qi) {
     k.quantizeImatrix = (src, dst, nrows, nPerRow, imatrix) => {
       const rowBytes = rowSize(type, nPerRow);
@@ -98,6 +107,10 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(20, quantizeRowIQ4_NL, dequantizeRowIQ4_NL, quantizeRowIQ4_NLImatrix),
     kernel(23, quantizeRowIQ4_XS, dequantizeRowIQ4_XS, quantizeRowIQ4_XSImatrix),
     kernel(39, quantizeRowMXFP4Ref, dequantizeRowMXFP4),
+    kernel(16, undefined, dequantizeRowIQ2_XXS, quantizeRowIQ2_XXSImatrix, true),
+    kernel(17, undefined, dequantizeRowIQ2_XS, quantizeRowIQ2_XSImatrix, true),
+    // IQ2_S takes a NULL imatrix in ggml (its own fallback weights); llama-quantize still asks for one.
+    kernel(22, quantizeRowIQ2_S, dequantizeRowIQ2_S, quantizeRowIQ2_SImatrix),
   ].map((k) => [k.type.id, k]),
 );
 
@@ -105,8 +118,15 @@ export function quantKernel(typeId: number): QuantKernel | undefined {
   return KERNELS.get(typeId);
 }
 
+/** A quantizer exists, with or without an importance matrix (see `requiresImatrix`). */
 export function canQuantize(typeId: number): boolean {
-  return KERNELS.get(typeId)?.quantize !== undefined;
+  const k = KERNELS.get(typeId);
+  return k?.quantize !== undefined || k?.quantizeImatrix !== undefined;
+}
+
+/** `ggml_quantize_requires_imatrix`: the type cannot be quantized without an importance matrix. */
+export function requiresImatrix(typeId: number): boolean {
+  return KERNELS.get(typeId)?.requiresImatrix === true;
 }
 
 export function canDequantize(typeId: number): boolean {
@@ -119,10 +139,13 @@ export function canDequantize(typeId: number): boolean {
  */
 export function quantizeRows(typeId: number, src: Float32Array, nrows: number, nPerRow: number, imatrix?: Float32Array): Uint8Array {
   const k = KERNELS.get(typeId);
-  if (!k?.quantize) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  if (!k || (!k.quantize && !k.quantizeImatrix)) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  if (!imatrix && k.requiresImatrix) {
+    throw new RangeError(`${k.type.name} requires an importance matrix (llama.cpp: "this quantization requires an imatrix!")`);
+  }
   const dst = new Uint8Array(nrows * rowSize(k.type, nPerRow));
   if (imatrix && k.quantizeImatrix) k.quantizeImatrix(src, dst, nrows, nPerRow, imatrix);
-  else k.quantize(src, dst, nrows, nPerRow);
+  else k.quantize!(src, dst, nrows, nPerRow);
   return dst;
 }
 
