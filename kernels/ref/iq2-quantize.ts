@@ -231,6 +231,9 @@ function clamp15(l: number): number {
  * group scale.
  */
 function searchGroup16(t: Iq2Tables, max: number): number {
+  // Upstream clears L first: when no candidate scale improves on best = 0, the group keeps these
+  // zero codes (point 0) with scale max/5.
+  L.fill(0, 0, 16);
   let best = 0;
   let scale = F(max / (2 * K_MAX_Q - 1));
   onGrid[0] = onGrid[1] = true;
