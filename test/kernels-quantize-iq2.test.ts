@@ -13,11 +13,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { canQuantize, dequantize, quantizeRows, quantKernel, requiresImatrix } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 import { INPUT_KINDS, makeInputs, Rng, type InputKind } from './kernels-inputs.ts';
 import { differingBlocks, differingFloats, hex } from './kernels-oracle.ts';
+import { writeLlamaGguf } from './quantize-fixtures.ts';
+import { planQuantize } from '../src/pipeline/plan-quantize.ts';
+import { UnsupportedError } from '../formats/errors.ts';
 
 const N = 1 << 20;
 const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny'] as const;
@@ -158,4 +164,27 @@ test('IQ2_XS and IQ2_S: where llama.cpp aborts (overflowing or NaN inputs), ours
   const r = await child;
   assert.equal(r.signal, 'SIGABRT', `IQ2_XS non-finite: llama.cpp exited ${r.code} ${r.signal}: ${r.stderr.slice(-300)}`);
   assert.match(r.stderr, /GGML_ASSERT\(grid_index >= 0\) failed/);
+});
+
+test('a quantize plan that sends a tensor to IQ2_XXS or IQ2_XS is refused up front with llama.cpp\'s message', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-iq2-'));
+  try {
+    const input = join(dir, 'in.gguf');
+    await writeLlamaGguf(input, { nLayer: 1, nEmbd: 256, nFf: 512, nHead: 4, nHeadKv: 4, tied: true });
+    const plan = async (override: string) => {
+      const g = planQuantize({ input, output: join(dir, 'out.gguf'), fileType: 'q8_0', overrides: [override] });
+      let r = await g.next();
+      while (!r.done) r = await g.next();
+      return r.value;
+    };
+    for (const o of ['attn_q=iq2_xxs', 'attn_q=iq2_xs']) {
+      await assert.rejects(plan(o), (e: unknown) => e instanceof UnsupportedError && e.code === 'IMATRIX_REQUIRED' &&
+        /blk\.0\.attn_q\.weight.*this quantization requires an imatrix!/.test(e.message));
+    }
+    // IQ2_S quantizes without one in ggml, so the kernel check lets it through.
+    const p = await plan('attn_q=iq2_s');
+    assert.equal(p.tensors.find((t) => t.name === 'blk.0.attn_q.weight')?.targetType, GgmlTypeId.IQ2_S);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
