@@ -38,6 +38,7 @@ const xval = new Float64Array(32);
 const L = new Int32Array(32);
 const Laux = new Int32Array(32);
 const qpL = new Int32Array(32);
+const term = new Float64Array(32);
 const scales = new Float64Array(16);
 const blockSigns = new Int32Array(4);
 const onGrid = [true, true];
@@ -56,15 +57,25 @@ function mapAt(t: Iq2Tables, u: number): number {
 function bestNeighbour(t: Iq2Tables, u: number, xOff: number, scale: number, out: Int32Array, off: number): number {
   const start = -t.map[u]! - 1;
   const n = t.neighbours[start]!;
+  const grid = t.grid, nb = t.neighbours;
+  // Each coordinate's term w·(scale·q − x)² depends only on its grid value q ∈ {1, 3, 5, 7}: take
+  // the 32 terms once (rounded as C rounds them), then a distance is 8 binary32 additions.
+  const sv0 = F(scale), sv1 = F(scale * 3), sv2 = F(scale * 5), sv3 = F(scale * 7);
+  for (let i = 0; i < 8; i++) {
+    const x = xval[xOff + i]!, w = waux[xOff + i]!;
+    let diff = F(sv0 - x); term[4 * i] = F(F(w * diff) * diff);
+    diff = F(sv1 - x); term[4 * i + 1] = F(F(w * diff) * diff);
+    diff = F(sv2 - x); term[4 * i + 2] = F(F(w * diff) * diff);
+    diff = F(sv3 - x); term[4 * i + 3] = F(F(w * diff) * diff);
+  }
   let bestD2 = FLT_MAX, best = -1;
   for (let j = 1; j <= n; j++) {
-    const p = t.neighbours[start + j]!;
+    const p = nb[start + j]!, g = 8 * p;
     let d2 = 0;
-    for (let i = 0; i < 8; i++) {
-      const diff = F(F(scale * t.grid[8 * p + i]!) - xval[xOff + i]!);
-      d2 = F(d2 + F(F(waux[xOff + i]! * diff) * diff));
-    }
-    if (d2 < bestD2) { bestD2 = d2; best = p; }
+    let i = 0;
+    // The terms are ≥ 0 (or NaN), so a partial sum that reaches bestD2 cannot end below it: stop.
+    for (; i < 8 && d2 < bestD2; i++) d2 = F(d2 + term[4 * i + (grid[g + i]! >> 1)]!);
+    if (i === 8 && d2 < bestD2) { bestD2 = d2; best = p; }
   }
   if (best < 0) throw new RangeError('iq2 quantizer: no neighbour at a finite distance (GGML_ASSERT(grid_index >= 0) upstream)');
   for (let i = 0; i < 8; i++) out[off + i] = (t.grid[8 * best + i]! - 1) >> 1;
@@ -90,15 +101,34 @@ function indexOf(codes: Int32Array, off: number): number {
   return u & 0xffff;
 }
 
-/** Σ w·x·q and Σ w·q² over n values with q = 2·codes + 1. */
+/**
+ * The per-value products of the candidate sums depend only on the code (0..3), so they are taken
+ * once per group: wxq[4i + l] = (w·x)·q and wqq[4i + l] = (w·q)·q with q = 2l + 1, each rounded as
+ * C rounds them; `sums` then only adds (same values, same order).
+ */
+const wxq = new Float64Array(4 * 32);
+const wqq = new Float64Array(4 * 32);
+function prepareSums(n: number): void {
+  for (let i = 0; i < n; i++) {
+    const w = weight[i]!, wx = F(w * xval[i]!);
+    for (let l = 0; l < 4; l++) {
+      const q = 2 * l + 1;
+      wxq[4 * i + l] = F(wx * q);
+      wqq[4 * i + l] = F(F(w * q) * q);
+    }
+  }
+}
+
+/** Σ w·x·q and Σ w·q² over n values with q = 2·codes + 1 (after `prepareSums`). */
 let sumqx = 0, sumq2 = 0;
 function sums(codes: Int32Array, n: number): void {
-  sumqx = 0; sumq2 = 0;
+  let sx = 0, s2 = 0;
   for (let i = 0; i < n; i++) {
-    const w = weight[i]!, q = 2 * codes[i]! + 1;
-    sumqx = F(sumqx + F(F(w * xval[i]!) * q));
-    sumq2 = F(sumq2 + F(F(w * q) * q));
+    const j = 4 * i + (codes[i]! & 3);
+    sx = F(sx + wxq[j]!);
+    s2 = F(s2 + wqq[j]!);
   }
+  sumqx = sx; sumq2 = s2;
 }
 
 /**
@@ -153,6 +183,7 @@ export function quantizeRowIQ2_XXSImatrix(src: Float32Array, srcOff: number, dst
       importanceWeights(src, xb, qw, 256 * ibl + 32 * ib, sigma2, 32, weight, 0);
       for (let i = 0; i < 32; i++) waux[i] = F(Math.sqrt(weight[i]!));
       for (let k = 0; k < 4; k++) blockSigns[k] = signs8(src, xb + 8 * k, 8 * k, true);
+      prepareSums(32);
       const max = maxOf(32);
       if (max < GROUP_MAX_EPS) { scales[ib] = 0; L.fill(0); continue; }
       let scale = makeQpQuants(32, K_MAX_Q + 1, xval, qpL, weight);
@@ -234,6 +265,7 @@ function searchGroup16(t: Iq2Tables, max: number): number {
   // Upstream clears L first: when no candidate scale improves on best = 0, the group keeps these
   // zero codes (point 0) with scale max/5.
   L.fill(0, 0, 16);
+  prepareSums(16);
   let best = 0;
   let scale = F(max / (2 * K_MAX_Q - 1));
   onGrid[0] = onGrid[1] = true;
