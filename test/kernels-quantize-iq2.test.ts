@@ -24,6 +24,7 @@ import { differingBlocks, differingFloats, hex } from './kernels-oracle.ts';
 import { writeLlamaGguf } from './quantize-fixtures.ts';
 import { planQuantize } from '../src/pipeline/plan-quantize.ts';
 import { UnsupportedError } from '../formats/errors.ts';
+import { createQuantizer } from '../kernels/fast/index.ts';
 
 const N = 1 << 20;
 const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny'] as const;
@@ -186,5 +187,19 @@ test('a quantize plan that sends a tensor to IQ2_XXS or IQ2_XS is refused up fro
     assert.equal(p.tensors.find((t) => t.name === 'blk.0.attn_q.weight')?.targetType, GgmlTypeId.IQ2_S);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the worker pool quantizes and dequantizes IQ2_S (no wasm kernel: the JS reference in the workers) to the same bytes', async () => {
+  const q = await createQuantizer({ threads: 2 });
+  try {
+    const src = makeInputs(31, 8 * 1024, TYPES[2].kinds);
+    const bytes = await q.quantize(GgmlTypeId.IQ2_S, src, 8, 1024);
+    assert.deepEqual(bytes, quantizeRows(GgmlTypeId.IQ2_S, src, 8, 1024));
+    assertSameFloats('IQ2_S pool dequantize', await q.dequantize(GgmlTypeId.IQ2_S, bytes, src.length), dequantize(GgmlTypeId.IQ2_S, bytes, src.length));
+    // IQ2_XXS has no plain quantizer, so the pool (which takes no imatrix) refuses it.
+    await assert.rejects(q.quantize(GgmlTypeId.IQ2_XXS, src.subarray(0, 256), 1, 256), /no quantizer for ggml type IQ2_XXS/);
+  } finally {
+    await q.close();
   }
 });
