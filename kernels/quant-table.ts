@@ -29,6 +29,8 @@ import { dequantizeRowIQ3_S, dequantizeRowIQ3_XXS } from './ref/iq3.ts';
 import { quantizeRowIQ3_S, quantizeRowIQ3_SImatrix, quantizeRowIQ3_XXS, quantizeRowIQ3_XXSImatrix } from './ref/iq3-quantize.ts';
 import { dequantizeRowIQ1_M, dequantizeRowIQ1_S } from './ref/iq1.ts';
 import { quantizeRowIQ1_M, quantizeRowIQ1_MImatrix, quantizeRowIQ1_SImatrix } from './ref/iq1-quantize.ts';
+import { dequantizeRowIQ2_S, dequantizeRowIQ2_XS, dequantizeRowIQ2_XXS } from './ref/iq2.ts';
+import { quantizeRowIQ2_S, quantizeRowIQ2_SImatrix, quantizeRowIQ2_XSImatrix, quantizeRowIQ2_XXSImatrix } from './ref/iq2-quantize.ts';
 
 export interface QuantKernel {
   readonly type: GgmlType;
@@ -114,6 +116,10 @@ const KERNELS = new Map<number, QuantKernel>(
     kernel(19, undefined, dequantizeRowIQ1_S, quantizeRowIQ1_SImatrix, true),
     // IQ1_M takes a NULL imatrix in ggml (x² weights); llama-quantize still asks for one.
     kernel(29, quantizeRowIQ1_M, dequantizeRowIQ1_M, quantizeRowIQ1_MImatrix),
+    kernel(16, undefined, dequantizeRowIQ2_XXS, quantizeRowIQ2_XXSImatrix, true),
+    kernel(17, undefined, dequantizeRowIQ2_XS, quantizeRowIQ2_XSImatrix, true),
+    // IQ2_S takes a NULL imatrix in ggml (its own fallback weights); llama-quantize still asks for one.
+    kernel(22, quantizeRowIQ2_S, dequantizeRowIQ2_S, quantizeRowIQ2_SImatrix),
   ].map((k) => [k.type.id, k]),
 );
 

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { quantizeRows, canQuantize } from '../kernels/quant-table.ts';
-import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
+import { ggmlType, GgmlTypeId, GGML_TYPES } from '../kernels/ggml-types.ts';
 import { makeInputs, INPUT_KINDS, Rng, fillKind } from './kernels-inputs.ts';
 import { differingBlocks, hex } from './kernels-oracle.ts';
 import { quantizeRowQ8_KRef } from '../kernels/ref/q8_k.ts';
@@ -53,7 +53,9 @@ for (const name of QUANT_TYPES) {
 
 test('quantizeRows rejects rows that are not whole blocks', () => {
   assert.throws(() => quantizeRows(GgmlTypeId.Q4_0, new Float32Array(48), 1, 48), /block size 32/);
-  assert.throws(() => quantizeRows(GgmlTypeId.IQ2_XXS, new Float32Array(256), 1, 256), /no quantizer/);
+  assert.throws(() => quantizeRows(GgmlTypeId.IQ2_XXS, new Float32Array(256), 1, 256), /IQ2_XXS requires an importance matrix/);
+  const none = GGML_TYPES.find((t) => t.blockSize > 1 && 256 % t.blockSize === 0 && !canQuantize(t.id))!;
+  assert.throws(() => quantizeRows(none.id, new Float32Array(256), 1, 256), /no quantizer/);
 });
 
 test('Q8_K: quantizeRowQ8_KRef matches quantize_row_q8_K_ref (called directly; not in ggml_quantize_chunk)', async (t) => {

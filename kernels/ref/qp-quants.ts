@@ -47,8 +47,10 @@ export function makeQpQuants(n: number, nmax: number, x: Float64Array, L: Int32A
     let l = nearestInt(F(iscale * x[i]!));
     if (l > nmax) l = nmax;
     L[i] = l & 255;
-    sumlx = F(sumlx + F(F(w[i]! * x[i]!) * L[i]!));
-    suml2 = F(suml2 + F(F(w[i]! * L[i]!) * L[i]!));
+    // The sums take the int l, not the uint8_t L[i]: they differ when x < 0 (IQ2_XXS passes values
+    // whose sign it flipped back, so l can be negative there).
+    sumlx = F(sumlx + F(F(w[i]! * x[i]!) * l));
+    suml2 = F(suml2 + F(F(w[i]! * l) * l));
   }
   for (let itry = 0; itry < 5; itry++) {
     let changed = 0;

@@ -9,7 +9,7 @@ import { readGguf, getKv, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/read
 import { UnsupportedError, UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
-import { canQuantize, canDequantize } from '../../kernels/quant-table.ts';
+import { canQuantize, canDequantize, requiresImatrix } from '../../kernels/quant-table.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { parseTensorTypeOverride, parseTypeFlag } from '../policy/overrides.ts';
@@ -70,6 +70,11 @@ function checkKernels(plans: TensorPlan[], input: string): void {
     }
     if (!canQuantize(p.targetType)) {
       throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}': gguf-forge has no ${typeName(p.targetType)} quantizer`, { file: input, tensor: p.name });
+    }
+    // Quantizing takes no importance matrix yet, and ggml asserts one for these types (an override
+    // such as `attn_q=iq2_xxs` gets here): refuse with llama-quantize's message before writing.
+    if (requiresImatrix(p.targetType)) {
+      throw new UnsupportedError('IMATRIX_REQUIRED', `tensor '${p.name}': this quantization requires an imatrix! (target type ${typeName(p.targetType)})`, { file: input, tensor: p.name });
     }
   }
 }
