@@ -15,7 +15,7 @@ import { WasmKernels, wasmImatrixNames, PIECE_ELEMS } from '../kernels/fast/wasm
 import { quantizeRows, quantKernel } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 
-const TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+const TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 const N = 1 << 20;
 const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny', 'mean-x2'] as const;
 
@@ -92,4 +92,21 @@ test('rows longer than a wasm piece, and the NaN check, through quantizeImatrix'
   const short = makeInputs(4244, 4096 * 8);
   assertSame(wasmQuantize(GgmlTypeId.Q4_K, short, 4096, qw), ll.quantizeChunk(GgmlTypeId.Q4_K, short, 8, 4096, qw), GgmlTypeId.Q4_K, 'after long rows');
   assert.throws(() => wasmQuantize(GgmlTypeId.Q4_K, short.subarray(0, 4096 + 256), 4096, qw), /not whole rows of 4096/);
+});
+
+test('Q4_0/Q4_1/Q5_0/Q5_1: rows whose blocks do not fill a SIMD group (32, 96, 416 values) give llama.cpp\'s bytes', { skip: llamaCppUnavailable ?? false }, async () => {
+  const ll = await loadLlamaCpp();
+  for (const name of ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'] as const) {
+    const id = GgmlTypeId[name];
+    for (const nPerRow of [32, 96, 416]) {
+      for (const [k, kind] of IMATRIX_KINDS.entries()) {
+        const rows = 64;
+        const src = makeInputs(id * 7 + nPerRow + k, rows * nPerRow);
+        const qw = importance(kind, nPerRow, k + nPerRow);
+        const got = wasmQuantize(id, src, nPerRow, qw);
+        assertSame(got, ll.quantizeChunk(id, src, rows, nPerRow, qw), id, `nPerRow=${nPerRow} imatrix=${kind} vs llama.cpp`);
+        assertSame(got, quantizeRows(id, src, rows, nPerRow, qw), id, `nPerRow=${nPerRow} imatrix=${kind} vs the reference`);
+      }
+    }
+  }
 });
