@@ -15,7 +15,7 @@ import { WasmKernels, wasmImatrixNames, PIECE_ELEMS } from '../kernels/fast/wasm
 import { quantizeRows, quantKernel } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 
-const TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+const TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'] as const;
 const N = 1 << 20;
 const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny', 'mean-x2'] as const;
 
@@ -94,9 +94,9 @@ test('rows longer than a wasm piece, and the NaN check, through quantizeImatrix'
   assert.throws(() => wasmQuantize(GgmlTypeId.Q4_K, short.subarray(0, 4096 + 256), 4096, qw), /not whole rows of 4096/);
 });
 
-test('Q4_0/Q4_1/Q5_0/Q5_1: rows whose blocks do not fill a SIMD group (32, 96, 416 values) give llama.cpp\'s bytes', { skip: llamaCppUnavailable ?? false }, async () => {
+test('Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL: rows whose blocks do not fill a SIMD group (32, 96, 416 values) give llama.cpp\'s bytes', { skip: llamaCppUnavailable ?? false }, async () => {
   const ll = await loadLlamaCpp();
-  for (const name of ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'] as const) {
+  for (const name of ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL'] as const) {
     const id = GgmlTypeId[name];
     for (const nPerRow of [32, 96, 416]) {
       for (const [k, kind] of IMATRIX_KINDS.entries()) {

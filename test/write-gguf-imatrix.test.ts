@@ -19,6 +19,11 @@ import { readGguf, readTensorBytes } from '../formats/gguf/reader.ts';
 import { openFileSource } from '../formats/io/byte-source.ts';
 import type { TensorPlan } from '../src/policy/type-policy.ts';
 import { makeInputs, Rng } from './kernels-inputs.ts';
+import { readFileSync } from 'node:fs';
+import { WorkerPool } from '../kernels/fast/pool.ts';
+import { WASM_PATH } from '../kernels/fast/wasm-module.ts';
+import { wasmImatrixNames, wasmKernelNames, type WasmModule } from '../kernels/fast/wasm-kernels.mjs';
+import { rowSize } from '../kernels/ggml-types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-wimx-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,5 +132,33 @@ test('the pool with an imatrix: hard inputs in jobs of whole rows, NaN still fou
     await assert.rejects(q.quantizeChecked(T.Q4_K, src, rows, nPerRow, undefined, { imatrix: qw.subarray(0, 256) }), /importance matrix has 256 values, need 1280/);
   } finally {
     await q.close();
+  }
+});
+
+test('a worker whose module has the plain kernel but no imatrix kernel runs the reference quantizeImatrix (and measures with wasm)', async () => {
+  // The same module with Q4_K's imatrix export renamed (same length, so the binary stays valid).
+  const bytes = Buffer.from(readFileSync(WASM_PATH));
+  const from = Buffer.from('quantizeQ4_KImatrix'), to = Buffer.from('quantizeQ4_KImatriz');
+  for (let i = bytes.indexOf(from); i >= 0; i = bytes.indexOf(from, i + 1)) to.copy(bytes, i);
+  const module = new (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => WasmModule } }).WebAssembly.Module(bytes);
+  assert.ok(wasmKernelNames(module).has('Q4_K') && !wasmImatrixNames(module).has('Q4_K'));
+  const pool = await WorkerPool.start(2, module, false);
+  try {
+    const type = ggmlType(T.Q4_K)!;
+    const nPerRow = 512, rows = 24;
+    const src = new Float32Array(new SharedArrayBuffer(nPerRow * rows * 4));
+    src.set(weights(nPerRow * rows, 91));
+    const qw = importance(nPerRow, 92);
+    const rowBytes = rowSize(type, nPerRow);
+    const dst = new SharedArrayBuffer(rows * rowBytes);
+    const half = rows / 2;
+    const results = await pool.runAll([0, half].map((r0) => ({
+      kind: 'quantize' as const, typeId: T.Q4_K, typeName: type.name, blockSize: type.blockSize, typeSize: type.typeSize, n: half * nPerRow,
+      src: src.buffer as SharedArrayBuffer, srcOffset: r0 * nPerRow * 4, dst, dstOffset: r0 * rowBytes, check: true, measure: true, imatrix: qw, nPerRow,
+    })));
+    assert.ok(Buffer.from(new Uint8Array(dst)).equals(Buffer.from(quantizeRows(T.Q4_K, src, rows, nPerRow, qw))), 'bytes of the reference quantizeImatrix');
+    assert.equal(results.reduce((a, r) => a + r.metrics!.count, 0), nPerRow * rows);
+  } finally {
+    await pool.close();
   }
 });

@@ -4,7 +4,7 @@ export declare const PIECE_ELEMS: number;
 export interface WasmType { readonly name: string; readonly blockSize: number; readonly typeSize: number }
 /** Type names with both a quantize and a dequantize export in the module. */
 export declare function wasmKernelNames(module: WasmModule): Set<string>;
-/** Names of wasmKernelNames(module) that also have a `quantize<NAME>Imatrix` export. */
+/** Type names with a `quantize<NAME>Imatrix` export (with or without a plain kernel pair). */
 export declare function wasmImatrixNames(module: WasmModule): Set<string>;
 /** A compiled WebAssembly.Module (the project's tsconfig has no DOM lib to name the type). */
 export type WasmModule = object;

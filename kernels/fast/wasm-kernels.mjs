@@ -21,14 +21,15 @@ export function wasmKernelNames(module) {
 }
 
 /**
- * The types of wasmKernelNames(module) that also have an imatrix quantizer: a
- * `quantize<NAME>Imatrix(x, y, nrows, nPerRow, qw)` export over whole rows.
+ * The types with an imatrix quantizer in the module: a `quantize<NAME>Imatrix(x, y, nrows,
+ * nPerRow, qw)` export over whole rows. A type may have one without a plain kernel pair (its
+ * other work then runs the JS reference).
  * @param {WebAssembly.Module} module
  * @returns {Set<string>}
  */
 export function wasmImatrixNames(module) {
-  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  return new Set([...wasmKernelNames(module)].filter((n) => names.has(`quantize${n}Imatrix`)));
+  const re = /^quantize(.+)Imatrix$/;
+  return new Set(WebAssembly.Module.exports(module).map((e) => re.exec(e.name)?.[1]).filter((n) => n !== undefined));
 }
 
 /** @typedef {{ name: string, blockSize: number, typeSize: number }} WasmType */
