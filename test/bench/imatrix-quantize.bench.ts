@@ -4,8 +4,9 @@
  * against llama.cpp's `ggml_quantize_chunk(type, src, dst, 0, nrows, n_per_row, imatrix)` with the
  * same imatrix, at the same thread count, in the same run. llama.cpp at 2 threads: the rows split
  * in two halves quantized at once by two koffi async calls (libuv worker threads), the way
- * llama-quantize splits a tensor between its threads. Ratio = our MB/s ÷ llama.cpp's; `cpu` is the
- * 1-thread ratio by process CPU time, which the other engineers' load on this machine skews less.
+ * llama-quantize splits a tensor between its threads. Ratio = our MB/s ÷ llama.cpp's; the `cpu`
+ * columns are the same ratios by process CPU time (all threads), which the other engineers' load on
+ * this machine skews less (they show work per byte, not parallel speed-up).
  * Bytes are checked equal before timing.
  */
 import { join } from 'node:path';
@@ -45,17 +46,24 @@ function importance(n: number): Float32Array {
   return v;
 }
 
-/** Best wall-clock ms over REPS runs after a warm-up; `cpu` gets the best process CPU ms (all threads). */
-async function best(fn: () => unknown, cpu?: { ms: number }): Promise<number> {
-  await fn();
-  let ms = Infinity;
+/**
+ * Best wall-clock ms of each fn over REPS rounds after a warm-up, the fns taking turns within a
+ * round (so a burst of load on the shared machine hits all of them); `cpu[i]` (if given) gets
+ * fn i's best process CPU ms (all threads).
+ */
+async function bestOf(fns: (() => unknown)[], cpu: ({ ms: number } | undefined)[] = []): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const ms = fns.map(() => Infinity);
   for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await fn();
-    ms = Math.min(ms, performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    if (cpu) cpu.ms = Math.min(cpu.ms, (c.user + c.system) / 1000);
+    for (const [i, fn] of fns.entries()) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await fn();
+      ms[i] = Math.min(ms[i]!, performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      const slot = cpu[i];
+      if (slot) slot.ms = Math.min(slot.ms, (c.user + c.system) / 1000);
+    }
   }
   return ms;
 }
@@ -80,9 +88,9 @@ export default async function bench(): Promise<void> {
   const rate = (ms: number) => (mb / (ms / 1000)).toFixed(1);
   const ratio = (c: number, ours: number) => (c / ours).toFixed(2);
   console.log(`${mb.toFixed(1)} MB of F32 (${NROWS}×${N_PER_ROW}) per call, machine load ${loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`);
-  console.log('MB/s of F32 input (wall clock, best of 3); ratio = ours / llama.cpp at the same thread count; cpu = 1-thread ratio by CPU time.');
-  console.log('The machine is shared and loaded: absolute MB/s are noisy, compare ratios (same run, interleaved).');
-  console.log('type     kernel   | llama.cpp 1T    ours 1T  ratio |  llama.cpp 2T    ours 2T  ratio |  cpu');
+  console.log(`MB/s of F32 input (wall clock, best of ${REPS}, the four runs taking turns); ratio = ours / llama.cpp at the same thread count; cpu1T/cpu2T = the ratios by process CPU time (all threads), which other load skews less.`);
+  console.log('The machine is shared and loaded (2 cores, several engineers): absolute MB/s are noisy and 2 threads may not get 2 cores; compare ratios.');
+  console.log('type     kernel   | llama.cpp 1T    ours 1T  ratio |  llama.cpp 2T    ours 2T  ratio | cpu1T cpu2T');
   try {
     for (const name of WANTED) {
       const id = (GgmlTypeId as Record<string, number>)[name];
@@ -104,13 +112,10 @@ export default async function bench(): Promise<void> {
       const c2 = () => Promise.all([cHalf(0), cHalf(half)]);
       await c2();
       if (!Buffer.from(cDst).equals(Buffer.from(want))) throw new Error(`${name}: llama.cpp's two halves differ from one call`);
-      const cCpu = { ms: Infinity }, oCpu = { ms: Infinity };
-      const c1Ms = await best(() => ll.quantizeChunk(id, src, NROWS, N_PER_ROW, qw), cCpu);
-      const o1Ms = await best(() => ours(one), oCpu);
-      const c2Ms = await best(c2);
-      const o2Ms = await best(() => ours(two));
+      const cCpu = { ms: Infinity }, oCpu = { ms: Infinity }, c2Cpu = { ms: Infinity }, o2Cpu = { ms: Infinity };
+      const [c1Ms, o1Ms, c2Ms, o2Ms] = await bestOf([() => ll.quantizeChunk(id, src, NROWS, N_PER_ROW, qw), () => ours(one), c2, () => ours(two)], [cCpu, oCpu, c2Cpu, o2Cpu]) as [number, number, number, number];
       const kernel = wasm.has(name) ? 'wasm' : 'JS ref';
-      console.log(`${name.padEnd(8)} ${kernel.padEnd(8)} | ${rate(c1Ms).padStart(12)} ${rate(o1Ms).padStart(10)} ${ratio(c1Ms, o1Ms).padStart(6)} | ${rate(c2Ms).padStart(13)} ${rate(o2Ms).padStart(10)} ${ratio(c2Ms, o2Ms).padStart(6)} | ${ratio(cCpu.ms, oCpu.ms).padStart(5)}`);
+      console.log(`${name.padEnd(8)} ${kernel.padEnd(8)} | ${rate(c1Ms).padStart(12)} ${rate(o1Ms).padStart(10)} ${ratio(c1Ms, o1Ms).padStart(6)} | ${rate(c2Ms).padStart(13)} ${rate(o2Ms).padStart(10)} ${ratio(c2Ms, o2Ms).padStart(6)} | ${ratio(cCpu.ms, oCpu.ms).padStart(5)} ${ratio(c2Cpu.ms, o2Cpu.ms).padStart(5)}`);
     }
   } finally {
     await one.close();

@@ -10,7 +10,6 @@
 import { nearestInt, fp32ToFp16 } from './numeric';
 import { transpose4 } from './simd';
 
-const KV = memory.data<i8>([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]);
 const XT = memory.data(32 * 16, 16);
 const QT = memory.data(32 * 16, 16);
 const WT = memory.data(32 * 16, 16);
@@ -24,15 +23,25 @@ const PADQ = memory.data(4 * 32 * 4, 16);
 /** values[idx] per lane (idx 0..15) as floats. */
 // @ts-ignore: decorator
 @inline function kvOf(idx: v128): v128 {
-  const b = i8x16.swizzle(v128.load(KV), v128.or(idx, i32x4.splat(0xffffff00)));
+  const table = i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+  const b = i8x16.swizzle(table, v128.or(idx, i32x4.splat(0xffffff00)));
   return f32x4.convert_i32x4_s(i32x4.shr_s(i32x4.shl(b, 24), 24));
 }
 
 /** `best_index_int8(16, kvalues_iq4nl, x)` per lane (see the file comment). */
 // @ts-ignore: decorator
 @inline function bestIndex4(x: v128): v128 {
-  let ml = i32x4.splat(0);
-  for (let k = 1; k < 15; k++) ml = i32x4.sub(ml, v128.not(f32x4.lt(x, f32x4.splat(<f32>load<i8>(KV + k)))));
+  // Σ_k !(x < values[k]) for k = 1..14: x ≥ values[k] masks (-1) summed as a tree, negated; a NaN
+  // x is below nothing, so its count is 14.
+  const a0 = i32x4.add(f32x4.ge(x, f32x4.splat(-104)), f32x4.ge(x, f32x4.splat(-83)));
+  const a1 = i32x4.add(f32x4.ge(x, f32x4.splat(-65)), f32x4.ge(x, f32x4.splat(-49)));
+  const a2 = i32x4.add(f32x4.ge(x, f32x4.splat(-35)), f32x4.ge(x, f32x4.splat(-22)));
+  const a3 = i32x4.add(f32x4.ge(x, f32x4.splat(-10)), f32x4.ge(x, f32x4.splat(1)));
+  const a4 = i32x4.add(f32x4.ge(x, f32x4.splat(13)), f32x4.ge(x, f32x4.splat(25)));
+  const a5 = i32x4.add(f32x4.ge(x, f32x4.splat(38)), f32x4.ge(x, f32x4.splat(53)));
+  const a6 = i32x4.add(f32x4.ge(x, f32x4.splat(69)), f32x4.ge(x, f32x4.splat(89)));
+  const sum = i32x4.add(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), i32x4.add(i32x4.add(a4, a5), a6));
+  const ml = v128.bitselect(i32x4.splat(14), i32x4.neg(sum), f32x4.ne(x, x));
   const mu = i32x4.add(ml, i32x4.splat(1));
   let idx = v128.bitselect(ml, mu, f32x4.lt(f32x4.sub(x, kvOf(ml)), f32x4.sub(kvOf(mu), x)));
   idx = v128.bitselect(i32x4.splat(0), idx, f32x4.le(x, f32x4.splat(-127)));
