@@ -2,9 +2,9 @@
  * Issue 13 (apply): a tensor source carrying an importance matrix is quantized with it by the
  * whole write stage — chunks of whole rows through the worker pool (wasm imatrix kernels where the
  * module has them, the JS reference `quantizeImatrix` in the workers otherwise) — and the file's
- * bytes equal `quantizeRows(type, src, nrows, nPerRow, imatrix)`, at 1 and 2 threads and with the
- * reference-only pool. Types whose quantizer takes no imatrix ignore it; round-trip metrics still
- * cover every element.
+ * bytes equal `quantizeRows(type, src, nrows, nPerRow, imatrix)`, at 1 and 2 threads, with the
+ * reference-only pool and with the in-process reference quantizer. Types whose quantizer takes no
+ * imatrix ignore it; round-trip metrics still cover every element.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { createQuantizer, type Quantizer } from '../kernels/fast/index.ts';
 import { quantizeRows } from '../kernels/quant-table.ts';
 import { GgmlTypeId as T, ggmlType } from '../kernels/ggml-types.ts';
 import { writeGguf, type TensorSource } from '../src/pipeline/write-gguf.ts';
+import { referenceQuantizer } from '../src/pipeline/reference-quantizer.ts';
 import { readGguf, readTensorBytes } from '../formats/gguf/reader.ts';
 import { openFileSource } from '../formats/io/byte-source.ts';
 import type { TensorPlan } from '../src/policy/type-policy.ts';
@@ -117,6 +118,10 @@ for (const [label, opts] of [['1 thread', { threads: 1 }], ['2 threads', { threa
     }
   });
 }
+
+test('writeGguf with per-tensor imatrices on the in-process reference quantizer (the fallback when workers cannot start): same bytes', async () => {
+  await writeAndCompare('in-process', referenceQuantizer());
+});
 
 test('the pool with an imatrix: hard inputs in jobs of whole rows, NaN still found, a short imatrix refused', async () => {
   const q = await createQuantizer({ threads: 2 });
