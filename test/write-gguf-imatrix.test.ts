@@ -123,7 +123,7 @@ test('writeGguf with per-tensor imatrices on the in-process reference quantizer 
   await writeAndCompare('in-process', referenceQuantizer());
 });
 
-test('the pool with an imatrix: hard inputs in jobs of whole rows, NaN still found, a short imatrix refused', async () => {
+test('the pool with an imatrix: hard inputs in jobs of whole rows, NaN still found, a short imatrix refused (ignored by Q8_0)', async () => {
   const q = await createQuantizer({ threads: 2 });
   try {
     const nPerRow = 1280, rows = 202; // 1010 super-blocks: jobs of ⌈1010/8⌉ = 127 blocks would cut rows
@@ -135,6 +135,9 @@ test('the pool with an imatrix: hard inputs in jobs of whole rows, NaN still fou
       assert.equal(r.firstNonFinite, src.findIndex((v) => !Number.isFinite(v)));
     }
     await assert.rejects(q.quantizeChecked(T.Q4_K, src, rows, nPerRow, undefined, { imatrix: qw.subarray(0, 256) }), /importance matrix has 256 values, need 1280/);
+    // A type that takes no imatrix ignores it, whatever its length.
+    const q8 = await q.quantizeChecked(T.Q8_0, src, rows, nPerRow, undefined, { imatrix: qw.subarray(0, 256) });
+    assert.ok(Buffer.from(q8.bytes).equals(Buffer.from(quantizeRows(T.Q8_0, src, rows, nPerRow))));
   } finally {
     await q.close();
   }

@@ -182,7 +182,9 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean, out?: Uint8Array, measure = false, imatrix?: Float32Array,
   ): Promise<CheckedQuantization> => {
     const t = typeOrThrow(typeId);
-    if (imatrix && imatrix.length < nPerRow) throw new RangeError(`${t.name}: importance matrix has ${imatrix.length} values, need ${nPerRow}`);
+    // An imatrix goes to the workers only for types that use one (some, IQ2/IQ3/IQ1, have no other quantizer).
+    const usesImatrix = imatrix !== undefined && quantKernel(typeId)?.quantizeImatrix !== undefined;
+    if (usesImatrix && imatrix.length < nPerRow) throw new RangeError(`${t.name}: importance matrix has ${imatrix.length} values, need ${nPerRow}`);
     const outBytes = nrows * rowSize(t, nPerRow);
     const n = nrows * nPerRow;
     if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
@@ -195,8 +197,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       metrics?.add(src.subarray(0, n), src.subarray(0, n));
       return { bytes, firstNonFinite: check ? src.subarray(0, n).findIndex((v) => !Number.isFinite(v)) : -1, metrics };
     }
-    // An imatrix goes to the workers only for types that use one; some (IQ2/IQ3/IQ1) have no other quantizer.
-    const qw = imatrix && quantKernel(typeId)?.quantizeImatrix ? imatrix.slice(0, nPerRow) : undefined;
+    const qw = usesImatrix ? imatrix.slice(0, nPerRow) : undefined;
     if (!useWasm(typeId) && !canQuantize(typeId) && !qw) throw new RangeError(`no quantizer for ggml type ${t.name}`);
     const totalBlocks = n / t.blockSize;
     const { buf, off, stage } = share(src, n * 4);
