@@ -110,3 +110,29 @@ test('Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL: rows whose blocks do not fill a SIMD group (32
     }
   }
 });
+
+test('IQ4_NL/IQ4_XS: groups whose first-pass codes land exactly on, and one ulp around, every midpoint of kvalues_iq4nl', { skip: llamaCppUnavailable ?? false }, async () => {
+  const ll = await loadLlamaCpp();
+  // A group's largest value 127 makes the first pass's scale inverse exactly 1, so these values
+  // reach best_index_int8 unchanged: the tie and both neighbours of each midpoint.
+  const mids = [-115.5, -93.5, -74, -57, -42, -28.5, -16, -4.5, 7, 19, 31.5, 45.5, 61, 79, 101];
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  const step = (x: number, d: number) => { f[0] = x; u[0] = u[0]! + (x >= 0 ? d : -d); return f[0]!; };
+  const pool = mids.flatMap((m) => [m, step(m, 1), step(m, -1), -127, 113, 0]);
+  const rng = new Rng(5);
+  const nPerRow = 256, rows = 64;
+  const src = new Float32Array(nPerRow * rows);
+  for (let g = 0; g < src.length / 32; g++) {
+    src[32 * g] = 127;
+    for (let j = 1; j < 32; j++) src[32 * g + j] = pool[rng.int(pool.length)]!;
+  }
+  for (const name of ['IQ4_NL', 'IQ4_XS'] as const) {
+    const id = GgmlTypeId[name];
+    for (const kind of ['ones', 'uniform', 'sparse-zeros'] as const) {
+      const qw = importance(kind, nPerRow, 9);
+      const got = wasmQuantize(id, src, nPerRow, qw);
+      assertSame(got, ll.quantizeChunk(id, src, rows, nPerRow, qw), id, `midpoints imatrix=${kind} vs llama.cpp`);
+      assertSame(got, quantizeRows(id, src, rows, nPerRow, qw), id, `midpoints imatrix=${kind} vs the reference`);
+    }
+  }
+});

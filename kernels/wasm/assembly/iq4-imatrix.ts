@@ -2,9 +2,7 @@
 // ntry = 7)` (ggml-quants.c) as `quantize_iq4_nl` / `quantize_iq4_xs` run it, byte-identical to
 // kernels/ref/iq4-quantize.ts. The per-group scale search (15 candidate scales, codes from
 // best_index_int8 over kvalues_iq4nl) runs 4 groups of 32 at a time, one per SIMD lane, each lane
-// the scalar C sequence of its group. best_index_int8 per lane: the binary search over sorted
-// values ends at ml = #{k in 1..14 : !(x < values[k])} (also for NaN, which goes to code 15), then
-// the nearer of values[ml], values[ml+1] by binary32 distances, ties up; x ≤ −127 → 0, x ≥ 113 → 15.
+// the scalar C sequence of its group; best_index_int8 per lane is a count of midpoints (bestIndex4).
 //
 // Exports take whole rows: (x, y, nrows, nPerRow, qw), qw the row's nPerRow importance weights.
 import { nearestInt, fp32ToFp16 } from './numeric';
@@ -20,32 +18,39 @@ const PADQ = memory.data(4 * 32 * 4, 16);
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 
+// Constants as memory (one load each): V8 rebuilds a v128 constant in a loop body every time.
+const KV = memory.data<i8>([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]);
+const HIGH_BYTES = memory.data<u32>([0xffffff00, 0xffffff00, 0xffffff00, 0xffffff00]);
+/** The midpoints (values[k] + values[k+1])/2, k = 0..14, each splat over 4 lanes. */
+const MID = memory.data<f32>([-115.5, -115.5, -115.5, -115.5, -93.5, -93.5, -93.5, -93.5, -74, -74, -74, -74, -57, -57, -57, -57, -42, -42, -42, -42, -28.5, -28.5, -28.5, -28.5, -16, -16, -16, -16, -4.5, -4.5, -4.5, -4.5, 7, 7, 7, 7, 19, 19, 19, 19, 31.5, 31.5, 31.5, 31.5, 45.5, 45.5, 45.5, 45.5, 61, 61, 61, 61, 79, 79, 79, 79, 101, 101, 101, 101]);
+
 /** values[idx] per lane (idx 0..15) as floats. */
 // @ts-ignore: decorator
 @inline function kvOf(idx: v128): v128 {
-  const table = i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
-  const b = i8x16.swizzle(table, v128.or(idx, i32x4.splat(0xffffff00)));
+  const b = i8x16.swizzle(v128.load(KV), v128.or(idx, v128.load(HIGH_BYTES)));
   return f32x4.convert_i32x4_s(i32x4.shr_s(i32x4.shl(b, 24), 24));
 }
 
-/** `best_index_int8(16, kvalues_iq4nl, x)` per lane (see the file comment). */
+// @ts-ignore: decorator
+@inline function ge(x: v128, k: i32): v128 { return f32x4.ge(x, v128.load(MID + (<usize>k << 4))); }
+
+/**
+ * `best_index_int8(16, kvalues_iq4nl, x)` per lane: the number of midpoints ≤ x, NaN → 15.
+ * Why this is the C result: for −127 < x < 113 the search brackets x as lo ≤ x < hi (neighbouring
+ * values) and picks lo iff F(x − lo) < F(hi − x). Every midpoint has |mid| ≥ 4.5 and every half-gap
+ * is ≤ 12 < 2^(e+1) for x's binade 2^e there, so within 2^-18 of a midpoint both subtractions are
+ * exact and the test is exactly x < mid; farther away their rounding (≤ 2^-20 each, results < 32)
+ * cannot flip it. A tie (x = mid) picks hi, as `<` does. x ≤ −127 counts 0 and x ≥ 113 counts 15,
+ * the clamps; NaN fails every comparison in C and ends at 15.
+ */
 // @ts-ignore: decorator
 @inline function bestIndex4(x: v128): v128 {
-  // Σ_k !(x < values[k]) for k = 1..14: x ≥ values[k] masks (-1) summed as a tree, negated; a NaN
-  // x is below nothing, so its count is 14.
-  const a0 = i32x4.add(f32x4.ge(x, f32x4.splat(-104)), f32x4.ge(x, f32x4.splat(-83)));
-  const a1 = i32x4.add(f32x4.ge(x, f32x4.splat(-65)), f32x4.ge(x, f32x4.splat(-49)));
-  const a2 = i32x4.add(f32x4.ge(x, f32x4.splat(-35)), f32x4.ge(x, f32x4.splat(-22)));
-  const a3 = i32x4.add(f32x4.ge(x, f32x4.splat(-10)), f32x4.ge(x, f32x4.splat(1)));
-  const a4 = i32x4.add(f32x4.ge(x, f32x4.splat(13)), f32x4.ge(x, f32x4.splat(25)));
-  const a5 = i32x4.add(f32x4.ge(x, f32x4.splat(38)), f32x4.ge(x, f32x4.splat(53)));
-  const a6 = i32x4.add(f32x4.ge(x, f32x4.splat(69)), f32x4.ge(x, f32x4.splat(89)));
-  const sum = i32x4.add(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), i32x4.add(i32x4.add(a4, a5), a6));
-  const ml = v128.bitselect(i32x4.splat(14), i32x4.neg(sum), f32x4.ne(x, x));
-  const mu = i32x4.add(ml, i32x4.splat(1));
-  let idx = v128.bitselect(ml, mu, f32x4.lt(f32x4.sub(x, kvOf(ml)), f32x4.sub(kvOf(mu), x)));
-  idx = v128.bitselect(i32x4.splat(0), idx, f32x4.le(x, f32x4.splat(-127)));
-  return v128.bitselect(i32x4.splat(15), idx, f32x4.ge(x, f32x4.splat(113)));
+  const a0 = i32x4.add(ge(x, 0), ge(x, 1)), a1 = i32x4.add(ge(x, 2), ge(x, 3));
+  const a2 = i32x4.add(ge(x, 4), ge(x, 5)), a3 = i32x4.add(ge(x, 6), ge(x, 7));
+  const a4 = i32x4.add(ge(x, 8), ge(x, 9)), a5 = i32x4.add(ge(x, 10), ge(x, 11));
+  const a6 = i32x4.add(ge(x, 12), ge(x, 13));
+  const sum = i32x4.add(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), i32x4.add(i32x4.add(a4, a5), i32x4.add(a6, ge(x, 14))));
+  return v128.bitselect(i32x4.splat(15), i32x4.neg(sum), f32x4.ne(x, x));
 }
 
 /** w = qw·sqrtf(σ² + x²) for 4 transposed groups of 32 (σ² per lane). */
