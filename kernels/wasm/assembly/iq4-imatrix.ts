@@ -18,11 +18,11 @@ const PADQ = memory.data(4 * 32 * 4, 16);
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 
-// Constants as memory (one load each): V8 rebuilds a v128 constant in a loop body every time.
-const KV = memory.data<i8>([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]);
-const HIGH_BYTES = memory.data<u32>([0xffffff00, 0xffffff00, 0xffffff00, 0xffffff00]);
+// Vector constants as memory, one load each (measured a little faster here than v128 literals).
+const KV = memory.data<i8>([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113], 16);
+const HIGH_BYTES = memory.data<u32>([0xffffff00, 0xffffff00, 0xffffff00, 0xffffff00], 16);
 /** The midpoints (values[k] + values[k+1])/2, k = 0..14, each splat over 4 lanes. */
-const MID = memory.data<f32>([-115.5, -115.5, -115.5, -115.5, -93.5, -93.5, -93.5, -93.5, -74, -74, -74, -74, -57, -57, -57, -57, -42, -42, -42, -42, -28.5, -28.5, -28.5, -28.5, -16, -16, -16, -16, -4.5, -4.5, -4.5, -4.5, 7, 7, 7, 7, 19, 19, 19, 19, 31.5, 31.5, 31.5, 31.5, 45.5, 45.5, 45.5, 45.5, 61, 61, 61, 61, 79, 79, 79, 79, 101, 101, 101, 101]);
+const MID = memory.data<f32>([-115.5, -115.5, -115.5, -115.5, -93.5, -93.5, -93.5, -93.5, -74, -74, -74, -74, -57, -57, -57, -57, -42, -42, -42, -42, -28.5, -28.5, -28.5, -28.5, -16, -16, -16, -16, -4.5, -4.5, -4.5, -4.5, 7, 7, 7, 7, 19, 19, 19, 19, 31.5, 31.5, 31.5, 31.5, 45.5, 45.5, 45.5, 45.5, 61, 61, 61, 61, 79, 79, 79, 79, 101, 101, 101, 101], 16);
 
 /** values[idx] per lane (idx 0..15) as floats. */
 // @ts-ignore: decorator
