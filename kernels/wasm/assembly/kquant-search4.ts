@@ -1,5 +1,5 @@
 // Q6_K's scale search for 4 sub-blocks at once, one per SIMD lane: `make_qx_quants` (rmse_type 1,
-// no weights) from ggml-quants.c (`make_qkx2_quants` and `make_q3_quants` are in
+// no weights, or given weights for the imatrix paths) from ggml-quants.c (`make_qkx2_quants` and `make_q3_quants` are in
 // kquant-search8.ts, two quads at a time). Each lane runs the scalar C
 // sequence for its own sub-block, in the same order; the C branches become per-lane selects, so the
 // result of every lane equals the scalar C function on that sub-block.
@@ -30,6 +30,16 @@ export const RES = memory.data(32, 16);
 
 /** make_qx_quants(n, nmax, x, L, rmse_type=1, NULL): codes l + nmax in LT, scale in RES[0..3]. */
 export function makeQxQuants4(n: i32, nmax: i32): void {
+  makeQxQuants4Impl(n, nmax, false);
+}
+
+/** make_qx_quants(n, nmax, x, L, rmse_type=1, qw) with the weights qw already transposed into WT. */
+export function makeQxQuants4W(n: i32, nmax: i32): void {
+  makeQxQuants4Impl(n, nmax, true);
+}
+
+// @ts-ignore: decorator
+@inline function makeQxQuants4Impl(n: i32, nmax: i32, weighted: bool): void {
   const zero = f32x4.splat(0);
   let max = zero, amax = zero;
   let finite = i32x4.splat(-1);
@@ -55,8 +65,8 @@ export function makeQxQuants4(n: i32, nmax: i32): void {
     const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
     v128.store(LT + (<usize>i << 4), i32x4.add(l, off));
     const fl = f32x4.convert_i32x4_s(l);
-    const w = f32x4.mul(xi, xi), wx = f32x4.mul(w, xi);
-    v128.store(WT + (<usize>i << 4), w);
+    const w = weighted ? at(WT, i) : f32x4.mul(xi, xi), wx = f32x4.mul(w, xi);
+    if (!weighted) v128.store(WT + (<usize>i << 4), w);
     v128.store(WXT + (<usize>i << 4), wx);
     sumlx = f32x4.add(sumlx, f32x4.mul(wx, fl));
     suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(w, fl), fl));

@@ -28,7 +28,7 @@ const MINS = memory.data(16 * 4, 16);
  * or without the `+ dm` when withMin is false (Q3_K, Q6_K), for n (a multiple of 4) values.
  */
 // @ts-ignore: decorator
-@inline function requant4(xs: usize, n: i32, withMin: bool, dm: f32, d: f32, lo: i32, hi: i32, add: i32, out: usize): void {
+@inline export function requant4(xs: usize, n: i32, withMin: bool, dm: f32, d: f32, lo: i32, hi: i32, add: i32, out: usize): void {
   const dv = f32x4.splat(d), dmv = f32x4.splat(dm), addv = i32x4.splat(add);
   for (let l = 0; l < n; l += 4) {
     const v = v128.load(xs + (<usize>l << 2));
