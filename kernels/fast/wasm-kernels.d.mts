@@ -10,6 +10,13 @@ export declare class WasmKernels {
   constructor(module: WasmModule);
   /** wasmKernelNames(module). */
   readonly names: Set<string>;
+  /** The instance's exports and memory, and its three PIECE_ELEMS-float regions (input, output, round trip) for jobs that work in place. */
+  readonly exports: Record<string, (...args: number[]) => number>;
+  readonly memory: { readonly buffer: ArrayBuffer };
+  readonly inPtr: number;
+  readonly outPtr: number;
+  readonly backPtr: number;
+  kernel(op: 'quantize' | 'dequantize', t: WasmType): (src: number, dst: number, blocks: number) => void;
   /** With `check`, returns the index (from srcOff) of the first NaN/±Inf input, else -1. */
   quantize(t: WasmType, src: Float32Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number, check?: boolean): number;
   dequantize(t: WasmType, src: Uint8Array, srcOff: number, n: number, dst: Float32Array, dstOff: number): void;

@@ -39,7 +39,9 @@ export class WasmKernels {
     const base = instance.exports.heapBase();
     this.inPtr = base;
     this.outPtr = base + PIECE_ELEMS * 4;
-    const need = this.outPtr + PIECE_ELEMS * 4;
+    // A piece's round trip (dequantized output, for metrics) when a job measures in place (file-job.mjs).
+    this.backPtr = this.outPtr + PIECE_ELEMS * 4;
+    const need = this.backPtr + PIECE_ELEMS * 4;
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
   }
