@@ -2,7 +2,7 @@
 // F32 input from the input file straight into the wasm instance's memory, find NaN/Inf there,
 // quantize in place, check the scales as ggml_validate_row_data does, write the bytes at their
 // final position in the output file and, when asked, dequantize into the instance's third region
-// and add the round trip to the metrics. The same kernels and the same bytes as a shared-memory
+// and sum the round trip there (wasm roundTripSums, the metrics' own float64 arithmetic). The same kernels and the same bytes as a shared-memory
 // job (worker.mjs), without its three copies (file → shared buffer → wasm → shared buffer) and
 // without the page faults of the main thread's fresh buffers, which cost more than the quantizing
 // on small VMs (measured: ~10 µs a page).
@@ -34,7 +34,7 @@ export function runFileJob(kernels, job) {
   const t = { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize };
   const quantize = kernels.kernel('quantize', t);
   const dequantize = job.measure ? kernels.kernel('dequantize', t) : undefined;
-  const { inPtr, outPtr, backPtr } = kernels;
+  const { inPtr, outPtr, backPtr, sumsPtr } = kernels;
   const heap = new Uint8Array(kernels.memory.buffer);
   const piece = PIECE_ELEMS - (PIECE_ELEMS % t.blockSize);
   const metrics = job.measure ? new RoundTripMetrics() : undefined;
@@ -52,7 +52,9 @@ export function runFileJob(kernels, job) {
     writeFully(job.outFd, heap, outPtr, blocks * t.typeSize, job.outOffset + (done / t.blockSize) * t.typeSize);
     if (dequantize) {
       dequantize(outPtr, backPtr, blocks);
-      metrics.add(new Float32Array(kernels.memory.buffer, inPtr, m), new Float32Array(kernels.memory.buffer, backPtr, m));
+      kernels.exports.roundTripSums(inPtr, backPtr, m, sumsPtr, metrics.maxAbs);
+      const blocks256 = Math.ceil(m / 256);
+      metrics.addSums(new Float64Array(kernels.memory.buffer, sumsPtr, blocks256 * 5 + 3), blocks256);
     }
   }
   return { firstNonFinite: -1, invalidBlock: -1, metrics };

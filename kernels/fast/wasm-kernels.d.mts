@@ -16,6 +16,8 @@ export declare class WasmKernels {
   readonly inPtr: number;
   readonly outPtr: number;
   readonly backPtr: number;
+  /** Where roundTripSums writes (PIECE_ELEMS / 256 blocks of 5 float64, then 3). */
+  readonly sumsPtr: number;
   kernel(op: 'quantize' | 'dequantize', t: WasmType): (src: number, dst: number, blocks: number) => void;
   /** With `check`, returns the index (from srcOff) of the first NaN/±Inf input, else -1. */
   quantize(t: WasmType, src: Float32Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number, check?: boolean): number;
