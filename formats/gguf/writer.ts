@@ -25,6 +25,9 @@ interface PlannedTensor {
 
 type State = 'building' | 'data' | 'finished' | 'aborted';
 
+/** Bytes of tensor data between background flushes (flushEarly). */
+const FLUSH_EVERY = 16 << 20;
+
 /** HF/PyTorch shape `[out, in]` → GGUF `ne = [in, out]` (same row-major bytes, no transpose). */
 export function neFromTorchShape(shape: readonly number[]): number[] {
   return [...shape].reverse();
@@ -41,6 +44,9 @@ export class GgufWriter {
   private writtenOfCurrent = 0;
   /** File position of the data section (after writeHeader); every write is positional. */
   private dataStart = 0;
+  /** Bytes accounted since the last background flush was started, and that flush (see flushEarly). */
+  private unflushed = 0;
+  private flushing: Promise<unknown> | undefined;
 
   private constructor(readonly path: string, private fh: FileHandle, private alignment: number, private readonly alignmentGiven: boolean) {}
 
@@ -159,6 +165,7 @@ export class GgufWriter {
     }
     if (chunk) await this.write(chunk, this.dataStart + t.offset + this.writtenOfCurrent);
     this.writtenOfCurrent += length;
+    this.flushEarly(length);
     if (this.writtenOfCurrent === t.nbytes) {
       const pad = padTo(t.nbytes, this.alignment) - t.nbytes;
       if (pad) await this.write(new Uint8Array(pad), this.dataStart + t.offset + t.nbytes);
@@ -179,6 +186,7 @@ export class GgufWriter {
     const t = this.tensors[this.current];
     if (t) throw this.misuse(`finish(): tensor '${t.name}' has ${this.writtenOfCurrent} of ${t.nbytes} bytes${this.tensors.length - this.current > 1 ? ` and ${this.tensors.length - this.current - 1} more tensors are missing` : ''}`);
     try {
+      await this.flushing;
       await this.fh.sync();
       await this.fh.close();
     } catch (err) {
@@ -191,6 +199,21 @@ export class GgufWriter {
     if (this.state === 'finished' || this.state === 'aborted') return;
     this.state = 'aborted';
     await this.fh.close().catch(() => {});
+  }
+
+  /**
+   * Starts an fdatasync in the background every FLUSH_EVERY bytes (one at a time), so the disk
+   * writes the data while later tensors are still being made and the fsync in finish() has only
+   * the tail left: that fsync was ~0.1 s of a 0.8 s whole-process quantize (105 MB out). Its
+   * error, if any, is thrown by finish().
+   */
+  private flushEarly(bytes: number): void {
+    this.unflushed += bytes;
+    if (this.unflushed < FLUSH_EVERY || this.flushing) return;
+    this.unflushed = 0;
+    const p = this.fh.datasync().then(() => { if (this.flushing === p) this.flushing = undefined; });
+    p.catch(() => undefined); // awaited (and thrown) in finish()
+    this.flushing = p;
   }
 
   private misuse(message: string): ForgeError {
