@@ -107,7 +107,9 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     pool = lender;
     // F32 rows of a local file go file to file: the workers read them and write the result at its
     // place in the output themselves, so this thread neither reads nor writes them.
-    const viaFile = (src: TensorSource) => src.plan.quantize && !!q.quantizesFiles?.(src.plan.targetType);
+    // Not with importance weights: file jobs run the plain kernels only (the imatrix field is being
+    // added to TensorSource on another branch; checked by name so this stays right after the merge).
+    const viaFile = (src: TensorSource) => src.plan.quantize && !!q.quantizesFiles?.(src.plan.targetType) && (src as { imatrix?: unknown }).imatrix === undefined;
     const load = (k: number): Promise<Input> | undefined => {
       const step = steps[k];
       if (!step) return undefined;
