@@ -11,7 +11,7 @@ import { canDequantize, canQuantize } from '../quant-table.ts';
 import { loadWasmModule } from './wasm-module.ts';
 import { wasmKernelNames } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
-import type { JobMessage } from './protocol.ts';
+import type { JobMessage, JobResult } from './protocol.ts';
 import { RoundTripMetrics } from '../metrics.mjs';
 
 export interface CheckedQuantization {
@@ -278,7 +278,13 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
         inFd: src.fd, inOffset: src.offset + b * t.blockSize * 4, outFd: dst.fd, outOffset: dst.offset + b * t.typeSize,
         fields, check: true, measure: o?.measure,
       }));
-      const found = await pool.runAll(jobs);
+      // Every job settles before the call does, even when one fails: the caller may close the files
+      // as soon as it has an answer, and a job still running would then write into a closed (or
+      // reused) descriptor.
+      const outcomes = await Promise.allSettled(jobs.map((job) => pool.runAll([job])));
+      const failed = outcomes.find((x) => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      const found = outcomes.map((x) => (x as PromiseFulfilledResult<JobResult[]>).value[0]!);
       const metrics = o?.measure ? new RoundTripMetrics() : undefined;
       for (const r of found) if (r.metrics) metrics!.merge(r.metrics);
       // Jobs are in input order: the first one that stopped holds the first bad element or row.

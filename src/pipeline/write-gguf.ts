@@ -82,6 +82,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   let quantizer = args.quantizer;
   const ownQuantizer = !quantizer;
   let pool: Lender | undefined;
+  /** File-to-file steps not finished yet: the workers write into the output's descriptor until they are. */
+  const workersWriting = new Set<Promise<unknown>>();
   try {
     if (!quantizer) {
       const q = await openQuantizer(args.threads);
@@ -130,7 +132,9 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         const at = writer!.tensorDataPosition(p.name);
         const dst = { fd: at.fd, offset: at.offset + step.r * rowBytes };
         const result = q.quantizeFile!(p.targetType, region, step.n, nPerRow, dst, { measure: validate }).then((f) => ({ ...f, bytes: NO_BYTES }));
-        result.catch(() => undefined); // awaited in finish; never an unhandled rejection if we stop first
+        const settled = result.catch(() => undefined); // awaited in finish; never an unhandled rejection if we stop first
+        workersWriting.add(settled);
+        void settled.then(() => workersWriting.delete(settled));
         return { step, data, result, quantized: true, written: step.n * rowBytes };
       }
       if (!(data instanceof Float32Array) || (!p.quantize && p.targetType === T.F32)) {
@@ -210,6 +214,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     // Also reached when the consumer stops early (generator.return()), where no catch runs.
     if (!committed) {
       pool?.abandon();
+      // No worker may still be writing when the descriptor closes (a later open could reuse its number).
+      await Promise.all(workersWriting);
       await writer?.abort().catch(() => undefined);
       await atomic.abort();
     }
