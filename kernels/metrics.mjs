@@ -79,6 +79,23 @@ export class RoundTripMetrics {
   }
 
   /**
+   * Adds pairs already summed block by block elsewhere (the wasm kernel `roundTripSums`, which
+   * does add()'s float64 work in add()'s order): `sums` holds Σd², Σ|d|, Σw², Σq², Σwq for each of
+   * `blocks` blocks, then max|d|, the finite count and the skipped count. Same result as add() on
+   * the same pairs.
+   * @param {Float64Array} sums @param {number} blocks
+   */
+  addSums(sums, blocks) {
+    for (let k = 0, o = 0; k < blocks; k++, o += 5) {
+      this.sqErr.add(sums[o]); this.absErr.add(sums[o + 1]); this.sqOrig.add(sums[o + 2]); this.sqApprox.add(sums[o + 3]); this.dot.add(sums[o + 4]);
+    }
+    const o = blocks * 5;
+    this.maxAbs = sums[o];
+    this.count += sums[o + 1];
+    this.nonFinite += sums[o + 2];
+  }
+
+  /**
    * Folds another accumulator (e.g. from a worker or another row range) into this one. `other`
    * may also be its structured clone, as a worker's reply carries it.
    * @param {import('./metrics.d.mts').MetricsState} other

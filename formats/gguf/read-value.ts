@@ -25,8 +25,10 @@ export async function readString(c: HeaderCursor, what: string): Promise<string>
 function bufferedString(c: HeaderCursor): string | undefined {
   if (!c.has(8)) return undefined;
   const at = c.pos;
-  const len = c.u64();
-  if (len <= BigInt(c.remaining) && c.has(Number(len))) return c.utf8(Number(len));
+  // The u64 length as two u32 halves: no BigInt per string (a 32k-token vocabulary is 32k of them).
+  const lo = c.u32();
+  const hi = c.u32();
+  if (hi === 0 && lo <= c.remaining && c.has(lo)) return c.utf8(lo);
   c.pos = at; // let readString report or fetch
   return undefined;
 }

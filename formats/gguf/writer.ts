@@ -25,6 +25,9 @@ interface PlannedTensor {
 
 type State = 'building' | 'data' | 'finished' | 'aborted';
 
+/** Bytes of tensor data between background flushes (flushEarly). */
+const FLUSH_EVERY = 16 << 20;
+
 /** HF/PyTorch shape `[out, in]` → GGUF `ne = [in, out]` (same row-major bytes, no transpose). */
 export function neFromTorchShape(shape: readonly number[]): number[] {
   return [...shape].reverse();
@@ -39,6 +42,11 @@ export class GgufWriter {
   private state: State = 'building';
   private current = 0;
   private writtenOfCurrent = 0;
+  /** File position of the data section (after writeHeader); every write is positional. */
+  private dataStart = 0;
+  /** Bytes accounted since the last background flush was started, and that flush (see flushEarly). */
+  private unflushed = 0;
+  private flushing: Promise<unknown> | undefined;
 
   private constructor(readonly path: string, private fh: FileHandle, private alignment: number, private readonly alignmentGiven: boolean) {}
 
@@ -114,26 +122,53 @@ export class GgufWriter {
     }
     const bytes = encodeGgufHeader(this.kvs, this.tensors, this.alignment);
     this.state = 'data';
-    await this.write(bytes);
+    this.dataStart = bytes.length;
+    await this.write(bytes, 0);
     this.skipEmptyTensors();
+  }
+
+  /**
+   * The descriptor and the file position where tensor `name`'s data goes (after writeHeader), for
+   * writers in other threads that put its bytes there themselves with positional writes; they
+   * then report them with `wroteTensorData`.
+   */
+  tensorDataPosition(name: string): { fd: number; offset: number } {
+    this.order('data', `tensorDataPosition('${name}')`);
+    const t = this.tensors.find((x) => x.name === name);
+    if (!t) throw this.misuse(`tensorDataPosition('${name}'): no such tensor`);
+    return { fd: this.fh.fd, offset: this.dataStart + t.offset };
   }
 
   /** Appends bytes of tensor `name`; call repeatedly per tensor, tensors in info order. */
   async writeTensorData(name: string, chunk: Uint8Array): Promise<void> {
-    this.order('data', `writeTensorData('${name}')`);
+    await this.advance(`writeTensorData('${name}')`, name, chunk.length, chunk);
+  }
+
+  /**
+   * Accounts for the next `length` bytes of tensor `name`, already written at their place (see
+   * tensorDataPosition) by someone else; same order rules as writeTensorData, and the padding
+   * after a complete tensor is written here.
+   */
+  async wroteTensorData(name: string, length: number): Promise<void> {
+    await this.advance(`wroteTensorData('${name}')`, name, length);
+  }
+
+  private async advance(call: string, name: string, length: number, chunk?: Uint8Array): Promise<void> {
+    this.order('data', call);
     const t = this.tensors[this.current];
-    if (!t) throw this.misuse(`writeTensorData('${name}'): every declared tensor is already complete`);
+    if (!t) throw this.misuse(`${call}: every declared tensor is already complete`);
     if (t.name !== name) {
-      throw this.misuse(`writeTensorData('${name}'): expected data for tensor '${t.name}' (${this.writtenOfCurrent} of ${t.nbytes} bytes written); tensors must be written in info order`);
+      throw this.misuse(`${call}: expected data for tensor '${t.name}' (${this.writtenOfCurrent} of ${t.nbytes} bytes written); tensors must be written in info order`);
     }
-    if (this.writtenOfCurrent + chunk.length > t.nbytes) {
-      throw this.misuse(`tensor '${name}': ${this.writtenOfCurrent + chunk.length} bytes given but it holds ${t.nbytes}`);
+    if (this.writtenOfCurrent + length > t.nbytes) {
+      throw this.misuse(`tensor '${name}': ${this.writtenOfCurrent + length} bytes given but it holds ${t.nbytes}`);
     }
-    await this.write(chunk);
-    this.writtenOfCurrent += chunk.length;
+    if (chunk) await this.write(chunk, this.dataStart + t.offset + this.writtenOfCurrent);
+    this.writtenOfCurrent += length;
+    this.flushEarly(length);
     if (this.writtenOfCurrent === t.nbytes) {
       const pad = padTo(t.nbytes, this.alignment) - t.nbytes;
-      if (pad) await this.write(new Uint8Array(pad));
+      if (pad) await this.write(new Uint8Array(pad), this.dataStart + t.offset + t.nbytes);
       this.current++;
       this.writtenOfCurrent = 0;
       this.skipEmptyTensors();
@@ -151,6 +186,7 @@ export class GgufWriter {
     const t = this.tensors[this.current];
     if (t) throw this.misuse(`finish(): tensor '${t.name}' has ${this.writtenOfCurrent} of ${t.nbytes} bytes${this.tensors.length - this.current > 1 ? ` and ${this.tensors.length - this.current - 1} more tensors are missing` : ''}`);
     try {
+      await this.flushing;
       await this.fh.sync();
       await this.fh.close();
     } catch (err) {
@@ -165,14 +201,29 @@ export class GgufWriter {
     await this.fh.close().catch(() => {});
   }
 
+  /**
+   * Starts an fdatasync in the background every FLUSH_EVERY bytes (one at a time), so the disk
+   * writes the data while later tensors are still being made and the fsync in finish() has only
+   * the tail left: that fsync was ~0.1 s of a 0.8 s whole-process quantize (105 MB out). Its
+   * error, if any, is thrown by finish().
+   */
+  private flushEarly(bytes: number): void {
+    this.unflushed += bytes;
+    if (this.unflushed < FLUSH_EVERY || this.flushing) return;
+    this.unflushed = 0;
+    const p = this.fh.datasync().then(() => { if (this.flushing === p) this.flushing = undefined; });
+    p.catch(() => undefined); // awaited (and thrown) in finish()
+    this.flushing = p;
+  }
+
   private misuse(message: string): ForgeError {
     return new ForgeError('internal', 'GGUF_WRITER_ORDER', `${this.path}: ${message}`, { file: this.path });
   }
 
-  private async write(bytes: Uint8Array): Promise<void> {
+  private async write(bytes: Uint8Array, position: number): Promise<void> {
     try {
       let done = 0;
-      while (done < bytes.length) done += (await this.fh.write(bytes, done, bytes.length - done)).bytesWritten;
+      while (done < bytes.length) done += (await this.fh.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
     } catch (err) {
       await this.abort();
       throw fromFsError(err, this.path, 'write');

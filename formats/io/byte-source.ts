@@ -18,6 +18,12 @@ export interface ByteSource {
    * instead of allocating per chunk. Optional: sources without it are read with `read`.
    */
   readInto?(offset: number, into: Uint8Array): Promise<void>;
+  /**
+   * A local file's descriptor, for readers in other threads (worker threads reading rows straight
+   * into their own memory); only positional reads are made on it, so it never moves. Valid until
+   * close().
+   */
+  readonly fd?: number;
   close(): Promise<void>;
 }
 
@@ -85,6 +91,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       return out;
     },
     readInto,
+    fd: fh.fd,
     close: () => fh.close(),
   };
 }

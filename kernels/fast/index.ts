@@ -6,10 +6,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { ggmlType, rowSize, type GgmlType } from '../ggml-types.ts';
+import { floatFields } from '../block-layouts.ts';
 import { canDequantize, canQuantize, quantKernel } from '../quant-table.ts';
 import { loadWasmModule } from './wasm-module.ts';
 import { wasmKernelNames } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
+import type { JobMessage, JobResult } from './protocol.ts';
 import { RoundTripMetrics } from '../metrics.mjs';
 
 export interface CheckedQuantization {
@@ -29,6 +31,20 @@ export interface CheckOptions {
    * quantizer takes none ignore it). Jobs then hold whole rows.
    */
   imatrix?: Float32Array;
+}
+
+/** Bytes in a file: an open descriptor (used with positional reads or writes only) and the offset there. */
+export interface FileRegion { fd: number; offset: number }
+
+/** What `quantizeFile` found; the bytes are in the output file. */
+export interface FileQuantization {
+  /** Element index of the first NaN/±Inf in the input, or -1; then nothing after its piece was written. */
+  firstNonFinite: number;
+  /** That element's value. */
+  nonFiniteValue?: number;
+  /** The first row whose quantized scales are NaN/Inf (`ggml_validate_row_data`), or -1. */
+  invalidRow: number;
+  metrics?: RoundTripMetrics;
 }
 
 /**
@@ -56,6 +72,15 @@ export interface Quantizer {
    * one avoids allocating (and page-faulting) fresh memory on every call.
    */
   dequantize(typeId: number, src: Uint8Array, n: number, out?: Float32Array): Promise<Float32Array>;
+  /** True when `quantizeFile` can make `typeId` (a wasm kernel, on workers that run wasm). */
+  quantizesFiles?(typeId: number): boolean;
+  /**
+   * `quantizeChecked` from file to file: `nrows` F32 rows at `src` are read by the workers
+   * themselves, straight into their wasm memory, and the result is written by them at `dst` with
+   * positional writes; the caller allocates and copies nothing. Same bytes as `quantize`; the
+   * rows are also checked as `ggml_validate_row_data` does. Only for types `quantizesFiles` accepts.
+   */
+  quantizeFile?(typeId: number, src: FileRegion, nrows: number, nPerRow: number, dst: FileRegion, opts?: CheckOptions): Promise<FileQuantization>;
   close(): Promise<void>;
 }
 
@@ -164,6 +189,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     const from = new Uint8Array(view.buffer, view.byteOffset, bytes);
     const to = new Uint8Array(buf, 0, bytes);
     const stage = (job: Job) => {
+      if (job.kind === 'quantizeFile') return;
       const len = job.kind === 'quantize' ? job.n * 4 : (job.n / job.blockSize) * job.typeSize;
       to.set(from.subarray(job.srcOffset, job.srcOffset + len), job.srcOffset);
     };
@@ -171,9 +197,9 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   };
 
   /** `rowBlocks`: jobs hold whole rows of this many blocks (imatrix quantizers work per row). */
-  const split = (t: GgmlType, totalBlocks: number, make: (firstBlock: number, blocks: number) => Job, rowBlocks = 1): Job[] => {
+  const split = <J extends Job = Omit<JobMessage, 'id'>>(t: GgmlType, totalBlocks: number, make: (firstBlock: number, blocks: number) => J, rowBlocks = 1): J[] => {
     const step = Math.ceil(blocksPerJob(t, totalBlocks, threads) / rowBlocks) * rowBlocks;
-    const jobs: Job[] = [];
+    const jobs: J[] = [];
     for (let b = 0; b < totalBlocks; b += step) jobs.push(make(b, Math.min(step, totalBlocks - b)));
     return jobs;
   };
@@ -256,6 +282,36 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       if (!direct) out.set(new Float32Array(dst, 0, n));
       return out.subarray(0, n);
     }, !scratchFree(src, out)),
+    quantizesFiles: (typeId) => useWasm(typeId),
+    quantizeFile: (typeId, src, nrows, nPerRow, dst, o) => serial(async () => {
+      const t = typeOrThrow(typeId);
+      if (!useWasm(typeId)) throw new RangeError(`${t.name}: no wasm kernel to quantize files with`);
+      const fields = t.layout ? floatFields(t.layout).map(({ kind, offset }) => ({ kind, offset })) : [];
+      const jobs = split(t, (nrows * nPerRow) / t.blockSize, (b, blocks) => ({
+        kind: 'quantizeFile' as const, typeName: t.name, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
+        inFd: src.fd, inOffset: src.offset + b * t.blockSize * 4, outFd: dst.fd, outOffset: dst.offset + b * t.typeSize,
+        fields, check: true, measure: o?.measure,
+      }));
+      // Every job settles before the call does, even when one fails: the caller may close the files
+      // as soon as it has an answer, and a job still running would then write into a closed (or
+      // reused) descriptor.
+      const outcomes = await Promise.allSettled(jobs.map((job) => pool.runAll([job])));
+      const failed = outcomes.find((x) => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      const found = outcomes.map((x) => (x as PromiseFulfilledResult<JobResult[]>).value[0]!);
+      const metrics = o?.measure ? new RoundTripMetrics() : undefined;
+      for (const r of found) if (r.metrics) metrics!.merge(r.metrics);
+      // Jobs are in input order: the first one that stopped holds the first bad element or row.
+      const j = found.findIndex((r) => r.firstNonFinite >= 0 || (r.invalidBlock ?? -1) >= 0);
+      const r = found[j];
+      const first = j < 0 ? 0 : (jobs[j]!.inOffset - src.offset) / 4;
+      return {
+        firstNonFinite: r && r.firstNonFinite >= 0 ? first + r.firstNonFinite : -1,
+        nonFiniteValue: r?.nonFiniteValue,
+        invalidRow: r && (r.invalidBlock ?? -1) >= 0 ? Math.floor((first + r.invalidBlock! * t.blockSize) / nPerRow) : -1,
+        metrics,
+      };
+    }, false),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -6,14 +6,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './wasm-kernels.mjs';
-import type { InitMessage, JobMessage, JobResult, WorkerReply } from './protocol.ts';
+import type { FileJobMessage, InitMessage, JobMessage, JobResult, WorkerReply } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 /** This module runs compiled (dist/…/pool.js) or from its TypeScript source: the reference table is beside it either way. */
 const TYPESCRIPT = import.meta.url.endsWith('.ts');
 const REFERENCE_URL = new URL(`../quant-table.${TYPESCRIPT ? 'ts' : 'js'}`, import.meta.url).href;
 
-export type Job = Omit<JobMessage, 'id'>;
+export type Job = Omit<JobMessage, 'id'> | Omit<FileJobMessage, 'id'>;
 
 const MAX_IN_FLIGHT = 2;
 

@@ -41,8 +41,36 @@ export interface JobMessage {
   nPerRow?: number;
 }
 
-/** What a finished job reports. */
-export interface JobResult { firstNonFinite: number; metrics?: MetricsState }
+/**
+ * A quantize job that does its own I/O (kernels/fast/file-job.mjs): the worker reads `n` F32
+ * values at byte `inOffset` of file descriptor `inFd` straight into its wasm memory, quantizes
+ * them there and writes the bytes at `outOffset` of `outFd` (positional reads and writes: no
+ * shared buffer, no copy through the main thread, no fresh memory touched per job). It also
+ * checks the written rows as `ggml_validate_row_data` does, on the type's float `fields`.
+ */
+export interface FileJobMessage {
+  kind: 'quantizeFile';
+  id: number;
+  typeName: string;
+  blockSize: number;
+  typeSize: number;
+  n: number;
+  inFd: number;
+  inOffset: number;
+  outFd: number;
+  outOffset: number;
+  /** The block's float fields (kernels/block-layouts.ts floatFields). */
+  fields: { kind: string; offset: number }[];
+  check?: boolean;
+  measure?: boolean;
+}
+
+/**
+ * What a finished job reports. File jobs also give the first NaN/±Inf input's value
+ * (`nonFiniteValue`, the caller has no copy of the input) and the first written block with a
+ * NaN/Inf scale (`invalidBlock`, -1 if none); both stop the job.
+ */
+export interface JobResult { firstNonFinite: number; metrics?: MetricsState; nonFiniteValue?: number; invalidBlock?: number }
 
 /** `firstNonFinite`: index within the job's input, -1 if none or not checked. */
 export type WorkerReply = ({ id: number; ok: true } & JobResult) | { id: number; ok: false; error: string } | { id: -1; ok: true; ready: true };

@@ -14,6 +14,15 @@ export declare class WasmKernels {
   readonly names: Set<string>;
   /** wasmImatrixNames(module). */
   readonly imatrixNames: Set<string>;
+  /** The instance's exports and memory, and its three PIECE_ELEMS-float regions (input, output, round trip) for jobs that work in place. */
+  readonly exports: Record<string, (...args: number[]) => number>;
+  readonly memory: { readonly buffer: ArrayBuffer };
+  readonly inPtr: number;
+  readonly outPtr: number;
+  readonly backPtr: number;
+  /** Where roundTripSums writes (PIECE_ELEMS / 256 blocks of 5 float64, then 3). */
+  readonly sumsPtr: number;
+  kernel(op: 'quantize' | 'dequantize', t: WasmType): (src: number, dst: number, blocks: number) => void;
   /** With `check`, returns the index (from srcOff) of the first NaN/±Inf input, else -1. */
   quantize(t: WasmType, src: Float32Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number, check?: boolean): number;
   /**

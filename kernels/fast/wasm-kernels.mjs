@@ -52,7 +52,11 @@ export class WasmKernels {
     const base = instance.exports.heapBase();
     this.inPtr = base;
     this.outPtr = base + PIECE_ELEMS * 4;
-    const need = this.outPtr + PIECE_ELEMS * 4;
+    // A piece's round trip (dequantized output, for metrics) when a job measures in place (file-job.mjs).
+    this.backPtr = this.outPtr + PIECE_ELEMS * 4;
+    // …and its metrics block sums (roundTripSums: 5 float64 per 256 floats, then 3 more).
+    this.sumsPtr = this.backPtr + PIECE_ELEMS * 4;
+    const need = this.sumsPtr + (PIECE_ELEMS / 256 + 1) * 40;
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
   }

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { WasmKernels } from './wasm-kernels.mjs';
 import { referenceLoader } from './reference-loader.mjs';
 import { RoundTripMetrics } from '../metrics.mjs';
+import { runFileJob } from './file-job.mjs';
 
 if (!parentPort) throw new Error('kernels/fast/worker.mjs must run as a worker thread');
 const port = parentPort;
@@ -92,6 +93,7 @@ port.on('message', async (msg) => {
     return;
   }
   try {
+    if (msg.kind === 'quantizeFile') return void port.postMessage({ id: msg.id, ok: true, ...runFileJob(kernels, msg) });
     const { firstNonFinite, metrics } = await run(msg);
     port.postMessage({ id: msg.id, ok: true, firstNonFinite, metrics });
   } catch (e) {

@@ -7,8 +7,7 @@ import { stat } from 'node:fs/promises';
 import { isUrl, openSource, type ByteSource } from '../../formats/io/byte-source.ts';
 import { readGguf } from '../../formats/gguf/reader.ts';
 import { UnsupportedError, UsageError } from '../../formats/errors.ts';
-import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
-import { inspectQuantizedFolder, type QuantizedFolderReport } from '../../formats/awq-gptq/inspect.ts';
+import type { QuantizedFolderReport } from '../../formats/awq-gptq/inspect.ts';
 import { parseHubSource } from '../hub/source.ts';
 import { buildInspectReport, type InspectReport } from './report.ts';
 import { readBlockView, type BlockView } from './block-view.ts';
@@ -46,11 +45,14 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
       if (!ref.path) throw new UsageError('INSPECT_HUB_REPO', `${target}: name a file inside the repo, e.g. hf:${ref.repo}/model.gguf`);
       return inspectGguf(await (await import('../hub/remote-file.ts')).openHubFile(ref, opts.hub), opts);
     }
-    case 'folder':
+    case 'folder': {
+      // The AWQ/GPTQ readers (safetensors, unpacking kernels) load only for folders, not for GGUF files.
+      const [{ isQuantizedFolder }, { inspectQuantizedFolder }] = await Promise.all([import('../../formats/awq-gptq/checkpoint.ts'), import('../../formats/awq-gptq/inspect.ts')]);
       if (!(await isQuantizedFolder(target))) {
         throw new UnsupportedError('INSPECT_FOLDER', `${target} is a folder without an AWQ/GPTQ quantization_config; inspect takes a GGUF file or an AWQ/GPTQ checkpoint folder`, { file: target });
       }
       return { quantized: await inspectQuantizedFolder(target, { layer: opts.layer, group: opts.group }) };
+    }
   }
 }
 

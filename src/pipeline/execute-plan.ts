@@ -13,11 +13,9 @@ import { staleTempWarnings } from './stale-temps.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
 import type { MappedTensor } from '../../formats/hf/tensor-map.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
-import { resolveSource } from '../hub/resolve-source.ts';
-import { buildReport, type ValidationReport } from '../validate/report.ts';
+import type { ValidationReport } from '../validate/report.ts';
 import { writeGguf, type Quantizer, type TensorSource } from './write-gguf.ts';
-import { hfRowReader } from './hf-tensor-source.ts';
-import { openModelTensors } from './model-tensors.ts';
+import type { hfRowReader as HfRowReader } from './hf-tensor-source.ts';
 import { ggufTensorSource } from './gguf-tensor-source.ts';
 import { ReusedBytes } from './reused-bytes.ts';
 import { planFacts, type ConvertPlan, type Plan, type QuantizePlan } from './plan.ts';
@@ -84,6 +82,11 @@ async function* executeQuantize(plan: QuantizePlan, run: ExecuteOptions): AsyncG
 async function* executeConvert(plan: ConvertPlan, run: ExecuteOptions): AsyncGenerator<PipelineEvent, ConvertSummary> {
   const started = run.started ?? performance.now();
   if (run.signal?.aborted) throw new CancelledError();
+  // Conversion-only modules (Hub, safetensors and AWQ/GPTQ readers, the report) load here, so a
+  // GGUF requantize never pays for them.
+  const [{ resolveSource }, { openModelTensors }, { hfRowReader }, { buildReport }] = await Promise.all([
+    import('../hub/resolve-source.ts'), import('./model-tensors.ts'), import('./hf-tensor-source.ts'), import('../validate/report.ts'),
+  ]);
   // An hf: plan was made from headers read remotely: fetch the weights of that same commit now.
   const dir = plan.hub ? (yield* resolveSource(`hf:${plan.hub.repo}@${plan.hub.commit}`, { ...plan.hubOptions, signal: run.signal })).dir : plan.dir;
   const model = await openModelTensors(dir);
@@ -98,7 +101,7 @@ async function* executeConvert(plan: ConvertPlan, run: ExecuteOptions): AsyncGen
       const g = gen.get(p.name);
       if (g) return { plan: p, readRowsF32: async (r, n) => g.data.subarray(r * g.ne[0]!, (r + n) * g.ne[0]!) };
       const m = byGguf.get(p.name)!;
-      return { plan: p, readRowsF32: rowReader(model.readRowsF32, m, plan.viaF16 && !m.forceF32) };
+      return { plan: p, readRowsF32: rowReader(hfRowReader, model.readRowsF32, m, plan.viaF16 && !m.forceF32) };
     });
     const result = yield* writeGguf(writeArgs(plan, run, sources));
 
@@ -126,7 +129,7 @@ async function* executeConvert(plan: ConvertPlan, run: ExecuteOptions): AsyncGen
   }
 }
 
-function rowReader(read: (n: string, r: number, c: number) => Promise<Float32Array>, m: MappedTensor, viaF16: boolean) {
+function rowReader(hfRowReader: typeof HfRowReader, read: (n: string, r: number, c: number) => Promise<Float32Array>, m: MappedTensor, viaF16: boolean) {
   const rowLen = m.ne[0]!;
   const nRows = m.ne.slice(1).reduce((a, b) => a * b, 1);
   return hfRowReader(read, { hfName: m.hfName, rowLen, nRows, permuteHeads: m.permute?.heads, viaF16, stack: m.stack, addOne: m.addOne });

@@ -2,7 +2,8 @@
  * A tensor of an input GGUF as the write stage reads it: raw rows for copies, rows widened or
  * dequantized to F32 for quantizing. Both read into the writer's buffer when it offers one (F32
  * straight from the file, no copy); other types are read into one reused buffer and dequantized
- * into it.
+ * into it. F32 rows of a local file are also offered as a file region, which the quantizer's
+ * workers read themselves.
  */
 import { readTensorBytes, tensorRowBytes, type GgufFile, type GgufTensorInfo } from '../../formats/gguf/reader.ts';
 import type { ByteSource } from '../../formats/io/byte-source.ts';
@@ -17,6 +18,7 @@ export function ggufTensorSource(src: ByteSource, file: GgufFile, t: GgufTensorI
   return {
     plan,
     readRawRows: (rowStart, rowCount, into) => readTensorBytes(src, file, t, rowStart, rowCount, into),
+    fileRowsF32: (rowStart) => (t.type === GgmlTypeId.F32 && src.fd !== undefined ? { fd: src.fd, offset: file.dataOffset + t.offset + rowStart * nPerRow * 4 } : undefined),
     async readRowsF32(rowStart, rowCount, into) {
       const n = rowCount * nPerRow;
       const fits = into && into.length >= n;

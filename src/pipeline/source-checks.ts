@@ -25,10 +25,14 @@ export function firstNonFinite(x: Float32Array, n: number): number {
  * scale means the input overflowed the type, which llama.cpp rejects.
  */
 export function checkQuantizedRows(p: TensorPlan, out: Uint8Array, firstRow: number): void {
+  const bad = firstInvalidRow(ggmlType(p.targetType)!, out, p.ne[0]!);
+  if (bad >= 0) throw quantOverflowError(p, firstRow + bad);
+}
+
+/** Row `row` of the quantized tensor failed `ggml_validate_row_data`. */
+export function quantOverflowError(p: TensorPlan, row: number): ValidationError {
   const t = ggmlType(p.targetType)!;
-  const bad = firstInvalidRow(t, out, p.ne[0]!);
-  if (bad < 0) return;
-  throw new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${firstRow + bad} has a NaN or Inf scale (values too large for ${t.name}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
+  return new ValidationError('QUANT_OVERFLOW', `tensor '${p.name}': quantized row ${row} has a NaN or Inf scale (values too large for ${t.name}); llama.cpp rejects this as "quantized data validation failed"`, { tensor: p.name });
 }
 
 /**

@@ -18,11 +18,11 @@ import { createAtomicFile } from '../../formats/io/atomic-file.ts';
 import { staleTempWarnings } from './stale-temps.ts';
 import { CancelledError } from '../../formats/errors.ts';
 import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts';
-import type { CheckedQuantization, Quantizer } from '../../kernels/fast/index.ts';
+import type { CheckedQuantization, FileQuantization, FileRegion, Quantizer } from '../../kernels/fast/index.ts';
 import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.mjs';
 import type { PipelineEvent, TensorEvent } from './events.ts';
 import { openQuantizer } from './reference-quantizer.ts';
-import { checkQuantizedRows, nonFiniteError } from './source-checks.ts';
+import { checkQuantizedRows, nonFiniteError, quantOverflowError } from './source-checks.ts';
 import { lenderFor, loadStep, stepBytes, stepsOf, type Lender, type Loaded, type Step, type TensorSource } from './write-steps.ts';
 
 export type { ErrorMetrics } from '../../kernels/metrics.mjs';
@@ -52,14 +52,21 @@ export interface WriteGgufResult {
 const DEFAULT_CHUNK_BYTES = 16 << 20;
 const typeName = (t: number) => ggmlType(t)?.name ?? `type ${t}`;
 
+/** A step's input: rows read into memory, or (`region`) rows the workers read from the file themselves. */
+interface Input extends Loaded { region?: FileRegion }
+
 /** A step whose output is on its way: `outHeld` is the buffer it lands in (for copies, the input's). */
 interface Started extends Loaded {
   step: Step;
   outHeld?: Uint8Array;
-  result: Promise<CheckedQuantization>;
+  result: Promise<CheckedQuantization & Partial<FileQuantization>>;
   /** False for copies, which have nothing to check or measure. */
   quantized?: boolean;
+  /** Bytes the workers wrote into the output file themselves (file-to-file steps). */
+  written?: number;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEvent, WriteGgufResult> {
   const { signal } = args;
@@ -75,6 +82,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   let quantizer = args.quantizer;
   const ownQuantizer = !quantizer;
   let pool: Lender | undefined;
+  /** File-to-file steps not finished yet: the workers write into the output's descriptor until they are. */
+  const workersWriting = new Set<Promise<unknown>>();
   try {
     if (!quantizer) {
       const q = await openQuantizer(args.threads);
@@ -98,19 +107,35 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     const steps = stepsOf(args.tensors, chunkBytes);
     const lender = lenderFor(q, steps.reduce((m, s) => Math.max(m, stepBytes(args.tensors[s.index]!, s)), chunkBytes));
     pool = lender;
-    const load = (k: number): Promise<Loaded> | undefined => {
+    // F32 rows of a local file go file to file: the workers read them and write the result at its
+    // place in the output themselves, so this thread neither reads nor writes them.
+    // Not with importance weights: file jobs run the plain kernels only.
+    const viaFile = (src: TensorSource) => src.plan.quantize && !!q.quantizesFiles?.(src.plan.targetType) && src.imatrix === undefined;
+    const load = (k: number): Promise<Input> | undefined => {
       const step = steps[k];
       if (!step) return undefined;
       const src = args.tensors[step.index]!;
+      const region = viaFile(src) ? src.fileRowsF32?.(step.r) : undefined;
+      if (region) return Promise.resolve({ data: NO_BYTES, region });
       // Workers find NaN/Inf while they read the input, so the main thread scans only what it does not quantize.
       const pending = loadStep(src, step, lender, !src.plan.quantize);
       pending.catch(() => undefined); // awaited later; never an unhandled rejection if we stop first
       return pending;
     };
     /** Starts quantizing a loaded step (nothing to do for copies); its result is awaited in `finish`. */
-    const start = (step: Step, { data, held }: Loaded): Started => {
+    const start = (step: Step, { data, held, region }: Input): Started => {
       const { plan: p, imatrix: qw } = args.tensors[step.index]!;
       const nPerRow = p.ne[0]!;
+      if (region) {
+        const rowBytes = rowSize(ggmlType(p.targetType)!, nPerRow);
+        const at = writer!.tensorDataPosition(p.name);
+        const dst = { fd: at.fd, offset: at.offset + step.r * rowBytes };
+        const result = q.quantizeFile!(p.targetType, region, step.n, nPerRow, dst, { measure: validate }).then((f) => ({ ...f, bytes: NO_BYTES }));
+        const settled = result.catch(() => undefined); // awaited in finish; never an unhandled rejection if we stop first
+        workersWriting.add(settled);
+        void settled.then(() => workersWriting.delete(settled));
+        return { step, data, result, quantized: true, written: step.n * rowBytes };
+      }
       if (!(data instanceof Float32Array) || (!p.quantize && p.targetType === T.F32)) {
         // A copy: raw source bytes, or F32 rows that stay F32, written as they were read.
         const out = data instanceof Float32Array ? new Uint8Array(data.buffer, data.byteOffset, step.n * nPerRow * 4) : data;
@@ -127,7 +152,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     let acc: RoundTripMetrics | undefined;
     let bytes = 0;
     /** Checks a started step's result, adds its metrics, hands it to the writer and reports it. */
-    async function* finish({ step, data, held, outHeld, result, quantized }: Started): AsyncGenerator<PipelineEvent, void> {
+    async function* finish({ step, data, held, outHeld, result, quantized, written }: Started): AsyncGenerator<PipelineEvent, void> {
       const { index, r, n, rowsTotal } = step;
       const p = args.tensors[index]!.plan;
       const ev = (state: TensorEvent['state'], extra: Partial<TensorEvent> = {}): TensorEvent => ({
@@ -139,10 +164,11 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         acc = p.quantize && validate ? new RoundTripMetrics() : undefined;
         bytes = 0;
       }
-      const { bytes: out, firstNonFinite: bad, metrics: measured } = await result;
+      const { bytes: out, firstNonFinite: bad, metrics: measured, nonFiniteValue, invalidRow = -1 } = await result;
       if (quantized) {
-        if (bad >= 0) throw nonFiniteError(p, r * p.ne[0]! + bad, (data as Float32Array)[bad]!);
-        checkQuantizedRows(p, out, r);
+        if (bad >= 0) throw nonFiniteError(p, r * p.ne[0]! + bad, nonFiniteValue ?? (data as Float32Array)[bad]!);
+        if (invalidRow >= 0) throw quantOverflowError(p, r + invalidRow);
+        if (written === undefined) checkQuantizedRows(p, out, r);
         if (acc && measured) acc.merge(measured);
         if (held) lender.release(held);
       }
@@ -150,10 +176,11 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
       // Empty tensors have no bytes to stream (the writer steps over them). The output's buffer
       // goes back to the pool only once the write has finished with it.
       const release = () => { if (outHeld) lender.release(outHeld); };
-      if (out.length > 0) pendingWrite = writer!.writeTensorData(p.name, out).finally(release);
+      if (written !== undefined) pendingWrite = writer!.wroteTensorData(p.name, written);
+      else if (out.length > 0) pendingWrite = writer!.writeTensorData(p.name, out).finally(release);
       else release();
       pendingWrite.catch(() => undefined);
-      bytes += out.length;
+      bytes += written ?? out.length;
       if (r + n < rowsTotal) {
         yield ev('progress', { rowsDone: r + n, bytes });
         return;
@@ -187,6 +214,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     // Also reached when the consumer stops early (generator.return()), where no catch runs.
     if (!committed) {
       pool?.abandon();
+      // No worker may still be writing when the descriptor closes (a later open could reuse its number).
+      await Promise.all(workersWriting);
       await writer?.abort().catch(() => undefined);
       await atomic.abort();
     }

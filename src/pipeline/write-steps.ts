@@ -6,7 +6,7 @@
  */
 import { ggmlType, rowSize } from '../../kernels/ggml-types.ts';
 import { SharedBufferPool } from '../../kernels/fast/buffer-pool.ts';
-import type { Quantizer } from '../../kernels/fast/index.ts';
+import type { FileRegion, Quantizer } from '../../kernels/fast/index.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 import { checkSourceBytes, firstNonFinite, nonFiniteError } from './source-checks.ts';
 
@@ -29,6 +29,11 @@ export interface TensorSource {
   readRaw?(): Promise<Uint8Array>;
   /** Rows of the tensor's bytes in its source type, for copies of big tensors (preferred over readRaw); `into` as for readRowsF32. */
   readRawRows?(rowStart: number, rowCount: number, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Where rows [rowStart, …) lie as F32 in a local file, when they do (an F32 tensor of a file on
+   * disk), so the quantizer's workers read them themselves (Quantizer.quantizeFile); undefined otherwise.
+   */
+  fileRowsF32?(rowStart: number): FileRegion | undefined;
 }
 
 export interface Step { index: number; r: number; n: number; rowsTotal: number }

@@ -23,5 +23,6 @@ export function heapBase(): usize {
   return (__heap_base + 15) & ~<usize>15;
 }
 export { firstNonFinite } from './scan';
+export { roundTripSums } from './metrics';
 export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';

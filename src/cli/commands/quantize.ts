@@ -50,12 +50,20 @@ async function* quantizeJob(input: string, output: string, flags: QuantizeFlags,
   if (!flags.type) throw new UsageError('NO_TYPE', `missing --type: one of ${PLANNABLE_FILE_TYPES.join(', ')}`);
   await assertInputExists(input, 'input GGUF');
   await prepareOutput(output, { force: flags.force, dryRun: flags.dryRun });
-  const { quantizeGguf } = await import('../../pipeline/quantize.ts');
-  return yield* quantizeGguf({
-    input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads: flags.threads,
-    outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
-    allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal,
-  });
+  // A run that writes boots the worker pool (~0.1 s: threads, wasm) while the pipeline's modules
+  // load and the plan is made, instead of after; a dry run never starts it. If the pool cannot
+  // start, the write stage tries again itself and reports the fallback.
+  const early = flags.dryRun ? undefined : import('../../../kernels/fast/index.ts').then((m) => m.createQuantizer(flags.threads ? { threads: flags.threads } : {})).catch(() => undefined);
+  try {
+    const { quantizeGguf } = await import('../../pipeline/quantize.ts');
+    return yield* quantizeGguf({
+      input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads: flags.threads,
+      outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
+      allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal, quantizer: await early,
+    });
+  } finally {
+    await (await early)?.close();
+  }
 }
 
 interface PlanSummary { output: string; outputBytes: number; inputBytes?: number; tensors: number; fallbacks?: number; plan: PlannedTensorRow[] }
