@@ -119,10 +119,11 @@ export function canDequantize(typeId: number): boolean {
  */
 export function quantizeRows(typeId: number, src: Float32Array, nrows: number, nPerRow: number, imatrix?: Float32Array): Uint8Array {
   const k = KERNELS.get(typeId);
-  if (!k?.quantize) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
+  const withImatrix = imatrix && k?.quantizeImatrix;
+  if (!k || (!k.quantize && !withImatrix)) throw new RangeError(`no quantizer for ggml type ${ggmlType(typeId)?.name ?? typeId}`);
   const dst = new Uint8Array(nrows * rowSize(k.type, nPerRow));
   if (imatrix && k.quantizeImatrix) k.quantizeImatrix(src, dst, nrows, nPerRow, imatrix);
-  else k.quantize(src, dst, nrows, nPerRow);
+  else k.quantize!(src, dst, nrows, nPerRow);
   return dst;
 }
 

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ggmlType, rowSize, type GgmlType } from '../ggml-types.ts';
-import { canDequantize, canQuantize } from '../quant-table.ts';
+import { canDequantize, canQuantize, quantKernel } from '../quant-table.ts';
 import { loadWasmModule } from './wasm-module.ts';
 import { wasmKernelNames } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
@@ -23,6 +23,12 @@ export interface CheckedQuantization {
 export interface CheckOptions {
   /** Also dequantize each job's output where it was made and accumulate round-trip metrics. */
   measure?: boolean;
+  /**
+   * Importance weights, one per column (≥ nPerRow values): quantize as
+   * `ggml_quantize_chunk(type, src, dst, 0, nrows, nPerRow, imatrix)` does (types whose
+   * quantizer takes none ignore it). Jobs then hold whole rows.
+   */
+  imatrix?: Float32Array;
 }
 
 /**
@@ -164,15 +170,19 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     return { buf, off: 0, stage };
   };
 
-  const split = (t: GgmlType, totalBlocks: number, make: (firstBlock: number, blocks: number) => Job): Job[] => {
-    const step = blocksPerJob(t, totalBlocks, threads);
+  /** `rowBlocks`: jobs hold whole rows of this many blocks (imatrix quantizers work per row). */
+  const split = (t: GgmlType, totalBlocks: number, make: (firstBlock: number, blocks: number) => Job, rowBlocks = 1): Job[] => {
+    const step = Math.ceil(blocksPerJob(t, totalBlocks, threads) / rowBlocks) * rowBlocks;
     const jobs: Job[] = [];
     for (let b = 0; b < totalBlocks; b += step) jobs.push(make(b, Math.min(step, totalBlocks - b)));
     return jobs;
   };
 
-  const quantizeRows = async (typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean, out?: Uint8Array, measure = false): Promise<CheckedQuantization> => {
+  const quantizeRows = async (
+    typeId: number, src: Float32Array, nrows: number, nPerRow: number, check: boolean, out?: Uint8Array, measure = false, imatrix?: Float32Array,
+  ): Promise<CheckedQuantization> => {
     const t = typeOrThrow(typeId);
+    if (imatrix && imatrix.length < nPerRow) throw new RangeError(`${t.name}: importance matrix has ${imatrix.length} values, need ${nPerRow}`);
     const outBytes = nrows * rowSize(t, nPerRow);
     const n = nrows * nPerRow;
     if (src.length < n) throw new RangeError(`${t.name}: source has ${src.length} floats, need ${n}`);
@@ -185,7 +195,9 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
       metrics?.add(src.subarray(0, n), src.subarray(0, n));
       return { bytes, firstNonFinite: check ? src.subarray(0, n).findIndex((v) => !Number.isFinite(v)) : -1, metrics };
     }
-    if (!useWasm(typeId) && !canQuantize(typeId)) throw new RangeError(`no quantizer for ggml type ${t.name}`);
+    // An imatrix goes to the workers only for types that use one; some (IQ2/IQ3/IQ1) have no other quantizer.
+    const qw = imatrix && quantKernel(typeId)?.quantizeImatrix ? imatrix.slice(0, nPerRow) : undefined;
+    if (!useWasm(typeId) && !canQuantize(typeId) && !qw) throw new RangeError(`no quantizer for ggml type ${t.name}`);
     const totalBlocks = n / t.blockSize;
     const { buf, off, stage } = share(src, n * 4);
     // Workers write the result straight into memory the caller then owns: the caller's shared
@@ -196,7 +208,8 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
     const jobs = split(t, totalBlocks, (b, blocks) => ({
       kind: 'quantize', typeId, typeName: t.name, blockSize: t.blockSize, typeSize: t.typeSize, n: blocks * t.blockSize,
       src: buf, srcOffset: off + b * t.blockSize * 4, dst, dstOffset: base + b * t.typeSize, check, measure,
-    }));
+      ...(qw ? { imatrix: qw, nPerRow } : {}),
+    }), qw ? nPerRow / t.blockSize : 1);
     const found = await pool.runAll(jobs, stage);
     // Jobs are in input order, so the first job that saw one holds the first non-finite value.
     const j = found.findIndex((r) => r.firstNonFinite >= 0);
@@ -214,7 +227,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   return {
     threads,
     quantize: (typeId, src, nrows, nPerRow, out) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, false, out), !scratchFree(src, out)).then((r) => r.bytes),
-    quantizeChecked: (typeId, src, nrows, nPerRow, out, o) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out, o?.measure), !scratchFree(src, out)),
+    quantizeChecked: (typeId, src, nrows, nPerRow, out, o) => serial(() => quantizeRows(typeId, src, nrows, nPerRow, true, out, o?.measure, o?.imatrix), !scratchFree(src, out)),
     dequantize: (typeId, src, n, out) => serial(async () => {
       const t = typeOrThrow(typeId);
       if (n % t.blockSize !== 0) throw new RangeError(`${t.name}: ${n} elements is not a multiple of block size ${t.blockSize}`);

@@ -32,6 +32,13 @@ export interface JobMessage {
   check?: boolean;
   /** quantize only: also dequantize the result and report the round-trip metrics (`metrics` in the reply). */
   measure?: boolean;
+  /**
+   * quantize only: importance weights, one per column (`nPerRow` of them); the job then holds whole
+   * rows of `nPerRow` values and runs the type's imatrix quantizer (wasm if the module has one, else
+   * the reference `quantizeImatrix`; types without one ignore it, as ggml does).
+   */
+  imatrix?: Float32Array;
+  nPerRow?: number;
 }
 
 /** What a finished job reports. */

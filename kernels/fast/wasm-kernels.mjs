@@ -20,6 +20,17 @@ export function wasmKernelNames(module) {
   return new Set([...names].filter((n) => n.startsWith('quantize') && names.has(`de${n}`)).map((n) => n.slice('quantize'.length)));
 }
 
+/**
+ * The types of wasmKernelNames(module) that also have an imatrix quantizer: a
+ * `quantize<NAME>Imatrix(x, y, nrows, nPerRow, qw)` export over whole rows.
+ * @param {WebAssembly.Module} module
+ * @returns {Set<string>}
+ */
+export function wasmImatrixNames(module) {
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  return new Set([...wasmKernelNames(module)].filter((n) => names.has(`quantize${n}Imatrix`)));
+}
+
 /** @typedef {{ name: string, blockSize: number, typeSize: number }} WasmType */
 
 export class WasmKernels {
@@ -35,6 +46,7 @@ export class WasmKernels {
     const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } });
     this.exports = instance.exports;
     this.names = wasmKernelNames(module);
+    this.imatrixNames = wasmImatrixNames(module);
     this.memory = instance.exports.memory;
     const base = instance.exports.heapBase();
     this.inPtr = base;
@@ -67,6 +79,50 @@ export class WasmKernels {
       const blocks = m / t.blockSize;
       fn(this.inPtr, this.outPtr, blocks);
       dst.set(heapU8.subarray(this.outPtr, this.outPtr + blocks * t.typeSize), dstOff + (done / t.blockSize) * t.typeSize);
+    }
+    return bad;
+  }
+
+  /**
+   * Quantizes whole rows (`n` a multiple of `nPerRow`, src[srcOff] the start of a row) with the
+   * importance weights `imatrix[0..nPerRow)`, by the type's `quantize<NAME>Imatrix` export. Pieces
+   * are whole rows (some types take σ² over a whole row): as many as fit in PIECE_ELEMS, or one
+   * row when rows are longer (then in a region above the imatrix, grown for it). `check` as for quantize.
+   * @param {WasmType} t @param {Float32Array} src @param {number} srcOff @param {number} n
+   * @param {Uint8Array} dst @param {number} dstOff @param {Float32Array} imatrix @param {number} nPerRow
+   * @param {boolean} [check]
+   */
+  quantizeImatrix(t, src, srcOff, n, dst, dstOff, imatrix, nPerRow, check = false) {
+    const fn = this.exports[`quantize${t.name}Imatrix`];
+    if (typeof fn !== 'function') throw new RangeError(`no wasm imatrix kernel for ggml type ${t.name}`);
+    if (nPerRow <= 0 || nPerRow % t.blockSize !== 0 || n % nPerRow !== 0) throw new RangeError(`${t.name}: ${n} values are not whole rows of ${nPerRow}`);
+    if (imatrix.length < nPerRow) throw new RangeError(`${t.name}: importance matrix has ${imatrix.length} values, need ${nPerRow}`);
+    const rowsPerPiece = Math.max(1, Math.floor(PIECE_ELEMS / nPerRow));
+    const cap = rowsPerPiece * nPerRow;
+    const qwPtr = this.outPtr + PIECE_ELEMS * 4;
+    let inPtr = this.inPtr, outPtr = this.outPtr;
+    if (cap > PIECE_ELEMS) {
+      inPtr = qwPtr + Math.ceil(nPerRow / 4) * 16;
+      outPtr = inPtr + cap * 4;
+    }
+    const need = Math.max(qwPtr + nPerRow * 4, outPtr + cap * 4);
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+    new Float32Array(this.memory.buffer, qwPtr, nPerRow).set(imatrix.subarray(0, nPerRow));
+    const heapF32 = new Float32Array(this.memory.buffer, inPtr, cap);
+    const heapU8 = new Uint8Array(this.memory.buffer);
+    const rowBytes = (nPerRow / t.blockSize) * t.typeSize;
+    let bad = -1;
+    for (let done = 0; done < n; done += cap) {
+      const m = Math.min(cap, n - done);
+      heapF32.set(src.subarray(srcOff + done, srcOff + done + m));
+      if (check && bad < 0) {
+        const r = this.exports.firstNonFinite(inPtr, m);
+        if (r >= 0) bad = done + r;
+      }
+      const rows = m / nPerRow;
+      fn(inPtr, outPtr, rows, nPerRow, qwPtr);
+      dst.set(heapU8.subarray(outPtr, outPtr + rows * rowBytes), dstOff + (done / nPerRow) * rowBytes);
     }
     return bad;
   }

@@ -41,7 +41,10 @@ function measure(src, dst, n, dequantize) {
 async function run(job) {
   const { typeId, n } = job;
   const wasm = !forceReference && kernels.names.has(job.typeName);
-  const ref = wasm ? undefined : await reference.load();
+  const imatrix = job.kind === 'quantize' ? job.imatrix : undefined;
+  const wasmImatrix = imatrix !== undefined && !forceReference && kernels.imatrixNames.has(job.typeName);
+  // The reference serves what wasm lacks: the whole type, or only its imatrix quantizer.
+  const ref = wasm && (imatrix === undefined || wasmImatrix) ? undefined : await reference.load();
   const t = ref ? ref.quantKernel(typeId)?.type : undefined;
   const geometry = wasm ? { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize } : t;
   if (!geometry) throw new RangeError(`no kernel for ggml type ${typeId}`);
@@ -50,7 +53,13 @@ async function run(job) {
     const src = new Float32Array(job.src, job.srcOffset, n);
     const dst = new Uint8Array(job.dst, job.dstOffset, blocks * geometry.typeSize);
     let firstNonFinite = -1;
-    if (wasm) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
+    const refImatrix = imatrix && !wasmImatrix ? ref.quantKernel(typeId)?.quantizeImatrix : undefined;
+    if (wasmImatrix) firstNonFinite = kernels.quantizeImatrix(geometry, src, 0, n, dst, 0, imatrix, job.nPerRow, job.check);
+    else if (refImatrix) {
+      if (n % job.nPerRow !== 0) throw new RangeError(`${t.name}: ${n} values are not whole rows of ${job.nPerRow}`);
+      refImatrix(src, dst, n / job.nPerRow, job.nPerRow, imatrix);
+      if (job.check) firstNonFinite = src.findIndex((v) => !Number.isFinite(v));
+    } else if (wasm) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
     else {
       const q = ref.quantKernel(typeId)?.quantize;
       if (!q) throw new RangeError(`no quantizer for ggml type ${t.name}`);
@@ -58,7 +67,9 @@ async function run(job) {
       if (job.check) firstNonFinite = src.findIndex((v) => !Number.isFinite(v));
     }
     if (!job.measure) return { firstNonFinite };
-    const dq = wasm ? (back) => kernels.dequantize(geometry, dst, 0, n, back, 0) : (back) => ref.quantKernel(typeId).dequantize(dst, back, n);
+    const refDq = wasm ? undefined : ref.quantKernel(typeId)?.dequantize;
+    if (!wasm && !refDq) throw new RangeError(`no dequantizer for ggml type ${t.name} to measure the round trip`);
+    const dq = wasm ? (back) => kernels.dequantize(geometry, dst, 0, n, back, 0) : (back) => refDq(dst, back, n);
     return { firstNonFinite, metrics: measure(src, dst, n, dq) };
   }
   const src = new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize);

@@ -24,7 +24,7 @@ export function referenceQuantizer(): Quantizer {
     quantize: async (type, src, nrows, nPerRow) => quantizeRows(type, src, nrows, nPerRow),
     quantizeChecked: async (type, src, nrows, nPerRow, _out, opts) => {
       const n = nrows * nPerRow;
-      const bytes = quantizeRows(type, src, nrows, nPerRow);
+      const bytes = quantizeRows(type, src, nrows, nPerRow, opts?.imatrix);
       let metrics: RoundTripMetrics | undefined;
       if (opts?.measure) {
         metrics = new RoundTripMetrics();

@@ -109,7 +109,7 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     };
     /** Starts quantizing a loaded step (nothing to do for copies); its result is awaited in `finish`. */
     const start = (step: Step, { data, held }: Loaded): Started => {
-      const p = args.tensors[step.index]!.plan;
+      const { plan: p, imatrix: qw } = args.tensors[step.index]!;
       const nPerRow = p.ne[0]!;
       if (!(data instanceof Float32Array) || (!p.quantize && p.targetType === T.F32)) {
         // A copy: raw source bytes, or F32 rows that stay F32, written as they were read.
@@ -117,7 +117,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
         return { step, data, held, outHeld: held, result: Promise.resolve({ bytes: out, firstNonFinite: -1 }) };
       }
       const outHeld = lender.acquire();
-      const result = q.quantizeChecked(p.targetType, data, step.n, nPerRow, outHeld, { measure: validate && p.quantize });
+      // Types whose quantizer takes no imatrix ignore it (in the pool, as ggml_quantize_chunk does).
+      const result = q.quantizeChecked(p.targetType, data, step.n, nPerRow, outHeld, { measure: validate && p.quantize, imatrix: qw });
       result.catch(() => undefined); // awaited in finish; never an unhandled rejection if we stop first
       return { step, data, held, outHeld, result, quantized: true };
     };

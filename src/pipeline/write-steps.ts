@@ -13,6 +13,12 @@ import { checkSourceBytes, firstNonFinite, nonFiniteError } from './source-check
 export interface TensorSource {
   plan: TensorPlan;
   /**
+   * Importance weights of the tensor's ne[0] columns (from an imatrix file): when the target
+   * type's quantizer takes them (`quantizeImatrix` in kernels/quant-table.ts), the tensor is
+   * quantized with them, as llama-quantize --imatrix does.
+   */
+  imatrix?: Float32Array;
+  /**
    * Rows [rowStart, rowStart + rowCount) widened to F32 (rows = ne[1..] flattened). `into` (at
    * least rowCount rows, on shared memory) is where the caller would like them: a source should
    * fill it and return a view of it, so nothing is allocated per chunk, but may return any array.
