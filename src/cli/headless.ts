@@ -56,7 +56,7 @@ export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T
     const line = humanLine(ev, tty);
     if (line === null) return;
     clearLine();
-    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer'))) {
+    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer') || (ev.type === 'imatrix' && ev.state === 'layer'))) {
       err.write(line);
       liveLine = true;
     } else err.write(line + '\n');
@@ -121,6 +121,11 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
       const figs = `${ev.ppl !== undefined ? `  PPL ${ev.ppl.toFixed(4)}` : ''}${ev.klMean !== undefined ? `  KL ${ev.klMean.toFixed(5)}` : ''}`;
       if (ev.state === 'layer') return tty ? `eval: chunk ${ev.chunksDone}/${ev.chunksTotal}, ${ev.model} block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
       return `eval: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}${figs}`;
+    }
+    case 'imatrix': {
+      const rate = ev.tokensPerSecond ? `, ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '';
+      if (ev.state === 'layer') return tty ? `imatrix: chunk ${ev.chunksDone}/${ev.chunksTotal}, block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
+      return `imatrix: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}`;
     }
     case 'done':
       return null;

@@ -17,6 +17,7 @@ export type Phase =
   | 'validate'   // round-trip metrics and anomaly checks
   | 'verify'     // re-opening the written output
   | 'eval'       // perplexity / KL divergence of a model (src/pipeline/eval.ts)
+  | 'imatrix'    // computing an importance matrix (src/pipeline/imatrix-compute.ts)
   | 'done';
 
 export interface PhaseEvent {
@@ -158,4 +159,17 @@ export interface EvalProgressEvent {
   klMean?: number;
 }
 
-export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent;
+/** Progress of an importance-matrix computation: after each block of a pass and after each pass. */
+export interface ImatrixProgressEvent {
+  type: 'imatrix';
+  state: 'start' | 'layer' | 'chunk';
+  chunksDone: number;
+  chunksTotal: number;
+  layer?: number;
+  nLayer?: number;
+  tokensPerSecond: number;
+  /** Weight tensors with data so far, on 'chunk'. */
+  entries?: number;
+}
+
+export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent | ImatrixProgressEvent;
