@@ -90,6 +90,8 @@ export interface PlannedTensor {
   rule: string;
   bytes: number;
   fallback?: { from: string; to: string; reason: string };
+  /** Quantized with importance weights from the plan's imatrix. */
+  imatrix?: boolean;
 }
 
 /** What every job reports. */
@@ -109,6 +111,8 @@ interface GgufSummaryBase extends SummaryBase {
   headerBytes: number;
   plan: PlannedTensor[];
   dryRun?: true;
+  /** The importance matrix used (`--imatrix`): its file, datasets, entries, chunks, and the tensors it had no entry for. */
+  imatrix?: { file: string; datasets: string[]; entries: number; chunks: number; used: number; missing: string[] };
 }
 
 export interface ConvertSummary extends GgufSummaryBase {
