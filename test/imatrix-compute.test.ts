@@ -22,13 +22,15 @@ import { createRefEngine } from '../kernels/forward/index.ts';
 import { computeImatrix } from '../src/pipeline/imatrix-compute.ts';
 import { imatrixJob } from '../src/pipeline/imatrix.ts';
 import type { PipelineEvent } from '../src/pipeline/events.ts';
-import { STORIES_F32 } from './quantize-fixtures.ts';
+import { STORIES_F32, writeLlamaGguf } from './quantize-fixtures.ts';
 import { runCli } from './support/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const EVAL_TXT = join(ROOT, 'samples/stories260K/eval.txt');
-const MIXTRAL = join(ROOT, 'samples/generated-families/mixtral');
 const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-imatrix-compute-'));
+const EVAL_TXT = join(ROOT, 'samples/stories260K/eval.txt');
+const MOE = join(dir, 'moe-f32.gguf');
+// A 2-layer Llama MoE (4 experts, 2 per token) with stories260K's vocabulary, written once.
+const moeReady = writeLlamaGguf(MOE, { nLayer: 2, nEmbd: 64, nFf: 128, nHead: 4, nHeadKv: 2, tied: false, nExpert: 4, seed: 5 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function drain<T>(gen: AsyncGenerator<PipelineEvent, T>): Promise<T> {
@@ -140,7 +142,8 @@ test('the computed imatrix equals a float64 Σx² from a naive forward within 1e
 });
 
 test('MoE: 3-D expert weights get one row of sums and one count per expert; --process-output adds output.weight', async () => {
-  const r = await drain(computeImatrix({ model: MIXTRAL, calibFile: EVAL_TXT, ctx: 32, chunks: 3, engine: createRefEngine(), processOutput: true }));
+  await moeReady;
+  const r = await drain(computeImatrix({ model: MOE, calibFile: EVAL_TXT, ctx: 32, chunks: 3, engine: createRefEngine(), processOutput: true }));
   const tokens = 32 * 3;
   for (let l = 0; l < 2; l++) {
     const gate = r.imatrix.entries.get(`blk.${l}.ffn_gate_exps.weight`)!;
@@ -163,7 +166,8 @@ test('MoE: 3-D expert weights get one row of sums and one count per expert; --pr
 
 test('our imatrix GGUF is read by our reader and by @huggingface/gguf, and round-trips through .dat', async () => {
   const out = join(dir, 'moe.imatrix.gguf');
-  const s = await drain(imatrixJob({ model: MIXTRAL, output: out, calibFile: EVAL_TXT, ctx: 32, chunks: 3, engine: createRefEngine() }));
+  await moeReady;
+  const s = await drain(imatrixJob({ model: MOE, output: out, calibFile: EVAL_TXT, ctx: 32, chunks: 3, engine: createRefEngine() }));
   const ours = await readImatrix(out);
   assert.equal(ours.entries.size, s.entries);
   const hf = await hfGguf(out, { allowLocalFile: true });
