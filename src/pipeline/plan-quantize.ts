@@ -16,6 +16,7 @@ import { parseTensorTypeOverride, parseTypeFlag } from '../policy/overrides.ts';
 import { quantizedFileKvs } from './quantized-kvs.ts';
 import { fallbackWarnings, plannedSize, type QuantizePlan } from './plan.ts';
 import type { PipelineEvent } from './events.ts';
+import { requiresImatrix } from '../policy/mixture-rules.ts';
 import { applyImatrix, checkNoImatrixNeeded, withImatrixKvs, type PlanImatrix } from './imatrix-apply.ts';
 
 export interface QuantizePlanOptions {
@@ -57,7 +58,8 @@ export async function* planQuantize(opts: QuantizePlanOptions): AsyncGenerator<P
   let planImatrix: PlanImatrix | undefined;
   if (imatrix) planImatrix = yield* applyImatrix(tensors, imatrix, opts.imatrix!, ft.name);
   else yield* checkNoImatrixNeeded(tensors, ft.name, !!opts.dryRun);
-  checkKernels(tensors, opts.input, planImatrix);
+  // A dry run without the imatrix an IQ mix needs has warned already; its kernels are checked when one is given.
+  checkKernels(imatrix ? tensors : tensors.filter((t) => !requiresImatrix(t.name, t.targetType, ft.name)), opts.input, planImatrix);
   if (overrides.length && !ggmlType(ft.defaultType)!.quantized) {
     yield { type: 'warning', code: 'OVERRIDES_IGNORED', message: `--tensor-type is ignored for the ${ft.name} file type (llama-quantize applies overrides only to quantized file types)` };
   }
