@@ -121,6 +121,26 @@ for (const name of ['256-wide untied gqa2', '256-wide tied gqa4']) {
   });
 }
 
+test('MoE: per-expert importance weights of 3-D tensors, the whole file equals llama_model_quantize\'s (q4_K_M, iq4_XS)', { skip: llamaCppUnavailable ?? false }, async () => {
+  const gguf = join(dir, 'moe-256.gguf');
+  await writeLlamaGguf(gguf, { nLayer: 2, nEmbd: 256, nFf: 256, nHead: 4, nHeadKv: 2, tied: false, nExpert: 4, seed: 9 });
+  const imatrix = join(dir, 'moe-256.imatrix.gguf');
+  await drain(imatrixJob({ model: gguf, output: imatrix, calibFile: EVAL_TXT, ctx: 64, chunks: 4, engine: createRefEngine() }));
+  const m = await readImatrix(imatrix);
+  assert.equal(m.entries.get('blk.0.ffn_down_exps.weight')!.counts.length, 4);
+  const params = await llamaImatrixParams(imatrix);
+  for (const ft of ['q4_K_M', 'iq4_XS']) {
+    const ours = join(dir, `moe-ours-${ft}.gguf`);
+    const theirs = join(dir, `moe-theirs-${ft}.gguf`);
+    // Small chunks, so the write stage's steps would cross experts if it did not cut at them.
+    await drain(quantizeGguf({ input: gguf, output: ours, fileType: ft, imatrix, threads: 2, quantizer, force: true, chunkBytes: 96 * 1024 }));
+    assert.equal(ll.modelQuantize(gguf, theirs, fileTypeByName(ft)!.id, { nthread: 2, ...params }), 0);
+    const a = readFileSync(ours);
+    const b = readFileSync(theirs);
+    if (!a.equals(b)) assert.fail(`MoE → ${ft}: ${await whereDiffers(a, b, theirs)}`);
+  }
+});
+
 test('the imatrix rules change the plan exactly where llama.cpp does: q4_0 ffn_down in the first eighth → Q4_1, iq4_XS keeps it', { skip: llamaCppUnavailable ?? false }, async () => {
   const { gguf, imatrix } = models['256-wide untied gqa2']!;
   const typeOf = async (ft: string, withImatrix: boolean) => {
