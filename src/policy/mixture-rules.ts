@@ -188,6 +188,9 @@ function iq2FamilyRules(name: string, cat: TensorCategory, ftype: MixtureFileTyp
   return { type: defaultType, rule: `${cat.replace('_', '-')}:default` };
 }
 
+/** File types llama-quantize cannot make without an importance matrix (some of their tensors need one). */
+export const IMATRIX_ONLY_FILE_TYPES: readonly string[] = ['iq2_XXS', 'iq2_XS', 'iq2_S', 'iq2_M', 'iq3_XXS', 'iq3_XS', 'iq1_S', 'iq1_M', 'q2_K_S'];
+
 /**
  * `tensor_requires_imatrix`: the IQ1/IQ2/IQ3_XXS types, and Q2_K inside a q2_K_S file, cannot be
  * quantized without an importance matrix (token_embd and output.weight excepted).
