@@ -219,3 +219,29 @@ test('CLI: imatrix --json writes the file (GGUF, or .dat by suffix) and inspect 
   assert.equal(runCli(['imatrix', join(ROOT, 'samples/stories260K'), '--calib', EVAL_TXT, '--ctx', '64', '--chunks', '2', '--threads', '1', '-o', dat]).status, 0);
   assert.match(runCli(['inspect', dat]).stdout, /legacy \.dat/);
 });
+
+test('convert --imatrix auto computes the matrix in the same run: the tensors equal convert --imatrix FILE with that matrix', async () => {
+  const { convertModel } = await import('../src/pipeline/convert.ts');
+  const calib = join(ROOT, 'test/fixtures/imatrix-calib-stories.txt');
+  const file = join(dir, 'hf.imatrix.gguf');
+  await drain(imatrixJob({ model: join(ROOT, 'samples/stories260K'), output: file, calibFile: calib, ctx: 64, threads: 1 }));
+  const auto = join(dir, 'auto.gguf');
+  const fromFile = join(dir, 'from-file.gguf');
+  const a = await drain(convertModel({ source: join(ROOT, 'samples/stories260K'), output: auto, fileType: 'q4_1', imatrix: 'auto', calib: { file: calib, ctx: 64 }, threads: 1, validate: false }));
+  await drain(convertModel({ source: join(ROOT, 'samples/stories260K'), output: fromFile, fileType: 'q4_1', imatrix: file, threads: 1, validate: false }));
+  assert.equal(a.imatrix?.file, 'auto');
+  assert.deepEqual(a.imatrix?.datasets, [calib]);
+  const fa = await readGguf(auto);
+  const fb = await readGguf(fromFile);
+  assert.equal(getKv(fa, 'quantize.imatrix.file')?.value, 'auto');
+  assert.equal(getKv(fb, 'quantize.imatrix.file')?.value, file);
+  assert.equal(getKv(fa, 'quantize.imatrix.entries_count')?.value, 35);
+  const ba = readFileSync(auto).subarray(fa.dataOffset);
+  const bb = readFileSync(fromFile).subarray(fb.dataOffset);
+  assert.ok(ba.equals(bb), 'tensor data differs');
+  // Without an imatrix, q4_1 gives other bytes (the weights are used).
+  const none = join(dir, 'none.gguf');
+  await drain(convertModel({ source: join(ROOT, 'samples/stories260K'), output: none, fileType: 'q4_1', threads: 1, validate: false }));
+  const fn = await readGguf(none);
+  assert.ok(!readFileSync(none).subarray(fn.dataOffset).equals(bb));
+});
