@@ -62,7 +62,8 @@ export function renderImatrixText(r: ImatrixReport): string {
     '',
   ];
   const w = Math.max(6, ...r.entries.map((e) => e.name.length));
-  lines.push(`  ${'tensor'.padEnd(w)}  ${'cols'.padStart(6)} ${'exp'.padStart(3)} ${'tokens'.padStart(8)} ${'Σ mean x²'.padStart(11)}  most important columns / least important columns`);
+  // A .dat file records ncall (chunks) per entry, not tokens.
+  lines.push(`  ${'tensor'.padEnd(w)}  ${'cols'.padStart(6)} ${'exp'.padStart(3)} ${(r.format === 'dat' ? 'ncall' : 'tokens').padStart(8)} ${'Σ mean x²'.padStart(11)}  most important columns / least important columns`);
   for (const e of r.entries) {
     const tokens = e.experts > 1 ? `${Math.min(...e.counts)}…${Math.max(...e.counts)}` : String(e.counts[0]);
     lines.push(`  ${untrusted(e.name).padEnd(w)}  ${String(e.columns).padStart(6)} ${String(e.experts).padStart(3)} ${tokens.padStart(8)} ${g(e.total).padStart(11)}  ${e.top.slice(0, 3).map(cell).join(' ')} / ${e.bottom.slice(0, 3).map(cell).join(' ')}`);
