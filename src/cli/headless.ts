@@ -57,7 +57,7 @@ export async function runHeadless<T, E = PipelineEvent>(gen: AsyncGenerator<E, T
     const line = humanLine(ev, tty);
     if (line === null) return;
     clearLine();
-    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer') || (ev.type === 'calibrate' && ev.state === 'module'))) {
+    if (tty && ((ev.type === 'tensor' && ev.state !== 'done') || (ev.type === 'eval' && ev.state === 'layer') || (ev.type === 'calibrate' && ev.state === 'module') || (ev.type === 'imatrix' && ev.state === 'layer'))) {
       err.write(line);
       liveLine = true;
     } else err.write(line + '\n');
@@ -126,6 +126,11 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
     case 'calibrate':
       // On a TTY each module rewrites the live line; piped output gets one line per layer.
       return ev.state === 'module' && !tty ? null : calibProgressText(ev);
+    case 'imatrix': {
+      const rate = ev.tokensPerSecond ? `, ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '';
+      if (ev.state === 'layer') return tty ? `imatrix: chunk ${ev.chunksDone}/${ev.chunksTotal}, block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
+      return `imatrix: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}`;
+    }
     case 'done':
       return null;
   }

@@ -11,6 +11,7 @@ import type { QuantizedFolderReport } from '../../formats/awq-gptq/inspect.ts';
 import { parseHubSource } from '../hub/source.ts';
 import { buildInspectReport, type InspectReport } from './report.ts';
 import { readBlockView, type BlockView } from './block-view.ts';
+import type { ImatrixReport } from './imatrix-report.ts';
 
 export type InspectTargetKind = 'gguf-file' | 'gguf-url' | 'gguf-hub' | 'folder';
 
@@ -25,7 +26,7 @@ export interface InspectOptions {
   hub?: { token?: string; endpoint?: string; offline?: boolean };
 }
 
-export type InspectResult = { report: InspectReport } | { block: BlockView } | { quantized: QuantizedFolderReport };
+export type InspectResult = { report: InspectReport } | { block: BlockView } | { quantized: QuantizedFolderReport } | { imatrix: ImatrixReport };
 
 export async function inspectTargetKind(target: string): Promise<InspectTargetKind> {
   if (isUrl(target)) return 'gguf-url';
@@ -38,6 +39,9 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
   const kind = await inspectTargetKind(target);
   switch (kind) {
     case 'gguf-file':
+      // A legacy .dat importance matrix has no magic of its own: its name says what it is.
+      if (target.toLowerCase().endsWith('.dat')) return inspectImatrix(target);
+      return inspectGguf(await openSource(target), opts, target);
     case 'gguf-url':
       return inspectGguf(await openSource(target), opts);
     case 'gguf-hub': {
@@ -56,9 +60,17 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
   }
 }
 
-async function inspectGguf(src: ByteSource, opts: InspectOptions): Promise<InspectResult> {
+async function inspectImatrix(path: string): Promise<InspectResult> {
+  const { readImatrix } = await import('../../formats/imatrix/read-imatrix.ts');
+  const { buildImatrixReport } = await import('./imatrix-report.ts');
+  return { imatrix: buildImatrixReport(path, await readImatrix(path)) };
+}
+
+async function inspectGguf(src: ByteSource, opts: InspectOptions, localPath?: string): Promise<InspectResult> {
   try {
     const file = await readGguf(src);
+    // An imatrix GGUF (general.type = imatrix) gets the importance-matrix view, unless a block is asked for.
+    if (localPath && opts.block === undefined && file.kvs.some((kv) => kv.key === 'general.type' && kv.value === 'imatrix')) return inspectImatrix(localPath);
     if (opts.block !== undefined) return { block: await readBlockView(src, file, opts.block) };
     return { report: buildInspectReport(file, { fullArrays: opts.fullArrays }) };
   } finally {

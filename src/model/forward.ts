@@ -23,6 +23,12 @@ export interface MatmulInput {
   x: Float32Array;
   nTokens: number;
   cols: number;
+  /**
+   * For a 3-D MoE weight (`ffn_*_exps`): the expert whose rows multiply `x`, which then holds only
+   * the tokens routed to it (llama-imatrix collects such weights per expert from GGML_OP_MUL_MAT_ID).
+   */
+  expert?: number;
+  nExperts?: number;
 }
 export type MatmulObserver = (input: MatmulInput) => void | Promise<void>;
 
@@ -177,7 +183,9 @@ export class BlockRunner {
     const name = (s: string) => blockTensor(il, `${s}.weight`);
     if (L.moe) {
       if (ctx.observer) await ctx.observer({ tensor: name('ffn_gate_inp'), layer: il, x: xn, nTokens: T, cols: hp.nEmbd });
-      await moeFfn(ctx.engine, xn, T, hp.nEmbd, L.moe, hp.nExpert, hp.nExpertUsed, hp.facts.moe!.normWeights, out);
+      const obs = ctx.observer;
+      const observe = obs && ((tensor: string, expert: number, x: Float32Array, nTokens: number, cols: number) => obs({ tensor: name(tensor), layer: il, x, nTokens, cols, expert, nExperts: hp.nExpert }));
+      await moeFfn(ctx.engine, xn, T, hp.nEmbd, L.moe, hp.nExpert, hp.nExpertUsed, hp.facts.moe!.normWeights, out, observe);
       return;
     }
     if (hp.facts.fused) {

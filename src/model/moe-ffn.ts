@@ -47,11 +47,14 @@ export function routeTokens(logits: Float32Array, nTokens: number, nExpert: numb
   return { ids, weights };
 }
 
+/** Sees each expert's input before its matmul: the `ffn_*_exps` base name, the expert, its tokens' rows. */
+export type ExpertObserver = (tensor: 'ffn_gate_exps' | 'ffn_up_exps' | 'ffn_down_exps', expert: number, x: Float32Array, nTokens: number, cols: number) => void | Promise<void>;
+
 /**
  * out (nTokens × nEmbd) = Σ_slots w · down_e(silu(gate_e x) · up_e x). Each expert runs once on
  * the tokens that chose it (what ggml_mul_mat_id computes, grouped by expert).
  */
-export async function moeFfn(engine: MatmulEngine, x: Float32Array, nTokens: number, nEmbd: number, L: MoeWeights, nExpert: number, nUsed: number, normWeights: boolean, out: Float32Array): Promise<void> {
+export async function moeFfn(engine: MatmulEngine, x: Float32Array, nTokens: number, nEmbd: number, L: MoeWeights, nExpert: number, nUsed: number, normWeights: boolean, out: Float32Array, observe?: ExpertObserver): Promise<void> {
   const logits = new Float32Array(nTokens * nExpert);
   await engine.matmul(x, nTokens, L.router, logits);
   const { ids, weights } = routeTokens(logits, nTokens, nExpert, nUsed, normWeights);
@@ -67,10 +70,15 @@ export async function moeFfn(engine: MatmulEngine, x: Float32Array, nTokens: num
     picks.forEach((p, j) => xs.set(x.subarray(Math.floor(p / nUsed) * nEmbd, (Math.floor(p / nUsed) + 1) * nEmbd), j * nEmbd));
     const gate = new Float32Array(n * nFf);
     const up = new Float32Array(n * nFf);
+    if (observe) {
+      await observe('ffn_gate_exps', e, xs, n, nEmbd);
+      await observe('ffn_up_exps', e, xs, n, nEmbd);
+    }
     await engine.matmul(xs, n, expertSlice(L.gateExps, e, nExpert), gate);
     await engine.matmul(xs, n, expertSlice(L.upExps, e, nExpert), up);
     siluMul(gate, up, gate);
     const down = new Float32Array(n * nEmbd);
+    if (observe) await observe('ffn_down_exps', e, gate, n, nFf);
     await engine.matmul(gate, n, expertSlice(L.downExps, e, nExpert), down);
     picks.forEach((p, j) => {
       const w = weights[p]!;

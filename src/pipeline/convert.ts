@@ -8,9 +8,12 @@ import { planConvert, type ConvertPlanOptions } from './plan-convert.ts';
 import { executePlan, type ExecuteOptions } from './execute-plan.ts';
 import { planFacts, type ConvertPlan } from './plan.ts';
 import type { ConvertSummary, PipelineEvent } from './events.ts';
+import { UsageError } from '../../formats/errors.ts';
 
 export interface ConvertOptions extends ConvertPlanOptions, Omit<ExecuteOptions, 'quantizer' | 'started'> {
   dryRun?: boolean;
+  /** `--imatrix auto`: the calibration text (default corpus), chunks and context of the computation. */
+  calib?: { file?: string; chunks?: number; ctx?: number };
   /** Run this plan (made earlier, e.g. for the TUI's plan screen) instead of planning again. */
   plan?: ConvertPlan;
   /** Called with the plan once it is made, so a caller can run it later with `plan`. */
@@ -19,7 +22,15 @@ export interface ConvertOptions extends ConvertPlanOptions, Omit<ExecuteOptions,
 
 export async function* convertModel(opts: ConvertOptions): AsyncGenerator<PipelineEvent, ConvertSummary> {
   const started = performance.now();
-  const plan = opts.plan ?? (yield* planConvert(opts));
+  let planOpts: ConvertPlanOptions = opts;
+  if (opts.imatrix === 'auto' && !opts.dryRun && !opts.plan) {
+    // Computed from the source folder itself, in this run: no intermediate f16 file.
+    if (opts.source.startsWith('hf:')) throw new UsageError('IMATRIX_AUTO_HUB', '--imatrix auto needs a local model folder: pull the model first (gguf-forge pull), or give an imatrix file');
+    const { computeImatrix } = await import('./imatrix-compute.ts');
+    const r = yield* computeImatrix({ model: opts.source, calibFile: opts.calib?.file, chunks: opts.calib?.chunks, ctx: opts.calib?.ctx, threads: opts.threads, signal: opts.signal });
+    planOpts = { ...opts, imatrixComputed: { imatrix: r.imatrix, file: 'auto' } };
+  }
+  const plan = opts.plan ?? (yield* planConvert(planOpts));
   opts.onPlan?.(plan);
   if (opts.dryRun) return yield* dryRunSummary(plan, started);
   return yield* executePlan(plan, { ...opts, started });

@@ -18,6 +18,7 @@ export type Phase =
   | 'validate'   // round-trip metrics and anomaly checks
   | 'verify'     // re-opening the written output
   | 'eval'       // perplexity / KL divergence of a model (src/pipeline/eval.ts)
+  | 'imatrix'    // computing an importance matrix (src/pipeline/imatrix-compute.ts)
   | 'done';
 
 export interface PhaseEvent {
@@ -90,6 +91,8 @@ export interface PlannedTensor {
   rule: string;
   bytes: number;
   fallback?: { from: string; to: string; reason: string };
+  /** Quantized with importance weights from the plan's imatrix. */
+  imatrix?: boolean;
 }
 
 /** What every job reports. */
@@ -109,6 +112,8 @@ interface GgufSummaryBase extends SummaryBase {
   headerBytes: number;
   plan: PlannedTensor[];
   dryRun?: true;
+  /** The importance matrix used (`--imatrix`): its file, datasets, entries, chunks, and the tensors it had no entry for. */
+  imatrix?: { file: string; datasets: string[]; entries: number; chunks: number; used: number; missing: string[] };
 }
 
 export interface ConvertSummary extends GgufSummaryBase {
@@ -187,4 +192,19 @@ export interface CalibProgressEvent {
   etaSeconds?: number;
 }
 
-export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent | CalibProgressEvent;
+
+/** Progress of an importance-matrix computation: after each block of a pass and after each pass. */
+export interface ImatrixProgressEvent {
+  type: 'imatrix';
+  state: 'start' | 'layer' | 'chunk';
+  chunksDone: number;
+  chunksTotal: number;
+  layer?: number;
+  nLayer?: number;
+  tokensPerSecond: number;
+  /** Weight tensors with data so far, on 'chunk'. */
+  entries?: number;
+}
+
+
+export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent | CalibProgressEvent | ImatrixProgressEvent;

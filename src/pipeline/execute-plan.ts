@@ -65,7 +65,9 @@ async function* executeQuantize(plan: QuantizePlan, run: ExecuteOptions): AsyncG
     const sources = plan.tensors.map((p) => {
       const t = byName.get(p.name);
       if (!t) throw new FormatError('PLAN_STALE', `${plan.input} changed since it was planned: no tensor '${p.name}'`, { file: plan.input, tensor: p.name });
-      return ggufTensorSource(src, file, t, p, raw);
+      const source = ggufTensorSource(src, file, t, p, raw);
+      const w = plan.imatrix?.weights.get(p.name);
+      return w ? { ...source, imatrix: w } : source;
     });
     const result = yield* writeGguf(writeArgs(plan, run, sources));
     const summary: QuantizeSummary = {
@@ -99,9 +101,11 @@ async function* executeConvert(plan: ConvertPlan, run: ExecuteOptions): AsyncGen
     const byGguf = new Map(plan.mapped.map((m) => [m.ggufName, m]));
     const sources: TensorSource[] = plan.tensors.map((p) => {
       const g = gen.get(p.name);
-      if (g) return { plan: p, readRowsF32: async (r, n) => g.data.subarray(r * g.ne[0]!, (r + n) * g.ne[0]!) };
+      const w = plan.imatrix?.weights.get(p.name);
+      const im = w ? { imatrix: w } : {};
+      if (g) return { plan: p, ...im, readRowsF32: async (r, n) => g.data.subarray(r * g.ne[0]!, (r + n) * g.ne[0]!) };
       const m = byGguf.get(p.name)!;
-      return { plan: p, readRowsF32: rowReader(hfRowReader, model.readRowsF32, m, plan.viaF16 && !m.forceF32) };
+      return { plan: p, ...im, readRowsF32: rowReader(hfRowReader, model.readRowsF32, m, plan.viaF16 && !m.forceF32) };
     });
     const result = yield* writeGguf(writeArgs(plan, run, sources));
 

@@ -28,6 +28,9 @@ import { quantizedFileKvs } from './quantized-kvs.ts';
 import { listModelTensors } from './model-tensors.ts';
 import { fallbackWarnings, plannedSize, type ConvertPlan } from './plan.ts';
 import type { PipelineEvent } from './events.ts';
+import type { Imatrix } from '../../formats/imatrix/imatrix.ts';
+import { applyImatrix, checkNoImatrixNeeded, withImatrixKvs, type PlanImatrix } from './imatrix-apply.ts';
+import { checkKernels } from './plan-quantize.ts';
 
 export interface ConvertPlanOptions {
   /** A local model folder or `hf:ORG/NAME[@REV]`. */
@@ -48,6 +51,11 @@ export interface ConvertPlanOptions {
   /** Options for `hf:` sources. */
   hub?: ResolveOptions;
   signal?: AbortSignal;
+  /** `--imatrix FILE|auto`: a file to read, or `auto` (computed from the calibration text before writing). */
+  imatrix?: string;
+  /** The matrix `auto` computed (convert.ts fills it in; without it an `auto` plan is a dry run's). */
+  imatrixComputed?: { imatrix: Imatrix; file: string };
+  dryRun?: boolean;
 }
 
 const FLOAT_FILE_TYPES = new Set(['f32', 'f16', 'bf16']);
@@ -86,9 +94,20 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
   ];
   const nExpert = Number(config.raw.num_local_experts ?? config.raw.num_experts ?? 0) || 0;
   const facts = { arch: arch.ggufArch, nLayer: config.numLayers, nHead: config.numHeads, nHeadKv: config.numKvHeads, nExpert };
-  let tensors = planTensorTypes(planInputs, facts, ft, { pure: opts.pure, overrides, allowRequantize: true });
+  const imatrix = opts.imatrixComputed ?? (opts.imatrix !== undefined && opts.imatrix !== 'auto'
+    ? { imatrix: await (await import('../../formats/imatrix/read-imatrix.ts')).readImatrix(opts.imatrix), file: opts.imatrix } : undefined);
+  const willHaveImatrix = !!imatrix || opts.imatrix === 'auto';
+  let tensors = planTensorTypes(planInputs, facts, ft, { pure: opts.pure, overrides, allowRequantize: true, hasImatrix: willHaveImatrix && !isFloat });
   if (isFloat) tensors = inConvertOrder(tensors, planInputs.map((p) => p.name));
   yield* fallbackWarnings(tensors);
+  let planImatrix: PlanImatrix | undefined;
+  if (!isFloat) {
+    if (imatrix) planImatrix = yield* applyImatrix(tensors, imatrix.imatrix, imatrix.file, ft.name);
+    // A dry run of `--imatrix auto` computes nothing: the plan names it, with no weights yet.
+    else if (opts.imatrix === 'auto') planImatrix = { file: 'auto', datasets: [], entries: 0, chunks: 0, used: 0, missing: [], weights: new Map() };
+    else yield* checkNoImatrixNeeded(tensors, ft.name, !!opts.dryRun);
+    if (opts.imatrix !== 'auto' || imatrix) checkKernels(tensors, dir, planImatrix);
+  }
 
   const written = [...mapped.map((m) => ({ name: m.ggufName, ne: m.ne })), ...generated.map((g) => ({ name: g.ggufName, ne: g.ne }))];
   const parameters = countParameters(written.map((t) => t.ne));
@@ -97,13 +116,14 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
   const name = opts.name ?? (hub ? hub.repo.split('/').pop()! : undefined);
   const meta = await buildGgufMetadata(dir, config, arch, { fileTypeId: isFloat ? ft.id : viaF16 ? 1 : 0, name, pre: opts.pre, parameterCount: parameters, sizeLabel: sizeLabelOfTensors(written), ...(hub ? { dirName: hub.repo.split('/').pop()! } : {}) });
   for (const w of meta.warnings) yield { type: 'warning', code: w.code, message: w.message };
-  const kvs = isFloat ? meta.kvs : quantizedFileKvs(meta.kvs, ft.id);
+  const kvs = isFloat ? meta.kvs : withImatrixKvs(quantizedFileKvs(meta.kvs, ft.id), planImatrix);
   for (const kv of kvs) checkValue(kv.key, kv); // the writer's own check, so a dry run finds what a real run would
   const output = opts.output ?? `${name ?? basename(dir)}-${ft.name.toUpperCase()}.gguf`;
   return {
     kind: 'convert', source: opts.source, dir, ...(hub ? { hub, hubOptions: opts.hub } : {}), output, fileType: ft.name,
     architecture: config.architecture, parameters, tensors, kvs, ...plannedSize(kvs, tensors),
     mapped, generated, viaF16, ...(listing.quantizedSource ? { quantizedSource: listing.quantizedSource } : {}),
+    ...(planImatrix ? { imatrix: planImatrix } : {}),
   };
 }
 

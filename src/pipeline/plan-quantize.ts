@@ -9,13 +9,15 @@ import { readGguf, getKv, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/read
 import { UnsupportedError, UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
-import { canQuantize, canDequantize, requiresImatrix } from '../../kernels/quant-table.ts';
+import { canQuantize, canDequantize, quantKernel, requiresImatrix as ggmlRequiresImatrix } from '../../kernels/quant-table.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { parseTensorTypeOverride, parseTypeFlag } from '../policy/overrides.ts';
 import { quantizedFileKvs } from './quantized-kvs.ts';
 import { fallbackWarnings, plannedSize, type QuantizePlan } from './plan.ts';
 import type { PipelineEvent } from './events.ts';
+import { requiresImatrix } from '../policy/mixture-rules.ts';
+import { applyImatrix, checkNoImatrixNeeded, withImatrixKvs, type PlanImatrix } from './imatrix-apply.ts';
 
 export interface QuantizePlanOptions {
   input: string;
@@ -30,6 +32,10 @@ export interface QuantizePlanOptions {
   /** `PATTERN=TYPE` strings, e.g. `attn_v=q8_0`; PATTERN is a regex searched in the tensor name. */
   overrides?: string[];
   allowRequantize?: boolean;
+  /** `--imatrix FILE`: an importance matrix (GGUF or legacy .dat) for the quantizers and the policy. */
+  imatrix?: string;
+  /** A dry run only warns when the file type needs an imatrix and none is given. */
+  dryRun?: boolean;
 }
 
 const typeName = (t: number) => ggmlType(t)?.name ?? `type ${t}`;
@@ -47,8 +53,13 @@ export async function* planQuantize(opts: QuantizePlanOptions): AsyncGenerator<P
   yield { type: 'phase', phase: 'plan', message: `reading ${opts.input}` };
   const file = await readGguf(opts.input);
   const facts = modelFactsFromMetadata((key) => getKv(file, key)?.value);
-  const tensors = planTensorTypes(file.tensors, facts, ft, { pure: opts.pure, overrides, allowRequantize: opts.allowRequantize, outputTensorType, tokenEmbeddingType });
-  checkKernels(tensors, opts.input);
+  const imatrix = opts.imatrix !== undefined ? await (await import('../../formats/imatrix/read-imatrix.ts')).readImatrix(opts.imatrix) : undefined;
+  const tensors = planTensorTypes(file.tensors, facts, ft, { pure: opts.pure, overrides, allowRequantize: opts.allowRequantize, outputTensorType, tokenEmbeddingType, hasImatrix: !!imatrix });
+  let planImatrix: PlanImatrix | undefined;
+  if (imatrix) planImatrix = yield* applyImatrix(tensors, imatrix, opts.imatrix!, ft.name);
+  else yield* checkNoImatrixNeeded(tensors, ft.name, !!opts.dryRun);
+  // A dry run without the imatrix an IQ mix needs has warned already; its kernels are checked when one is given.
+  checkKernels(imatrix ? tensors : tensors.filter((t) => !requiresImatrix(t.name, t.targetType, ft.name)), opts.input, planImatrix);
   if (overrides.length && !ggmlType(ft.defaultType)!.quantized) {
     yield { type: 'warning', code: 'OVERRIDES_IGNORED', message: `--tensor-type is ignored for the ${ft.name} file type (llama-quantize applies overrides only to quantized file types)` };
   }
@@ -57,23 +68,29 @@ export async function* planQuantize(opts: QuantizePlanOptions): AsyncGenerator<P
   if (alignment && alignment.value !== GGUF_DEFAULT_ALIGNMENT) {
     yield { type: 'warning', code: 'ALIGNMENT', file: opts.input, message: `dropping general.alignment=${String(alignment.value)}: the output is aligned to 32 bytes, as llama-quantize writes it` };
   }
-  const kvs = quantizedFileKvs(file.kvs.filter((kv) => kv !== alignment || kv.value === GGUF_DEFAULT_ALIGNMENT), ft.id);
-  return { kind: 'quantize', input: opts.input, inputBytes: file.fileSize, output: opts.output, fileType: ft.name, tensors, kvs, ...plannedSize(kvs, tensors) };
+  const kvs = withImatrixKvs(quantizedFileKvs(file.kvs.filter((kv) => kv !== alignment || kv.value === GGUF_DEFAULT_ALIGNMENT), ft.id), planImatrix);
+  return {
+    kind: 'quantize', input: opts.input, inputBytes: file.fileSize, output: opts.output, fileType: ft.name, tensors, kvs, ...plannedSize(kvs, tensors),
+    ...(planImatrix ? { imatrix: planImatrix } : {}),
+  };
 }
 
-/** Refuses, before writing anything, a plan that needs a kernel we do not have (e.g. an IQ override). */
-function checkKernels(plans: TensorPlan[], input: string): void {
+/**
+ * Refuses, before writing anything, a plan that needs a kernel we do not have (e.g. an IQ override).
+ * Types quantized only with an importance matrix (IQ1/IQ2/IQ3) count when the tensor has weights.
+ */
+export function checkKernels(plans: TensorPlan[], input: string, imatrix?: PlanImatrix): void {
   for (const p of plans) {
     if (!p.quantize) continue;
     if (!canDequantize(p.sourceType)) {
       throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}' is ${typeName(p.sourceType)}, which gguf-forge cannot read as F32`, { file: input, tensor: p.name });
     }
-    if (!canQuantize(p.targetType)) {
+    if (!canQuantize(p.targetType) && !(imatrix?.weights.has(p.name) && quantKernel(p.targetType)?.quantizeImatrix)) {
       throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}': gguf-forge has no ${typeName(p.targetType)} quantizer`, { file: input, tensor: p.name });
     }
-    // Quantizing takes no importance matrix yet, and ggml asserts one for these types (an override
-    // such as `attn_q=iq2_xxs` gets here): refuse with llama-quantize's message before writing.
-    if (requiresImatrix(p.targetType)) {
+    // ggml asserts an importance matrix for these types (an override such as `attn_q=iq2_xxs`
+    // without --imatrix gets here): refuse with llama-quantize's message before writing.
+    if (ggmlRequiresImatrix(p.targetType) && !imatrix?.weights.has(p.name)) {
       throw new UnsupportedError('IMATRIX_REQUIRED', `tensor '${p.name}': this quantization requires an imatrix! (target type ${typeName(p.targetType)})`, { file: input, tensor: p.name });
     }
   }

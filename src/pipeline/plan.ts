@@ -10,12 +10,14 @@ import type { GgufKv } from '../../formats/gguf/value-types.ts';
 import { encodeGgufHeader } from '../../formats/gguf/writer.ts';
 import { GGUF_DEFAULT_ALIGNMENT, padTo } from '../../formats/gguf/reader.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
+import { quantKernel } from '../../kernels/quant-table.ts';
 import { fallbackNotes } from '../policy/fallback.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 import type { MappedTensor } from '../../formats/hf/tensor-map.ts';
 import type { ResolveOptions } from '../hub/resolve-source.ts';
 import type { PipelineEvent, PlannedTensor } from './events.ts';
 import { plannedBytes } from './write-gguf.ts';
+import type { PlanImatrix } from './imatrix-apply.ts';
 
 export type { PlannedTensor } from './events.ts';
 
@@ -31,6 +33,8 @@ interface PlanCommon {
   /** The whole output file, header and padding included. */
   outputBytes: number;
   headerBytes: number;
+  /** The importance matrix the quantizers use (`--imatrix`), with each tensor's weights. */
+  imatrix?: PlanImatrix;
 }
 
 /** A HF model folder (or `hf:` repo) → GGUF. */
@@ -81,9 +85,18 @@ export function* fallbackWarnings(tensors: TensorPlan[], file?: string): Generat
 }
 
 /** What a plan reports (its dry-run summary, and the part of a run's summary the plan decided). */
-export function planFacts(plan: Plan): { output: string; outputBytes: number; headerBytes: number; tensors: number; fileType: string; fallbacks: number; plan: PlannedTensor[] } {
+export function planFacts(plan: Plan): { output: string; outputBytes: number; headerBytes: number; tensors: number; fileType: string; fallbacks: number; plan: PlannedTensor[]; imatrix?: ImatrixFacts } {
+  const w = plan.imatrix?.weights;
   return {
     output: plan.output, outputBytes: plan.outputBytes, headerBytes: plan.headerBytes, tensors: plan.tensors.length, fileType: plan.fileType,
-    fallbacks: plan.tensors.filter((p) => p.fallback).length, plan: plan.tensors.map(plannedTensor),
+    fallbacks: plan.tensors.filter((p) => p.fallback).length, plan: plan.tensors.map((p) => (w?.has(p.name) && p.quantize && quantKernel(p.targetType)?.quantizeImatrix ? { ...plannedTensor(p), imatrix: true } : plannedTensor(p))),
+    ...(plan.imatrix ? { imatrix: imatrixFacts(plan.imatrix) } : {}),
   };
+}
+
+/** The imatrix as summaries and plan screens show it. */
+export interface ImatrixFacts { file: string; datasets: string[]; entries: number; chunks: number; used: number; missing: string[] }
+
+export function imatrixFacts(im: PlanImatrix): ImatrixFacts {
+  return { file: im.file, datasets: im.datasets, entries: im.entries, chunks: im.chunks, used: im.used, missing: im.missing };
 }

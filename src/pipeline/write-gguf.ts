@@ -23,7 +23,7 @@ import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.mjs';
 import type { PipelineEvent, TensorEvent } from './events.ts';
 import { openQuantizer } from './reference-quantizer.ts';
 import { checkQuantizedRows, nonFiniteError, quantOverflowError } from './source-checks.ts';
-import { lenderFor, loadStep, stepBytes, stepsOf, type Lender, type Loaded, type Step, type TensorSource } from './write-steps.ts';
+import { lenderFor, loadStep, stepBytes, stepImatrix, stepsOf, type Lender, type Loaded, type Step, type TensorSource } from './write-steps.ts';
 
 export type { ErrorMetrics } from '../../kernels/metrics.mjs';
 export type { Quantizer } from '../../kernels/fast/index.ts';
@@ -124,7 +124,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
     };
     /** Starts quantizing a loaded step (nothing to do for copies); its result is awaited in `finish`. */
     const start = (step: Step, { data, held, region }: Input): Started => {
-      const { plan: p, imatrix: qw } = args.tensors[step.index]!;
+      const { plan: p } = args.tensors[step.index]!;
+      const qw = stepImatrix(args.tensors[step.index]!, step);
       const nPerRow = p.ne[0]!;
       if (region) {
         const rowBytes = rowSize(ggmlType(p.targetType)!, nPerRow);

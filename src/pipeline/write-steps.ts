@@ -47,9 +47,31 @@ export function stepsOf(tensors: readonly TensorSource[], chunkBytes: number): S
     const rowsTotal = src.plan.ne.slice(1).reduce((a, b) => a * b, 1);
     if (!src.plan.quantize && !src.readRawRows && src.readRaw) return void steps.push({ index, r: 0, n: rowsTotal, rowsTotal });
     const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / (4 * src.plan.ne[0]!)));
-    for (let r = 0; r === 0 || r < rowsTotal; r += rowsPerChunk) steps.push({ index, r, n: Math.min(rowsPerChunk, rowsTotal - r), rowsTotal });
+    // Per-expert importance weights (3-D tensors): no step crosses an expert, as in llama-quantize.
+    const perExpert = expertRows(src);
+    for (let r = 0; r === 0 || r < rowsTotal;) {
+      const end = Math.min(r + rowsPerChunk, rowsTotal, perExpert ? (Math.floor(r / perExpert) + 1) * perExpert : Infinity);
+      steps.push({ index, r, n: Math.max(0, end - r), rowsTotal });
+      if (end <= r) break;
+      r = end;
+    }
   });
   return steps;
+}
+
+/** Rows per expert when the tensor's imatrix holds one row of weights per expert (ne0 · ne2 values), else 0. */
+export function expertRows(src: TensorSource): number {
+  const ne0 = src.plan.ne[0]!;
+  return src.imatrix && src.imatrix.length > ne0 ? (src.plan.ne[1] ?? 1) : 0;
+}
+
+/** The importance weights for a step's rows (its expert's, for a per-expert imatrix). */
+export function stepImatrix(src: TensorSource, step: Step): Float32Array | undefined {
+  const per = expertRows(src);
+  if (!src.imatrix || !per) return src.imatrix;
+  const ne0 = src.plan.ne[0]!;
+  const e = Math.floor(step.r / per);
+  return src.imatrix.subarray(e * ne0, (e + 1) * ne0);
 }
 
 /** Pool bytes a step may need in one buffer: its F32 rows, its output, or its raw source rows. */

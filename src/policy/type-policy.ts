@@ -46,6 +46,8 @@ export interface PlanOptions {
   allowRequantize?: boolean;
   /** llama-quantize `--leave-output-tensor`. */
   leaveOutputTensor?: boolean;
+  /** An importance matrix will be used: llama-quantize's imatrix-dependent rules apply (`qs.has_imatrix`). */
+  hasImatrix?: boolean;
 }
 
 /** File types whose policy is implemented: the mixtures plus the plain float ones. */
@@ -67,6 +69,7 @@ export function planTensorTypes(tensors: TensorPlanInput[], facts: ModelFacts, f
     iAttentionWv: 0, iFfnDown: 0, iFfnGate: 0, iFfnUp: 0,
     tiedEmbeddings: !cats.includes('output'),
     outputTensorType: opts.outputTensorType,
+    hasImatrix: opts.hasImatrix,
   };
 
   return sorted.map((t, k) => {

@@ -19,6 +19,11 @@ export interface LlamaQuantizeOptions {
   onlyCopy?: boolean;
   outputTensorType?: number;
   tokenEmbeddingType?: number;
+  /** `params.imatrix`: per tensor name, the weights llama-quantize's load_imatrix hands over (ne0 · nExperts values). */
+  imatrix?: Map<string, Float32Array>;
+  /** `params.kv_overrides`, as llama-quantize passes the `quantize.imatrix.*` keys. */
+  kvOverrides?: ({ key: string; int: number } | { key: string; str: string })[];
+  dryRun?: boolean;
 }
 
 export interface LlamaCpp {
@@ -148,7 +153,45 @@ export async function loadLlamaCpp(): Promise<LlamaCpp> {
       if (opts.onlyCopy !== undefined) p.only_copy = opts.onlyCopy;
       if (opts.outputTensorType !== undefined) p.output_tensor_type = opts.outputTensorType;
       if (opts.tokenEmbeddingType !== undefined) p.token_embedding_type = opts.tokenEmbeddingType;
-      return modelQuantize(inp, out, p) as number;
+      if (opts.dryRun !== undefined) p.dry_run = opts.dryRun;
+      // Native arrays for the two pointer fields, freed after the call.
+      const held: unknown[] = [];
+      const native = (bytes: Uint8Array): unknown => {
+        const ptr = koffi.alloc('uint8_t', Math.max(1, bytes.length));
+        if (bytes.length) koffi.encode(ptr, koffi.array('uint8_t', bytes.length), Array.from(bytes));
+        held.push(ptr);
+        return ptr;
+      };
+      const addr = (ptr: unknown) => BigInt(koffi.address(ptr) as number | bigint);
+      try {
+        if (opts.imatrix) {
+          // struct llama_model_imatrix_data { const char * name; const float * data; size_t size; }, NULL-name terminated.
+          const table = Buffer.alloc((opts.imatrix.size + 1) * 24);
+          let i = 0;
+          for (const [name, w] of opts.imatrix) {
+            table.writeBigUInt64LE(addr(native(Buffer.from(name + '\0', 'utf8'))), i * 24);
+            table.writeBigUInt64LE(addr(native(new Uint8Array(w.buffer, w.byteOffset, w.byteLength))), i * 24 + 8);
+            table.writeBigUInt64LE(BigInt(w.length), i * 24 + 16);
+            i++;
+          }
+          p.imatrix = native(table);
+        }
+        if (opts.kvOverrides) {
+          // struct llama_model_kv_override { int tag; char key[128]; union { int64 i; double f; bool b; char s[128]; } } (264 bytes), empty-key terminated.
+          const table = Buffer.alloc((opts.kvOverrides.length + 1) * 264);
+          opts.kvOverrides.forEach((o, i) => {
+            const at = i * 264;
+            table.writeInt32LE('int' in o ? 0 : 3, at);
+            table.write(o.key, at + 4, 127, 'utf8');
+            if ('int' in o) table.writeBigInt64LE(BigInt(o.int), at + 136);
+            else table.write(o.str, at + 136, 127, 'utf8');
+          });
+          p.kv_overrides = native(table);
+        }
+        return modelQuantize(inp, out, p) as number;
+      } finally {
+        for (const ptr of held) koffi.free(ptr);
+      }
     },
   };
   return cached;

@@ -16,7 +16,7 @@ import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.t
 import { addOutputModes, collect, forceOption, lossThresholdOptions, lossThresholdsOf, offlineOption, parser, threadsOption, tokenOption, typeOption, type LossThresholdFlags, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, assertNotGguf, prepareOutput } from '../preflight.ts';
-import { formatPlan } from './quantize.ts';
+import { formatPlan, imatrixLine } from './quantize.ts';
 
 interface ConvertFlags extends OutputModeFlags, LossThresholdFlags {
   type?: string;
@@ -41,6 +41,10 @@ interface ConvertFlags extends OutputModeFlags, LossThresholdFlags {
   token?: string;
   offline?: boolean;
   eval?: boolean | string;
+  imatrix?: string;
+  calib?: string;
+  chunks?: number;
+  ctx?: number;
 }
 
 export function register(program: Command): void {
@@ -69,6 +73,10 @@ export function register(program: Command): void {
     .option('--keep-unaligned', 'AWQ/GPTQ: keep layers whose shape cannot be packed in fp16 (listed in the config) instead of failing')
     .addOption(tokenOption())
     .addOption(offlineOption())
+    .option('--imatrix <file|auto>', "importance matrix for the quantizers and the type policy: an imatrix file (GGUF or .dat), or 'auto' to compute it from the calibration text in this run")
+    .option('--calib <file>', 'with --imatrix auto: calibration text (default: State of the Union addresses, bundled)')
+    .addOption(new Option('--chunks <n>', 'with --imatrix auto: chunks of calibration text (default: all of --calib; 128 of the bundled corpus)').argParser(parser(integer)))
+    .addOption(new Option('--ctx <n>', 'with --imatrix auto: tokens per chunk (default 512)').argParser(parser(integer)))
     .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text');
   for (const o of lossThresholdOptions()) cmd.addOption(o);
   addOutputModes(cmd).action(async (source: string, flags: ConvertFlags) => {
@@ -97,12 +105,15 @@ async function* convertJob(source: string, flags: ConvertFlags, signal: AbortSig
       lossThresholds: lossThresholdsOf(flags),
     });
   }
+  if (flags.imatrix !== undefined && flags.imatrix !== 'auto') await assertInputExists(flags.imatrix, 'imatrix file');
+  if (flags.calib !== undefined) await assertInputExists(flags.calib, 'calibration text');
   if (flags.output) await prepareOutput(flags.output, { force: flags.force, dryRun: flags.dryRun });
   const { convertModel } = await import('../../pipeline/convert.ts');
   return yield* convertModel({
     source, output: flags.output, fileType: method, viaF16: flags.via !== undefined, pure: flags.pure, overrides: flags.tensorType,
     threads: flags.threads, force: flags.force, dryRun: flags.dryRun, validate: flags.validate, pre: flags.pre, name: flags.name,
     reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly, signal, hub,
+    imatrix: flags.imatrix, calib: { file: flags.calib, chunks: flags.chunks, ctx: flags.ctx },
   });
 }
 
@@ -122,7 +133,7 @@ function formatConvertSummary(result: unknown): string {
   if (s.dryRun) return formatPlan(s as Parameters<typeof formatPlan>[0]);
   const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
   const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
-  const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
+  const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`, ...imatrixLine(s as Parameters<typeof imatrixLine>[0])];
   if (s.report) lines.push(formatReport(s.report));
   if (s.calibration) lines.push(formatCalibrationReport(s.calibration));
   if (s.eval) lines.push(evalFiguresLine(s.eval));

@@ -9,7 +9,8 @@ import { register as pull } from './pull.ts';
 import { register as batch } from './batch.ts';
 import { register as convert } from './convert.ts';
 import { register as evalCommand } from './eval.ts';
+import { register as imatrix } from './imatrix.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [convert, quantize, pull, inspect, batch, evalCommand];
+export const COMMANDS: RegisterCommand[] = [convert, quantize, pull, inspect, batch, evalCommand, imatrix];

@@ -18,7 +18,7 @@ export interface InspectCommandOptions extends OutputModeFlags {
   offline?: boolean;
 }
 
-type InspectData = { kind: 'block' | 'quantized' | 'report'; data: unknown; text: () => Promise<string> };
+type InspectData = { kind: 'block' | 'quantized' | 'report' | 'imatrix'; data: unknown; text: () => Promise<string> };
 
 const nonNegativeInteger = (v: string | number): number => {
   const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
@@ -38,6 +38,7 @@ async function* inspectJob(file: string, opts: InspectCommandOptions): AsyncGene
   });
   if ('block' in result) return { kind: 'block', data: result.block, text: async () => (await import('../../inspect/render-text.ts')).renderBlockText(result.block) };
   if ('quantized' in result) return { kind: 'quantized', data: result.quantized, text: async () => (await import('../../pipeline/awq-gptq/inspect-text.ts')).renderQuantizedFolderReport(result.quantized) + '\n' };
+  if ('imatrix' in result) return { kind: 'imatrix', data: result.imatrix, text: async () => (await import('../../inspect/imatrix-report.ts')).renderImatrixText(result.imatrix) };
   return { kind: 'report', data: result.report, text: async () => (await import('../../inspect/render-text.ts')).renderInspectText(result.report) };
 }
 

@@ -23,6 +23,7 @@ interface QuantizeFlags extends OutputModeFlags {
   allowRequantize?: boolean;
   dryRun?: boolean;
   validate: boolean;
+  imatrix?: string;
 }
 
 export function register(program: Command): void {
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .addOption(threadsOption())
     .addOption(forceOption())
     .option('--allow-requantize', 'accept already-quantized input (dequantized first; loses quality)')
+    .option('--imatrix <file>', 'importance matrix (llama.cpp imatrix GGUF or legacy .dat) for the quantizers and the type policy, as llama-quantize --imatrix')
     .option('--dry-run', 'print the plan (types, fallbacks, output size) and write nothing')
     .addOption(new Option('--no-validate', 'skip the round-trip error metrics'));
   addOutputModes(cmd).action(async (input: string, output: string, flags: QuantizeFlags) => {
@@ -49,6 +51,7 @@ export function register(program: Command): void {
 async function* quantizeJob(input: string, output: string, flags: QuantizeFlags, signal: AbortSignal): AsyncGenerator<PipelineEvent, JobSummary> {
   if (!flags.type) throw new UsageError('NO_TYPE', `missing --type: one of ${PLANNABLE_FILE_TYPES.join(', ')}`);
   await assertInputExists(input, 'input GGUF');
+  if (flags.imatrix !== undefined) await assertInputExists(flags.imatrix, 'imatrix file');
   await prepareOutput(output, { force: flags.force, dryRun: flags.dryRun });
   // A run that writes boots the worker pool (~0.1 s: threads, wasm) while the pipeline's modules
   // load and the plan is made, instead of after; a dry run never starts it. If the pool cannot
@@ -59,23 +62,35 @@ async function* quantizeJob(input: string, output: string, flags: QuantizeFlags,
     return yield* quantizeGguf({
       input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads: flags.threads,
       outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
-      allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, signal, quantizer: await early,
+      allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, imatrix: flags.imatrix, signal, quantizer: await early,
     });
   } finally {
     await (await early)?.close();
   }
 }
 
-interface PlanSummary { output: string; outputBytes: number; inputBytes?: number; tensors: number; fallbacks?: number; plan: PlannedTensorRow[] }
+interface PlanSummary {
+  output: string; outputBytes: number; inputBytes?: number; tensors: number; fallbacks?: number; plan: PlannedTensorRow[];
+  imatrix?: { file: string; datasets: string[]; entries: number; chunks: number; used: number; missing: string[] };
+}
+
+/** One line naming the plan's importance matrix, or nothing. */
+export function imatrixLine(s: Pick<PlanSummary, 'imatrix'>): string[] {
+  const m = s.imatrix;
+  if (!m) return [];
+  const missing = m.missing.length ? `; no entry for ${m.missing.length} quantized tensor(s): ${m.missing.slice(0, 3).join(', ')}${m.missing.length > 3 ? ', …' : ''}` : '';
+  return [`imatrix: ${m.file} (${m.entries} entries, ${m.chunks} chunks${m.datasets.length ? `, dataset ${m.datasets[0]}` : ''}): weights for ${m.used} tensor(s) (marked *)${missing}`];
+}
 
 /** A dry run's whole plan table (quantize and convert share it). */
 export function formatPlan(s: PlanSummary): string {
   const w = Math.max(...s.plan.map((r) => r.name.length), 4);
   const lines = [`${'tensor'.padEnd(w)}  ${'shape'.padEnd(18)} ${'source'.padEnd(6)} → ${'target'.padEnd(6)} ${'size'.padStart(11)}  rule`];
   for (const r of s.plan) {
-    lines.push(`${r.name.padEnd(w)}  ${`[${r.shape.join(', ')}]`.padEnd(18)} ${r.sourceType.padEnd(6)} → ${r.targetType.padEnd(6)} ${formatBytes(r.bytes).padStart(11)}  ${r.rule}`);
+    lines.push(`${r.name.padEnd(w)}  ${`[${r.shape.join(', ')}]`.padEnd(18)} ${r.sourceType.padEnd(6)} → ${r.targetType.padEnd(6)}${r.imatrix ? '*' : ' '}${formatBytes(r.bytes).padStart(11)}  ${r.rule}`);
     if (r.fallback) lines.push(`${''.padEnd(w)}  fallback ${r.fallback.from} → ${r.fallback.to}: ${r.fallback.reason}`);
   }
+  lines.push(...imatrixLine(s));
   const input = s.inputBytes !== undefined ? `, input ${formatBytes(s.inputBytes)}` : '';
   lines.push(`dry run: ${s.tensors} tensors, ${s.fallbacks ?? 0} fallback(s); ${s.output} would be ${s.outputBytes} bytes (${formatBytes(s.outputBytes)})${input}`);
   return lines.join('\n');
@@ -85,5 +100,5 @@ export function formatPlan(s: PlanSummary): string {
 export function formatSummary(result: unknown): string {
   const s = result as PlanSummary & { seconds: number; fileType: string; dryRun?: boolean; inputBytes: number };
   if (s.dryRun) return formatPlan(s);
-  return `wrote ${s.output}: ${s.fileType}, ${s.tensors} tensors, ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}) in ${s.seconds.toFixed(2)} s; ${s.fallbacks} fallback(s)`;
+  return [`wrote ${s.output}: ${s.fileType}, ${s.tensors} tensors, ${s.outputBytes} bytes (${formatBytes(s.outputBytes)}) in ${s.seconds.toFixed(2)} s; ${s.fallbacks} fallback(s)`, ...imatrixLine(s)].join('\n');
 }

@@ -8,6 +8,7 @@ import { FILE_TYPES, type FileType } from '../../../kernels/file-types.ts';
 import { bitsPerWeight, ggmlType } from '../../../kernels/ggml-types.ts';
 import { canQuantize } from '../../../kernels/quant-table.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
+import { IMATRIX_ONLY_FILE_TYPES } from '../../policy/mixture-rules.ts';
 
 export interface TargetOption {
   name: string;
@@ -62,6 +63,8 @@ export function targetOptions(parameters = 0, opts: { groupwise?: boolean } = {}
     if (!PLANNABLE_FILE_TYPES.includes(f.name)) {
       return { ...base, available: false, reason: f.name.startsWith('iq') ? 'i-quants need an importance matrix and their quantizers are not built yet' : `the ${f.name} type policy is not built yet` };
     }
+    // The TUI takes no importance matrix; these need one (gguf-forge quantize/convert --imatrix).
+    if (IMATRIX_ONLY_FILE_TYPES.includes(f.name)) return { ...base, available: false, reason: `${f.name.startsWith('iq') ? 'i-quants need' : `${f.name} needs`} an importance matrix: use convert --imatrix auto|FILE` };
     if (!canQuantize(f.defaultType)) return { ...base, available: false, reason: `no ${ggmlType(f.defaultType)!.name} quantizer yet` };
     return { ...base, available: true };
   });
