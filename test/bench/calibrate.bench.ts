@@ -59,6 +59,7 @@ export default async function bench(): Promise<void> {
       return performance.now() - t0;
     };
     const solverLayerMs = 4 * solveMs(dims.d, dims.d) + 2 * solveMs(dims.ff, dims.d) + solveMs(dims.d, dims.ff);
+    console.log(`solver alone (4 × 1024², 2 × 2816×1024, 1 × 1024×2816): ${(solverLayerMs / 1000).toFixed(1)} s per layer`);
     const t0 = performance.now();
     const perLayer: number[] = [];
     const gen = calibrateModel(model, { ...set, seed: 42 }, gptqMethod(), { spec: { bits: 4, groupSize: 128, sym: true }, engine, maxMemory: 8 * 2 ** 30 });
@@ -68,6 +69,7 @@ export default async function bench(): Promise<void> {
         const now = performance.now();
         perLayer.push((now - last) / 1000);
         last = now;
+        console.log(`layer ${perLayer.length}: ${perLayer.at(-1)!.toFixed(1)} s, RSS now ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
         if (perLayer.length >= limit) break;
       }
     }
