@@ -49,12 +49,6 @@ export default async function bench(): Promise<void> {
     const limit = Number(process.env.BENCH_CALIB_LAYERS ?? dims.layers);
     let solverSeconds = 0; // fasterquant time, as the method records it per module
     const t0 = performance.now();
-      gs.gptqFasterquant(w, rows, cols, H, { bits: 4, groupSize: 128, sym: true });
-      return performance.now() - t0;
-    };
-    const solverLayerMs = 4 * solveMs(dims.d, dims.d) + 2 * solveMs(dims.ff, dims.d) + solveMs(dims.d, dims.ff);
-    console.log(`solver alone (4 × 1024², 2 × 2816×1024, 1 × 1024×2816): ${(solverLayerMs / 1000).toFixed(1)} s per layer`);
-    const t0 = performance.now();
     const perLayer: number[] = [];
     const gen = calibrateModel(model, { ...set, seed: 42 }, gptqMethod(), { spec: { bits: 4, groupSize: 128, sym: true }, engine, maxMemory: 8 * 2 ** 30 });
     let last = t0;
