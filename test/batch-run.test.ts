@@ -211,11 +211,13 @@ test('AWQ/GPTQ jobs write checkpoint folders ({name}-{type} by default) with the
     `  - source: ${tiny}`,
     '    types: [awq, gptq]',
     '    groupSize: 64',
+    '    method: rtn', // layouts only: calibration is GPTQ's default
     `  - source: ${SAMPLE}`,
     '    type: gptq',
     '    bits: 8',
     '    groupSize: 32',
     '    keepUnaligned: true',
+    '    method: rtn',
   ].join('\n'));
   const r = runCli(dir, ['batch', 'jobs.yaml', '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -136,6 +136,12 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
   }
 }
 
+function formatEta(s: number): string {
+  if (s < 90) return `${Math.ceil(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
 function defaultFormat(result: unknown): string {
   if (result === null || typeof result !== 'object') return String(result);
   return Object.entries(result as Record<string, unknown>)

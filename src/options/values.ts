@@ -15,6 +15,13 @@ export function positiveInteger(value: string | number): number {
   return n;
 }
 
+/** 0, 1, 2, … (the calibration seed). */
+export function nonNegativeInteger(value: string | number): number {
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw new UsageError('BAD_NUMBER', `expected a non-negative integer, got '${value}'`);
+  return n;
+}
+
 export function integer(value: string | number): number {
   const n = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n)) throw new UsageError('BAD_NUMBER', `expected an integer, got '${value}'`);

@@ -22,8 +22,10 @@ export function calibProgressText(ev: CalibProgressEvent): string {
   switch (ev.state) {
     case 'start':
       return `calibrate: ${what}${ev.nLayer} layers, ${samples}`;
-    case 'module':
-      return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} ${untrusted(ev.module ?? '', 60)}${ev.loss !== undefined ? ` loss ${lossText(ev.loss)}` : ''} · ${time} · ${samples}`;
+    case 'module': {
+      const through = ev.samplesDone !== undefined ? `${ev.samplesDone}/${samples}` : samples;
+      return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} ${untrusted(ev.module ?? '', 60)}${ev.loss !== undefined ? ` loss ${lossText(ev.loss)}` : ''} · ${time} · ${through}`;
+    }
     case 'layer':
       return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} done · ${time} · ${samples}`;
     case 'done':

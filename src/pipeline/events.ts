@@ -19,6 +19,7 @@ export type Phase =
   | 'verify'     // re-opening the written output
   | 'eval'       // perplexity / KL divergence of a model (src/pipeline/eval.ts)
   | 'imatrix'    // computing an importance matrix (src/pipeline/imatrix-compute.ts)
+  | 'calibrate'  // AWQ/GPTQ calibration layer loop (src/calibrate/loop.ts)
   | 'done';
 
 export interface PhaseEvent {
@@ -185,6 +186,8 @@ export interface CalibProgressEvent {
   loss?: number;
   /** Calibration samples (sequences) and their length in tokens. */
   samples: number;
+  /** On 'module': samples through the current forward pass so far. */
+  samplesDone?: number;
   seqlen?: number;
   /** Seconds since calibration started. */
   seconds: number;

@@ -13,12 +13,12 @@ import { integer, viaType } from '../../options/values.ts';
 import { formatCalibrationReport, formatReport } from '../report-text.ts';
 import type { CalibrationReport } from '../../pipeline/calib-report.ts';
 import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.ts';
-import { addOutputModes, collect, forceOption, lossThresholdOptions, lossThresholdsOf, offlineOption, parser, threadsOption, tokenOption, typeOption, type LossThresholdFlags, type OutputModeFlags } from '../options.ts';
+import { addCalibrationOptions, addOutputModes, calibrationOptions, collect, forceOption, lossThresholdOptions, lossThresholdsOf, offlineOption, parser, threadsOption, tokenOption, typeOption, type CalibrationFlags, type LossThresholdFlags, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, assertNotGguf, prepareOutput } from '../preflight.ts';
 import { formatPlan, imatrixLine } from './quantize.ts';
 
-interface ConvertFlags extends OutputModeFlags, LossThresholdFlags {
+interface ConvertFlags extends OutputModeFlags, LossThresholdFlags, CalibrationFlags {
   type?: string;
   output?: string;
   via?: 'f16';
@@ -74,12 +74,11 @@ export function register(program: Command): void {
     .addOption(tokenOption())
     .addOption(offlineOption())
     .option('--imatrix <file|auto>', "importance matrix for the quantizers and the type policy: an imatrix file (GGUF or .dat), or 'auto' to compute it from the calibration text in this run")
-    .option('--calib <file>', 'with --imatrix auto: calibration text (default: State of the Union addresses, bundled)')
     .addOption(new Option('--chunks <n>', 'with --imatrix auto: chunks of calibration text (default: all of --calib; 128 of the bundled corpus)').argParser(parser(integer)))
     .addOption(new Option('--ctx <n>', 'with --imatrix auto: tokens per chunk (default 512)').argParser(parser(integer)))
     .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text');
   for (const o of lossThresholdOptions()) cmd.addOption(o);
-  addOutputModes(cmd).action(async (source: string, flags: ConvertFlags) => {
+  addOutputModes(addCalibrationOptions(cmd)).action(async (source: string, flags: ConvertFlags) => {
     await runCommand(flags, (signal) => (flags.eval ? convertThenEval(source, flags, signal) : convertJob(source, flags, signal)), { formatResult: formatConvertSummary });
   });
 }
@@ -103,6 +102,7 @@ async function* convertJob(source: string, flags: ConvertFlags, signal: AbortSig
       sym: flags.sym ? true : flags.asym ? false : undefined, descAct: flags.descAct, keepUnaligned: flags.keepUnaligned,
       force: flags.force, validate: flags.validate, reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly, hub, signal,
       lossThresholds: lossThresholdsOf(flags),
+      ...calibrationOptions(flags, flags.threads),
     });
   }
   if (flags.imatrix !== undefined && flags.imatrix !== 'auto') await assertInputExists(flags.imatrix, 'imatrix file');
