@@ -6,17 +6,36 @@
  */
 import { roundToHalf } from '../fp16.ts';
 
+/** x_mean accumulated over batches of activations (the calibration loop sees sub-batches). */
+export class AbsMeanAccumulator {
+  private readonly sum: Float64Array;
+  private tokens = 0;
+  constructor(readonly cols: number) {
+    this.sum = new Float64Array(cols);
+  }
+
+  add(x: Float32Array, nTokens: number): void {
+    const { cols, sum } = this;
+    if (x.length < nTokens * cols) throw new RangeError(`activations hold ${x.length} values, expected ${nTokens}x${cols}`);
+    for (let t = 0; t < nTokens; t++) {
+      const o = t * cols;
+      for (let c = 0; c < cols; c++) sum[c] += Math.abs(x[o + c]!);
+    }
+    this.tokens += nTokens;
+  }
+
+  result(half = true): Float32Array {
+    const out = new Float32Array(this.cols);
+    for (let c = 0; c < this.cols; c++) out[c] = half ? roundToHalf(Math.fround(this.sum[c]! / this.tokens)) : this.sum[c]! / this.tokens;
+    return out;
+  }
+}
+
 /** x_mean of activations `x` (`[nTokens, cols]` row-major). */
 export function meanAbsActivation(x: Float32Array, nTokens: number, cols: number, half = true): Float32Array {
-  if (x.length < nTokens * cols) throw new RangeError(`activations hold ${x.length} values, expected ${nTokens}x${cols}`);
-  const sum = new Float64Array(cols);
-  for (let t = 0; t < nTokens; t++) {
-    const o = t * cols;
-    for (let c = 0; c < cols; c++) sum[c] += Math.abs(x[o + c]!);
-  }
-  const out = new Float32Array(cols);
-  for (let c = 0; c < cols; c++) out[c] = half ? roundToHalf(Math.fround(sum[c]! / nTokens)) : sum[c]! / nTokens;
-  return out;
+  const acc = new AbsMeanAccumulator(cols);
+  acc.add(x, nTokens);
+  return acc.result(half);
 }
 
 /** A linear's weight `[rows, cols]` (nn.Linear order). */
