@@ -157,15 +157,17 @@ test('auto_clip equals a float64 auto_clip: token sampling, shrink grid, per-(ro
   assert.deepEqual(clipSampleTokens(10, 4), [0, 2, 4, 6, 8]);
   assert.equal(clipSampleTokens(1100).length, 550);
   assert.equal(clipSampleTokens(300).length, 300);
-  for (const [bits, gs] of [[4, 32], [3, 32], [4, -1]] as [GroupBits, number][]) {
-    const nTok = 1100, cols = 64, rows = 20;
+  // 1100 tokens: every 2nd sampled, the Gram-matrix path; 40 tokens: all kept, at g-1 the direct path (group wider than the samples)
+  for (const [bits, gs, nTok] of [[4, 32, 1100], [3, 32, 1100], [4, -1, 1100], [4, -1, 40], [3, 32, 40]] as [GroupBits, number, number][]) {
+    const cols = 64, rows = 20;
     const x = activations(nTok, cols, 31);
     const w = randomWeights(rows * cols, 32, 0.08);
     for (let r = 0; r < rows; r++) w[r * cols + (r % cols)] = 0.9; // an outlier weight per row: clipping pays
     const spec = { bits, groupSize: gs, sym: false };
     const got = awqClipSearch(w, rows, cols, x, nTok, spec);
     const g = gs === -1 ? cols : gs, G = cols / g;
-    const toks = Array.from({ length: 550 }, (_, i) => 2 * i);
+    const step = Math.max(1, Math.floor(nTok / 512));
+    const toks = Array.from({ length: Math.ceil(nTok / step) }, (_, i) => step * i);
     let same = 0, lossRef = 0;
     for (let r = 0; r < rows; r++) for (let j = 0; j < G; j++) {
       const ws = Array.from({ length: g }, (_, k) => w[r * cols + j * g + k]!);

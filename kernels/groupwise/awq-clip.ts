@@ -10,6 +10,10 @@
  * Upstream walks the output rows in batches of 256 (or 64) only to bound GPU memory (and asserts
  * rows divide by the batch); every (row, group) is independent, so walking group by group and
  * row by row gives the same result for any row count. Dot products are summed in float64.
+ *
+ * Speed: with d = Q(clamp(w)) - w, err = dᵀ (XᵀX / n) d. When a group is narrower than the sampled
+ * token count we form the group's Gram matrix once and score each candidate in gs² instead of
+ * n·gs operations (the same sum, reassociated).
  */
 import { maxCode, groupCount, type GroupwiseSpec } from './spec.ts';
 import { awqFit } from './rtn-awq.ts';
@@ -54,21 +58,37 @@ export function awqClipSearch(weight: Float32Array, rows: number, cols: number, 
   let lossSum = 0, unclippedSum = 0;
   const xg = new Float32Array(nS * gs);
   const org = new Float64Array(nS);
+  const gram = new Float64Array(gs * gs);
   const w = new Float32Array(gs);
   const q = new Float32Array(gs);
+  const d = new Float64Array(gs);
   for (let g = 0; g < G; g++) {
     const c0 = g * gs, wg = Math.min(gs, cols - c0);
     for (let i = 0; i < nS; i++) xg.set(x.subarray(tokens[i]! * cols + c0, tokens[i]! * cols + c0 + wg), i * wg);
+    const useGram = wg <= nS;
+    if (useGram) {
+      gram.fill(0);
+      for (let i = 0; i < nS; i++) {
+        const o = i * wg;
+        for (let a = 0; a < wg; a++) {
+          const xa = xg[o + a]!;
+          for (let b = a; b < wg; b++) gram[a * wg + b] += xa * xg[o + b]!;
+        }
+      }
+      for (let a = 0; a < wg; a++) for (let b = a; b < wg; b++) gram[b * wg + a] = gram[a * wg + b] = gram[a * wg + b]! / nS;
+    }
     for (let r = 0; r < rows; r++) {
       let orgMax = 0;
       for (let k = 0; k < wg; k++) {
         w[k] = weight[r * cols + c0 + k]!;
         orgMax = Math.max(orgMax, Math.abs(w[k]!));
       }
-      for (let i = 0; i < nS; i++) {
-        let d = 0;
-        for (let k = 0; k < wg; k++) d += xg[i * wg + k]! * w[k]!;
-        org[i] = d;
+      if (!useGram) {
+        for (let i = 0; i < nS; i++) {
+          let dot = 0;
+          for (let k = 0; k < wg; k++) dot += xg[i * wg + k]! * w[k]!;
+          org[i] = dot;
+        }
       }
       let best = orgMax, minErr = 1e9;
       for (let s = 0; s < steps; s++) {
@@ -76,12 +96,21 @@ export function awqClipSearch(weight: Float32Array, rows: number, cols: number, 
         for (let k = 0; k < wg; k++) q[k] = w[k]! < -mv ? -mv : w[k]! > mv ? mv : w[k]!;
         pseudoQuantizeRange(q, q, 0, wg, fit, maxq);
         let err = 0;
-        for (let i = 0; i < nS; i++) {
-          let d = 0;
-          for (let k = 0; k < wg; k++) d += xg[i * wg + k]! * q[k]!;
-          err += (d - org[i]!) ** 2;
+        if (useGram) {
+          for (let k = 0; k < wg; k++) d[k] = q[k]! - w[k]!;
+          for (let a = 0; a < wg; a++) {
+            let row = 0;
+            for (let b = 0; b < wg; b++) row += gram[a * wg + b]! * d[b]!;
+            err += d[a]! * row;
+          }
+        } else {
+          for (let i = 0; i < nS; i++) {
+            let dot = 0;
+            for (let k = 0; k < wg; k++) dot += xg[i * wg + k]! * q[k]!;
+            err += (dot - org[i]!) ** 2;
+          }
+          err /= nS;
         }
-        err /= nS;
         if (s === 0) unclippedSum += err;
         if (err < minErr) {
           minErr = err;
