@@ -47,6 +47,7 @@ export function awqQuantizationConfig(o: { bits: number; groupSize: number; modu
 
 export function gptqQuantizationConfig(o: {
   bits: number; groupSize: number; sym: boolean; descAct: boolean; dampPercent?: number;
+  staticGroups?: boolean; trueSequential?: boolean;
   modulesInBlockToQuantize?: string[][]; skippedModules?: string[];
 }): GptqQuantizationConfig {
   const c: GptqQuantizationConfig = {
@@ -55,9 +56,9 @@ export function gptqQuantizationConfig(o: {
     // RTN uses no damping; 0.01 is AutoGPTQ's default and must lie in (0, 1) for GPTQConfig.
     damp_percent: o.dampPercent ?? 0.01,
     desc_act: o.descAct,
-    static_groups: false,
+    static_groups: o.staticGroups ?? false,
     sym: o.sym,
-    true_sequential: true,
+    true_sequential: o.trueSequential ?? true,
     model_name_or_path: null,
     model_file_base_name: 'model',
     quant_method: 'gptq',

@@ -122,9 +122,20 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
       if (ev.state === 'layer') return tty ? `eval: chunk ${ev.chunksDone}/${ev.chunksTotal}, ${ev.model} block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
       return `eval: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}${figs}`;
     }
+    case 'calibrate': {
+      const eta = ev.etaSeconds !== null ? `, ETA ${formatEta(ev.etaSeconds)}` : '';
+      if (ev.state === 'layer') return `calibrate: layer ${ev.layer + 1}/${ev.nLayer} done${ev.loss !== undefined ? `, avg loss ${ev.loss.toPrecision(4)}` : ''}${eta}`;
+      return tty ? `calibrate: layer ${ev.layer + 1}/${ev.nLayer} ${ev.module} ${ev.samplesDone}/${ev.samplesTotal} samples${eta}` : null;
+    }
     case 'done':
       return null;
   }
+}
+
+function formatEta(s: number): string {
+  if (s < 90) return `${Math.ceil(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
 
 function defaultFormat(result: unknown): string {

@@ -35,6 +35,7 @@ import { planConversion, type KeptItem, type PackedItem } from './awq-gptq/plan.
 import { planShards } from './awq-gptq/shards.ts';
 import { assertFiniteSource, FLOAT_DTYPES } from './awq-gptq/source-check.ts';
 import { quantizationConfigFor, writeFolderFiles } from './awq-gptq/folder-files.ts';
+import { CalibratedLayers, blockPart, layerOrder } from './awq-gptq/calibrated.ts';
 
 export type { AwqGptqOptions } from './awq-gptq/options.ts';
 
@@ -97,11 +98,14 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
     const plan = planConversion([...model.tensors.values()].filter((t) => !(tied && t.name === 'lm_head.weight')), o, sourceDir);
     for (const w of plan.warnings) yield { type: 'warning', code: w.code, message: w.message, tensor: w.tensor };
     const layerCount = Number(hfConfig.num_hidden_layers ?? 0);
+    if (o.algorithm !== 'rtn') plan.items = layerOrder(plan.items);
     const shards = planShards(plan.items.map((i) => (i.kind === 'packed' ? i.decls : [i.decl])), o.maxShardBytes);
     const qconfig = quantizationConfigFor(o, plan.skippedModules, layerCount);
     const out = await createAtomicDir(o.output, { force: o.force });
     yield* staleTempWarnings(out.staleRemoved);
+    let calib: CalibratedLayers | undefined;
     try {
+      if (o.algorithm !== 'rtn') calib = yield* CalibratedLayers.open(sourceDir, o, plan.items.filter((i) => i.kind === 'packed'));
       yield { type: 'phase', phase: 'write', message: `${shards.length} file(s)` };
       const written = new Map<string, { metrics: TensorMetrics; fingerprint: number }>();
       const shardOf = new Map<string, number>();
@@ -112,6 +116,8 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
       try {
         for (const [index, item] of plan.items.entries()) {
           checkCancel();
+          const block = blockPart(item.source.name);
+          if (calib && block) yield* calib.ensureLayer(block[0]);
           const first = item.kind === 'packed' ? item.decls[0]!.name : item.decl.name;
           if (shardOf.get(first) !== shardIndex) {
             await writer?.finish();
@@ -122,11 +128,11 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
           const targetType = item.kind === 'packed' ? quantizedTypeName(o) : item.decl.dtype;
           yield { type: 'tensor', state: 'start', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape };
           if (item.kind === 'packed') {
-            const r = await writePacked(model, writer!, item, o);
+            const r = await writePacked(model, writer!, item, o, calib);
             written.set(item.module, r);
             yield { type: 'tensor', state: 'done', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape, metrics: r.metrics };
           } else {
-            const overflowed = await writeKept(model, writer!, item);
+            const overflowed = await writeKept(model, writer!, item, calib?.vector(item.source.name));
             if (overflowed) yield { type: 'warning', code: 'FP16_OVERFLOW', tensor: item.source.name, message: `${item.source.name}: ${overflowed} value(s) exceed the fp16 range (±65504) and are stored as ±inf` };
             yield { type: 'tensor', state: 'done', name: item.source.name, index, count, sourceType: item.source.dtype, targetType, shape };
           }
@@ -136,6 +142,8 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
       } finally {
         await writer?.abort();
       }
+      const calibration = calib ? yield* calib.finish() : undefined;
+      if (calibration) for (const a of calibration.anomalies) yield { type: 'warning', code: `CALIB_${a.rule.toUpperCase().replace(/-/g, '_')}`, message: a.message };
       if (shards.length > 1) {
         const map = new Map(shards.flatMap((s) => s.decls.map((d) => [d.name, s.file] as [string, string])));
         await writeFile(join(out.tmpPath, INDEX_FILE_NAME), encodeSafetensorsIndex(map, shards.reduce((a, s) => a + s.bytes, 0)));
@@ -155,6 +163,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
         method: o.method, quantization_config: qconfig,
         files: [...shards.map((s) => s.file), ...(shards.length > 1 ? [INDEX_FILE_NAME] : []), ...files],
         packedLayers: written.size, keptInFp16: plan.skippedModules,
+        ...(calibration ? { calibration } : {}),
       };
       if (o.reportPath) yield* staleTempWarnings(await writeFileAtomic(o.reportPath, JSON.stringify({ complete: true, ...summary }, null, 2) + '\n'));
       yield { type: 'phase', phase: 'done' };
@@ -166,17 +175,20 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
     } catch (err) {
       await out.abort();
       throw err;
+    } finally {
+      await calib?.close();
     }
   } finally {
     await model.close();
   }
 }
 
-async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, item: PackedItem, o: ResolvedOptions) {
+async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, item: PackedItem, o: ResolvedOptions, calib?: CalibratedLayers) {
   const w = await readWhole(model, item.source.name);
   assertFiniteSource(model.tensors.get(item.source.name)!, w);
   const solver = o.solver ?? (o.method === 'awq' ? awqRtnSolver : gptqRtnSolver());
-  const m = solver.quantize(w, item.out, item.in, { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct });
+  const m = calib ? calib.quantized(item.module) : solver.quantize(w, item.out, item.in, { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct });
+  if (!m) throw new Error(`internal: ${item.module} was not calibrated before it was written`);
   const scales = toHalfBytes(m.scales);
   if (o.method === 'awq') {
     const t = packAwqGemm(m);
@@ -194,9 +206,14 @@ async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, i
 }
 
 /** Copy a kept tensor (as fp16 when it is a float); returns how many finite values overflowed fp16. */
-async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, item: KeptItem): Promise<number> {
+async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, item: KeptItem, replaced?: Float32Array): Promise<number> {
   const t = item.source;
   let overflowed = 0;
+  if (replaced) { // a norm the calibrated method rescaled (AWQ)
+    for (let i = 0; i < replaced.length; i++) if (Number.isFinite(replaced[i]!) && Math.abs(replaced[i]!) >= 65520) overflowed++;
+    await writer.writeTensorData(item.decl.name, item.decl.dtype === 'F16' ? toHalfBytes(replaced) : bytesOf(replaced));
+    return overflowed;
+  }
   const rows = t.shape.length === 0 ? 1 : t.shape[0]!;
   const rowLen = rows === 0 ? 0 : t.shape.slice(1).reduce((a, b) => a * b, 1);
   const step = Math.max(1, Math.floor(KEPT_CHUNK_ELEMENTS / Math.max(1, rowLen)));

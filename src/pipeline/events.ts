@@ -8,6 +8,7 @@
 import type { ErrorMetrics } from '../../kernels/metrics.mjs';
 import type { ValidationReport } from '../validate/report.ts';
 import type { EvalFigures } from './eval-figures.ts';
+import type { CalibrationReport } from './calib-report.ts';
 
 export type Phase =
   | 'resolve'    // resolving a source (hub revision, local folder)
@@ -17,6 +18,7 @@ export type Phase =
   | 'validate'   // round-trip metrics and anomaly checks
   | 'verify'     // re-opening the written output
   | 'eval'       // perplexity / KL divergence of a model (src/pipeline/eval.ts)
+  | 'calibrate'  // AWQ/GPTQ calibration layer loop (src/calibrate/loop.ts)
   | 'done';
 
 export interface PhaseEvent {
@@ -136,6 +138,8 @@ export interface GroupwiseSummary extends SummaryBase {
   files: string[];
   packedLayers: number;
   keptInFp16: string[];
+  /** Present when a calibrated method (--method gptq|awq) ran: per-layer losses and anomalies. */
+  calibration?: CalibrationReport;
 }
 
 /** The result of a job, by kind. */
@@ -158,4 +162,21 @@ export interface EvalProgressEvent {
   klMean?: number;
 }
 
-export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent;
+/** Progress of the AWQ/GPTQ calibration loop: layer i/N, the module being worked on, samples through the current pass. */
+export interface CalibrateEvent {
+  type: 'calibrate';
+  state: 'start' | 'progress' | 'layer';
+  /** 0-based layer being calibrated (on 'layer': the one just finished). */
+  layer: number;
+  nLayer: number;
+  /** What the method works on (`attn_k,attn_v,attn_q`, `solve attn_q`, `next inputs`). */
+  module: string;
+  samplesDone: number;
+  samplesTotal: number;
+  /** Seconds remaining, or null before the first layer finished. */
+  etaSeconds: number | null;
+  /** On 'layer': the layer's average module loss. */
+  loss?: number;
+}
+
+export type PipelineEvent = PhaseEvent | DownloadEvent | TensorEvent | WarningEvent | DoneEvent | EvalProgressEvent | CalibrateEvent;

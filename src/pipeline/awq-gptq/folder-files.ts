@@ -33,7 +33,10 @@ export function quantizationConfigFor(o: ResolvedOptions, skippedModules: string
   const inBlock = skippedModules.length && uniform
     ? SEQUENTIAL.map((s) => s.filter((m) => !uniform.has(m) && (BLOCK_LINEARS as readonly string[]).includes(m))).filter((s) => s.length)
     : undefined;
-  return { ...gptqQuantizationConfig({ bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, modulesInBlockToQuantize: inBlock, skippedModules }) };
+  const c = o.calibration;
+  // the solver's real parameters when GPTQ ran; RTN records AutoGPTQ's defaults (it uses none of them)
+  const solver = o.algorithm === 'gptq' ? { dampPercent: c.dampPercent ?? 0.01, trueSequential: c.trueSequential ?? true, staticGroups: c.staticGroups ?? false } : {};
+  return { ...gptqQuantizationConfig({ bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, ...solver, modulesInBlockToQuantize: inBlock, skippedModules }) };
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
