@@ -88,11 +88,11 @@ export function awqMethod(opts: AwqMethodOptions = {}): LayerMethod {
   const nSampleToken = opts.nSampleToken ?? 512;
   return {
     name: 'awq',
-    workingBytes({ nEmbd, nFf, qDim, kvDim }) {
-      // float copies of the layer's seven linears, and ≤ 2·n_sample_token sampled input rows per input;
-      // the two y_ref outputs (2 · tokens · n_embd floats) scale with the samples: see refBytes.
+    workingBytes({ nEmbd, nFf, qDim, kvDim, nTokens }) {
+      // float copies of the layer's seven linears (original and scaled), ≤ 2·n_sample_token sampled
+      // input rows per distinct input, and y_ref of self_attn and of mlp for every token
       const layer = 2 * nEmbd * qDim + 2 * nEmbd * kvDim + 3 * nEmbd * nFf;
-      return 4 * (layer + 2 * nSampleToken * (2 * nEmbd + qDim + nFf));
+      return 4 * (2 * layer + 2 * nSampleToken * (2 * nEmbd + qDim + nFf)) + awqRefBytesPerToken(nEmbd) * nTokens;
     },
     quantizeLayer: (ctx) => quantizeLayer(ctx, opts, nSampleToken),
   };

@@ -103,8 +103,9 @@ export interface LayerMethod {
   /**
    * Extra bytes the method holds while working on a layer with these dimensions (statistics such
    * as H, solver temporaries), for the memory plan; the loop adds the residual stream, the layer's
-   * weights and the forward's per-token temporaries itself.
+   * weights and the forward's per-token temporaries itself. `nTokens` counts every calibration token
+   * (AWQ keeps module2inspect's reference outputs for all of them).
    */
-  workingBytes(dims: { nEmbd: number; nFf: number; qDim: number; kvDim: number }): number;
+  workingBytes(dims: { nEmbd: number; nFf: number; qDim: number; kvDim: number; nTokens: number }): number;
   quantizeLayer(ctx: LayerContext): Promise<LayerResult>;
 }

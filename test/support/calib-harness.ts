@@ -1,63 +1,28 @@
 /**
- * A small in-process stand-in for the calibration layer loop, for the AWQ tests: runs a
- * `LayerMethod` layer by layer on one batch of samples (BlockRunner halves, with input and output
- * observers and early stop), and evaluates perplexity of a model with substituted weights.
+ * Helpers of the calibration tests: run a `LayerMethod` over a model with the calibration loop and
+ * collect its layers, build the model the quantized layers decode to, and measure perplexity
+ * (llama-perplexity's rules) of a model whose weights are substituted in memory.
  */
-import { embedTokens, BlockRunner, runDecoder, OutputHead, type ForwardContext } from '../../src/model/forward.ts';
-import { loadLayer, blockTensor, type LayerWeights } from '../../src/model/layer-weights.ts';
+import { runDecoder, OutputHead, type ForwardContext } from '../../src/model/forward.ts';
+import { blockTensor, type LayerWeights } from '../../src/model/layer-weights.ts';
 import type { ModelWeights, WeightMatrix } from '../../src/model/weights.ts';
-import { rmsNorm, addInPlace, type MatmulEngine } from '../../kernels/forward/index.ts';
+import type { MatmulEngine } from '../../kernels/forward/index.ts';
+import { calibrateModel as runLoop } from '../../src/calibrate/loop.ts';
 import { PerplexityAccumulator } from '../../src/pipeline/eval-stats.ts';
 import { addsBos, llamaTokenizer } from '../../src/pipeline/eval-plan.ts';
 import { dequantizeRows } from '../../kernels/groupwise/dequantize.ts';
 import type { QuantizedMatrix, GroupwiseSpec } from '../../kernels/groupwise/spec.ts';
-import type { BlockModule, ForwardPass, LayerMethod, LayerResult } from '../../src/calibrate/layer-method.ts';
-
-const FFN_STOPS = new Set(['ffn_gate', 'ffn_up']);
-
-/** One pass of block `il` over all samples (one sub-batch), as LayerContext.forward promises it. */
-async function forwardPass(model: ModelWeights, runner: BlockRunner, il: number, inputs: Float32Array, nSeq: number, engine: MatmulEngine, pass: ForwardPass): Promise<void> {
-  const hp = model.hparams, T = runner.T, W = pass.weights;
-  const batch = { start: 0, count: nSeq };
-  const x = inputs.slice();
-  const cur = new Float32Array(T * hp.nEmbd), out = new Float32Array(T * hp.nEmbd);
-  const ctx: ForwardContext = { engine, observer: pass.observe ? (inp) => pass.observe!(inp, batch) : undefined };
-  const emit = (m: string, y: Float32Array) => pass.observeOutput?.({ tensor: blockTensor(il, `${m}.weight`), layer: il, y, nTokens: T, rows: hp.nEmbd }, batch);
-  rmsNorm(x, T, hp.nEmbd, W.attnNorm, hp.eps, cur);
-  await runner.attention(il, W, cur, out, ctx);
-  await emit('attn_output', out);
-  const stop = pass.stopAfter ?? 'end';
-  if (stop !== 'end' && stop !== 'ffn_down' && !FFN_STOPS.has(stop)) return;
-  addInPlace(x, out);
-  rmsNorm(x, T, hp.nEmbd, W.ffnNorm, hp.eps, cur);
-  if (FFN_STOPS.has(stop)) {
-    for (const m of ['ffn_gate', 'ffn_up']) await ctx.observer?.({ tensor: blockTensor(il, `${m}.weight`), layer: il, x: cur, nTokens: T, cols: hp.nEmbd });
-    return;
-  }
-  await runner.ffn(il, W, cur, out, ctx);
-  await emit('ffn_down', out);
-}
+import type { BlockModule, LayerMethod, LayerResult } from '../../src/calibrate/layer-method.ts';
 
 export interface CalibratedLayer extends LayerResult {
   layer: number;
 }
 
-/** Runs `method` over every layer of `model` on the samples `tokens` (nSeq × nTok). */
+/** Runs `method` over every layer of `model` on the samples `tokens` (nSeq × nTok) with the calibration loop. */
 export async function calibrateModel(model: ModelWeights, tokens: Int32Array, nSeq: number, nTok: number, method: LayerMethod, spec: GroupwiseSpec, modules: ReadonlySet<BlockModule>, engine: MatmulEngine): Promise<CalibratedLayer[]> {
-  const hp = model.hparams;
-  const x = await embedTokens(model, tokens);
-  const runner = await BlockRunner.create(model, nSeq, nTok);
   const out: CalibratedLayer[] = [];
-  for (let il = 0; il < hp.nLayer; il++) {
-    const weights = await loadLayer(model, il);
-    const r = await method.quantizeLayer({
-      model, layer: il, nLayer: hp.nLayer, weights, inputs: x, nSeq, nTok, spec, modules, engine,
-      forward: (pass) => forwardPass(model, runner, il, x, nSeq, engine, pass),
-      status: () => {},
-    });
-    await runner.run(il, r.next, x, { engine });
-    out.push({ layer: il, ...r });
-  }
+  const steps = runLoop(model, { tokens, nSeq, nTok, source: 'test', seed: 0 }, method, { spec, modules: () => modules, engine, maxMemory: 2 ** 31 });
+  for await (const s of steps) if (s.type === 'calibrated-layer') out.push({ layer: s.layer, ...s.result });
   return out;
 }
 

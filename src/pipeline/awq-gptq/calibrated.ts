@@ -33,8 +33,10 @@ export const HF_TO_MODULE: Record<string, BlockModule> = {
   'self_attn.q_proj': 'attn_q', 'self_attn.k_proj': 'attn_k', 'self_attn.v_proj': 'attn_v', 'self_attn.o_proj': 'attn_output',
   'mlp.gate_proj': 'ffn_gate', 'mlp.up_proj': 'ffn_up', 'mlp.down_proj': 'ffn_down',
 };
-/** HF norm tensors a method may rescale (AWQ) ↔ the forward's vector names. */
-const HF_TO_VECTOR: Record<string, string> = { 'input_layernorm.weight': 'attn_norm', 'post_attention_layernorm.weight': 'ffn_norm' };
+/** HF norm (and bias) tensors a method may rescale (AWQ: norms, and v/up biases when o/down are scaled) ↔ the forward's vector names. */
+const HF_TO_VECTOR: Record<string, string> = {
+  'input_layernorm.weight': 'attn_norm', 'post_attention_layernorm.weight': 'ffn_norm', 'self_attn.v_proj.bias': 'attn_v.bias', 'mlp.up_proj.bias': 'ffn_up.bias',
+};
 
 /** `model.layers.N.rest` → [N, rest], or undefined outside the blocks. */
 export function blockPart(name: string): [number, string] | undefined {
