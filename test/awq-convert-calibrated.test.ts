@@ -48,6 +48,12 @@ test('256-dim Llama, g128: the RTN layout and config, validated read-back, resca
   assert.deepEqual(awq.quantization_config, rtn.quantization_config);
   assert.ok(awq.report && awq.report.tensors.length === 14, 'validation re-read every packed layer (fingerprints match what was quantized)');
   assert.equal(awq.packedLayers, 14);
+  // the round-trip report measures each layer against the scaled, clipped weights its codes approximate
+  // (reference §6), in HF row order (q/k un-permuted): the error of quantization alone, about RTN's
+  for (const [i, t] of awq.report!.tensors.entries()) {
+    assert.equal(t.name, rtn.report!.tensors[i]!.name);
+    assert.ok(t.metrics!.relFrobenius < 1.25 * rtn.report!.tensors[i]!.metrics!.relFrobenius, `${t.name}: ${t.metrics!.relFrobenius} vs RTN ${rtn.report!.tensors[i]!.metrics!.relFrobenius}`);
+  }
 
   const s = await readAllFloat(src), a = await readAllFloat(awqDir), r = await readAllFloat(rtnDir);
   for (const il of [0, 1]) for (const norm of ['input_layernorm', 'post_attention_layernorm']) {

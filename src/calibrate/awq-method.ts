@@ -206,6 +206,7 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
 
   // 4. auto_clip, 5. quantize
   const quantized = new Map<BlockModule, QuantizedMatrix>();
+  const reference = new Map<BlockModule, Float32Array>();
   const modules: ModuleLoss[] = [];
   for (const m of ctx.modules) {
     if (ctx.signal?.aborted) break;
@@ -217,9 +218,10 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
     const clip = awqClipSearch(data, rows, c, samples.get(INPUT_OF[m])!, nS, spec, clipped ? opts : { ...opts, maxShrink: 1 / (opts.nGrid ?? 20) });
     if (clipped) applyAwqClip(data, rows, c, spec.groupSize, clip.maxVal);
     quantized.set(m, awqRtnSolver.quantize(data, rows, c, spec));
+    reference.set(m, data);
     modules.push({ module: m, tensor: `model.layers.${il}.${HF_NAME[m]}`, loss: clip.loss, seconds: (performance.now() - t0) / 1000 });
   }
-  return { next: L, quantized, vectors, report: { modules, scaleGroups: found.map((f) => f.report) } };
+  return { next: L, quantized, reference, vectors, report: { modules, scaleGroups: found.map((f) => f.report) } };
 }
 
 /** The layer with the method's changes applied in float (scaled, clipped, unquantized): for tests and for checking the fold. */

@@ -144,6 +144,20 @@ export class CalibratedLayers {
     return q && heads ? unpermuteRows(q, heads) : q;
   }
 
+  /** The float weights the codes of `model.layers.N.<linear>` approximate (HF row order), when the method says they are not the source's. */
+  reference(hfModule: string): Float32Array | undefined {
+    const b = blockPart(hfModule);
+    const m = b && HF_TO_MODULE[b[1]];
+    if (!b || !m || this.current?.layer !== b[0]) return undefined;
+    const w = this.current.result.reference?.get(m);
+    const heads = this.permuteHeads[m];
+    if (!w || !heads) return w;
+    const rows = this.current.result.quantized.get(m)!.rows, cols = w.length / rows;
+    const out = new Float32Array(w.length);
+    for (let r = 0; r < rows; r++) out.set(w.subarray(r * cols, (r + 1) * cols), permutedSourceRow(r, rows, heads) * cols);
+    return out;
+  }
+
   /** A rescaled norm vector (AWQ) replacing the source tensor `hfName`, if the method changed it. */
   vector(hfName: string): Float32Array | undefined {
     const b = blockPart(hfName);
