@@ -36,7 +36,7 @@ test('convert --type awq writes the folder and prints the report as JSON', async
 test('convert --type gptq: per-channel 8-bit, act-order flags reach the config', async () => {
   const src = join(await ensureSamples(), SAMPLE.qwen2.bf16);
   const out = join(tmp.dir, 'gptq');
-  const r = cli(['convert', src, '--type', 'gptq', '--bits', '8', '--group-size=-1', '--asym', '--desc-act', '-o', out]);
+  const r = cli(['convert', src, '--type', 'gptq', '--method', 'rtn', '--bits', '8', '--group-size=-1', '--asym', '--desc-act', '-o', out]);
   assert.equal(r.code, 0, r.stderr);
   const q = JSON.parse(readFileSync(join(out, 'quantize_config.json'), 'utf8'));
   assert.deepEqual([q.bits, q.group_size, q.sym, q.desc_act, q.checkpoint_format], [8, -1, false, true, 'gptq']);
@@ -44,7 +44,7 @@ test('convert --type gptq: per-channel 8-bit, act-order flags reach the config',
 
 test('refusals: stories260K ffn shapes (exit 6, names the layer), AWQ 3-bit (exit 2); nothing written', () => {
   const out = join(tmp.dir, 'refused');
-  const shapes = cli(['convert', STORIES, '--type', 'gptq', '--group-size', '32', '-o', out]);
+  const shapes = cli(['convert', STORIES, '--type', 'gptq', '--method', 'rtn', '--group-size', '32', '-o', out]);
   assert.equal(shapes.code, 6, shapes.stderr);
   assert.match(shapes.stderr, /model\.layers\.0\.mlp\.gate_proj: out_features 172 is not a multiple of 32/);
   const bits = cli(['convert', STORIES, '--type', 'awq', '--bits', '3', '-o', out]);

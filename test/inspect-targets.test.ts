@@ -45,7 +45,7 @@ test('inspect on an AWQ and a GPTQ folder shows the config, packed layers and a 
   try {
     for (const method of ['awq', 'gptq'] as const) {
       const out = path.join(dir, method);
-      await runJob(convertAwqGptq({ source: path.join(root, SAMPLE.llama.bf16), output: out, method, groupSize: 128 }));
+      await runJob(convertAwqGptq({ source: path.join(root, SAMPLE.llama.bf16), output: out, method, groupSize: 128, algorithm: 'rtn' }));
       let json = '';
       await runInspectCommand(out, { json: true, layer: 'layers.1.mlp.down_proj', group: '2' }, (s) => { json += s; });
       const report = JSON.parse(json).result;

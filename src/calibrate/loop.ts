@@ -11,7 +11,7 @@
  * It yields progress events and one `calibrated-layer` step per layer (consumed by the writer,
  * which packs the layer's modules), and returns the calibration report.
  */
-import { CancelledError, UnsupportedError, ValidationError } from '../../formats/errors.ts';
+import { CancelledError, FormatError, UnsupportedError, ValidationError } from '../../formats/errors.ts';
 import type { MatmulEngine } from '../../kernels/forward/index.ts';
 import type { GroupwiseSpec } from '../../kernels/groupwise/spec.ts';
 import { BlockRunner, embedTokens, type ForwardContext, type MatmulInput } from '../model/forward.ts';
@@ -63,6 +63,18 @@ export function assertFiniteActivations(x: Float32Array, where: string): void {
   }
 }
 
+/** A NaN/inf in the source weights is the file's fault: name the tensor before any forward uses it. */
+function assertFiniteWeights(model: ModelWeights, il: number, L: LayerWeights): void {
+  for (const m of BLOCK_MODULES) {
+    const w = L[MODULE_FIELD[m]];
+    if (!w || w.type !== 0) continue;
+    const v = matrixValues(L, m).values;
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i]!)) throw new FormatError('NON_FINITE_WEIGHT', `${model.path}: tensor blk.${il}.${m}.weight has a non-finite value (${v[i]}) at row ${Math.floor(i / w.cols)}, column ${i % w.cols}`, { file: model.path, tensor: `blk.${il}.${m}.weight` });
+    }
+  }
+}
+
 export async function* calibrateModel(model: ModelWeights, input: CalibrationInput, method: LayerMethod, opts: CalibrateOptions): AsyncGenerator<CalibrationStep, CalibrationReport> {
   const started = performance.now();
   const hp = model.hparams;
@@ -99,6 +111,7 @@ export async function* calibrateModel(model: ModelWeights, input: CalibrationInp
     yield* drainEvents(events);
 
     const weights = await loadLayer(model, il);
+    assertFiniteWeights(model, il, weights);
     const pass = (p: ForwardPass, inPlace: boolean) => runPass(il, p, inPlace, { residual, scratch, nSeq, nTok, d, plan, runnerFor, engine: opts.engine, checkCancel, onBatch: (done) => progress('progress', done) });
     const work = method.quantizeLayer({
       model, layer: il, nLayer: hp.nLayer, weights, inputs: residual, nSeq, nTok, spec: opts.spec,

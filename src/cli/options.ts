@@ -41,3 +41,63 @@ export interface OutputModeFlags {
   json?: boolean;
   jsonl?: boolean;
 }
+
+/** AWQ/GPTQ calibration flags (convert --type awq|gptq; the batch file's keys of the same names). */
+export interface CalibrationFlags {
+  method?: 'rtn' | 'gptq' | 'awq';
+  calib?: string;
+  calibSamples?: number;
+  calibSeqlen?: number;
+  seed?: number;
+  dampPercent?: number;
+  staticGroups?: boolean;
+  trueSequential?: boolean;
+  maxMemory?: number;
+  earlyLossThreshold?: number;
+  outlierFactor?: number;
+}
+
+const fraction = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`${flag} must lie in (0, 1), got ${v}`);
+  return n;
+};
+const positiveNumber = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a positive number, got ${v}`);
+  return n;
+};
+/** 512M, 2G, 1.5GiB, or bytes. */
+export function byteSize(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`${flag} must be a size such as 512M or 4G, got ${v}`);
+  return Math.floor(Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase()));
+}
+
+export function addCalibrationOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--method <method>', 'AWQ/GPTQ algorithm: rtn (round-to-nearest, no calibration), gptq, awq (default: the type\'s own)').choices(['rtn', 'gptq', 'awq']))
+    .option('--calib <file>', 'calibration text: plain text, or JSONL with a "text" field (default: the bundled State of the Union corpus)')
+    .addOption(new Option('--calib-samples <n>', 'calibration samples (default 128)').argParser(parser(positiveInteger)))
+    .addOption(new Option('--calib-seqlen <n>', 'tokens per calibration sample (default 512)').argParser(parser(positiveInteger)))
+    .addOption(new Option('--seed <n>', 'calibration sampling seed (default 42)').argParser(parser(positiveInteger)))
+    .addOption(new Option('--damp-percent <x>', 'GPTQ dampening, a fraction of mean(diag H) (default 0.01)').argParser(fraction('--damp-percent')))
+    .option('--static-groups', 'GPTQ: group parameters computed up front on the original column order')
+    .option('--true-sequential', 'GPTQ: quantize a layer subset by subset ([k,v,q], [o], [up,gate], [down]) (default)')
+    .option('--no-true-sequential', 'GPTQ: quantize all seven linears of a layer from one forward')
+    .addOption(new Option('--max-memory <size>', 'calibration memory budget (e.g. 2G); default 3/4 of RAM').argParser((v) => byteSize('--max-memory', v)))
+    .addOption(new Option('--early-loss-threshold <x>', 'flag layers 1-3 whose average calibration loss exceeds this (default 1.0)').argParser(positiveNumber('--early-loss-threshold')))
+    .addOption(new Option('--outlier-factor <x>', 'flag a module loss this many times its neighbours\' median (default 10)').argParser(positiveNumber('--outlier-factor')));
+}
+
+/** The pipeline's calibration options from the flags. */
+export function calibrationOptions(f: CalibrationFlags, threads?: number) {
+  return {
+    algorithm: f.method,
+    calibration: {
+      file: f.calib, samples: f.calibSamples, seqlen: f.calibSeqlen, seed: f.seed, dampPercent: f.dampPercent,
+      staticGroups: f.staticGroups, trueSequential: f.trueSequential, maxMemory: f.maxMemory, threads,
+      thresholds: { earlyLoss: f.earlyLossThreshold, outlierFactor: f.outlierFactor },
+    },
+  };
+}

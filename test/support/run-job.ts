@@ -9,7 +9,10 @@ export async function runJob<T>(gen: AsyncGenerator<PipelineEvent, T>): Promise<
   return { result, events };
 }
 
-/** An AWQ/GPTQ conversion drained in a test (events to `onEvent`); its summary. */
+/**
+ * An AWQ/GPTQ conversion drained in a test (events to `onEvent`); its summary. Layout tests run
+ * round-to-nearest unless they ask for a calibrated `algorithm` (calibration is the pipeline's default).
+ */
 export async function runAwqGptqConvert(options: AwqGptqOptions, onEvent?: (e: PipelineEvent) => void): Promise<GroupwiseSummary> {
-  return drain(convertAwqGptq(options), (e) => onEvent?.(e));
+  return drain(convertAwqGptq({ algorithm: 'rtn', ...options }), (e) => onEvent?.(e));
 }

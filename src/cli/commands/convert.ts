@@ -12,12 +12,14 @@ import { formatBytes } from '../../format-units.ts';
 import { integer, viaType } from '../../options/values.ts';
 import { formatReport } from '../report-text.ts';
 import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.ts';
-import { addOutputModes, collect, forceOption, offlineOption, parser, threadsOption, tokenOption, typeOption, type OutputModeFlags } from '../options.ts';
+import { addCalibrationOptions, addOutputModes, calibrationOptions, collect, forceOption, offlineOption, parser, threadsOption, tokenOption, typeOption, type CalibrationFlags, type OutputModeFlags } from '../options.ts';
+import { renderCalibrationReport } from '../../pipeline/calib-report-text.ts';
+import type { CalibrationReport } from '../../pipeline/calib-report.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, assertNotGguf, prepareOutput } from '../preflight.ts';
 import { formatPlan } from './quantize.ts';
 
-interface ConvertFlags extends OutputModeFlags {
+interface ConvertFlags extends OutputModeFlags, CalibrationFlags {
   type?: string;
   output?: string;
   via?: 'f16';
@@ -69,7 +71,7 @@ export function register(program: Command): void {
     .addOption(tokenOption())
     .addOption(offlineOption())
     .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text');
-  addOutputModes(cmd).action(async (source: string, flags: ConvertFlags) => {
+  addOutputModes(addCalibrationOptions(cmd)).action(async (source: string, flags: ConvertFlags) => {
     await runCommand(flags, (signal) => (flags.eval ? convertThenEval(source, flags, signal) : convertJob(source, flags, signal)), { formatResult: formatConvertSummary });
   });
 }
@@ -92,6 +94,7 @@ async function* convertJob(source: string, flags: ConvertFlags, signal: AbortSig
       source, output, method, bits: flags.bits, groupSize: flags.groupSize,
       sym: flags.sym ? true : flags.asym ? false : undefined, descAct: flags.descAct, keepUnaligned: flags.keepUnaligned,
       force: flags.force, validate: flags.validate, reportPath: flags.report, failOnAnomaly: flags.failOnAnomaly, hub, signal,
+      ...calibrationOptions(flags, flags.threads),
     });
   }
   if (flags.output) await prepareOutput(flags.output, { force: flags.force, dryRun: flags.dryRun });
@@ -112,12 +115,13 @@ async function* convertThenEval(source: string, flags: ConvertFlags, signal: Abo
 }
 
 function formatConvertSummary(result: unknown): string {
-  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[]; eval?: EvalFigures };
+  const s = result as { dryRun?: boolean; output: string; outputBytes: number; seconds: number; tensors: number; fileType?: string; fallbacks?: number; report?: ValidationReport; parameters?: number; plan: unknown[]; eval?: EvalFigures; calibration?: CalibrationReport };
   if (s.dryRun) return formatPlan(s as Parameters<typeof formatPlan>[0]);
   const parts = [s.fileType, `${s.tensors} tensors`, s.parameters !== undefined && `${s.parameters.toLocaleString('en-US')} parameters`, formatBytes(s.outputBytes)].filter(Boolean);
   const fallbacks = s.fallbacks !== undefined ? `; ${s.fallbacks} fallback(s)` : '';
   const lines = [`wrote ${s.output}: ${parts.join(', ')} in ${s.seconds.toFixed(2)} s${fallbacks}`];
   if (s.report) lines.push(formatReport(s.report));
+  if (s.calibration) lines.push(renderCalibrationReport(s.calibration));
   if (s.eval) lines.push(evalFiguresLine(s.eval));
   return lines.join('\n');
 }
