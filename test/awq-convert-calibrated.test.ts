@@ -4,7 +4,7 @@
  * shapes, the same quantization_config, read-back validation — while the norms hold AWQ's
  * rescaled values and the calibration report lists each group's ratio and loss and each module's
  * clip loss. On stories260K the written checkpoint (attention packed, g32) scores a lower perplexity
- * on eval.txt than the RTN one.
+ * on eval.txt than the RTN one. (The CLI test runs the compiled CLI: `npm run build` first.)
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { openModelWeights } from '../src/model/open-model.ts';
 import { createFastEngine } from '../kernels/fast/forward-engine.ts';
 import type { AwqGptqOptions } from '../src/pipeline/awq-gptq.ts';
 import { perplexity } from './support/calib-harness.ts';
+import { runCli } from './support/cli.ts';
 import { roundToHalf } from '../kernels/fp16.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -34,7 +35,7 @@ function layout(dir: string): Record<string, { dtype: string; shape: number[] }>
 async function both(name: string, base: AwqGptqOptions) {
   const rtnDir = join(tmp.dir, `${name}-rtn`), awqDir = join(tmp.dir, `${name}-awq`);
   const rtn = await runAwqGptqConvert({ ...base, output: rtnDir, algorithm: 'rtn' });
-  const awq = await runAwqGptqConvert({ ...base, output: awqDir, calibration: { file: CALIB, samples: 4, seqlen: 128, threads: 2, ...base.calibration } });
+  const awq = await runAwqGptqConvert({ ...base, output: awqDir, algorithm: 'awq', calibration: { file: CALIB, samples: 4, seqlen: 128, threads: 2, ...base.calibration } });
   return { rtnDir, awqDir, rtn, awq };
 }
 
@@ -100,4 +101,13 @@ test('stories260K, g32 with --keep-unaligned: only attention is packed, so only 
   } finally {
     await engine.close();
   }
+});
+
+test('the CLI: convert --type awq calibrates by default and prints each group\'s ratio and losses', () => {
+  const out = join(tmp.dir, 'cli-awq');
+  const r = runCli(['convert', STORIES, '--type', 'awq', '--group-size', '32', '--keep-unaligned', '--calib', CALIB, '--calib-samples', '4', '--calib-seqlen', '64', '--threads', '2', '-o', out], { cwd: ROOT });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /calibration \(awq\): 4 samples × 64 tokens from .*stories-calib\.txt/);
+  assert.match(r.stdout, /layer +1: attn_q \S+ +attn_k \S+ +attn_v \S+ +attn_output \S+ +\| attn_norm ratio 0\.\d\d \(\S+ → \S+\)/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).quantization_config.quant_method, 'awq');
 });

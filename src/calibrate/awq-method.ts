@@ -23,7 +23,7 @@
  * is a norm or a quantized linear: a linear kept in fp16 is written from the source, so folding a
  * scale into (or out of) it would change the model's function.
  */
-import { FormatError, UnsupportedError } from '../../formats/errors.ts';
+import { CancelledError, FormatError, UnsupportedError } from '../../formats/errors.ts';
 import { AbsMeanAccumulator, groupNormalizedWeightMean, type LinearWeight } from '../../kernels/groupwise/awq-stats.ts';
 import { searchAwqScale, type ScaleOptions } from '../../kernels/groupwise/awq-scale.ts';
 import { awqClipSearch, applyAwqClip, type ClipOptions } from '../../kernels/groupwise/awq-clip.ts';
@@ -33,7 +33,7 @@ import type { QuantizedMatrix } from '../../kernels/groupwise/spec.ts';
 import type { WeightMatrix } from '../model/weights.ts';
 import type { LayerWeights } from '../model/layer-weights.ts';
 import type { AwqScaleGroup, ModuleLoss } from '../pipeline/calib-report.ts';
-import type { BlockModule, LayerContext, LayerMethod, LayerResult } from './layer-method.ts';
+import { BLOCK_MODULES, type BlockModule, type LayerContext, type LayerMethod, type LayerResult } from './layer-method.ts';
 
 export interface AwqMethodOptions extends ScaleOptions, ClipOptions {
   /** auto_clip after the scales (AutoAWQ `apply_clip`, default true). */
@@ -149,7 +149,7 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
     (g.prevOp !== 'attn_v' || sameShape));
   const found: { group: GroupDef; scales: Float32Array; report: AwqScaleGroup }[] = [];
   for (const g of enabled) {
-    if (ctx.signal?.aborted) break;
+    if (ctx.signal?.aborted) throw new CancelledError();
     const label = `awq: scales ${g.modules.join('+')}`;
     ctx.status(label);
     const input = INPUT_OF[g.modules[0]!];
@@ -208,8 +208,8 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
   const quantized = new Map<BlockModule, QuantizedMatrix>();
   const reference = new Map<BlockModule, Float32Array>();
   const modules: ModuleLoss[] = [];
-  for (const m of ctx.modules) {
-    if (ctx.signal?.aborted) break;
+  for (const m of BLOCK_MODULES.filter((x) => ctx.modules.has(x))) { // block order, for the report
+    if (ctx.signal?.aborted) throw new CancelledError();
     ctx.status(`awq: clip ${m}`);
     const t0 = performance.now();
     const data = work(m), rows = rowsOf(m), c = cols(m);
