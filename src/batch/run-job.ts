@@ -40,8 +40,9 @@ function writeOutput(job: BatchJob, run: JobRunOptions): AsyncGenerator<Pipeline
       });
     case 'awq':
     case 'gptq':
+      // batch files have no calibration fields (--method, --calib…) yet: round-to-nearest, as before
       return convertAwqGptq({
-        source: job.source, output: job.output, method: job.kind, bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct,
+        source: job.source, output: job.output, method: job.kind, algorithm: 'rtn', bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct,
         keepUnaligned: o.keepUnaligned, force: run.force, validate: o.validate, signal: run.signal,
       });
   }
