@@ -87,8 +87,8 @@ test('the scale fold keeps the function: scaled, unquantized weights give the F3
         for (const [k, v] of vecs) vectors.set(blockTensor(il, `${k}.weight`), v);
       },
     });
-    const few = calib.tokens.subarray(0, 4 * calib.nTok); // a function check: a few samples do
-    const layers = await calibrateModel(m, few, 4, calib.nTok, method, { bits: 4, groupSize: 32, sym: false }, ALL, engine);
+    const few = calib.tokens.subarray(0, 2 * calib.nTok); // a function check: a few samples do
+    const layers = await calibrateModel(m, few, 2, calib.nTok, method, { bits: 4, groupSize: 32, sym: false }, ALL, engine);
     for (const l of layers) {
       assert.deepEqual(l.report.scaleGroups!.map((g) => g.prevOp), ['attn_norm', ...(groups === 4 ? ['attn_v'] : []), 'ffn_norm', 'ffn_up'], `${name} layer ${l.layer}`);
       assert.ok(l.vectors!.has('attn_norm') && l.vectors!.has('ffn_norm'));

@@ -35,7 +35,7 @@ function layout(dir: string): Record<string, { dtype: string; shape: number[] }>
 async function both(name: string, base: AwqGptqOptions) {
   const rtnDir = join(tmp.dir, `${name}-rtn`), awqDir = join(tmp.dir, `${name}-awq`);
   const rtn = await runAwqGptqConvert({ ...base, output: rtnDir, algorithm: 'rtn' });
-  const awq = await runAwqGptqConvert({ ...base, output: awqDir, algorithm: 'awq', calibration: { file: CALIB, samples: 4, seqlen: 128, threads: 2, ...base.calibration } });
+  const awq = await runAwqGptqConvert({ ...base, output: awqDir, algorithm: 'awq', calibration: { file: CALIB, samples: 4, seqlen: 64, threads: 2, ...base.calibration } });
   return { rtnDir, awqDir, rtn, awq };
 }
 
@@ -67,7 +67,7 @@ test('256-dim Llama, g128: the RTN layout and config, validated read-back, resca
 
   const c = awq.calibration!;
   assert.equal(c.method, 'awq');
-  assert.deepEqual([c.calib.samples, c.calib.seqlen], [4, 128]);
+  assert.deepEqual([c.calib.samples, c.calib.seqlen], [4, 64]);
   assert.equal(c.layers.length, 2);
   for (const l of c.layers) {
     // GQA (4 heads, 2 kv heads): no v→o group, as AutoAWQ skips it when v_proj and o_proj differ in shape
@@ -79,7 +79,7 @@ test('256-dim Llama, g128: the RTN layout and config, validated read-back, resca
 });
 
 test('stories260K, g32 with --keep-unaligned: only attention is packed, so only attn_norm is rescaled; the AWQ folder beats the RTN folder on eval.txt', async () => {
-  const { rtnDir, awqDir, rtn, awq } = await both('stories', { source: STORIES, output: '', method: 'awq', groupSize: 32, keepUnaligned: true, calibration: { samples: 8 } });
+  const { rtnDir, awqDir, rtn, awq } = await both('stories', { source: STORIES, output: '', method: 'awq', groupSize: 32, keepUnaligned: true, calibration: { samples: 8, seqlen: 128 } });
   assert.deepEqual(layout(awqDir), layout(rtnDir));
   assert.deepEqual(awq.keptInFp16, rtn.keptInFp16);
   assert.deepEqual(awq.quantization_config, rtn.quantization_config);
