@@ -12,7 +12,7 @@ import { openModelWeights } from '../src/model/open-model.ts';
 import { createRefEngine } from '../kernels/forward/index.ts';
 import { calibrateModel } from '../src/calibrate/loop.ts';
 import { matrixValues } from '../src/calibrate/loop.ts';
-import { moduleOfTensor } from '../src/calibrate/gptq-method.ts';
+import { accumulate, moduleOfTensor } from '../src/calibrate/gptq-method.ts';
 import type { BlockModule, LayerMethod } from '../src/calibrate/layer-method.ts';
 import { addBatch, createHessian, type GptqHessian } from '../kernels/groupwise/gptq-hessian.ts';
 import { gptqFasterquant } from '../kernels/groupwise/gptq-solver.ts';
@@ -130,4 +130,22 @@ test('GPTQ layer loss ≤ RTN with the same H on every module of stories260K and
   }
   const ratios = lines.sort((a, b) => a - b);
   console.log(`# GPTQ/RTN layer loss over ${ratios.length} module×configs: median ${ratios[ratios.length >> 1]!.toFixed(3)}, worst ${ratios.at(-1)!.toFixed(3)}`);
+});
+
+test('H on the matmul engine (float32 product, as torch) equals add_batch within float32 rounding', async () => {
+  const m = wide.find((x) => x.name === 'blk.0.attn_q')!;
+  const cols = 96, tokens = 80;
+  let s = 7;
+  const x = Float32Array.from({ length: 2 * tokens * cols }, () => { s = (s * 1103515245 + 12345) >>> 0; return (s / 2 ** 32 - 0.5) * 3; });
+  const a = createHessian(cols), b = createHessian(cols);
+  for (const [i, batch] of [[0, 1], [1, 3]] as const) {
+    addBatch(a, x.subarray(i * tokens * cols, (i + 1) * tokens * cols), batch);
+    await accumulate(createRefEngine(), b, x.subarray(i * tokens * cols, (i + 1) * tokens * cols), tokens, cols, batch);
+  }
+  assert.equal(b.nsamples, 4);
+  let worst = 0;
+  for (let i = 0; i < cols * cols; i++) worst = Math.max(worst, Math.abs(a.H[i]! - b.H[i]!) / Math.sqrt(a.H[Math.floor(i / cols) * (cols + 1)]! * a.H[(i % cols) * (cols + 1)]!));
+  assert.ok(worst < 1e-5, `worst ${worst}`);
+  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) assert.equal(b.H[i * cols + j], b.H[j * cols + i]);
+  assert.ok(m.h.nsamples > 0);
 });

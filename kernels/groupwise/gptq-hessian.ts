@@ -61,3 +61,30 @@ export function addBatch(h: GptqHessian, input: Float32Array, batch = 1): void {
     }
   }
 }
+
+/**
+ * `add_batch` split around its matrix product, for callers that compute XᵀX on a faster kernel
+ * (the forward's matmul engine, float32 accumulation like torch's `inp.matmul(inp.t())`):
+ * `beginBatch` applies the running average and returns the input scale sqrt(2/n) (float32);
+ * the caller forms Xs = scale · x and adds `XsᵀXs` with `addProduct` (symmetrised, float32).
+ */
+export function beginBatch(h: GptqHessian, batch: number): number {
+  if (!(Number.isInteger(batch) && batch > 0)) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  const keep = Math.fround(h.nsamples / (h.nsamples + batch));
+  const H = h.H;
+  for (let i = 0; i < H.length; i++) H[i] = Math.fround(H[i]! * keep);
+  h.nsamples += batch;
+  return Math.fround(Math.sqrt(2 / h.nsamples));
+}
+
+export function addProduct(h: GptqHessian, xtx: Float32Array): void {
+  const { cols, H } = h;
+  if (xtx.length !== cols * cols) throw new RangeError(`product has ${xtx.length} values, expected ${cols}x${cols}`);
+  for (let i = 0; i < cols; i++) {
+    for (let j = i; j < cols; j++) {
+      const v = Math.fround(H[i * cols + j]! + Math.fround((xtx[i * cols + j]! + xtx[j * cols + i]!) / 2));
+      H[i * cols + j] = v;
+      H[j * cols + i] = v;
+    }
+  }
+}

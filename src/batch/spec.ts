@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { ForgeError, UsageError, fromFsError } from '../../formats/errors.ts';
-import { integer, viaType } from '../options/values.ts';
+import { integer, positiveInteger, viaType } from '../options/values.ts';
 
 /** Per-job options; all optional, `defaults` fills in what a job leaves out. */
 export interface JobOptions {
@@ -34,6 +34,15 @@ export interface JobOptions {
   sym?: boolean;
   descAct?: boolean;
   keepUnaligned?: boolean;
+  /** AWQ/GPTQ calibration, the keys of convert's flags (--method, --calib, --calib-samples, …). */
+  method?: 'rtn' | 'gptq' | 'awq';
+  calib?: string;
+  calibSamples?: number;
+  calibSeqlen?: number;
+  seed?: number;
+  dampPercent?: number;
+  staticGroups?: boolean;
+  trueSequential?: boolean;
   /** Evaluate the output against the source after the job (`convert --eval`), on `evalText` or the bundled text. */
   eval?: boolean;
   evalText?: string;
@@ -56,7 +65,7 @@ export const DEFAULT_OUTPUT_PATTERN = '{name}-{type}.gguf';
 /** AWQ/GPTQ outputs are folders. */
 export const DEFAULT_FOLDER_PATTERN = '{name}-{type}';
 
-const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText'] as const;
+const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText', 'method', 'calib', 'calibSamples', 'calibSeqlen', 'seed', 'dampPercent', 'staticGroups', 'trueSequential'] as const;
 const JOB_KEYS = new Set<string>(['source', 'type', 'types', ...OPTION_KEYS]);
 
 export async function readBatchFile(file: string): Promise<BatchSpec> {
@@ -129,7 +138,23 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'output':
       case 'name':
       case 'evalText':
+      case 'calib':
         out[key] = stringValue(v, key, fail);
+        break;
+      case 'method': {
+        const m = stringValue(v, key, fail);
+        if (m !== 'rtn' && m !== 'gptq' && m !== 'awq') fail(v, '`method` must be rtn, gptq or awq');
+        out.method = m as 'rtn' | 'gptq' | 'awq';
+        break;
+      }
+      case 'calibSamples':
+      case 'calibSeqlen':
+      case 'seed':
+        out[key] = parsed(v, key, fail, () => positiveInteger(isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'string') ? v.value : String(v)));
+        break;
+      case 'dampPercent':
+        if (!isScalar(v) || typeof v.value !== 'number' || !(v.value > 0 && v.value < 1)) fail(v, '`dampPercent` must be a number in (0, 1)');
+        out.dampPercent = (v as { value: number }).value;
         break;
       // The same value parsers as the CLI's --via, --bits and --group-size.
       case 'via':
@@ -145,6 +170,8 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'sym':
       case 'descAct':
       case 'keepUnaligned':
+      case 'staticGroups':
+      case 'trueSequential':
       case 'eval':
         if (!isScalar(v) || typeof v.value !== 'boolean') fail(v, `\`${key}\` must be true or false`);
         out[key] = (v as { value: boolean }).value;

@@ -24,7 +24,8 @@ const median = (v: number[]) => {
 };
 
 export function findAnomalies(layers: LayerCalibration[], thresholds: AnomalyThresholds = {}): CalibAnomaly[] {
-  const t = { ...DEFAULT_THRESHOLDS, ...thresholds };
+  const given = Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined));
+  const t = { ...DEFAULT_THRESHOLDS, ...given } as Required<AnomalyThresholds>;
   const out: CalibAnomaly[] = [];
   for (const l of layers) {
     for (const m of l.modules) {

@@ -10,7 +10,8 @@
  * hooks see the same tensor), so one H is accumulated per distinct input.
  */
 import { CancelledError, ValidationError } from '../../formats/errors.ts';
-import { addBatch, createHessian, type GptqHessian } from '../../kernels/groupwise/gptq-hessian.ts';
+import { addProduct, beginBatch, createHessian, type GptqHessian } from '../../kernels/groupwise/gptq-hessian.ts';
+import type { MatmulEngine } from '../../kernels/forward/index.ts';
 import { gptqFasterquant } from '../../kernels/groupwise/gptq-solver.ts';
 import type { QuantizedMatrix } from '../../kernels/groupwise/spec.ts';
 import type { LayerWeights } from '../model/layer-weights.ts';
@@ -46,6 +47,22 @@ const HF_NAME: Record<BlockModule, string> = {
   ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
 };
 
+/**
+ * add_batch for `batch` sequences of inputs `x` (nTokens × cols): the running average, then
+ * H += XsᵀXs with Xs = sqrt(2/n)·x, the product on the matmul engine (float32, as torch's H).
+ */
+export async function accumulate(engine: MatmulEngine, h: GptqHessian, x: Float32Array, nTokens: number, cols: number, batch: number): Promise<void> {
+  const scale = beginBatch(h, batch);
+  const xt = new Float32Array(cols * nTokens); // Xsᵀ: cols rows of nTokens
+  for (let t = 0; t < nTokens; t++) {
+    const o = t * cols;
+    for (let c = 0; c < cols; c++) xt[c * nTokens + t] = x[o + c]! * scale;
+  }
+  const out = new Float32Array(cols * cols);
+  await engine.matmul(xt, cols, { type: 0, rows: cols, cols: nTokens, data: new Uint8Array(xt.buffer) }, out);
+  addProduct(h, out);
+}
+
 export const moduleOfTensor = (tensor: string): BlockModule => tensor.split('.')[2] as BlockModule;
 
 export function gptqMethod(opts: GptqMethodOptions = {}): LayerMethod {
@@ -74,7 +91,7 @@ export function gptqMethod(opts: GptqMethodOptions = {}): LayerMethod {
         const stopAfter = FORWARD_ORDER.filter((m) => todo.includes(m)).at(-1)!;
         await ctx.forward({
           weights: cur, stopAfter, label: todo.join(','),
-          observe: (inp, range) => {
+          observe: async (inp, range) => {
             const m = moduleOfTensor(inp.tensor);
             if (!todo.includes(m)) return;
             const key = INPUT_OF[m];
@@ -82,7 +99,7 @@ export function gptqMethod(opts: GptqMethodOptions = {}): LayerMethod {
             seenAt.set(key, range.start);
             let h = hessians.get(key);
             if (!h) hessians.set(key, (h = createHessian(inp.cols)));
-            addBatch(h, inp.x.subarray(0, inp.nTokens * inp.cols), range.count);
+            await accumulate(ctx.engine, h, inp.x, inp.nTokens, inp.cols, range.count);
           },
         });
         for (const m of todo) {
