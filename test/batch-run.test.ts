@@ -211,6 +211,7 @@ test('AWQ/GPTQ jobs write checkpoint folders ({name}-{type} by default) with the
     `  - source: ${tiny}`,
     '    types: [awq, gptq]',
     '    groupSize: 64',
+    '    method: rtn', // a layout test: calibrating 128 × 512 default samples is the calibration tests' job
     `  - source: ${SAMPLE}`,
     '    type: gptq',
     '    bits: 8',

@@ -40,9 +40,8 @@ function writeOutput(job: BatchJob, run: JobRunOptions): AsyncGenerator<Pipeline
       });
     case 'awq':
     case 'gptq':
-      // batch files have no calibration fields (--method, --calib…) yet: round-to-nearest, as before
       return convertAwqGptq({
-        source: job.source, output: job.output, method: job.kind, algorithm: 'rtn', bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct,
+        source: job.source, output: job.output, method: job.kind, bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct,
         keepUnaligned: o.keepUnaligned, force: run.force, validate: o.validate, signal: run.signal,
         algorithm: o.method,
         calibration: { file: o.calib, samples: o.calibSamples, seqlen: o.calibSeqlen, seed: o.seed, dampPercent: o.dampPercent, staticGroups: o.staticGroups, trueSequential: o.trueSequential, threads: run.threads },
