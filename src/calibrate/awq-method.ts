@@ -99,7 +99,7 @@ export function awqMethod(opts: AwqMethodOptions = {}): LayerMethod {
 }
 
 /** Bytes AWQ holds per calibration token: y_ref of self_attn and of mlp. */
-export const awqRefBytesPerToken = (nEmbd: number) => 2 * 4 * nEmbd;
+const awqRefBytesPerToken = (nEmbd: number) => 2 * 4 * nEmbd;
 
 async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleToken: number): Promise<LayerResult> {
   const { layer: il, nSeq, nTok, spec, weights: L } = ctx;
@@ -222,15 +222,4 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
     modules.push({ module: m, tensor: `model.layers.${il}.${HF_NAME[m]}`, loss: clip.loss, seconds: (performance.now() - t0) / 1000 });
   }
   return { next: L, quantized, reference, vectors, report: { modules, scaleGroups: found.map((f) => f.report) } };
-}
-
-/** The layer with the method's changes applied in float (scaled, clipped, unquantized): for tests and for checking the fold. */
-export function scaledLayer(L: LayerWeights, r: Pick<LayerResult, 'vectors'>, weights: Map<BlockModule, Float32Array>): LayerWeights {
-  const out: LayerWeights = { ...L };
-  for (const [m, data] of weights) out[WEIGHT_KEY[m]] = matrixOf(data, L[WEIGHT_KEY[m]]!.rows, L[WEIGHT_KEY[m]]!.cols);
-  if (r.vectors?.get('attn_norm')) out.attnNorm = r.vectors.get('attn_norm')!;
-  if (r.vectors?.get('ffn_norm')) out.ffnNorm = r.vectors.get('ffn_norm')!;
-  if (r.vectors?.get('attn_v.bias')) out.bv = r.vectors.get('attn_v.bias')!;
-  if (r.vectors?.get('ffn_up.bias')) out.bUp = r.vectors.get('ffn_up.bias')!;
-  return out;
 }
