@@ -24,7 +24,7 @@ function cli(args: string[]) {
 test('convert --type awq writes the folder and prints the report as JSON', async () => {
   const src = join(await ensureSamples(), SAMPLE.llama.f16);
   const out = join(tmp.dir, 'awq');
-  const r = cli(['convert', src, '--type', 'awq', '--group-size', '64', '-o', out, '--json']);
+  const r = cli(['convert', src, '--type', 'awq', '--method', 'rtn', '--group-size', '64', '-o', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   const summary = doc.summary ?? doc.result ?? doc;

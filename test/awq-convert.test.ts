@@ -2,7 +2,8 @@
  * `convert --type awq`: a complete AWQ-GEMM folder from real (stories260K) and generated
  * (256-dim Llama and Qwen2) models — tensor names, dtypes and shapes as transformers expects,
  * config.json, copied tokenizer files, sharding, the up-front shape checks, atomic output — and
- * the round-trip error of every packed layer within the derived RTN bound.
+ * the round-trip error of every packed layer within the derived RTN bound. These run `--method rtn`;
+ * the calibrated AWQ path is in awq-convert-calibrated.test.ts.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +51,7 @@ test('AWQ g128 of the 256-dim Llama: names, dtypes, shapes, config, files, bound
   const src = join(gen, SAMPLE.llama.f32);
   const out = join(tmp.dir, 'llama-awq');
   const events: PipelineEvent[] = [];
-  const summary = await runAwqGptqConvert({ source: src, output: out, method: 'awq' }, (e) => events.push(e));
+  const summary = await runAwqGptqConvert({ source: src, output: out, method: 'awq', algorithm: 'rtn' }, (e) => events.push(e));
 
   assert.deepEqual(readdirSync(out).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json']);
   for (const f of ['generation_config.json', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json']) {
@@ -113,7 +114,7 @@ test('AWQ of the Qwen2 sample keeps q/k/v biases in fp16 and stores no lm_head (
   const gen = await ensureSamples();
   const src = join(gen, SAMPLE.qwen2.bf16);
   const out = join(tmp.dir, 'qwen2-awq');
-  await runAwqGptqConvert({ source: src, output: out, method: 'awq', groupSize: 64 });
+  await runAwqGptqConvert({ source: src, output: out, method: 'awq', algorithm: 'rtn', groupSize: 64 });
   const t = await readAllFloat(out);
   assert.equal(t.get('model.layers.0.self_attn.q_proj.bias')!.dtype, 'F16');
   assert.deepEqual(t.get('model.layers.1.self_attn.k_proj.bias')!.shape, [128]);
@@ -125,7 +126,7 @@ test('AWQ of the Qwen2 sample keeps q/k/v biases in fp16 and stores no lm_head (
 
 test('stories260K: in=64, ffn 172 — g64 is refused naming the layers (no output), --keep-unaligned packs attention only', async () => {
   const out = join(tmp.dir, 'stories-awq');
-  await assert.rejects(runAwqGptqConvert({ source: STORIES, output: out, method: 'awq', groupSize: 64 }), (err: unknown) => {
+  await assert.rejects(runAwqGptqConvert({ source: STORIES, output: out, method: 'awq', algorithm: 'rtn', groupSize: 64 }), (err: unknown) => {
     assert.ok(err instanceof ForgeError && err.kind === 'unsupported');
     assert.match(err.message, /model\.layers\.0\.mlp\.gate_proj: out_features 172 is not a multiple of 8/);
     assert.match(err.message, /model\.layers\.0\.mlp\.down_proj: in_features 172 is not a multiple of group size 64/);
@@ -136,7 +137,7 @@ test('stories260K: in=64, ffn 172 — g64 is refused naming the layers (no outpu
   assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.startsWith('.')), [], 'no temporary left');
 
   const warnings: string[] = [];
-  const summary = await runAwqGptqConvert({ source: STORIES, output: out, method: 'awq', groupSize: 64, keepUnaligned: true },
+  const summary = await runAwqGptqConvert({ source: STORIES, output: out, method: 'awq', algorithm: 'rtn', groupSize: 64, keepUnaligned: true },
     (e) => { if (e.type === 'warning') warnings.push(e.message); });
   assert.equal(summary.packedLayers, 20);
   assert.ok(warnings.some((w) => /model\.layers\.4\.mlp\.up_proj: .*kept in fp16/.test(w)));
@@ -156,12 +157,12 @@ test('usage errors and refusals come before any output', async () => {
   const gen = await ensureSamples();
   const src = join(gen, SAMPLE.llama.f32);
   const kinds = async (p: Promise<unknown>) => p.then(() => 'ok', (e: ForgeError) => `${e.kind}:${e.message}`);
-  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x1'), method: 'awq', bits: 3 })), /^usage:.*4-bit only/s);
-  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x2'), method: 'awq', descAct: true })), /^usage:.*GPTQ only/s);
-  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x3'), method: 'awq', groupSize: 96 })), /^unsupported:.*in_features 256 is not a multiple of group size 96/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x1'), method: 'awq', algorithm: 'rtn', bits: 3 })), /^usage:.*4-bit only/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x2'), method: 'awq', algorithm: 'rtn', descAct: true })), /^usage:.*GPTQ only/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: join(tmp.dir, 'x3'), method: 'awq', algorithm: 'rtn', groupSize: 96 })), /^unsupported:.*in_features 256 is not a multiple of group size 96/s);
   const existing = join(tmp.dir, 'llama-awq');
   assert.ok(existsSync(existing), 'written by the first test');
-  assert.match(await kinds(runAwqGptqConvert({ source: src, output: existing, method: 'awq' })), /^io:.*already exists/s);
+  assert.match(await kinds(runAwqGptqConvert({ source: src, output: existing, method: 'awq', algorithm: 'rtn' })), /^io:.*already exists/s);
   assert.match(await kinds(runAwqGptqConvert({ source: existing, output: join(tmp.dir, 'x4'), method: 'gptq' })), /^unsupported:.*already quantized/s);
   for (const x of ['x1', 'x2', 'x3', 'x4']) assert.ok(!existsSync(join(tmp.dir, x)));
 });
@@ -170,8 +171,8 @@ test('sharded output: shards plus index.json decode to the same weights as one f
   const gen = await ensureSamples();
   const src = join(gen, SAMPLE.llama.sharded);
   const one = join(tmp.dir, 'one'), many = join(tmp.dir, 'many');
-  await runAwqGptqConvert({ source: src, output: one, method: 'awq', validate: false });
-  const s = await runAwqGptqConvert({ source: src, output: many, method: 'awq', maxShardBytes: 300_000 });
+  await runAwqGptqConvert({ source: src, output: one, method: 'awq', algorithm: 'rtn', validate: false });
+  const s = await runAwqGptqConvert({ source: src, output: many, method: 'awq', algorithm: 'rtn', maxShardBytes: 300_000 });
   const shards = readdirSync(many).filter((f) => f.endsWith('.safetensors')).sort();
   assert.ok(shards.length >= 3, `${shards.length} shards`);
   assert.equal(shards[0], `model-00001-of-${String(shards.length).padStart(5, '0')}.safetensors`);
@@ -221,11 +222,11 @@ test('validation re-reads the output: a solver whose scales are not fp16-exact i
       return { ...m, scales: m.scales.map((s) => s * (1 + 1e-4)) };
     },
   };
-  await assert.rejects(runAwqGptqConvert({ source: src, output: out, method: 'awq', solver: sloppy }),
+  await assert.rejects(runAwqGptqConvert({ source: src, output: out, method: 'awq', algorithm: 'rtn', solver: sloppy }),
     (e: ForgeError) => e.kind === 'validation' && /does not decode to the values that were quantized/.test(e.message));
   assert.ok(!existsSync(out));
   // with validation off the same output is written (the caller chose not to check)
-  await runAwqGptqConvert({ source: src, output: out, method: 'awq', solver: sloppy, validate: false });
+  await runAwqGptqConvert({ source: src, output: out, method: 'awq', algorithm: 'rtn', solver: sloppy, validate: false });
   assert.ok(existsSync(join(out, 'model.safetensors')));
 });
 
@@ -251,7 +252,7 @@ test('tie_word_embeddings: a stored lm_head duplicate is not written', async () 
   const withHead = await modifiedCopy(src, 'qwen2-with-head', (t) => t.set('lm_head.weight', t.get('model.embed_tokens.weight')!));
   const out = join(tmp.dir, 'qwen2-tied-awq');
   const warnings: string[] = [];
-  await runAwqGptqConvert({ source: withHead, output: out, method: 'awq' }, (e) => { if (e.type === 'warning') warnings.push(e.code); });
+  await runAwqGptqConvert({ source: withHead, output: out, method: 'awq', algorithm: 'rtn' }, (e) => { if (e.type === 'warning') warnings.push(e.code); });
   assert.ok(warnings.includes('TIED_LM_HEAD'));
   const t = await readAllFloat(out);
   assert.ok(!t.has('lm_head.weight'));
@@ -262,6 +263,6 @@ test('a kept tensor beyond the fp16 range is named in a warning', async () => {
   const src = join(await ensureSamples(), SAMPLE.llama.f32);
   const big = await modifiedCopy(src, 'llama-big-norm', (t) => { t.get('model.norm.weight')!.data.set([1e5, -7e4, 65519], 0); });
   const warnings: string[] = [];
-  await runAwqGptqConvert({ source: big, output: join(tmp.dir, 'big-awq'), method: 'awq' }, (e) => { if (e.type === 'warning') warnings.push(e.message); });
+  await runAwqGptqConvert({ source: big, output: join(tmp.dir, 'big-awq'), method: 'awq', algorithm: 'rtn' }, (e) => { if (e.type === 'warning') warnings.push(e.message); });
   assert.ok(warnings.includes('model.norm.weight: 2 value(s) exceed the fp16 range (±65504) and are stored as ±inf'), warnings.join('\n'));
 });

@@ -53,7 +53,7 @@ test('item 5: temps of killed runs for the same output are removed with a warnin
   assert.ok(existsSync(otherOutput), 'temps of other outputs are not ours to remove');
 
   const awqEvents: WarningEvent[] = [];
-  await runAwqGptqConvert({ source: STORIES, output: join(dir, 'awq'), method: 'awq', groupSize: 64, keepUnaligned: true, validate: false },
+  await runAwqGptqConvert({ source: STORIES, output: join(dir, 'awq'), method: 'awq', algorithm: 'rtn', groupSize: 64, keepUnaligned: true, validate: false },
     (e) => { if (e.type === 'warning' && e.code === 'STALE_TEMP_REMOVED') awqEvents.push(e); });
   assert.deepEqual(awqEvents.map((w) => w.file), [staleDir]);
   assert.deepEqual(readdirSync(dir).sort(), ['.other.gguf.' + dead + '-cccccccccccc.tmp', `.out.gguf.${live.pid}-bbbbbbbbbbbb.tmp`, 'awq', 'out.gguf'].sort());

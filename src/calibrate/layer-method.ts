@@ -91,6 +91,11 @@ export interface LayerResult {
   next: LayerWeights;
   /** The integer codes per quantized module (llama.cpp row order), what the writer packs. */
   quantized: Map<BlockModule, QuantizedMatrix>;
+  /**
+   * The float weights each module's codes approximate, when they are not the loaded ones (AWQ: scaled
+   * and clipped), so the round-trip report measures quantization error rather than the scale fold.
+   */
+  reference?: Map<BlockModule, Float32Array>;
   /** F32 vectors the method changed (AWQ: scaled `attn_norm` / `ffn_norm`), by GGUF short name. */
   vectors?: Map<string, Float32Array>;
   /** Module losses (and AWQ scale groups) for the calibration report. */
@@ -103,8 +108,9 @@ export interface LayerMethod {
   /**
    * Extra bytes the method holds while working on a layer with these dimensions (statistics such
    * as H, solver temporaries), for the memory plan; the loop adds the residual stream, the layer's
-   * weights and the forward's per-token temporaries itself.
+   * weights and the forward's per-token temporaries itself. `nTokens` counts every calibration token
+   * (AWQ keeps module2inspect's reference outputs for all of them).
    */
-  workingBytes(dims: { nEmbd: number; nFf: number; qDim: number; kvDim: number }): number;
+  workingBytes(dims: { nEmbd: number; nFf: number; qDim: number; kvDim: number; nTokens: number }): number;
   quantizeLayer(ctx: LayerContext): Promise<LayerResult>;
 }

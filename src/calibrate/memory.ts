@@ -34,7 +34,7 @@ export function planCalibMemory(model: ModelWeights, method: LayerMethod, nSeq: 
   const residualBytes = 4 * nSeq * nTok * h.nEmbd;
   let maxLayer = 0;
   for (let il = 0; il < h.nLayer; il++) maxLayer = Math.max(maxLayer, layerBytes(model, il));
-  const dims = { nEmbd: h.nEmbd, nFf: h.nFf, qDim: h.nHead * h.headDimK, kvDim: h.nHeadKv * h.headDimK };
+  const dims = { nEmbd: h.nEmbd, nFf: h.nFf, qDim: h.nHead * h.headDimK, kvDim: h.nHeadKv * h.headDimK, nTokens: nSeq * nTok };
   const layer = 2 * maxLayer + method.workingBytes(dims);
   // per token: the block's temporaries, the sub-batch's working copy of the residual, and the
   // engine's staging of the largest matmul's input and output (about the temporaries again)

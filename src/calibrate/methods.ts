@@ -1,9 +1,10 @@
 /**
- * The calibrated methods `--method` can name, built from the run's options. GPTQ is here; AWQ
- * registers its LayerMethod in this table (until then `--type awq` defaults to RTN).
+ * The calibrated methods `--method` can name, built from the run's options: GPTQ and AWQ (each the
+ * default method of its `--type`).
  */
 import type { LayerMethod } from './layer-method.ts';
 import { gptqMethod } from './gptq-method.ts';
+import { awqMethod } from './awq-method.ts';
 
 export interface MethodParams {
   dampPercent?: number;
@@ -13,6 +14,7 @@ export interface MethodParams {
 
 const METHODS: Partial<Record<'gptq' | 'awq', (p: MethodParams) => LayerMethod>> = {
   gptq: (p) => gptqMethod({ dampPercent: p.dampPercent, trueSequential: p.trueSequential, staticGroups: p.staticGroups }),
+  awq: () => awqMethod(),
 };
 
 export function calibratedMethodNames(): string[] {

@@ -107,7 +107,7 @@ export async function* convertAwqGptq(options: AwqGptqOptions): AsyncGenerator<P
     try {
       if (o.algorithm !== 'rtn') calib = yield* CalibratedLayers.open(sourceDir, o, plan.items.filter((i) => i.kind === 'packed'));
       yield { type: 'phase', phase: 'write', message: `${shards.length} file(s)` };
-      const written = new Map<string, { metrics: TensorMetrics; fingerprint: number }>();
+      const written = new Map<string, { metrics: TensorMetrics; fingerprint: number; againstReference?: boolean }>();
       const shardOf = new Map<string, number>();
       shards.forEach((s, i) => s.decls.forEach((d) => shardOf.set(d.name, i)));
       let writer: SafetensorsWriter | null = null;
@@ -202,7 +202,9 @@ async function writePacked(model: SafetensorsModel, writer: SafetensorsWriter, i
     await writer.writeTensorData(`${item.module}.scales`, scales);
     await writer.writeTensorData(`${item.module}.g_idx`, bytesOf(t.gIdx));
   }
-  return measure(w, item.out, item.in, (start, count) => dequantizeRows(m, start, count));
+  // AWQ's codes approximate the scaled, clipped weights: measure against those (reference §6), not the source
+  const reference = calib?.reference(item.module);
+  return { ...(await measure(reference ?? w, item.out, item.in, (start, count) => dequantizeRows(m, start, count))), againstReference: reference !== undefined };
 }
 
 /** Copy a kept tensor (as fp16 when it is a float); returns how many finite values overflowed fp16. */
@@ -233,7 +235,7 @@ async function writeKept(model: SafetensorsModel, writer: SafetensorsWriter, ite
 }
 
 async function validateWritten(
-  source: SafetensorsModel, dir: string, packed: PackedItem[], written: Map<string, { metrics: TensorMetrics; fingerprint: number }>,
+  source: SafetensorsModel, dir: string, packed: PackedItem[], written: Map<string, { metrics: TensorMetrics; fingerprint: number; againstReference?: boolean }>,
   o: ResolvedOptions, checkCancel: () => void,
 ): Promise<ValidationReport> {
   const readBack = await openDequantizedModel(dir);
@@ -243,10 +245,11 @@ async function validateWritten(
       checkCancel();
       const name = `${item.module}.weight`;
       const { metrics, fingerprint: got } = await measure(await readWhole(source, item.source.name), item.out, item.in, (start, count) => readBack.readRows(name, start, count));
-      if (got !== written.get(item.module)!.fingerprint) {
+      const w = written.get(item.module)!;
+      if (got !== w.fingerprint) {
         throw new ValidationError('AWQ_GPTQ_READBACK', `${item.module}: the written layer does not decode to the values that were quantized`, { file: dir, tensor: name });
       }
-      results.push({ name, type: quantizedTypeName(o), metrics });
+      results.push({ name, type: quantizedTypeName(o), metrics: w.againstReference ? w.metrics : metrics });
     }
   } finally {
     await readBack.close();

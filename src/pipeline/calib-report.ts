@@ -25,7 +25,7 @@ export interface AwqScaleGroup {
   modules: string[];
   /** The grid ratio chosen (0 … 1 in 1/n_grid steps). */
   ratio: number;
-  /** Output MSE of module2inspect at ratio 0 (plain RTN of the unscaled weights) and at the chosen ratio. */
+  /** Output MSE of module2inspect with plain RTN of the unscaled weights (s = 1; duo_scaling's ratio 0 is not s = 1) and at the chosen ratio. */
   lossBefore: number;
   lossAfter: number;
 }

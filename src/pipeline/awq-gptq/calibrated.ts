@@ -33,8 +33,10 @@ export const HF_TO_MODULE: Record<string, BlockModule> = {
   'self_attn.q_proj': 'attn_q', 'self_attn.k_proj': 'attn_k', 'self_attn.v_proj': 'attn_v', 'self_attn.o_proj': 'attn_output',
   'mlp.gate_proj': 'ffn_gate', 'mlp.up_proj': 'ffn_up', 'mlp.down_proj': 'ffn_down',
 };
-/** HF norm tensors a method may rescale (AWQ) ↔ the forward's vector names. */
-const HF_TO_VECTOR: Record<string, string> = { 'input_layernorm.weight': 'attn_norm', 'post_attention_layernorm.weight': 'ffn_norm' };
+/** HF norm (and bias) tensors a method may rescale (AWQ: norms, and v/up biases when o/down are scaled) ↔ the forward's vector names. */
+const HF_TO_VECTOR: Record<string, string> = {
+  'input_layernorm.weight': 'attn_norm', 'post_attention_layernorm.weight': 'ffn_norm', 'self_attn.v_proj.bias': 'attn_v.bias', 'mlp.up_proj.bias': 'ffn_up.bias',
+};
 
 /** `model.layers.N.rest` → [N, rest], or undefined outside the blocks. */
 export function blockPart(name: string): [number, string] | undefined {
@@ -140,6 +142,20 @@ export class CalibratedLayers {
     const q = this.current.result.quantized.get(m);
     const heads = this.permuteHeads[m];
     return q && heads ? unpermuteRows(q, heads) : q;
+  }
+
+  /** The float weights the codes of `model.layers.N.<linear>` approximate (HF row order), when the method says they are not the source's. */
+  reference(hfModule: string): Float32Array | undefined {
+    const b = blockPart(hfModule);
+    const m = b && HF_TO_MODULE[b[1]];
+    if (!b || !m || this.current?.layer !== b[0]) return undefined;
+    const w = this.current.result.reference?.get(m);
+    const heads = this.permuteHeads[m];
+    if (!w || !heads) return w;
+    const rows = this.current.result.quantized.get(m)!.rows, cols = w.length / rows;
+    const out = new Float32Array(w.length);
+    for (let r = 0; r < rows; r++) out.set(w.subarray(r * cols, (r + 1) * cols), permutedSourceRow(r, rows, heads) * cols);
+    return out;
   }
 
   /** A rescaled norm vector (AWQ) replacing the source tensor `hfName`, if the method changed it. */

@@ -27,7 +27,8 @@ export function ConfirmGroupwise({ options: initial, active, onConfirm, onBack, 
 }) {
   const width = useWidth();
   const height = useHeight();
-  const [o, setO] = useState<AwqGptqOptions>({ bits: 4, groupSize: 128, sym: initial.method === 'gptq', descAct: false, keepUnaligned: false, ...initial });
+  const [o, setO] = useState<AwqGptqOptions>({ // the screen offers round-to-nearest only (the `m` note), so it asks for it
+    bits: 4, groupSize: 128, sym: initial.method === 'gptq', descAct: false, keepUnaligned: false, algorithm: 'rtn', ...initial });
   const [tensors, setTensors] = useState<SafetensorsTensor[] | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [sel, setSel] = useState(0);
