@@ -107,7 +107,8 @@ test('the CLI: convert --type awq calibrates by default and prints each group\'s
   const out = join(tmp.dir, 'cli-awq');
   const r = runCli(['convert', STORIES, '--type', 'awq', '--group-size', '32', '--keep-unaligned', '--calib', CALIB, '--calib-samples', '4', '--calib-seqlen', '64', '--threads', '2', '-o', out], { cwd: ROOT });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /calibration \(awq\): 4 samples × 64 tokens from .*stories-calib\.txt/);
-  assert.match(r.stdout, /layer +1: attn_q \S+ +attn_k \S+ +attn_v \S+ +attn_output \S+ +\| attn_norm ratio 0\.\d\d \(\S+ → \S+\)/);
+  assert.match(r.stdout, /AWQ calibration: 5 layers in [\d.]+ s · 4 × 64 tokens, seed 42 · /);
+  assert.match(r.stdout, /AWQ scale groups: chosen ratio, loss before → after/);
+  assert.match(r.stdout, /\n +1 attn_norm→attn_q,attn_k,attn_v ratio [01]\.\d\d +\S+ → \S+ \([−+]?[\d.]+%\)/);
   assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).quantization_config.quant_method, 'awq');
 });

@@ -34,7 +34,7 @@ test('convert -t q8_0 --eval --report: the report has the eval figures, the same
 
 test('convert --type awq --eval --report: the packed checkpoint is evaluated against its source, figures in the report', () => {
   const report = path.join(dir, 'awq.report.json');
-  const r = runCli(['convert', STORIES, '-t', 'awq', '--group-size', '32', '--keep-unaligned', '-o', 'awq', '--eval', EVAL_TXT, '--report', report, '--threads', '2'], { cwd: dir });
+  const r = runCli(['convert', STORIES, '-t', 'awq', '--method', 'rtn', '--group-size', '32', '--keep-unaligned', '-o', 'awq', '--eval', EVAL_TXT, '--report', report, '--threads', '2'], { cwd: dir });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /eval \(\d+ chunks of \d+\): PPL [\d.]+ ± [\d.]+ vs source 3\.57\d+ \(ratio 1\.0\d+\), KL mean 0\.0\d+/);
   const rep = readReport(report);

@@ -9,7 +9,7 @@ import { Rng } from './kernels-inputs.ts';
 import { matmulRef, attention, type WeightMatrix } from '../kernels/forward/index.ts';
 import { createFastEngine, toSharedBytes } from '../kernels/fast/forward-engine.ts';
 import { TOKEN_BLOCK } from '../kernels/fast/forward-geometry.mjs';
-import { dequantize, quantizeRows, canDequantize } from '../kernels/quant-table.ts';
+import { dequantize, quantizeRows, canDequantize, requiresImatrix } from '../kernels/quant-table.ts';
 import { quantizeRowQ8_KRef } from '../kernels/ref/q8_k.ts';
 import { GGML_TYPES, ggmlType, rowSize, GgmlTypeId } from '../kernels/ggml-types.ts';
 import type { MatmulEngine } from '../kernels/forward/engine.ts';
@@ -31,7 +31,9 @@ function weight(type: number, rows: number, cols: number, rng: Rng): WeightMatri
     quantizeRowQ8_KRef(f, 0, data, 0, (rows * cols) / 256);
     return { type, rows, cols, data };
   }
-  return { type, rows, cols, data: quantizeRows(type, f, rows, cols) };
+  // IQ1_S/IQ2_XXS/IQ2_XS quantize only with importance weights (ggml_quantize_requires_imatrix).
+  const imatrix = requiresImatrix(type) ? Float32Array.from({ length: cols }, (_, i) => 0.5 + (i % 7) / 4) : undefined;
+  return { type, rows, cols, data: quantizeRows(type, f, rows, cols, imatrix) };
 }
 
 /** float64 product of x with the dequantized weights, and Σ|x·w| per output (the error scale). */

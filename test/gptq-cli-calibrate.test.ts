@@ -31,12 +31,12 @@ test('convert --type gptq --json: calibration report with per-layer module losse
 });
 
 test('human output: the loss table and anomalies; --method rtn has no calibration; bad flags are usage errors', () => {
-  const r = runCli([...base, '--early-loss-threshold', '1000', '-o', join(tmp.dir, 'b')]);
+  const r = runCli([...base, '--loss-early-threshold', '1000', '-o', join(tmp.dir, 'b')]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /calibration \(gptq\): 4 samples × 128 tokens from .*stories260K-calib\.txt, seed 42/);
-  assert.match(r.stdout, /layer {3}5: attn_k [\d.]+ {2}attn_v/);
+  assert.match(r.stdout, /GPTQ calibration: 5 layers in [\d.]+ s · 4 × 128 tokens, seed 42 · /);
+  assert.match(r.stdout, /\n +4 +[\d.e+-]+ +[\d.e+-]+ (attn|ffn)_\w+ +█/);
   assert.match(r.stdout, /calibration anomalies: none/);
-  assert.match(r.stderr, /calibrate: layer 5\/5 done, avg loss/);
+  assert.match(r.stderr, /calibrate: layer 5\/5 done · /);
   const rtn = runCli(['convert', STORIES, '--type', 'gptq', '--method', 'rtn', '--group-size', '32', '--keep-unaligned', '-o', join(tmp.dir, 'c'), '--json']);
   assert.equal(rtn.status, 0, rtn.stderr);
   assert.equal(JSON.parse(rtn.stdout).result.calibration, undefined);

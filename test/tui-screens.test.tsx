@@ -149,9 +149,9 @@ test('target: q4_0, q5_K_M, q8_0 first with bpw, size and trade-off; unavailable
     await waitForText(r, 'output: m-q4_0-x.gguf');
     await press(r, KEYS.enter);
     assert.deepEqual(chosen, [{ fileType: 'q4_0', output: 'm-q4_0-x.gguf', viaF16: true, pure: true, force: false }]);
-    // Page down to the i-quants: shown, unavailable, with the reason; enter does nothing.
-    await press(r, '\u001B[6~', '\u001B[6~'); // page down twice
-    const far = await waitForText(r, /› iq/);
+    // Page down to the end, the unavailable group (imatrix-only i-quants among it): shown with the reason; enter does nothing.
+    await press(r, ...Array(6).fill('\u001B[6~'));
+    const far = await waitForText(r, /› \S+.*unavailable/);
     assert.match(far, /unavailable: i-quants need an importance matrix/);
     await press(r, KEYS.enter);
     assert.equal(chosen.length, 1);

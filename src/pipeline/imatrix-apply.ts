@@ -48,7 +48,7 @@ const isEmbd = (n: string) => n === 'token_embd.weight' || n === 'per_layer_toke
 export function* checkNoImatrixNeeded(tensors: TensorPlan[], ftype: string, dryRun: boolean): Generator<PipelineEvent> {
   const p = tensors.find((t) => t.quantize && requiresImatrix(t.name, t.targetType, ftype));
   if (!p) return;
-  const message = `this quantization requires an imatrix! offending tensor: ${p.name}, target type: ${typeName(p.targetType)} (the ${ftype} file type needs an importance matrix: pass --imatrix FILE, compute one with gguf-forge imatrix, or convert with --imatrix auto)`;
+  const message = `this quantization requires an imatrix! offending tensor: ${p.name}, target type: ${typeName(p.targetType)} (${typeName(p.targetType)} needs an importance matrix: pass --imatrix FILE, compute one with gguf-forge imatrix, or convert with --imatrix auto)`;
   if (dryRun) yield { type: 'warning', code: 'IMATRIX_REQUIRED', tensor: p.name, message: `dry run only: ${message}` };
   else throw new UnsupportedError('IMATRIX_REQUIRED', message, { tensor: p.name });
 }

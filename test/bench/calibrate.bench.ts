@@ -5,8 +5,10 @@
  * calibration corpus: seconds per layer, peak RSS, and where the time goes (forwards + H products
  * on the engine vs the solver in JS). From the FLOP rate measured for each part, the projected
  * hours for a 7B Llama (4096 / 11008 / 32 layers) at the default 128 × 512 tokens.
- * BENCH_CALIB_LAYERS limits the layers run (default all 8). AWQ is added here once its method is
- * registered (src/calibrate/methods.ts). The machine is shared: absolute times are noisy.
+ * BENCH_CALIB_LAYERS limits the layers run (default all 8). Then AWQ (auto_scale + auto_clip, 4-bit
+ * g128 asymmetric) on the same model and samples for BENCH_AWQ_LAYERS layers (default 2): its cost is
+ * forwards of the block and its halves, so the 7B projection scales the measured seconds per layer
+ * by the per-layer multiply-adds and the token count. The machine may be shared: absolute times are noisy.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,7 @@ export default async function bench(): Promise<void> {
   const { createFastEngine } = await import('../../kernels/fast/forward-engine.ts');
   const { calibrateModel } = await import('../../src/calibrate/loop.ts');
   const { gptqMethod } = await import('../../src/calibrate/gptq-method.ts');
+  const { awqMethod } = await import('../../src/calibrate/awq-method.ts');
   const { calibrationSet, loadCalibDocuments } = await import('../../src/pipeline/calib-text.ts');
   const { addsBos, llamaTokenizer } = await import('../../src/pipeline/eval-plan.ts');
   const dir = mkdtempSync(join(tmpdir(), 'bench-calib-'));
@@ -80,6 +83,30 @@ export default async function bench(): Promise<void> {
     console.log(`peak RSS: ${rssMiB.toFixed(0)} MiB (whole bench process)`);
     console.log(`projected 7B (4096/11008, 32 layers, 128 × 512 tokens) on this machine: ${hours.toFixed(1)} h (solver share ${((2 * m7.solver / solverRate) / ((2 * m7.engine) / engineRate + (2 * m7.solver) / solverRate) * 100).toFixed(0)}%)`);
     console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s; the machine is shared by other jobs, so absolute times are noisy`);
+
+    const awqLayers = Number(process.env.BENCH_AWQ_LAYERS ?? 2);
+    const model2 = await openModelWeights(dir);
+    const engine2 = await createFastEngine({ threads: THREADS });
+    const awqPerLayer: number[] = [];
+    const a0 = performance.now();
+    let lastA = a0;
+    const gen2 = calibrateModel(model2, { ...set, seed: 42 }, awqMethod(), { spec: { bits: 4, groupSize: 128, sym: false }, engine: engine2, maxMemory: 8 * 2 ** 30 });
+    for (let s = await gen2.next(); !s.done; s = await gen2.next()) {
+      if (s.value.type !== 'calibrated-layer') continue;
+      const now = performance.now();
+      awqPerLayer.push((now - lastA) / 1000);
+      lastA = now;
+      console.log(`AWQ layer ${awqPerLayer.length}: ${awqPerLayer.at(-1)!.toFixed(1)} s`);
+      if (awqPerLayer.length >= awqLayers) break;
+    }
+    await gen2.return(undefined as never);
+    await engine2.close();
+    await model2.close();
+    const awqS = awqPerLayer.reduce((a, b) => a + b, 0) / awqPerLayer.length;
+    const layerMacs = (x: Dims) => 4 * x.d * x.d + 3 * x.d * x.ff;
+    const awqHours = (awqS * (layerMacs(seven) / layerMacs(dims)) * ((128 * 512) / tokens) * seven.layers) / 3600;
+    console.log(`AWQ 4-bit g128, same model and samples: seconds per layer ${awqPerLayer.map((x) => x.toFixed(1)).join(' ')} (mean ${awqS.toFixed(1)}); projected 7B at 128 × 512 tokens: ${awqHours.toFixed(1)} h`);
+    console.log(`peak RSS after AWQ: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (whole bench process)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

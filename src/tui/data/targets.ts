@@ -44,6 +44,16 @@ const TRADEOFF: Record<string, string> = {
   bf16: 'bfloat16: keeps the range of f32, exact for bf16 models',
   f32: 'full precision: the reference, largest',
   iq4_NL: '4-bit non-linear i-quant (blocks of 32): better than q4_0 at the same size',
+  iq3_S: '3.4-bit i-quant on a lattice grid: better than q3_K_S at a similar size',
+  iq3_M: 'iq3_S with key tensors upgraded: about q3_K_M quality, smaller',
+  iq3_XS: '3.3-bit i-quant mix: needs an importance matrix',
+  iq3_XXS: '3.06-bit i-quant: needs an importance matrix',
+  iq2_M: '2.7-bit i-quant mix: needs an importance matrix',
+  iq2_S: '2.5-bit i-quant: needs an importance matrix',
+  iq2_XS: '2.3-bit i-quant: needs an importance matrix',
+  iq2_XXS: '2.06-bit i-quant: needs an importance matrix',
+  iq1_M: '1.75-bit i-quant: very lossy, needs an importance matrix',
+  iq1_S: '1.56-bit i-quant: extremely lossy, needs an importance matrix',
   iq4_XS: '4-bit non-linear i-quant with 256-blocks: about q4_K_S quality, smaller',
 };
 
