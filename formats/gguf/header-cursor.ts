@@ -74,6 +74,44 @@ export class HeaderCursor {
 
   utf8(n: number): string {
     const at = this.take(n);
+    // A vocabulary is tens of thousands of short strings: decoding those in JS avoids a
+    // TextDecoder call (and its garbage) per token; anything else goes to TextDecoder.
+    if (n <= SHORT_STRING) {
+      const s = decodeShortUtf8(this.buf, at, at + n);
+      if (s !== undefined) return s;
+    }
     return decoder.decode(this.buf.subarray(at, at + n));
   }
+}
+
+const SHORT_STRING = 48;
+const codes: number[] = [];
+
+/**
+ * Well-formed UTF-8 (Unicode's Table 3-7) in [from, to) as a string, or undefined at the first
+ * ill-formed sequence or leading BOM, which TextDecoder then decodes (replacement characters, BOM
+ * stripping) — so the result is always exactly TextDecoder's.
+ */
+export function decodeShortUtf8(b: Uint8Array, from: number, to: number): string | undefined {
+  codes.length = 0;
+  let i = from;
+  while (i < to) {
+    const c = b[i]!;
+    if (c < 0x80) { codes.push(c); i++; continue; }
+    let cp: number, len: number, lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) { cp = c & 0x1f; len = 2; }
+    else if (c >= 0xe0 && c <= 0xef) { cp = c & 0x0f; len = 3; if (c === 0xe0) lo = 0xa0; else if (c === 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { cp = c & 0x07; len = 4; if (c === 0xf0) lo = 0x90; else if (c === 0xf4) hi = 0x8f; }
+    else return undefined;
+    if (i + len > to) return undefined;
+    for (let k = 1; k < len; k++) {
+      const d = b[i + k]!;
+      if (d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return undefined;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp === 0xfeff && i === from) return undefined;
+    if (cp > 0xffff) { cp -= 0x10000; codes.push(0xd800 | (cp >> 10), 0xdc00 | (cp & 0x3ff)); } else codes.push(cp);
+    i += len;
+  }
+  return String.fromCharCode.apply(null, codes);
 }
