@@ -44,8 +44,8 @@ test('--help, --version and help <command> load commander and the command declar
   }
 });
 
-test('local inspect and a local convert --dry-run load no Hub client and start no worker', () => {
-  for (const args of [['inspect', F32], ['convert', SAMPLE, '--type', 'q8_0', '--dry-run'], ['quantize', F32, path.join(dir, 'x.gguf'), '--type', 'q8_0', '--dry-run']]) {
+test('local inspect, a local convert --dry-run and a quantize that quantizes nothing load no Hub client and start no worker', () => {
+  for (const args of [['inspect', F32], ['convert', SAMPLE, '--type', 'q8_0', '--dry-run'], ['quantize', F32, path.join(dir, 'x.gguf'), '--type', 'q8_0', '--dry-run'], ['quantize', F32, path.join(dir, 'f.gguf'), '--type', 'f32']]) {
     const urls = loaded(args);
     assert.deepEqual(urls.filter((u) => HEAVY[2]![1].test(u)), [], `${args[0]}: no Hub client`);
     assert.deepEqual(urls.filter((u) => /^dist\/kernels\/fast\/worker\.mjs/.test(u)), [], `${args[0]}: no worker thread started`);

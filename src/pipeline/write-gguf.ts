@@ -21,7 +21,7 @@ import { ggmlType, rowSize, GgmlTypeId as T } from '../../kernels/ggml-types.ts'
 import type { CheckedQuantization, FileQuantization, FileRegion, Quantizer } from '../../kernels/fast/index.ts';
 import { RoundTripMetrics, type ErrorMetrics } from '../../kernels/metrics.mjs';
 import type { PipelineEvent, TensorEvent } from './events.ts';
-import { openQuantizer } from './reference-quantizer.ts';
+import { openQuantizer, referenceQuantizer } from './reference-quantizer.ts';
 import { checkQuantizedRows, nonFiniteError, quantOverflowError } from './source-checks.ts';
 import { lenderFor, loadStep, stepBytes, stepImatrix, stepsOf, type Lender, type Loaded, type Step, type TensorSource } from './write-steps.ts';
 
@@ -85,6 +85,8 @@ export async function* writeGguf(args: WriteGgufArgs): AsyncGenerator<PipelineEv
   /** File-to-file steps not finished yet: the workers write into the output's descriptor until they are. */
   const workersWriting = new Set<Promise<unknown>>();
   try {
+    // Nothing to quantize (every tensor copied or widened): no worker pool is started.
+    if (!quantizer && !args.tensors.some((t) => t.plan.quantize)) quantizer = referenceQuantizer();
     if (!quantizer) {
       const q = await openQuantizer(args.threads);
       quantizer = q.quantizer;

@@ -56,7 +56,9 @@ async function* quantizeJob(input: string, output: string, flags: QuantizeFlags,
   // A run that writes boots the worker pool (~0.1 s: threads, wasm) while the pipeline's modules
   // load and the plan is made, instead of after; a dry run never starts it. If the pool cannot
   // start, the write stage tries again itself and reports the fallback.
-  const early = flags.dryRun ? undefined : import('../../../kernels/fast/index.ts').then((m) => m.createQuantizer(flags.threads ? { threads: flags.threads } : {})).catch(() => undefined);
+  // An f32 target quantizes nothing (rows are copied or widened), so it never starts the pool.
+  const quantizes = flags.type.toLowerCase() !== 'f32';
+  const early = flags.dryRun || !quantizes ? undefined : import('../../../kernels/fast/index.ts').then((m) => m.createQuantizer(flags.threads ? { threads: flags.threads } : {})).catch(() => undefined);
   try {
     const { quantizeGguf } = await import('../../pipeline/quantize.ts');
     return yield* quantizeGguf({
