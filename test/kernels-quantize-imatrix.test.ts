@@ -9,29 +9,12 @@ import assert from 'node:assert/strict';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { quantizeRows, quantKernel } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
-import { makeInputs, Rng } from './kernels-inputs.ts';
+import { makeInputs } from './kernels-inputs.ts';
+import { IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
 import { differingBlocks, hex } from './kernels-oracle.ts';
 
 const N = 1 << 20;
 const TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'] as const;
-const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny'] as const;
-
-/** One importance vector per kind: what llama-imatrix writes (mean x² per column) and worse. */
-function importance(kind: (typeof IMATRIX_KINDS)[number], n: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    switch (kind) {
-      case 'ones': v[i] = 1; break;
-      case 'uniform': v[i] = rng.next() * 4; break;
-      case 'huge-ratios': v[i] = 10 ** (rng.next() * 16 - 8); break; // 1e-8 .. 1e8 between columns
-      case 'sparse-zeros': v[i] = rng.next() < 0.3 ? 0 : rng.gauss() ** 2 * 3; break;
-      case 'all-zero': v[i] = 0; break;
-      case 'tiny': v[i] = rng.next() * 1e-30; break;
-    }
-  }
-  return v;
-}
 
 for (const name of TYPES) {
   const id = GgmlTypeId[name];

@@ -20,6 +20,7 @@ import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { canQuantize, dequantize, quantizeRows, quantKernel, requiresImatrix } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 import { INPUT_KINDS, makeInputs, Rng, type InputKind } from './kernels-inputs.ts';
+import { IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
 import { differingBlocks, differingFloats, hex } from './kernels-oracle.ts';
 import { writeLlamaGguf } from './quantize-fixtures.ts';
 import { planQuantize } from '../src/pipeline/plan-quantize.ts';
@@ -27,7 +28,6 @@ import { UnsupportedError } from '../formats/errors.ts';
 import { createQuantizer } from '../kernels/fast/index.ts';
 
 const N = 1 << 20;
-const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny'] as const;
 /** Kinds on which llama.cpp's IQ2_XS/IQ2_S abort (see the last tests); IQ2_XXS survives them. */
 const ABORTING: readonly InputKind[] = ['huge', 'non-finite'];
 const TYPES = [
@@ -35,23 +35,6 @@ const TYPES = [
   { name: 'IQ2_XS', kinds: INPUT_KINDS.filter((k) => !ABORTING.includes(k)) },
   { name: 'IQ2_S', kinds: INPUT_KINDS.filter((k) => !ABORTING.includes(k)) },
 ] as const;
-
-/** One importance vector per kind: what llama-imatrix writes (mean x² per column) and worse. */
-function importance(kind: (typeof IMATRIX_KINDS)[number], n: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    switch (kind) {
-      case 'ones': v[i] = 1; break;
-      case 'uniform': v[i] = rng.next() * 4; break;
-      case 'huge-ratios': v[i] = 10 ** (rng.next() * 16 - 8); break; // 1e-8 .. 1e8 between columns
-      case 'sparse-zeros': v[i] = rng.next() < 0.3 ? 0 : rng.gauss() ** 2 * 3; break;
-      case 'all-zero': v[i] = 0; break;
-      case 'tiny': v[i] = rng.next() * 1e-30; break;
-    }
-  }
-  return v;
-}
 
 function assertSameBlocks(what: string, ours: Uint8Array, theirs: Uint8Array, typeSize: number): void {
   const bad = differingBlocks(ours, theirs, typeSize);
