@@ -6,6 +6,8 @@ export interface WasmType { readonly name: string; readonly blockSize: number; r
 export declare function wasmKernelNames(module: WasmModule): Set<string>;
 /** Type names with a `quantize<NAME>Imatrix` export (with or without a plain kernel pair). */
 export declare function wasmImatrixNames(module: WasmModule): Set<string>;
+/** Type names with a `dequantize<NAME>` export (with or without a quantizer). */
+export declare function wasmDequantNames(module: WasmModule): Set<string>;
 /** A compiled WebAssembly.Module (the project's tsconfig has no DOM lib to name the type). */
 export type WasmModule = object;
 export declare class WasmKernels {
@@ -14,6 +16,8 @@ export declare class WasmKernels {
   readonly names: Set<string>;
   /** wasmImatrixNames(module). */
   readonly imatrixNames: Set<string>;
+  /** wasmDequantNames(module). */
+  readonly dequantNames: Set<string>;
   /** The instance's exports and memory, and its three PIECE_ELEMS-float regions (input, output, round trip) for jobs that work in place. */
   readonly exports: Record<string, (...args: number[]) => number>;
   readonly memory: { readonly buffer: ArrayBuffer };

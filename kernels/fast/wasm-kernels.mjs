@@ -32,6 +32,16 @@ export function wasmImatrixNames(module) {
   return new Set(WebAssembly.Module.exports(module).map((e) => re.exec(e.name)?.[1]).filter((n) => n !== undefined));
 }
 
+/**
+ * The types with a `dequantize<NAME>` export: with or without a quantizer of the same name (the
+ * i-quants have only an imatrix quantizer).
+ * @param {WebAssembly.Module} module
+ * @returns {Set<string>}
+ */
+export function wasmDequantNames(module) {
+  return new Set(WebAssembly.Module.exports(module).filter((e) => e.name.startsWith('dequantize')).map((e) => e.name.slice('dequantize'.length)));
+}
+
 /** @typedef {{ name: string, blockSize: number, typeSize: number }} WasmType */
 
 export class WasmKernels {
@@ -48,6 +58,7 @@ export class WasmKernels {
     this.exports = instance.exports;
     this.names = wasmKernelNames(module);
     this.imatrixNames = wasmImatrixNames(module);
+    this.dequantNames = wasmDequantNames(module);
     this.memory = instance.exports.memory;
     const base = instance.exports.heapBase();
     this.inPtr = base;

@@ -20,14 +20,11 @@ const reference = referenceLoader('kernel worker');
 let roundTrip = new Float32Array(0);
 
 /**
- * A quantize job's round-trip metrics, measured here on the bytes just written: dequantized into
- * this worker's own scratch, so no second trip through the pool and no buffer of the caller's.
- * @param {Float32Array} src @param {Uint8Array} dst @param {number} n @param {(back: Float32Array) => void} dequantize
+ * A quantize job's round-trip metrics, measured here on the bytes just written, dequantized into
+ * this worker's own scratch (`back`): no second trip through the pool and no buffer of the caller's.
+ * @param {Float32Array} src @param {Float32Array} back
  */
-function measure(src, dst, n, dequantize) {
-  if (roundTrip.length < n) roundTrip = new Float32Array(n);
-  const back = roundTrip.subarray(0, n);
-  dequantize(back);
+function measure(src, back) {
   const m = new RoundTripMetrics();
   m.add(src, back);
   return m;
@@ -41,46 +38,44 @@ function measure(src, dst, n, dequantize) {
  */
 async function run(job) {
   const { typeId, n } = job;
-  const wasm = !forceReference && kernels.names.has(job.typeName);
-  const imatrix = job.kind === 'quantize' ? job.imatrix : undefined;
-  const wasmImatrix = imatrix !== undefined && !forceReference && kernels.imatrixNames.has(job.typeName);
-  // The reference serves what wasm lacks: the whole type, or only its imatrix quantizer.
-  const ref = wasm && (imatrix === undefined || wasmImatrix) ? undefined : await reference.load();
-  const t = ref ? ref.quantKernel(typeId)?.type : undefined;
-  const geometry = wasm ? { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize } : t;
-  if (!geometry) throw new RangeError(`no kernel for ggml type ${typeId}`);
+  // Geometry comes with the job (from the ggml type table), so no path needs the reference for it.
+  const geometry = { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize };
   const blocks = n / geometry.blockSize;
+  const has = (names) => !forceReference && names.has(job.typeName);
+  // A type may have wasm for some operations only (the i-quants: an imatrix quantizer and a
+  // dequantizer, no plain quantizer); the reference serves the rest, loaded on first need.
+  const kernel = async (what) => {
+    const k = (await reference.load()).quantKernel(typeId);
+    if (!k?.[what]) throw new RangeError(`no ${what === 'dequantize' ? 'dequantizer' : 'quantizer'} for ggml type ${job.typeName}`);
+    return k[what];
+  };
+  const dequantize = has(kernels.dequantNames)
+    ? async (src, back) => kernels.dequantize(geometry, src, 0, n, back, 0)
+    : async (src, back) => (await kernel('dequantize'))(src, back, n);
   if (job.kind === 'quantize') {
     const src = new Float32Array(job.src, job.srcOffset, n);
     const dst = new Uint8Array(job.dst, job.dstOffset, blocks * geometry.typeSize);
+    const imatrix = job.imatrix;
     let firstNonFinite = -1;
-    const refImatrix = imatrix && !wasmImatrix ? ref.quantKernel(typeId)?.quantizeImatrix : undefined;
-    if (wasmImatrix) firstNonFinite = kernels.quantizeImatrix(geometry, src, 0, n, dst, 0, imatrix, job.nPerRow, job.check);
-    else if (refImatrix) {
-      if (n % job.nPerRow !== 0) throw new RangeError(`${t.name}: ${n} values are not whole rows of ${job.nPerRow}`);
-      refImatrix(src, dst, n / job.nPerRow, job.nPerRow, imatrix);
-      if (job.check) firstNonFinite = src.findIndex((v) => !Number.isFinite(v));
-    } else if (wasm) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
+    const scan = () => (job.check ? src.findIndex((v) => !Number.isFinite(v)) : -1);
+    if (imatrix !== undefined && has(kernels.imatrixNames)) {
+      firstNonFinite = kernels.quantizeImatrix(geometry, src, 0, n, dst, 0, imatrix, job.nPerRow, job.check);
+    } else if (imatrix !== undefined && (await reference.load()).quantKernel(typeId)?.quantizeImatrix) {
+      if (n % job.nPerRow !== 0) throw new RangeError(`${job.typeName}: ${n} values are not whole rows of ${job.nPerRow}`);
+      (await kernel('quantizeImatrix'))(src, dst, n / job.nPerRow, job.nPerRow, imatrix);
+      firstNonFinite = scan();
+    } else if (has(kernels.names)) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
     else {
-      const q = ref.quantKernel(typeId)?.quantize;
-      if (!q) throw new RangeError(`no quantizer for ggml type ${t.name}`);
-      q(src, dst, blocks, geometry.blockSize);
-      if (job.check) firstNonFinite = src.findIndex((v) => !Number.isFinite(v));
+      (await kernel('quantize'))(src, dst, blocks, geometry.blockSize);
+      firstNonFinite = scan();
     }
     if (!job.measure) return { firstNonFinite };
-    const refDq = wasm ? undefined : ref.quantKernel(typeId)?.dequantize;
-    if (!wasm && !refDq) throw new RangeError(`no dequantizer for ggml type ${t.name} to measure the round trip`);
-    const dq = wasm ? (back) => kernels.dequantize(geometry, dst, 0, n, back, 0) : (back) => refDq(dst, back, n);
-    return { firstNonFinite, metrics: measure(src, dst, n, dq) };
+    if (roundTrip.length < n) roundTrip = new Float32Array(n);
+    const back = roundTrip.subarray(0, n);
+    await dequantize(dst, back);
+    return { firstNonFinite, metrics: measure(src, back) };
   }
-  const src = new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize);
-  const dst = new Float32Array(job.dst, job.dstOffset, n);
-  if (wasm) kernels.dequantize(geometry, src, 0, n, dst, 0);
-  else {
-    const dq = ref.quantKernel(typeId)?.dequantize;
-    if (!dq) throw new RangeError(`no dequantizer for ggml type ${t.name}`);
-    dq(src, dst, n);
-  }
+  await dequantize(new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize), new Float32Array(job.dst, job.dstOffset, n));
   return { firstNonFinite: -1 };
 }
 
