@@ -52,9 +52,11 @@ function assertSame(got: Uint8Array, want: Uint8Array, id: number, what: string)
   assert.equal(bad.length, 0, `${t.name} ${what}: ${bad.length} of ${got.length / t.typeSize} blocks differ, first block ${bad[0]}`);
 }
 
-test('the module has imatrix kernels for the listed types', () => {
-  assert.deepEqual([...wasmImatrixNames(loadWasmModule())].sort(), [...TYPES].sort());
-  for (const name of TYPES) assert.ok(quantKernel(GgmlTypeId[name])?.quantizeImatrix, `${name} has a reference to be equal to`);
+test('the module has imatrix kernels for the listed types, and each of its imatrix kernels has a reference', () => {
+  const names = wasmImatrixNames(loadWasmModule());
+  for (const name of TYPES) assert.ok(names.has(name), `${name} has a wasm imatrix kernel`);
+  // The i-quants' kernels are proven in their own files (test/fast-iq*.test.ts).
+  for (const name of names) assert.ok(quantKernel(GgmlTypeId[name as keyof typeof GgmlTypeId])?.quantizeImatrix, `${name} has a reference to be equal to`);
 });
 
 for (const name of TYPES) {
