@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { makeInputs, Rng } from './kernels-inputs.ts';
+import { ALL_IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
 import { differingBlocks } from './kernels-oracle.ts';
 import { loadWasmModule } from '../kernels/fast/wasm-module.ts';
 import { WasmKernels, wasmImatrixNames, PIECE_ELEMS } from '../kernels/fast/wasm-kernels.mjs';
@@ -17,27 +18,8 @@ import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
 
 const TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'] as const;
 const N = 1 << 20;
-const IMATRIX_KINDS = ['ones', 'uniform', 'huge-ratios', 'sparse-zeros', 'all-zero', 'tiny', 'mean-x2'] as const;
 
 const kernels = new WasmKernels(loadWasmModule());
-
-/** One importance vector per kind: what llama-imatrix writes (mean x² per column) and worse. */
-function importance(kind: (typeof IMATRIX_KINDS)[number], n: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    switch (kind) {
-      case 'ones': v[i] = 1; break;
-      case 'uniform': v[i] = rng.next() * 4; break;
-      case 'huge-ratios': v[i] = 10 ** (rng.next() * 16 - 8); break; // 1e-8 .. 1e8 between columns
-      case 'sparse-zeros': v[i] = rng.next() < 0.3 ? 0 : rng.gauss() ** 2 * 3; break;
-      case 'all-zero': v[i] = 0; break;
-      case 'tiny': v[i] = rng.next() * 1e-30; break;
-      case 'mean-x2': v[i] = rng.gauss() ** 2 * 1e-3 + (i % 97 === 0 ? 50 : 0); break;
-    }
-  }
-  return v;
-}
 
 function wasmQuantize(id: number, src: Float32Array, nPerRow: number, qw: Float32Array): Uint8Array {
   const t = ggmlType(id)!;
@@ -64,8 +46,8 @@ for (const name of TYPES) {
   test(`${name}: the wasm imatrix kernel gives llama.cpp's and the reference's bytes on 2^20 hard values`, { skip: llamaCppUnavailable ?? false }, async () => {
     const ll = await loadLlamaCpp();
     for (const nPerRow of [4096, 256]) {
-      const per = (N / 2 / IMATRIX_KINDS.length / nPerRow) | 0;
-      for (const [k, kind] of IMATRIX_KINDS.entries()) {
+      const per = (N / 2 / ALL_IMATRIX_KINDS.length / nPerRow) | 0;
+      for (const [k, kind] of ALL_IMATRIX_KINDS.entries()) {
         const seed = id * 1000 + k * 10 + nPerRow;
         const src = makeInputs(seed, per * nPerRow);
         const qw = importance(kind, nPerRow, seed);
@@ -101,7 +83,7 @@ test('Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL: rows whose blocks do not fill a SIMD group (32
   for (const name of ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL'] as const) {
     const id = GgmlTypeId[name];
     for (const nPerRow of [32, 96, 416]) {
-      for (const [k, kind] of IMATRIX_KINDS.entries()) {
+      for (const [k, kind] of ALL_IMATRIX_KINDS.entries()) {
         const rows = 64;
         const src = makeInputs(id * 7 + nPerRow + k, rows * nPerRow);
         const qw = importance(kind, nPerRow, k + nPerRow);
