@@ -10,8 +10,8 @@ import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
 import { makeQxQuants4W, XT, WT, LT, RES } from './kquant-search4';
 import { makeQkx2Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
 import { transpose4, scatterCodes4 } from './simd';
-import { pack2bit, splitHighBit, packQ4K, packQ5K, packQ6K } from './pack';
-import { requant4, scaleMinK4 } from './kquants';
+import { pack2bit, splitHighBit, packQ4K, packQ5K } from './pack';
+import { requant4, scaleMinK4, finishQ6_KBlock } from './kquants';
 import { makeQpQuants, makeQxQuantsW } from './qp-quants';
 
 const L = memory.data(256, 16);
@@ -197,7 +197,6 @@ export function quantizeQ6_KImatrix(x: usize, y: usize, nrows: i32, nPerRow: i32
   for (let r = 0; r < nrows; r++) {
     for (let i = 0; i < nb; i++, x += 1024, y += 210) {
       const q = qw + (<usize>i << 10);
-      let maxScale: f32 = 0, maxAbs: f32 = 0;
       for (let g = 0; g < 4; g++) {
         transpose4(x + (<usize>g << 8), 64, 16, XT);
         transpose4(q + (<usize>g << 8), 64, 16, WT); // the raw imatrix values are the weights
@@ -205,26 +204,7 @@ export function quantizeQ6_KImatrix(x: usize, y: usize, nrows: i32, nPerRow: i32
         scatterCodes4(LT, 16, L + 64 * g);
         v128.store(SCALES + 16 * g, v128.load(RES));
       }
-      for (let j = 0; j < 16; j++) {
-        const scale = ld(SCALES, j);
-        const a = abs<f32>(scale);
-        if (a > maxAbs) { maxAbs = a; maxScale = scale; }
-      }
-      if (maxAbs < <f32>1e-15) { memory.fill(y, 0, 210); continue; }
-      const is: f32 = <f32>-128 / maxScale;
-      store<u16>(y + 208, <u16>fp32ToFp16(<f32>1 / is));
-      const sc = y + 192;
-      for (let j = 0; j < 16; j++) {
-        const v = nearestInt(is * ld(SCALES, j));
-        store<i8>(sc + j, <i8>(127 < v ? 127 : v));
-      }
-      const D = fp16ToFp32(load<u16>(y + 208));
-      for (let j = 0; j < 16; j++) {
-        const d: f32 = D * <f32>load<i8>(sc + j);
-        if (d == 0) continue;
-        requant4(x + (<usize>j << 6), 16, false, 0, d, -32, 31, 32, L + 16 * j);
-      }
-      packQ6K(L, y, y + 128);
+      finishQ6_KBlock(x, y, SCALES, L);
     }
   }
 }

@@ -224,32 +224,41 @@ export function quantizeQ5_K(x: usize, y: usize, nb: i32): void {
 
 export function quantizeQ6_K(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 1024, y += 210) {
-    let maxScale: f32 = 0, maxAbs: f32 = 0;
     for (let g = 0; g < 4; g++) {
       transpose4(x + (<usize>g << 8), 64, 16, XT);
       makeQxQuants4(16, 32);
       scatterCodes4(LT, 16, L + 64 * g);
       v128.store(SCALES + 16 * g, v128.load(RES));
     }
-    for (let j = 0; j < 16; j++) {
-      const scale = ld(SCALES, j);
-      const a = abs<f32>(scale);
-      if (a > maxAbs) { maxAbs = a; maxScale = scale; }
-    }
-    if (maxAbs < <f32>1e-15) { memory.fill(y, 0, 210); continue; }
-    const is: f32 = <f32>-128 / maxScale;
-    store<u16>(y + 208, <u16>fp32ToFp16(<f32>1 / is));
-    const sc = y + 192;
-    for (let j = 0; j < 16; j++) {
-      const v = nearestInt(is * ld(SCALES, j));
-      store<i8>(sc + j, <i8>(127 < v ? 127 : v));
-    }
-    const D = fp16ToFp32(load<u16>(y + 208));
-    for (let j = 0; j < 16; j++) {
-      const d: f32 = D * <f32>load<i8>(sc + j);
-      if (d == 0) continue;
-      requant4(x + (<usize>j << 6), 16, false, 0, d, -32, 31, 32, L + 16 * j);
-    }
-    packQ6K(L, y, y + 128);
+    finishQ6_KBlock(x, y, SCALES, L);
   }
+}
+
+/**
+ * The rest of `quantize_row_q6_K_impl` for one super-block once the 16 sub-block scales are in
+ * `scales` (with or without importance weights): the 8-bit scales, their fp16 step, the requantized
+ * codes (into `codes`, 256 bytes) and the packed block at y. Each caller passes its own scratch.
+ */
+export function finishQ6_KBlock(x: usize, y: usize, scales: usize, codes: usize): void {
+  let maxScale: f32 = 0, maxAbs: f32 = 0;
+  for (let j = 0; j < 16; j++) {
+    const scale = ld(scales, j);
+    const a = abs<f32>(scale);
+    if (a > maxAbs) { maxAbs = a; maxScale = scale; }
+  }
+  if (maxAbs < <f32>1e-15) { memory.fill(y, 0, 210); return; }
+  const is: f32 = <f32>-128 / maxScale;
+  store<u16>(y + 208, <u16>fp32ToFp16(<f32>1 / is));
+  const sc = y + 192;
+  for (let j = 0; j < 16; j++) {
+    const v = nearestInt(is * ld(scales, j));
+    store<i8>(sc + j, <i8>(127 < v ? 127 : v));
+  }
+  const D = fp16ToFp32(load<u16>(y + 208));
+  for (let j = 0; j < 16; j++) {
+    const d: f32 = D * <f32>load<i8>(sc + j);
+    if (d == 0) continue;
+    requant4(x + (<usize>j << 6), 16, false, 0, d, -32, 31, 32, codes + 16 * j);
+  }
+  packQ6K(codes, y, y + 128);
 }
