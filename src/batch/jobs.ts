@@ -40,10 +40,11 @@ export function expandJobs(spec: BatchSpec): BatchJob[] {
     const hub = parseHubSourceAt(entry.source, where);
     const source = hub ? entry.source : path.resolve(base, entry.source);
     const isGguf = !hub && source.toLowerCase().endsWith('.gguf');
-    const options: JobOptions = { ...spec.defaults, ...stripEntry(entry) };
+    const options = resolvePaths({ ...spec.defaults, ...stripEntry(entry) }, base);
     const name = options.name ?? (hub ? hub.repo.split('/').pop()! : path.basename(source).replace(/\.gguf$/i, ''));
     for (const typed of entry.types) {
       const { type, kind } = canonicalType(typed, isGguf, where);
+      checkImatrixOptions(options, kind, where);
       const id = jobs.length + 1;
       const pattern = options.output ?? (kind === 'awq' || kind === 'gptq' ? DEFAULT_FOLDER_PATTERN : DEFAULT_OUTPUT_PATTERN);
       // {type} is written as the CLI names its default outputs: stories260K-Q8_0.gguf.
@@ -68,6 +69,28 @@ export function expandJobs(spec: BatchSpec): BatchJob[] {
 function stripEntry(entry: BatchSpec['jobs'][number]): JobOptions {
   const { source: _s, types: _t, line: _l, ...opts } = entry;
   return opts;
+}
+
+/** The file options a user writes beside the sources are read against the same folder. */
+function resolvePaths(o: JobOptions, base: string): JobOptions {
+  const at = (p: string | undefined) => (p === undefined ? undefined : path.resolve(base, p));
+  return {
+    ...o,
+    ...(o.calib !== undefined ? { calib: at(o.calib) } : {}),
+    ...(o.evalText !== undefined ? { evalText: at(o.evalText) } : {}),
+    ...(o.imatrix !== undefined && o.imatrix !== 'auto' ? { imatrix: at(o.imatrix) } : {}),
+  };
+}
+
+/** `imatrix` applies to GGUF outputs; `auto` needs a model to run (a convert job), as on the CLI. */
+function checkImatrixOptions(o: JobOptions, kind: JobKind, where: string): void {
+  if (o.imatrix === undefined) {
+    if (o.chunks !== undefined || o.ctx !== undefined) throw new UsageError('BAD_BATCH', `${where}: \`chunks\` and \`ctx\` go with \`imatrix: auto\``);
+    return;
+  }
+  if (kind === 'awq' || kind === 'gptq') throw new UsageError('BAD_BATCH', `${where}: \`imatrix\` is for GGUF types, not ${kind} (AWQ/GPTQ calibrate with \`method\` and \`calib\`)`);
+  if (o.imatrix === 'auto' && kind === 'quantize') throw new UsageError('BAD_BATCH', `${where}: \`imatrix: auto\` needs a Hugging Face model folder or hf: repo; for a GGUF source give an imatrix file (gguf-forge imatrix MODEL -o FILE computes one)`);
+  if (o.imatrix !== 'auto' && (o.chunks !== undefined || o.ctx !== undefined)) throw new UsageError('BAD_BATCH', `${where}: \`chunks\` and \`ctx\` go with \`imatrix: auto\`, not an imatrix file`);
 }
 
 function parseHubSourceAt(source: string, where: string) {

@@ -17,6 +17,7 @@ import { isComplete, outputExists, writeCompletion, reportPathFor } from './comp
 import { jobPipeline } from './run-job.ts';
 import { drain } from '../pipeline/drain.ts';
 import type { BatchJob } from './jobs.ts';
+import type { Imatrix } from '../../formats/imatrix/imatrix.ts';
 
 export type JobStatus = 'done' | 'failed' | 'skipped' | 'cancelled';
 
@@ -84,6 +85,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
   const outcomes = new Map<number, JobOutcome>();
+  const imatrices = new Map<string, Imatrix>();
 
   const runOne = async (job: BatchJob, emit: (e: BatchEvent) => void): Promise<void> => {
     const t0 = performance.now();
@@ -100,7 +102,7 @@ export async function* runBatch(jobs: readonly BatchJob[], opts: BatchOptions = 
     try {
       // Output patterns may name folders (`out/{name}-{type}.gguf`): create them.
       await mkdir(path.dirname(job.output), { recursive: true }).catch((err) => { throw fromFsError(err, path.dirname(job.output), 'create output folder'); });
-      const summary: JobSummary = await drain(jobPipeline(job, { threads, force, signal: stop.signal }), (ev) => emit({ ...ev, job: job.id }));
+      const summary: JobSummary = await drain(jobPipeline(job, { threads, force, signal: stop.signal, imatrices }), (ev) => emit({ ...ev, job: job.id }));
       await writeCompletion(job.output, { job: { ...ref(job), options: job.options }, ...summary });
       finish('done', { outputBytes: summary.outputBytes, ...(summary.eval ? { eval: summary.eval } : {}) });
     } catch (err) {

@@ -8,11 +8,14 @@ import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { BatchJob } from './jobs.ts';
 import { withEval } from '../pipeline/eval-after.ts';
+import type { Imatrix } from '../../formats/imatrix/imatrix.ts';
 
 export interface JobRunOptions {
   threads: number;
   force: boolean;
   signal: AbortSignal;
+  /** `imatrix: auto` results of this batch by source and calibration settings: one computation serves every type of a source. */
+  imatrices?: Map<string, Imatrix>;
 }
 
 export function jobPipeline(job: BatchJob, run: JobRunOptions): AsyncGenerator<PipelineEvent, JobSummary> {
@@ -28,15 +31,11 @@ function writeOutput(job: BatchJob, run: JobRunOptions): AsyncGenerator<Pipeline
   const o = job.options;
   switch (job.kind) {
     case 'convert':
-      return convertModel({
-        source: job.source, output: job.output, fileType: job.type, viaF16: o.via === 'f16', pure: o.pure,
-        overrides: o.tensorType, threads: run.threads, force: run.force, validate: o.validate, name: o.name,
-        failOnAnomaly: o.failOnAnomaly, signal: run.signal,
-      });
+      return convertJob(job, run);
     case 'quantize':
       return quantizeGguf({
         input: job.source, output: job.output, fileType: job.type, pure: o.pure, overrides: o.tensorType,
-        threads: run.threads, force: run.force, validate: o.validate, signal: run.signal,
+        threads: run.threads, force: run.force, validate: o.validate, signal: run.signal, imatrix: o.imatrix,
       });
     case 'awq':
     case 'gptq':
@@ -48,4 +47,26 @@ function writeOutput(job: BatchJob, run: JobRunOptions): AsyncGenerator<Pipeline
         calibration: { file: o.calib, samples: o.calibSamples, seqlen: o.calibSeqlen, seed: o.seed, dampPercent: o.dampPercent, staticGroups: o.staticGroups, trueSequential: o.trueSequential, threads: run.threads },
       });
   }
+}
+
+async function* convertJob(job: BatchJob, run: JobRunOptions): AsyncGenerator<PipelineEvent, JobSummary> {
+  const o = job.options;
+  const calib = { file: o.calib, chunks: o.chunks, ctx: o.ctx };
+  // `auto` for a local folder: computed by the first job of the source, reused by the others.
+  let imatrixComputed: { imatrix: Imatrix; file: string } | undefined;
+  if (o.imatrix === 'auto' && run.imatrices && !job.source.startsWith('hf:')) {
+    const key = JSON.stringify([job.source, calib]);
+    let imatrix = run.imatrices.get(key);
+    if (!imatrix) {
+      const { computeImatrix } = await import('../pipeline/imatrix-compute.ts');
+      imatrix = (yield* computeImatrix({ model: job.source, calibFile: calib.file, chunks: calib.chunks, ctx: calib.ctx, threads: run.threads, signal: run.signal })).imatrix;
+      run.imatrices.set(key, imatrix);
+    }
+    imatrixComputed = { imatrix, file: 'auto' };
+  }
+  return yield* convertModel({
+    source: job.source, output: job.output, fileType: job.type, viaF16: o.via === 'f16', pure: o.pure,
+    overrides: o.tensorType, threads: run.threads, force: run.force, validate: o.validate, name: o.name,
+    failOnAnomaly: o.failOnAnomaly, signal: run.signal, imatrix: o.imatrix, calib, imatrixComputed,
+  });
 }

@@ -9,6 +9,9 @@
  *     - source: samples/stories260K     # folder, hf:ORG/NAME[@REV], or a .gguf file (requantize)
  *       types: [q8_0, q4_0]             # or `type: q8_0`
  *       pure: true
+ *       imatrix: auto                   # or a file; `auto` is computed once per source
+ *
+ * Relative paths (sources, `imatrix`, `calib`, `evalText`, outputs) are read against the batch file's folder.
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
@@ -43,6 +46,14 @@ export interface JobOptions {
   dampPercent?: number;
   staticGroups?: boolean;
   trueSequential?: boolean;
+  /**
+   * GGUF types: an importance matrix file (GGUF or .dat, relative to the batch file), or `auto`
+   * (convert jobs: computed from `calib` or the bundled corpus, once per source for the whole batch).
+   */
+  imatrix?: string;
+  /** With `imatrix: auto`: chunks of calibration text and tokens per chunk (`--chunks`, `--ctx`). */
+  chunks?: number;
+  ctx?: number;
   /** Evaluate the output against the source after the job (`convert --eval`), on `evalText` or the bundled text. */
   eval?: boolean;
   evalText?: string;
@@ -68,7 +79,7 @@ export const DEFAULT_OUTPUT_PATTERN = '{name}-{type}.gguf';
 /** AWQ/GPTQ outputs are folders. */
 export const DEFAULT_FOLDER_PATTERN = '{name}-{type}';
 
-const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText', 'lossEarlyThreshold', 'lossOutlierFactor', 'method', 'calib', 'calibSamples', 'calibSeqlen', 'seed', 'dampPercent', 'staticGroups', 'trueSequential'] as const;
+const OPTION_KEYS = ['output', 'name', 'via', 'pure', 'tensorType', 'validate', 'failOnAnomaly', 'bits', 'groupSize', 'sym', 'descAct', 'keepUnaligned', 'eval', 'evalText', 'lossEarlyThreshold', 'lossOutlierFactor', 'method', 'calib', 'calibSamples', 'calibSeqlen', 'seed', 'dampPercent', 'staticGroups', 'trueSequential', 'imatrix', 'chunks', 'ctx'] as const;
 const JOB_KEYS = new Set<string>(['source', 'type', 'types', ...OPTION_KEYS]);
 
 export async function readBatchFile(file: string): Promise<BatchSpec> {
@@ -142,6 +153,7 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'name':
       case 'evalText':
       case 'calib':
+      case 'imatrix':
         out[key] = stringValue(v, key, fail);
         break;
       case 'method': {
@@ -153,6 +165,8 @@ function readOptions(map: Node, fail: Fail, allowed: Set<string>): JobOptions {
       case 'calibSamples':
       case 'calibSeqlen':
       case 'seed':
+      case 'chunks':
+      case 'ctx':
         out[key] = parsed(v, key, fail, () => positiveInteger(isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'string') ? v.value : String(v)));
         break;
       case 'dampPercent':

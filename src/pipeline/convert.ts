@@ -23,7 +23,7 @@ export interface ConvertOptions extends ConvertPlanOptions, Omit<ExecuteOptions,
 export async function* convertModel(opts: ConvertOptions): AsyncGenerator<PipelineEvent, ConvertSummary> {
   const started = performance.now();
   let planOpts: ConvertPlanOptions = opts;
-  if (opts.imatrix === 'auto' && !opts.dryRun && !opts.plan) {
+  if (opts.imatrix === 'auto' && !opts.imatrixComputed && !opts.dryRun && !opts.plan) {
     // Computed from the source folder itself, in this run: no intermediate f16 file.
     if (opts.source.startsWith('hf:')) throw new UsageError('IMATRIX_AUTO_HUB', '--imatrix auto needs a local model folder: pull the model first (gguf-forge pull), or give an imatrix file');
     const { computeImatrix } = await import('./imatrix-compute.ts');
