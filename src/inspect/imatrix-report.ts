@@ -2,10 +2,12 @@
  * `inspect` of an importance-matrix file (GGUF `general.type = imatrix`, or legacy `.dat`): its
  * metadata, every entry (columns, experts, token counts) and, per entry, the most and least
  * important input columns by the value llama-quantize hands the quantizers (mean x² per token,
- * `quantWeights`), like llama-imatrix --show-statistics' Σ(Act²), min and max.
+ * `quantWeights`), like llama-imatrix --show-statistics' Σ(Act²), min and max; and those
+ * statistics themselves (imatrix-stats.ts): all of them in --json, the per-layer table in text.
  */
 import { quantWeights, entryColumns, type Imatrix } from '../../formats/imatrix/imatrix.ts';
 import { untrusted } from '../../formats/errors.ts';
+import { imatrixStatistics, renderLayerTable, type ImatrixStatistics } from './imatrix-stats.ts';
 
 export interface ImatrixColumn { column: number; expert?: number; value: number }
 
@@ -29,6 +31,8 @@ export interface ImatrixReport {
   /** 0 for a .dat file (the legacy form does not record it). */
   chunkSize: number;
   entries: ImatrixEntryReport[];
+  /** llama-imatrix --show-statistics' figures (per tensor and per layer). */
+  statistics: ImatrixStatistics;
 }
 
 export function buildImatrixReport(file: string, m: Imatrix, perEntry = 5): ImatrixReport {
@@ -46,7 +50,7 @@ export function buildImatrixReport(file: string, m: Imatrix, perEntry = 5): Imat
       top: order.slice(0, perEntry).map(col), bottom: order.slice(-perEntry).reverse().map(col),
     });
   }
-  return { file, format: m.legacy ? 'dat' : 'gguf', datasets: m.datasets, chunkCount: m.chunkCount, chunkSize: m.chunkSize, entries };
+  return { file, format: m.legacy ? 'dat' : 'gguf', datasets: m.datasets, chunkCount: m.chunkCount, chunkSize: m.chunkSize, entries, statistics: imatrixStatistics(m) };
 }
 
 const g = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(5));
@@ -68,5 +72,6 @@ export function renderImatrixText(r: ImatrixReport): string {
     const tokens = e.experts > 1 ? `${Math.min(...e.counts)}…${Math.max(...e.counts)}` : String(e.counts[0]);
     lines.push(`  ${untrusted(e.name).padEnd(w)}  ${String(e.columns).padStart(6)} ${String(e.experts).padStart(3)} ${tokens.padStart(8)} ${g(e.total).padStart(11)}  ${e.top.slice(0, 3).map(cell).join(' ')} / ${e.bottom.slice(0, 3).map(cell).join(' ')}`);
   }
+  lines.push('', ...renderLayerTable(r.statistics), '', `Per-tensor statistics: gguf-forge imatrix --in-file ${untrusted(r.file)} --show-statistics`);
   return lines.join('\n') + '\n';
 }

@@ -8,7 +8,8 @@ import { planConvert, type ConvertPlanOptions } from './plan-convert.ts';
 import { executePlan, type ExecuteOptions } from './execute-plan.ts';
 import { planFacts, type ConvertPlan } from './plan.ts';
 import type { ConvertSummary, PipelineEvent } from './events.ts';
-import { UsageError } from '../../formats/errors.ts';
+import { resolveSource, type ResolvedSource } from '../hub/resolve-source.ts';
+import { parseHubSource } from '../hub/source.ts';
 
 export interface ConvertOptions extends ConvertPlanOptions, Omit<ExecuteOptions, 'quantizer' | 'started'> {
   dryRun?: boolean;
@@ -24,11 +25,14 @@ export async function* convertModel(opts: ConvertOptions): AsyncGenerator<Pipeli
   const started = performance.now();
   let planOpts: ConvertPlanOptions = opts;
   if (opts.imatrix === 'auto' && !opts.imatrixComputed && !opts.dryRun && !opts.plan) {
-    // Computed from the source folder itself, in this run: no intermediate f16 file.
-    if (opts.source.startsWith('hf:')) throw new UsageError('IMATRIX_AUTO_HUB', '--imatrix auto needs a local model folder: pull the model first (gguf-forge pull), or give an imatrix file');
+    // Computed from the source folder itself, in this run: no intermediate f16 file. The forward
+    // needs every weight, so an hf: source is pulled whole into the Hub cache first (resumable,
+    // with download events), and the plan is then made from that snapshot, not from remote headers.
+    let resolved: ResolvedSource | undefined;
+    if (parseHubSource(opts.source)) resolved = yield* resolveSource(opts.source, { ...opts.hub, signal: opts.signal });
     const { computeImatrix } = await import('./imatrix-compute.ts');
-    const r = yield* computeImatrix({ model: opts.source, calibFile: opts.calib?.file, chunks: opts.calib?.chunks, ctx: opts.calib?.ctx, threads: opts.threads, signal: opts.signal });
-    planOpts = { ...opts, imatrixComputed: { imatrix: r.imatrix, file: 'auto' } };
+    const r = yield* computeImatrix({ model: resolved?.dir ?? opts.source, calibFile: opts.calib?.file, chunks: opts.calib?.chunks, ctx: opts.calib?.ctx, threads: opts.threads, signal: opts.signal });
+    planOpts = { ...opts, imatrixComputed: { imatrix: r.imatrix, file: 'auto' }, ...(resolved ? { resolved } : {}) };
   }
   const plan = opts.plan ?? (yield* planConvert(planOpts));
   opts.onPlan?.(plan);

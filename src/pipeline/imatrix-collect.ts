@@ -9,20 +9,28 @@
  * Sums are kept in float64 here (llama.cpp adds in float32, in an order that depends on its
  * threads and batch) and stored as float32; a non-finite sum stops the run, as upstream exits.
  * The chunk count is what llama-imatrix records: ⌊largest count / chunk size⌋.
+ * Seeded with a matrix loaded from `--in-file`s, collection continues on top of it, as
+ * llama-imatrix does after `load_imatrix`; a loaded 1-count entry is broadcast to a MoE weight's
+ * experts, and a loaded entry whose size the model contradicts stops the run naming its file.
  */
 import { FormatError } from '../../formats/errors.ts';
-import type { Imatrix, ImatrixEntry } from '../../formats/imatrix/imatrix.ts';
+import { entryColumns, type Imatrix, type ImatrixEntry } from '../../formats/imatrix/imatrix.ts';
+import type { MergedImatrix } from '../../formats/imatrix/merge-imatrix.ts';
 import type { MatmulInput } from '../model/forward.ts';
 
 /** llama-imatrix skips matmuls of fewer tokens (`src1->ne[1] < 16`). */
 export const MIN_TOKENS = 16;
 
-interface Acc { sums: Float64Array; counts: number[]; cols: number }
+interface Acc { sums: Float64Array; counts: number[]; cols: number; from?: string }
 
 export class ImatrixCollector {
   private readonly acc = new Map<string, Acc>();
 
-  constructor(private readonly opts: { processOutput?: boolean } = {}) {}
+  constructor(private readonly opts: { processOutput?: boolean; base?: MergedImatrix } = {}) {
+    for (const [name, e] of opts.base?.entries ?? []) {
+      this.acc.set(name, { sums: Float64Array.from(e.sums), counts: [...e.counts], cols: entryColumns(e), from: opts.base!.from.get(name) });
+    }
+  }
 
   /** Whether llama-imatrix would collect this dense weight. */
   wants(tensor: string): boolean {
@@ -39,8 +47,14 @@ export class ImatrixCollector {
   private add(tensor: string, x: Float32Array, nTokens: number, cols: number, expert: number, nExperts: number): void {
     let a = this.acc.get(tensor);
     if (!a) this.acc.set(tensor, (a = { sums: new Float64Array(cols * nExperts), counts: new Array<number>(nExperts).fill(0), cols }));
+    // A loaded dense-form entry for a MoE weight: its one count goes to every expert (upstream "broadcast").
+    if (a.from && a.counts.length === 1 && nExperts > 1 && a.sums.length === cols * nExperts) {
+      a.counts = new Array<number>(nExperts).fill(a.counts[0]!);
+      a.cols = cols;
+    }
     if (a.cols !== cols || a.counts.length !== nExperts) {
       // llama-imatrix: "inconsistent size for …" (it exits).
+      if (a.from) throw new FormatError('IMATRIX_MISMATCH', `${a.from}: entry '${tensor}' has ${a.sums.length} sums and ${a.counts.length} count(s), but the model's ${tensor} takes ${cols} columns × ${nExperts} expert(s): the imatrix is for another model`, { file: a.from, tensor });
       throw new FormatError('IMATRIX_SHAPE', `inconsistent size for ${tensor}: ${cols}×${nExperts} after ${a.cols}×${a.counts.length}`, { tensor });
     }
     const s = a.sums;

@@ -12,6 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { CancelledError, UsageError } from '../../formats/errors.ts';
 import type { Imatrix } from '../../formats/imatrix/imatrix.ts';
+import { mergeImatrices, type ImatrixInput } from '../../formats/imatrix/merge-imatrix.ts';
 import type { MatmulEngine } from '../../kernels/forward/index.ts';
 import { createFastEngine } from '../../kernels/fast/forward-engine.ts';
 import { loadVocab, tokenize } from '../../formats/llama-vocab/index.ts';
@@ -45,6 +46,8 @@ export interface ImatrixComputeOptions {
   maxMemory?: number;
   engine?: MatmulEngine;
   signal?: AbortSignal;
+  /** Matrices loaded from `--in-file`s: collection continues on top of them (llama-imatrix). */
+  inFiles?: ImatrixInput[];
 }
 
 export interface ImatrixComputed {
@@ -83,7 +86,10 @@ export async function* computeImatrix(opts: ImatrixComputeOptions): AsyncGenerat
     const pass = planPasses([model], nCtx, nChunks, budget);
     engine ??= await createFastEngine({ threads: opts.threads ?? availableParallelism() });
     yield { type: 'phase', phase: 'imatrix', message: `${nChunks} chunks of ${nCtx} tokens from ${text.source}, ${pass.seqPerPass} per pass, ${engine.name} kernels${opts.processOutput ? ', with output.weight' : ''}` };
-    const collector = new ImatrixCollector({ processOutput: opts.processOutput });
+    // Loaded after the context is known: a .dat file's sums are rescaled by the chunk size (upstream's order too).
+    const base = opts.inFiles?.length ? mergeImatrices(opts.inFiles, nCtx) : undefined;
+    if (base) yield { type: 'phase', phase: 'imatrix', message: `continuing from ${opts.inFiles!.length} imatrix file(s): ${base.entries.size} entries, ${base.chunkCount} chunks` };
+    const collector = new ImatrixCollector({ processOutput: opts.processOutput, base });
     const ctx = { engine, observer: collector.observe, signal: opts.signal };
     const t0 = performance.now();
     const rate = (done: number) => (done * nCtx) / Math.max(1e-9, (performance.now() - t0) / 1000);
@@ -109,7 +115,7 @@ export async function* computeImatrix(opts: ImatrixComputeOptions): AsyncGenerat
       yield { type: 'imatrix', state: 'chunk', chunksDone: c0 + nSeq, chunksTotal: nChunks, tokensPerSecond: rate(c0 + nSeq), entries: collector.size };
     }
     const forwardSeconds = (performance.now() - t0) / 1000;
-    const imatrix = collector.result({ datasets: [opts.dataset ?? text.source], chunkSize: nCtx });
+    const imatrix = collector.result({ datasets: [...(base?.datasets ?? []), opts.dataset ?? text.source], chunkSize: nCtx });
     return {
       imatrix, ctx: nCtx, chunks: nChunks, tokens: nChunks * nCtx, seqPerPass: pass.seqPerPass, engine: engine.name,
       seconds: (performance.now() - started) / 1000, tokensPerSecond: (nChunks * nCtx) / forwardSeconds, source: text.source,

@@ -22,7 +22,7 @@ import { fileTypeByName } from '../../kernels/file-types.ts';
 import { GgmlTypeId as T } from '../../kernels/ggml-types.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { parseTensorTypeOverride } from '../policy/overrides.ts';
-import { resolveSource, type ResolveOptions } from '../hub/resolve-source.ts';
+import { resolveSource, type ResolveOptions, type ResolvedSource } from '../hub/resolve-source.ts';
 import { isQuantizedFolder } from '../../formats/awq-gptq/checkpoint.ts';
 import { quantizedFileKvs } from './quantized-kvs.ts';
 import { listModelTensors } from './model-tensors.ts';
@@ -55,6 +55,8 @@ export interface ConvertPlanOptions {
   imatrix?: string;
   /** The matrix `auto` computed (convert.ts fills it in; without it an `auto` plan is a dry run's). */
   imatrixComputed?: { imatrix: Imatrix; file: string };
+  /** The source already resolved (convert --imatrix auto pulled an hf: model whole): not resolved again. */
+  resolved?: ResolvedSource;
   dryRun?: boolean;
 }
 
@@ -70,7 +72,7 @@ export async function* planConvert(opts: ConvertPlanOptions): AsyncGenerator<Pip
   const hubOptions = { ...opts.hub, signal: opts.signal };
 
   yield { type: 'phase', phase: 'resolve', message: `resolving ${opts.source}` };
-  let { dir, hub, remoteWeights } = yield* resolveSource(opts.source, { ...hubOptions, metadataOnly: true });
+  let { dir, hub, remoteWeights } = opts.resolved ?? (yield* resolveSource(opts.source, { ...hubOptions, metadataOnly: true }));
   // An AWQ/GPTQ checkpoint's tensor list comes from dequantizing its packed layers: fetch it whole.
   if (remoteWeights && (await isQuantizedFolder(dir))) ({ dir, hub, remoteWeights } = yield* resolveSource(opts.source, hubOptions));
   yield { type: 'phase', phase: 'plan', message: remoteWeights ? `reading the safetensors headers of ${hub!.repo} (no weights downloaded)` : `reading ${dir}` };

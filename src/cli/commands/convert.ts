@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .option('--keep-unaligned', 'AWQ/GPTQ: keep layers whose shape cannot be packed in fp16 (listed in the config) instead of failing')
     .addOption(tokenOption())
     .addOption(offlineOption())
-    .option('--imatrix <file|auto>', "importance matrix for the quantizers and the type policy: an imatrix file (GGUF or .dat), or 'auto' to compute it from the calibration text in this run")
+    .option('--imatrix <file|auto>', "importance matrix for the quantizers and the type policy: an imatrix file (GGUF or .dat), or 'auto' to compute it from the calibration text in this run (an hf: model is first downloaded whole into the Hub cache)")
     .addOption(new Option('--chunks <n>', 'with --imatrix auto: chunks of calibration text (default: all of --calib; 128 of the bundled corpus)').argParser(parser(integer)))
     .addOption(new Option('--ctx <n>', 'with --imatrix auto: tokens per chunk (default 512)').argParser(parser(integer)))
     .option('--eval [file]', 'after converting, evaluate the output against the source (perplexity, KL divergence) on FILE or the bundled text');
