@@ -81,3 +81,26 @@ test('convert hf: --imatrix auto --dry-run still fetches no weights (the plan na
     await hub.close();
   }
 });
+
+test('imatrix hf:ORG/NAME: the model is pulled into the cache, and the matrix equals the local-folder run\'s', async () => {
+  const hub = await MockHub.start();
+  const cache = tempDir('imatrix-hub-cmd-');
+  const out = tempDir('imatrix-hub-cmd-out-');
+  try {
+    const files = await sampleModelFiles(SAMPLE);
+    delete files['reference-convert-f32.gguf'];
+    hub.addRepo('org/stories260K', files);
+    const common = ['--calib', CALIB, '--ctx', '64', '--chunks', '3', '--threads', '1'];
+    const fromHub = path.join(out, 'hub.imatrix.gguf');
+    const r = await runCliAsync(['imatrix', 'hf:org/stories260K', ...common, '-o', fromHub, '--jsonl'], { env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_TOKEN: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; file?: string });
+    assert.ok(events.some((e) => e.type === 'download' && e.file === 'model.safetensors'), 'download events');
+    const fromLocal = path.join(out, 'local.imatrix.gguf');
+    const l = runCli(['imatrix', SAMPLE, ...common, '-o', fromLocal]);
+    assert.equal(l.status, 0, l.stderr);
+    assert.ok(fs.readFileSync(fromHub).equals(fs.readFileSync(fromLocal)), 'hf: and local-folder imatrix files are equal');
+  } finally {
+    await hub.close();
+  }
+});

@@ -13,10 +13,14 @@ import { readImatrix } from '../../formats/imatrix/read-imatrix.ts';
 import { writeImatrixDat, writeImatrixGguf } from '../../formats/imatrix/write-imatrix.ts';
 import { computeImatrix, type ImatrixComputeOptions } from './imatrix-compute.ts';
 import type { PipelineEvent } from './events.ts';
+import { parseHubSource } from '../hub/source.ts';
+import { resolveSource, type ResolveOptions } from '../hub/resolve-source.ts';
 
 export interface ImatrixJobOptions extends Omit<ImatrixComputeOptions, 'model' | 'inFiles'> {
-  /** Without a model, the `inFiles` are only combined. */
+  /** Without a model, the `inFiles` are only combined. An `hf:` repo is pulled into the Hub cache first. */
   model?: string;
+  /** Hub options for an `hf:` model (token, offline). */
+  hub?: ResolveOptions;
   /** `--in-file`s, in order. */
   inFiles?: string[];
   output: string;
@@ -55,7 +59,9 @@ export async function* imatrixJob(opts: ImatrixJobOptions): AsyncGenerator<Pipel
   let imatrix: Imatrix;
   let run: Pick<ImatrixSummary, 'tokens' | 'seqPerPass' | 'engine' | 'tokensPerSecond'> = { tokens: 0, seqPerPass: 0, engine: 'none', tokensPerSecond: 0 };
   if (opts.model) {
-    const r = yield* computeImatrix({ ...opts, model: opts.model, inFiles: loaded });
+    // The forward needs every weight: an hf: model is pulled whole (resumable, with download events).
+    const model = parseHubSource(opts.model) ? (yield* resolveSource(opts.model, { ...opts.hub, signal: opts.signal })).dir : opts.model;
+    const r = yield* computeImatrix({ ...opts, model, inFiles: loaded });
     imatrix = r.imatrix;
     run = { tokens: r.tokens, seqPerPass: r.seqPerPass, engine: r.engine, tokensPerSecond: r.tokensPerSecond };
   } else {

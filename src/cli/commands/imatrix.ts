@@ -10,12 +10,14 @@ import type { ImatrixSummary } from '../../pipeline/imatrix.ts';
 import type { ImatrixStatistics } from '../../inspect/imatrix-stats.ts';
 import { positiveInteger } from '../../options/values.ts';
 import { formatBytes } from '../../format-units.ts';
-import { addOutputModes, collect, forceOption, parser, threadsOption, type OutputModeFlags } from '../options.ts';
+import { addOutputModes, collect, forceOption, offlineOption, parser, threadsOption, tokenOption, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, prepareOutput } from '../preflight.ts';
 import { parseSize } from './eval.ts';
 
 interface ImatrixFlags extends OutputModeFlags {
+  token?: string;
+  offline?: boolean;
   output?: string;
   calib?: string;
   chunks?: number;
@@ -38,7 +40,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('imatrix')
     .description('compute an importance matrix (per-column Σx² of every weight\'s inputs) over a calibration text, as llama-imatrix does; or combine imatrix files (--in-file), or show their statistics')
-    .argument('[model]', 'GGUF file or HF model folder (omit it to only combine --in-file matrices)')
+    .argument('[model]', 'GGUF file, HF model folder or hf:ORG/NAME[@REV] (pulled into the HF cache first); omit it to only combine --in-file matrices')
     .option('-o, --output <file>', 'imatrix file to write: llama.cpp\'s GGUF form, or the legacy form when it ends in .dat')
     .option('--in-file <file>', 'an existing imatrix (GGUF or .dat) to start from; repeatable: their sums and counts add up (llama-imatrix --in-file)', collect, [])
     .option('--show-statistics', 'print llama-imatrix\'s per-tensor statistics of the one --in-file (Σ(Act²), min, max, μ, σ, % active, entropy, ZD, CosSim) instead of computing')
@@ -46,6 +48,8 @@ export function register(program: Command): void {
     .addOption(new Option('--chunks <n>', 'process at most this many chunks (default: all of --calib; 128 of the bundled corpus)').argParser(parser(positiveInteger)))
     .addOption(new Option('--ctx <n>', 'tokens per chunk (default 512, or the model\'s shorter context); without MODEL, the chunk size of the combined file (default: the inputs\' own, else 512)').argParser(parser(positiveInteger)))
     .option('--process-output', 'also collect output.weight (llama-imatrix --process-output)')
+    .addOption(tokenOption())
+    .addOption(offlineOption())
     .addOption(threadsOption())
     .addOption(forceOption())
     .addOption(new Option('--max-memory <size>', 'memory budget deciding how many chunks go through the layers together (e.g. 512M, 2G)').default(1024 ** 3, '1G').argParser(parser((v) => parseSize('--max-memory', v))));
@@ -59,7 +63,7 @@ export function register(program: Command): void {
       if (!flags.output) throw new UsageError('NO_OUTPUT', 'missing -o FILE');
       if (!model && flags.inFile.length === 0) throw new UsageError('NOTHING_TO_DO', 'give a MODEL to compute an imatrix, or --in-file FILE (repeatable) to combine existing ones');
       if (!model && flags.calib !== undefined) throw new UsageError('CALIB_WITHOUT_MODEL', '--calib needs a MODEL to run the text through');
-      if (model) await assertInputExists(model, 'model');
+      if (model && !model.startsWith('hf:')) await assertInputExists(model, 'model');
       for (const f of flags.inFile) await assertInputExists(f, 'imatrix file');
       if (flags.calib !== undefined) await assertInputExists(flags.calib, 'calibration text');
       await prepareOutput(flags.output, { force: flags.force });
@@ -67,6 +71,7 @@ export function register(program: Command): void {
       return yield* imatrixJob({
         model, inFiles: flags.inFile, output: flags.output, force: flags.force, calibFile: flags.calib, chunks: flags.chunks, ctx: flags.ctx,
         processOutput: flags.processOutput, threads: flags.threads, maxMemory: flags.maxMemory, signal,
+        hub: { token: flags.token, offline: flags.offline ? true : undefined },
       });
     }, { formatResult: formatImatrix });
   });
