@@ -30,7 +30,6 @@ const args = [
   '--noAssert',
   '--optimizeLevel', '3',
   '--shrinkLevel', '0',
-  '--initialMemory', '1',
   '--exportRuntime',
 ].map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a));
 
