@@ -9,6 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { INPUT_KINDS, makeInputs, Rng } from './kernels-inputs.ts';
 import { IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
@@ -18,6 +19,8 @@ import { WasmKernels, wasmImatrixNames, wasmKernelNames, PIECE_ELEMS } from '../
 import { createQuantizer } from '../kernels/fast/index.ts';
 import { quantizeRows, dequantize } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
+import { iq3xsInit } from '../kernels/ref/iq3-init.ts';
+import { IQ3S_GRID, IQ3XXS_GRID, KGRID_IQ3S, KGRID_IQ3XXS } from '../kernels/ref/iq-grids/iq3-grids.ts';
 
 const TYPES = ['IQ3_XXS', 'IQ3_S'] as const;
 const N = 1 << 20;
@@ -58,6 +61,49 @@ test('the module has IQ3_XXS/IQ3_S imatrix quantizers, NULL-imatrix quantizers a
     assert.ok(wasmKernelNames(module).has(name), `${name} plain quantize + dequantize pair`);
   }
 });
+
+test('the wasm grids are the generated reference grids (both written by scripts/gen-iq3-grids.mjs)', () => {
+  const text = readFileSync(new URL('../kernels/wasm/assembly/iq3-grids.ts', import.meta.url), 'utf8');
+  const table = (name: string) => {
+    const m = new RegExp(`export const ${name}: usize = memory\\.data<u\\d+>\\(\\[([^\\]]*)\\]`).exec(text);
+    assert.ok(m, `${name} in iq3-grids.ts`);
+    return m[1]!.split(',').map((v) => v.trim()).filter(Boolean).map(Number);
+  };
+  assert.deepEqual(table('KGRID_IQ3XXS'), [...KGRID_IQ3XXS]);
+  assert.deepEqual(table('KGRID_IQ3S'), [...KGRID_IQ3S]);
+  assert.deepEqual(table('IQ3XXS_GRID'), [...IQ3XXS_GRID]);
+  assert.deepEqual(table('IQ3S_GRID'), [...IQ3S_GRID]);
+});
+
+for (const size of [256, 512] as const) {
+  test(`the wasm iq3xs_init tables for ${size} points hold the reference's grid, map and neighbour lists`, () => {
+    const ref = iq3xsInit(size);
+    const k = new WasmKernels(loadWasmModule());
+    const at = new Uint32Array(k.memory.buffer, (k.exports.iq3InitTables as (n: number) => number)(size), 3);
+    const [gridAt, mapAt, chunksAt] = [at[0]!, at[1]!, at[2]!];
+    const grid = new Float32Array(k.memory.buffer, gridAt, 4 * size);
+    assert.deepEqual([...grid], [...ref.grid]);
+    const map = new Int32Array(k.memory.buffer, mapAt, 4096);
+    for (let u = 0; u < 4096; u++) {
+      const want = ref.map[u]!;
+      if (want >= 0) { assert.equal(map[u], want, `map[${u}]`); continue; }
+      assert.ok(map[u]! < 0, `map[${u}] is a list`);
+      const code = -map[u]! - 1;
+      const list: number[] = [];
+      for (let c = 0; c < (code & 63); c++) {
+        const p = chunksAt + ((code >> 6) + c) * 80;
+        const q = new Float32Array(k.memory.buffer, p, 16), idx = new Int32Array(k.memory.buffer, p + 64, 4);
+        for (let lane = 0; lane < 4; lane++) {
+          if (Number.isNaN(q[lane])) continue; // padding
+          list.push(idx[lane]!);
+          for (let i = 0; i < 4; i++) assert.equal(q[4 * i + lane], ref.grid[4 * idx[lane]! + i], `u=${u} candidate ${idx[lane]} value ${i}`);
+        }
+      }
+      const o = -want - 1;
+      assert.deepEqual(list, [...ref.neighbours.subarray(o + 1, o + 1 + ref.neighbours[o]!)], `neighbours of ${u}`);
+    }
+  });
+}
 
 for (const name of TYPES) {
   const id = GgmlTypeId[name];

@@ -77,3 +77,17 @@ function build(n: i32, kgrid: usize, nwant: i32, grid: usize, map: usize, chunks
   }
   if (chunk != maxChunks) abort('iq3xs_init: neighbour table size differs from reserved');
 }
+
+const PTRS = memory.data(12, 16);
+
+/**
+ * For the tests (test/fast-iq3.test.ts compares the tables with kernels/ref/iq3-init.ts): builds
+ * grid size gridSize's tables and returns where they are, three u32 addresses (grid, map, chunks).
+ */
+export function iq3InitTables(gridSize: i32): usize {
+  iq3Init(gridSize);
+  store<u32>(PTRS, <u32>(gridSize == 256 ? GRID_256 : GRID_512));
+  store<u32>(PTRS, <u32>(gridSize == 256 ? MAP_256 : MAP_512), 4);
+  store<u32>(PTRS, <u32>(gridSize == 256 ? CH_256 : CH_512), 8);
+  return PTRS;
+}
