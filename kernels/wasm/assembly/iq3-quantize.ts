@@ -70,19 +70,17 @@ let GRID: usize = 0, MAP: usize = 0, CH: usize = 0;
 }
 
 /**
- * `iq3_find_best_neighbour` for group g (values XV[4g..], weights WA[4g..]) at scale s, over the
- * list MAP gave as m < 0: the grid index of the first candidate with the least distance below
- * FLT_MAX (NaN distances never win). Per lane the running first minimum, then across lanes the
- * least distance at the earliest list position: the same point as C's sequential strict `<`.
+ * `iq3_find_best_neighbour` at scale s (splat in sv) for a group's values x0..x3 and weights
+ * w0..w3 (splats), over the list MAP gave as m < 0: the grid index of the first candidate with the
+ * least distance below FLT_MAX (NaN distances never win). Per lane the running first minimum, then
+ * across lanes the least distance at the earliest list position: the same point as C's sequential
+ * strict `<`.
  */
-function bestNeighbour(m: i32, g: i32, s: f32): i32 {
+// @ts-ignore: decorator
+@inline function neighbour(m: i32, sv: v128, x0: v128, x1: v128, x2: v128, x3: v128, w0: v128, w1: v128, w2: v128, w3: v128): i32 {
   const code = -m - 1;
   const start = CH + <usize>(code >> 6) * CHUNK_BYTES;
   const nch = code & 63;
-  const o = <usize>g << 4;
-  const x0 = v128.load32_splat(XV + o), x1 = v128.load32_splat(XV + o, 4), x2 = v128.load32_splat(XV + o, 8), x3 = v128.load32_splat(XV + o, 12);
-  const w0 = v128.load32_splat(WA + o), w1 = v128.load32_splat(WA + o, 4), w2 = v128.load32_splat(WA + o, 8), w3 = v128.load32_splat(WA + o, 12);
-  const sv = f32x4.splat(s);
   const fmax = f32x4.splat(FLT_MAX);
   if (nch == 1) {
     const d = dist4(start, sv, x0, x1, x2, x3, w0, w1, w2, w3);
@@ -105,6 +103,14 @@ function bestNeighbour(m: i32, g: i32, s: f32): i32 {
   const pos = v128.bitselect(i32x4.add(i32x4.shl(at, 2), i32x4(0, 1, 2, 3)), i32x4.splat(0x7fffffff), mask);
   const k = hminI(pos);
   return load<i32>(start + <usize>(k >> 2) * CHUNK_BYTES + 64 + (<usize>(k & 3) << 2));
+}
+
+/** `neighbour` for group g (values XV[4g..], weights WA[4g..]) at scale s. */
+function bestNeighbour(m: i32, g: i32, s: f32): i32 {
+  const o = <usize>g << 4;
+  return neighbour(m, f32x4.splat(s),
+    v128.load32_splat(XV + o), v128.load32_splat(XV + o, 4), v128.load32_splat(XV + o, 8), v128.load32_splat(XV + o, 12),
+    v128.load32_splat(WA + o), v128.load32_splat(WA + o, 4), v128.load32_splat(WA + o, 8), v128.load32_splat(WA + o, 12));
 }
 
 /** Group k's tuple code at scale inverse id, C's `u |= MAX(0, MIN(7, nearest_int(0.5f*(id*x − 1)))) << 3i`. */
@@ -148,15 +154,17 @@ function searchSubBlock(max: f32, nstep: i32, xxs: bool): f32 {
       v128.store(UG + (<usize>k << 4), u);
     }
     const lanes = ncand - c0 < 4 ? ncand - c0 : 4;
-    for (let c = 0; c < lanes; c++) {
-      const s = ld(SV, c);
-      for (let k = 0; k < 8; k++) {
+    for (let k = 0; k < 8; k++) {
+      const o = <usize>k << 4;
+      const x0 = v128.load32_splat(XV + o), x1 = v128.load32_splat(XV + o, 4), x2 = v128.load32_splat(XV + o, 8), x3 = v128.load32_splat(XV + o, 12);
+      const w0 = v128.load32_splat(WA + o), w1 = v128.load32_splat(WA + o, 4), w2 = v128.load32_splat(WA + o, 8), w3 = v128.load32_splat(WA + o, 12);
+      for (let c = 0; c < lanes; c++) {
         const u = load<i32>(UG + (<usize>k << 4) + (<usize>c << 2));
         let gi = load<i32>(MAP + (<usize>u << 2));
         let on: u8 = 1;
         if (gi < 0) {
           on = 0;
-          gi = bestNeighbour(gi, k, s);
+          gi = neighbour(gi, v128.load32_splat(SV + (<usize>c << 2)), x0, x1, x2, x3, w0, w1, w2, w3);
           const g = GRID + (<usize>gi << 4);
           const q = QT + (<usize>k << 6) + (<usize>c << 2);
           store<f32>(q, load<f32>(g)); store<f32>(q, load<f32>(g, 4), 16);
