@@ -54,7 +54,17 @@ export class WasmKernels {
 
   /** @param {WebAssembly.Module} module */
   constructor(module) {
-    const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } });
+    // A kernel's abort(message) (the IQ3 kernels, where llama.cpp's GGML_ASSERT fires) throws
+    // a RangeError with its message: an AssemblyScript string, UTF-16 with its byte length before it.
+    /** @type {WebAssembly.Memory | undefined} */
+    let mem;
+    const text = (/** @type {number} */ p) => {
+      if (!mem || !p) return 'wasm abort';
+      const bytes = new DataView(mem.buffer).getUint32(p - 4, true);
+      return String.fromCharCode(...new Uint16Array(mem.buffer.slice(p, p + bytes)));
+    };
+    const instance = new WebAssembly.Instance(module, { env: { abort: (/** @type {number} */ msg) => { throw new RangeError(text(msg)); } } });
+    mem = /** @type {WebAssembly.Memory} */ (instance.exports.memory);
     this.exports = instance.exports;
     this.names = wasmKernelNames(module);
     this.imatrixNames = wasmImatrixNames(module);

@@ -22,6 +22,8 @@ if (builtAt > newest && !process.argv.includes('--force')) {
   process.exit(0);
 }
 
+// No --initialMemory: asc sizes it to the static data, which the IQ3 init tables (iq3-init.ts,
+// ~1.1 MB reserved with memory.data) take past one page.
 const args = [
   join(here, 'assembly', 'index.ts'),
   '--outFile', join(outDir, 'forge.wasm'),
@@ -30,7 +32,6 @@ const args = [
   '--noAssert',
   '--optimizeLevel', '3',
   '--shrinkLevel', '0',
-  '--initialMemory', '1',
   '--exportRuntime',
 ].map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a));
 

@@ -26,3 +26,6 @@ export { firstNonFinite } from './scan';
 export { roundTripSums } from './metrics';
 export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';
+export { quantizeIQ3_XXSImatrix, quantizeIQ3_SImatrix, quantizeIQ3_XXS, quantizeIQ3_S } from './iq3-quantize';
+export { dequantizeIQ3_XXS, dequantizeIQ3_S } from './iq3-dequant';
+export { iq3InitTables } from './iq3-init';
