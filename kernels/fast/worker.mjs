@@ -42,40 +42,44 @@ async function run(job) {
   const geometry = { name: job.typeName, blockSize: job.blockSize, typeSize: job.typeSize };
   const blocks = n / geometry.blockSize;
   const has = (names) => !forceReference && names.has(job.typeName);
+  const imatrix = job.kind === 'quantize' ? job.imatrix : undefined;
   // A type may have wasm for some operations only (the i-quants: an imatrix quantizer and a
-  // dequantizer, no plain quantizer); the reference serves the rest, loaded on first need.
-  const kernel = async (what) => {
-    const k = (await reference.load()).quantKernel(typeId);
-    if (!k?.[what]) throw new RangeError(`no ${what === 'dequantize' ? 'dequantizer' : 'quantizer'} for ggml type ${job.typeName}`);
-    return k[what];
+  // dequantizer, no plain quantizer); the reference serves the rest. It is loaded here, before
+  // the work: after this await the job runs to the end without yielding, so jobs that arrive
+  // meanwhile cannot interleave with it and share this worker's round-trip scratch.
+  const wasmQuantize = imatrix !== undefined ? has(kernels.imatrixNames) : has(kernels.names);
+  const wasmDequantize = has(kernels.dequantNames);
+  const needsRef = (job.kind === 'quantize' && !wasmQuantize) || ((job.kind === 'dequantize' || job.measure) && !wasmDequantize);
+  const ref = needsRef ? (await reference.load()).quantKernel(typeId) : undefined;
+  const kernel = (what) => {
+    if (!ref?.[what]) throw new RangeError(`no ${what === 'dequantize' ? 'dequantizer' : 'quantizer'} for ggml type ${job.typeName}`);
+    return ref[what];
   };
-  const dequantize = has(kernels.dequantNames)
-    ? async (src, back) => kernels.dequantize(geometry, src, 0, n, back, 0)
-    : async (src, back) => (await kernel('dequantize'))(src, back, n);
+  const dequantize = (src, back) => (wasmDequantize ? kernels.dequantize(geometry, src, 0, n, back, 0) : kernel('dequantize')(src, back, n));
   if (job.kind === 'quantize') {
     const src = new Float32Array(job.src, job.srcOffset, n);
     const dst = new Uint8Array(job.dst, job.dstOffset, blocks * geometry.typeSize);
-    const imatrix = job.imatrix;
     let firstNonFinite = -1;
     const scan = () => (job.check ? src.findIndex((v) => !Number.isFinite(v)) : -1);
-    if (imatrix !== undefined && has(kernels.imatrixNames)) {
+    if (imatrix !== undefined && wasmQuantize) {
       firstNonFinite = kernels.quantizeImatrix(geometry, src, 0, n, dst, 0, imatrix, job.nPerRow, job.check);
-    } else if (imatrix !== undefined && (await reference.load()).quantKernel(typeId)?.quantizeImatrix) {
+    } else if (imatrix !== undefined) {
+      // The pool sends an imatrix only for types with an imatrix quantizer.
       if (n % job.nPerRow !== 0) throw new RangeError(`${job.typeName}: ${n} values are not whole rows of ${job.nPerRow}`);
-      (await kernel('quantizeImatrix'))(src, dst, n / job.nPerRow, job.nPerRow, imatrix);
+      kernel('quantizeImatrix')(src, dst, n / job.nPerRow, job.nPerRow, imatrix);
       firstNonFinite = scan();
-    } else if (has(kernels.names)) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
+    } else if (wasmQuantize) firstNonFinite = kernels.quantize(geometry, src, 0, n, dst, 0, job.check);
     else {
-      (await kernel('quantize'))(src, dst, blocks, geometry.blockSize);
+      kernel('quantize')(src, dst, blocks, geometry.blockSize);
       firstNonFinite = scan();
     }
     if (!job.measure) return { firstNonFinite };
     if (roundTrip.length < n) roundTrip = new Float32Array(n);
     const back = roundTrip.subarray(0, n);
-    await dequantize(dst, back);
+    dequantize(dst, back);
     return { firstNonFinite, metrics: measure(src, back) };
   }
-  await dequantize(new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize), new Float32Array(job.dst, job.dstOffset, n));
+  dequantize(new Uint8Array(job.src, job.srcOffset, blocks * geometry.typeSize), new Float32Array(job.dst, job.dstOffset, n));
   return { firstNonFinite: -1 };
 }
 
