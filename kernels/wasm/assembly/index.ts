@@ -28,3 +28,5 @@ export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';
 // The IQ2/IQ1 init tables (built on first use): exported for the table tests.
 export { iq2Grid, iq2Map, iq2Neighbours, iq2NeighboursLength } from './iq2-init';
+export { quantizeIQ1_SImatrix, quantizeIQ1_MImatrix } from './iq1-imatrix';
+export { dequantizeIQ1_S, dequantizeIQ1_M } from './iq1-dequant';
