@@ -7,9 +7,11 @@
 //   #{j: x_j < x_i} + #{j < i: x_j == x_i}, counted 4 values at a time. Without NaN that is the
 //   only stable order; a NaN anywhere makes σ² and so every weight NaN, and no split is ever taken.
 // - The split search runs 4 values of i2 per SIMD step, each lane the scalar C expression. Upstream
-//   keeps the first candidate (in i1, i2, shift order) that beats the running best; a step whose
-//   lanes all fail against the running best cannot change it, and a step where any lane passes is
-//   replayed lane by lane in scalar, in upstream's order.
+//   keeps the first candidate (in i1, i2, shift order) that passes `sumq2 > 0 && sumqx² > best·sumq2`
+//   against the running best. A step tests only `sumqx² > best·sumq2` (a superset of passes); if no
+//   lane passes, none could change the best. Otherwise the step is replayed in scalar with the full
+//   test, in upstream's order, from the first lane that passed (the earlier ones failed against the
+//   same best). Lanes past the last split see NaN prefix sums (padding), which pass nothing.
 // - The neighbour search is iq1-neighbours.ts.
 //
 // Exports take whole rows: (x, y, nrows, nPerRow, qw), qw the row's nPerRow importance weights.
@@ -33,14 +35,14 @@ const SCALES = memory.data(16 * 4, 16);
 const SHIFTS = memory.data(16 * 4, 16);
 const INDEX = memory.data(4 * 4, 16);
 const LANES = memory.data(8 * 16, 16);
-// IQ1_S prefix sums over the sorted values and the i2-only terms (36+ entries: 4-lane reads past 32).
+// IQ1_S prefix sums over the sorted values and the i2-only terms (4-lane reads past entry 32 see NaN).
 const SX = memory.data(40 * 4, 16);
 const SW = memory.data(40 * 4, 16);
 const CP = memory.data(40 * 4, 16);
 const CM = memory.data(40 * 4, 16);
 const QCP = memory.data(40 * 4, 16);
 const QCM = memory.data(40 * 4, 16);
-// IQ1_M: per 8-value half h, prefix sums and pw·cp2 / pw·cm2 by i2 (20+ entries).
+// IQ1_M: per 8-value half h, prefix sums (NaN past entry 16) and pw·cp2 / pw·cm2 by i2.
 const PX = memory.data(2 * 24 * 4, 16);
 const PW = memory.data(2 * 24 * 4, 16);
 const W2P = memory.data(2 * 24 * 4, 16);
@@ -155,7 +157,6 @@ let bestShift = 0;
 
 /** The (i1, i2, ±) search of one 32-value sub-block over SX/SW. */
 function searchS(): void {
-  const zero = f32x4.splat(0);
   const sxAll = f(SX, 32), swAll = f(SW, 32);
   const p1 = f32x4.splat(P1), p2 = f32x4.splat(P2), m2 = f32x4.splat(M2);
   for (let i = 0; i < 36; i += 4) {
@@ -165,7 +166,6 @@ function searchS(): void {
     v128.store(QCP + (<usize>i << 2), f32x4.mul(f32x4.mul(wc, p2), p2));
     v128.store(QCM + (<usize>i << 2), f32x4.mul(f32x4.mul(wc, m2), m2));
   }
-  const lanes = i32x4(0, 1, 2, 3), last = i32x4.splat(32);
   for (let i1 = 0; i1 <= 32; i1++) {
     const a: f32 = f(SX, i1) - f(SX, 0), wa: f32 = f(SW, i1) - f(SW, 0);
     const aP = f32x4.splat(a * P0), aM = f32x4.splat(a * M0);
@@ -180,13 +180,11 @@ function searchS(): void {
       const qxM = f32x4.add(f32x4.sub(aM, bP), at(CM, i2));
       const q2M = f32x4.add(f32x4.add(qaM, qb), at(QCM, i2));
       const best = f32x4.splat(bestScore);
-      const passP = v128.and(f32x4.gt(q2P, zero), f32x4.gt(f32x4.mul(qxP, qxP), f32x4.mul(best, q2P)));
-      const passM = v128.and(f32x4.gt(q2M, zero), f32x4.gt(f32x4.mul(qxM, qxM), f32x4.mul(best, q2M)));
-      const valid = i32x4.le_s(i32x4.add(i32x4.splat(i2), lanes), last);
-      if (!v128.any_true(v128.and(v128.or(passP, passM), valid))) continue;
+      const pass = i32x4.bitmask(v128.or(f32x4.gt(f32x4.mul(qxP, qxP), f32x4.mul(best, q2P)), f32x4.gt(f32x4.mul(qxM, qxM), f32x4.mul(best, q2M))));
+      if (!pass) continue;
       v128.store(LANES, qxP); v128.store(LANES, q2P, 16); v128.store(LANES, qxM, 32); v128.store(LANES, q2M, 48);
       const n = 33 - i2 < 4 ? 33 - i2 : 4;
-      for (let l = 0; l < n; l++) {
+      for (let l = ctz(pass); l < n; l++) {
         consider(f(LANES, l), f(LANES, 4 + l), i1, i2 + l, 1);
         consider(f(LANES, 8 + l), f(LANES, 12 + l), i1, i2 + l, -1);
       }
@@ -259,6 +257,7 @@ function blockS(xbl: usize, qw: usize, y: usize, xEnd: usize): void {
 
 export function quantizeIQ1_SImatrix(x: usize, y: usize, nrows: i32, nPerRow: i32, qw: usize): void {
   iq1Prepare();
+  for (let i = 33; i < 40; i++) { setf(SX, i, NaN); setf(SW, i, NaN); }
   const nb = nPerRow >> 8;
   const xEnd = x + ((<usize>nrows * <usize>nPerRow) << 2);
   for (let r = 0; r < nrows; r++) {
@@ -272,7 +271,6 @@ let bestK = 0;
 
 /** The (i1, i2, sign pair) search of one 16-value sub-block over PX/PW (upstream's prefix-sum form). */
 function searchM(): void {
-  const zero = f32x4.splat(0);
   const CP1: f32 = P0 * P0 - P1 * P1, CP2: f32 = P1 * P1 - P2 * P2;
   const CM1: f32 = M0 * M0 - P1 * P1, CM2: f32 = P1 * P1 - M2 * M2;
   const cp2 = f32x4.splat(CP2), cm2 = f32x4.splat(CM2);
@@ -289,7 +287,6 @@ function searchM(): void {
   const txP1 = f32x4.splat(f(px1, 16) * P2), txM1 = f32x4.splat(f(px1, 16) * M2);
   const twP0: f32 = f(pw0, 16) * P2 * P2, twM0: f32 = f(pw0, 16) * M2 * M2;
   const twP1: f32 = f(pw1, 16) * P2 * P2, twM1: f32 = f(pw1, 16) * M2 * M2;
-  const lanes = i32x4(0, 1, 2, 3), last = i32x4.splat(16);
   for (let i1 = 0; i1 <= 16; i1++) {
     const a0P = f32x4.splat(twP0 + f(pw0, i1) * CP1), a0M = f32x4.splat(twM0 + f(pw0, i1) * CM1);
     const a1P = f32x4.splat(twP1 + f(pw1, i1) * CP1), a1M = f32x4.splat(twM1 + f(pw1, i1) * CM1);
@@ -303,16 +300,14 @@ function searchM(): void {
       const x0 = f32x4.add(qxP0, qxP1), x1 = f32x4.add(qxP0, qxM1), x2 = f32x4.add(qxM0, qxP1), x3 = f32x4.add(qxM0, qxM1);
       const t0 = f32x4.add(q2P0, q2P1), t1 = f32x4.add(q2P0, q2M1), t2 = f32x4.add(q2M0, q2P1), t3 = f32x4.add(q2M0, q2M1);
       const best = f32x4.splat(bestScore);
-      const p0 = v128.and(f32x4.gt(t0, zero), f32x4.gt(f32x4.mul(x0, x0), f32x4.mul(best, t0)));
-      const p1 = v128.and(f32x4.gt(t1, zero), f32x4.gt(f32x4.mul(x1, x1), f32x4.mul(best, t1)));
-      const p2 = v128.and(f32x4.gt(t2, zero), f32x4.gt(f32x4.mul(x2, x2), f32x4.mul(best, t2)));
-      const p3 = v128.and(f32x4.gt(t3, zero), f32x4.gt(f32x4.mul(x3, x3), f32x4.mul(best, t3)));
-      const valid = i32x4.le_s(i32x4.add(i32x4.splat(i2), lanes), last);
-      if (!v128.any_true(v128.and(v128.or(v128.or(p0, p1), v128.or(p2, p3)), valid))) continue;
+      const p0 = f32x4.gt(f32x4.mul(x0, x0), f32x4.mul(best, t0)), p1 = f32x4.gt(f32x4.mul(x1, x1), f32x4.mul(best, t1));
+      const p2 = f32x4.gt(f32x4.mul(x2, x2), f32x4.mul(best, t2)), p3 = f32x4.gt(f32x4.mul(x3, x3), f32x4.mul(best, t3));
+      const pass = i32x4.bitmask(v128.or(v128.or(p0, p1), v128.or(p2, p3)));
+      if (!pass) continue;
       v128.store(LANES, x0); v128.store(LANES, x1, 16); v128.store(LANES, x2, 32); v128.store(LANES, x3, 48);
       v128.store(LANES, t0, 64); v128.store(LANES, t1, 80); v128.store(LANES, t2, 96); v128.store(LANES, t3, 112);
       const n = 17 - i2 < 4 ? 17 - i2 : 4;
-      for (let l = 0; l < n; l++) {
+      for (let l = ctz(pass); l < n; l++) {
         for (let k = 0; k < 4; k++) consider(f(LANES, 4 * k + l), f(LANES, 16 + 4 * k + l), i1, i2 + l, k);
       }
     }
@@ -401,6 +396,7 @@ function blockM(xbl: usize, qw: usize, y: usize, xEnd: usize): void {
 
 export function quantizeIQ1_MImatrix(x: usize, y: usize, nrows: i32, nPerRow: i32, qw: usize): void {
   iq1Prepare();
+  for (let i = 17; i < 24; i++) { setf(PX, i, NaN); setf(PX, 24 + i, NaN); setf(PW, i, NaN); setf(PW, 24 + i, NaN); }
   const nb = nPerRow >> 8;
   const xEnd = x + ((<usize>nrows * <usize>nPerRow) << 2);
   for (let r = 0; r < nrows; r++) {
