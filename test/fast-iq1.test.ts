@@ -9,7 +9,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
+import { join } from 'node:path';
+import { loadLlamaCpp, llamaCppUnavailable, type LlamaCpp } from './support/llama-cpp.ts';
 import { INPUT_KINDS, makeInputs, Rng } from './kernels-inputs.ts';
 import { IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
 import { differingBlocks, differingFloats, hex } from './kernels-oracle.ts';
@@ -27,6 +28,22 @@ const FINITE_KINDS = INPUT_KINDS.filter((k) => k !== 'huge' && k !== 'non-finite
 const kernels = new WasmKernels(loadWasmModule());
 let pool: Quantizer | undefined;
 after(async () => { await pool?.close(); });
+
+let ggmlInit: Promise<void> | undefined;
+/**
+ * `ggml_quantize_init` for the 2048-point IQ1 lattice (IQ1_S and IQ1_M share it) costs llama.cpp
+ * seconds of CPU: run it once on a libuv thread (koffi's async call, same library instance) so it
+ * overlaps this thread's wasm and reference work.
+ */
+function ggmlIq1Init(ll: LlamaCpp): Promise<void> {
+  ggmlInit ??= (async () => {
+    const koffi = (await import('koffi')).default;
+    const init = koffi.load(join(ll.binsDir, 'libggml-base.so')).func('void ggml_quantize_init(int type)') as unknown as
+      { async(type: number, cb: (e: unknown) => void): void };
+    await new Promise<void>((resolve, reject) => init.async(GgmlTypeId.IQ1_S, (e) => (e ? reject(e) : resolve())));
+  })();
+  return ggmlInit;
+}
 
 function wasmQuantize(id: number, src: Float32Array, nPerRow: number, qw: Float32Array): Uint8Array {
   const t = ggmlType(id)!;
@@ -61,8 +78,8 @@ for (const name of TYPES) {
   const id = GgmlTypeId[name];
   test(`${name}: the wasm imatrix kernel gives llama.cpp's and the reference's bytes on 2^20 hard values (rows of 4096 and 256)`, { skip: llamaCppUnavailable ?? false }, async () => {
     const ll = await loadLlamaCpp();
-    ll.quantizeInit(id);
-    let values = 0;
+    const ready = ggmlIq1Init(ll);
+    const cases: { src: Float32Array; qw: Float32Array; got: Uint8Array; per: number; nPerRow: number; what: string }[] = [];
     for (const nPerRow of [4096, 256]) {
       const per = Math.ceil(N / 2 / IMATRIX_KINDS.length / nPerRow);
       for (const [k, kind] of IMATRIX_KINDS.entries()) {
@@ -70,11 +87,14 @@ for (const name of TYPES) {
         const src = makeInputs(seed, per * nPerRow, FINITE_KINDS);
         const qw = importance(kind, nPerRow, seed);
         const got = wasmQuantize(id, src, nPerRow, qw);
-        assertSame(got, ll.quantizeChunk(id, src, per, nPerRow, qw), id, `nPerRow=${nPerRow} imatrix=${kind} vs llama.cpp`);
-        assertSame(got, quantizeRows(id, src, per, nPerRow, qw), id, `nPerRow=${nPerRow} imatrix=${kind} vs the reference`);
-        values += src.length;
+        const what = `nPerRow=${nPerRow} imatrix=${kind}`;
+        assertSame(got, quantizeRows(id, src, per, nPerRow, qw), id, `${what} vs the reference`);
+        cases.push({ src, qw, got, per, nPerRow, what });
       }
     }
+    await ready;
+    for (const c of cases) assertSame(c.got, ll.quantizeChunk(id, c.src, c.per, c.nPerRow, c.qw), id, `${c.what} vs llama.cpp`);
+    const values = cases.reduce((a, c) => a + c.src.length, 0);
     assert.ok(values >= N, `${values} values compared`);
   });
 }
@@ -89,7 +109,7 @@ test('IQ1_S/IQ1_M: rows longer than a wasm piece, NaN inputs and the NaN check, 
   const qw = importance('huge-ratios', nPerRow, 4243);
   for (const name of TYPES) {
     const id = GgmlTypeId[name];
-    ll.quantizeInit(id);
+    await ggmlIq1Init(ll);
     const t = ggmlType(id)!;
     const out = new Uint8Array((src.length / t.blockSize) * t.typeSize);
     const bad = kernels.quantizeImatrix(t, src, 0, src.length, out, 0, qw, nPerRow, true);
@@ -126,7 +146,7 @@ for (const name of TYPES) {
   const id = GgmlTypeId[name];
   test(`${name}: NaN/±Inf/~1e30 and edge rows give the reference's and llama.cpp's bytes (and would throw where the reference throws)`, { skip: llamaCppUnavailable ?? false }, async () => {
     const ll = await loadLlamaCpp();
-    ll.quantizeInit(id);
+    await ggmlIq1Init(ll);
     const t = ggmlType(id)!;
     const hard = makeInputs(id * 100 + 77, 256 * 256, ['non-finite', 'huge']);
     const rows = [...Array.from({ length: 256 }, (_, r) => hard.subarray(256 * r, 256 * r + 256)), ...edgeRows(id)];
