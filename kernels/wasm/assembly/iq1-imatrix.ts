@@ -267,8 +267,6 @@ export function quantizeIQ1_SImatrix(x: usize, y: usize, nrows: i32, nPerRow: i3
 
 // ---------------------------------------------------------------- IQ1_M
 
-let bestK = 0;
-
 /** The (i1, i2, sign pair) search of one 16-value sub-block over PX/PW (upstream's prefix-sum form). */
 function searchM(): void {
   const CP1: f32 = P0 * P0 - P1 * P1, CP2: f32 = P1 * P1 - P2 * P2;

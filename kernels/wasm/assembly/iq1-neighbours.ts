@@ -102,8 +102,10 @@ const TERMS = memory.data(8 * 16, 16);
  * x)² among its neighbours, x and w the group's 8 values and weights at xs and ws, xg the 3 shifted
  * code values at xg. When no neighbour scores below FLT_MAX, upstream scans the whole lattice
  * comparing point i against xs[i] — reading past the group, up to 2047 floats on; we read the same
- * floats while they lie before xEnd (the end of this call's input) and abort past it, and abort
- * where upstream's GGML_ASSERT(grid_index >= 0) does.
+ * floats while they lie before xEnd (the end of this call's input: a wasm piece, where the JS
+ * reference reads to the end of its whole array) and abort past it, and abort where upstream's
+ * GGML_ASSERT(grid_index >= 0) does. (Only overflowing values can get here; with an importance
+ * matrix no test input has.)
  */
 export function iq1BestNeighbour(e: i32, xg: usize, xs: usize, ws: usize, scale: f32, xEnd: usize): i32 {
   const x0 = v128.load(xs), x1 = v128.load(xs, 16), w0 = v128.load(ws), w1 = v128.load(ws, 16);
