@@ -22,8 +22,8 @@ if (builtAt > newest && !process.argv.includes('--force')) {
   process.exit(0);
 }
 
-// No --initialMemory: asc sizes it to the static data, which the IQ3 init tables (iq3-init.ts,
-// ~1.1 MB reserved with memory.data) take past one page.
+// No --initialMemory: asc sizes it to the static data, which the i-quant init tables (iq2-init.ts,
+// iq3-init.ts, reserved with memory.data) take past one page; the host grows memory above heapBase() itself.
 const args = [
   join(here, 'assembly', 'index.ts'),
   '--outFile', join(outDir, 'forge.wasm'),

@@ -29,3 +29,7 @@ export { attentionHead } from './attention';
 export { quantizeIQ3_XXSImatrix, quantizeIQ3_SImatrix, quantizeIQ3_XXS, quantizeIQ3_S } from './iq3-quantize';
 export { dequantizeIQ3_XXS, dequantizeIQ3_S } from './iq3-dequant';
 export { iq3InitTables } from './iq3-init';
+// The IQ2/IQ1 init tables (built on first use): exported for the table tests.
+export { iq2Grid, iq2Map, iq2Neighbours, iq2NeighboursLength } from './iq2-init';
+export { quantizeIQ1_SImatrix, quantizeIQ1_MImatrix } from './iq1-imatrix';
+export { dequantizeIQ1_S, dequantizeIQ1_M } from './iq1-dequant';
