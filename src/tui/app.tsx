@@ -27,6 +27,7 @@ import type { ConvertPlan } from '../pipeline/plan.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
 import { GROUPWISE_TYPES } from './data/targets.ts';
+import { imatrixProblem } from './data/imatrix-choice.ts';
 import type { InspectorSource } from './data/inspector-data.ts';
 import type { ModelSummaryData } from './data/model-summary.ts';
 import { TextEntryContext, useTextEntryTracker } from './text-entry.tsx';
@@ -126,7 +127,8 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       const options: AwqGptqOptions = { ...groupwiseChoices.current[method], source: model.source, output: path.resolve(deps.cwd, c.output), method, force: c.force };
       return push({ screen: 'confirm-groupwise', model, options });
     }
-    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force };
+    const imatrix = c.imatrix === undefined || c.imatrix === 'auto' ? c.imatrix : path.resolve(deps.cwd, c.imatrix);
+    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force, ...(imatrix ? { imatrix } : {}) };
     push({ screen: 'plan', model, request });
   };
 
@@ -146,6 +148,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
     case 'target':
       body = <Target key={top.model.source} name={top.model.name} source={top.model.source} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
         outputExists={(o) => existsSync(path.resolve(deps.cwd, o))}
+        checkImatrix={(c) => imatrixProblem(c.kind === 'file' && c.path ? { ...c, path: path.resolve(deps.cwd, c.path) } : c)}
         remembered={targetChoices.current[top.model.source]} onRemember={(m) => { targetChoices.current[top.model.source] = m; }}
         defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
       break;
@@ -154,13 +157,15 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
         onConfirm={(plan) => push({ screen: 'run', model: top.model, request: top.request, plan })} />;
       break;
     case 'run':
-      body = <Run request={{ ...top.request, plan: top.plan }} convert={deps.convert} active={active} onBack={back}
+      // An `auto` imatrix is computed by the run, and the plan is made again with it (the screen's plan
+      // only named it); any other plan is the one the user saw and confirmed.
+      body = <Run request={{ ...top.request, plan: top.request.imatrix === 'auto' ? undefined : top.plan }} convert={deps.convert} active={active} onBack={back}
         onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: true })}
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
     case 'confirm-groupwise':
       body = <ConfirmGroupwise options={top.options} active={active} onBack={back}
-        onChange={(o) => { groupwiseChoices.current[o.method] = { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, keepUnaligned: o.keepUnaligned }; }}
+        onChange={(o) => { groupwiseChoices.current[o.method] = { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, keepUnaligned: o.keepUnaligned, algorithm: o.algorithm, calibration: o.calibration }; }}
         onConfirm={(options) => push({ screen: 'run-groupwise', model: top.model, options })} />;
       break;
     case 'run-groupwise':

@@ -13,10 +13,14 @@ export const isRemoteSource = (source: string) => /^(hf:|https?:)/.test(source);
 export const hasExactSize = (source: string | undefined, fileType: string) =>
   !!source && !isRemoteSource(source) && PLANNABLE_FILE_TYPES.includes(fileType);
 
-/** The whole output file in bytes, as the plan screen reports it (null when planning fails). */
-export async function exactOutputBytes(source: string, fileType: string, signal?: AbortSignal): Promise<number | null> {
+/**
+ * The whole output file in bytes, as the plan screen reports it (null when planning fails).
+ * `imatrix`: plan as with an importance matrix; the type policy depends only on having one, so
+ * `auto` (which plans without reading anything) stands for any file.
+ */
+export async function exactOutputBytes(source: string, fileType: string, signal?: AbortSignal, imatrix = false): Promise<number | null> {
   try {
-    const plan = await drain(planConvert({ source, fileType, output: 'size-probe.gguf', signal }), () => {});
+    const plan = await drain(planConvert({ source, fileType, output: 'size-probe.gguf', signal, ...(imatrix ? { imatrix: 'auto' } : {}) }), () => {});
     return plan.outputBytes;
   } catch {
     return null;
