@@ -128,7 +128,7 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       return push({ screen: 'confirm-groupwise', model, options });
     }
     const imatrix = c.imatrix === undefined || c.imatrix === 'auto' ? c.imatrix : path.resolve(deps.cwd, c.imatrix);
-    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force, ...(imatrix ? { imatrix } : {}) };
+    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force, ...(imatrix ? { imatrix } : {}), ...(c.imatrixChunks ? { calib: { chunks: c.imatrixChunks } } : {}) };
     push({ screen: 'plan', model, request });
   };
 

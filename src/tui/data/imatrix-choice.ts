@@ -7,7 +7,8 @@
  */
 import { assertInputExists } from '../../cli/preflight.ts';
 
-export type ImatrixChoice = { kind: 'none' } | { kind: 'auto' } | { kind: 'file'; path: string };
+/** `chunks`: `--chunks` of an auto computation (unset: the CLI's default). */
+export type ImatrixChoice = { kind: 'none' } | { kind: 'auto'; chunks?: number } | { kind: 'file'; path: string };
 
 export const NO_IMATRIX: ImatrixChoice = { kind: 'none' };
 
@@ -28,7 +29,7 @@ export function imatrixOption(c: ImatrixChoice): string | undefined {
 
 /** The line under the list: what the choice means. */
 export function imatrixText(c: ImatrixChoice, autoAllowed: boolean): string {
-  if (c.kind === 'auto') return 'auto: computed in this run from the bundled calibration text';
+  if (c.kind === 'auto') return `auto: computed in the run (bundled corpus) · chunks ${c.chunks ?? 'default'} (c)`;
   if (c.kind === 'file') return `file: ${c.path || '(type a path: GGUF or .dat)'}`;
   return `none${autoAllowed ? '' : ' (auto needs a local model folder)'}`;
 }
@@ -36,7 +37,7 @@ export function imatrixText(c: ImatrixChoice, autoAllowed: boolean): string {
 /** Null when the choice can be planned, else why not (the CLI's own message for a missing file). */
 export async function imatrixProblem(c: ImatrixChoice): Promise<string | null> {
   if (c.kind !== 'file') return null;
-  if (!c.path) return 'type the imatrix file path (i, then type, enter)';
+  if (!c.path) return 'no imatrix file typed: press i until "file", then type its path';
   try {
     await assertInputExists(c.path, 'imatrix file');
     return null;

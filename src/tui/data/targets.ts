@@ -75,7 +75,7 @@ export function targetOptions(parameters = 0, opts: { groupwise?: boolean; imatr
       return { ...base, available: false, reason: f.name.startsWith('iq') ? 'i-quants need an importance matrix and their quantizers are not built yet' : `the ${f.name} type policy is not built yet` };
     }
     // These need an importance matrix: the target screen's `i` chooses one (auto or a file).
-    if (IMATRIX_ONLY_FILE_TYPES.includes(f.name) && !opts.imatrix) return { ...base, available: false, reason: `${f.name.startsWith('iq') ? 'i-quants need' : `${f.name} needs`} an importance matrix: press i to choose one (auto or a file)` };
+    if (IMATRIX_ONLY_FILE_TYPES.includes(f.name) && !opts.imatrix) return { ...base, available: false, reason: `${f.name.startsWith('iq') ? 'i-quants need' : `${f.name} needs`} an importance matrix: press i for one` };
     if (!canQuantize(f.defaultType)) return { ...base, available: false, reason: `no ${ggmlType(f.defaultType)!.name} quantizer yet` };
     return { ...base, available: true };
   });

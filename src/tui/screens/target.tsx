@@ -14,7 +14,8 @@ import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import { targetOptions } from '../data/targets.ts';
 import { exactOutputBytes, hasExactSize } from '../data/exact-sizes.ts';
-import { canComputeImatrix, imatrixOption, imatrixProblem, imatrixText, nextImatrix, NO_IMATRIX, type ImatrixChoice } from '../data/imatrix-choice.ts';
+import { imatrixOption, type ImatrixChoice } from '../data/imatrix-choice.ts';
+import { useImatrixField } from './imatrix-field.tsx';
 
 export interface TargetChoice {
   fileType: string;
@@ -24,6 +25,8 @@ export interface TargetChoice {
   force: boolean;
   /** `--imatrix`: `auto` or a file path; absent for none. */
   imatrix?: string;
+  /** `--chunks` of an `auto` imatrix (absent: the CLI default). */
+  imatrixChunks?: number;
 }
 
 /** What the target screen remembers when the user leaves it and comes back. */
@@ -37,7 +40,7 @@ export interface TargetMemory {
   imatrix?: ImatrixChoice;
 }
 
-export function Target({ name, source, parameters, groupwise, active, defaultOutput, outputExists = () => false, checkImatrix = imatrixProblem, remembered, onRemember, onChoose, onBack }: {
+export function Target({ name, source, parameters, groupwise, active, defaultOutput, outputExists = () => false, checkImatrix, remembered, onRemember, onChoose, onBack }: {
   name: string; /** The model folder or `hf:` id: a local folder gets the planner's exact sizes. */ source?: string; parameters: number; groupwise?: boolean; active: boolean; defaultOutput: (fileType: string) => string;
   outputExists?: (output: string) => boolean;
   /** Why an imatrix choice cannot be used (a missing file), null when it can; default checks the path as given. */
@@ -47,9 +50,8 @@ export function Target({ name, source, parameters, groupwise, active, defaultOut
 }) {
   const width = useWidth();
   const height = useHeight();
-  const [imatrix, setImatrix] = useState<ImatrixChoice>(remembered?.imatrix ?? NO_IMATRIX);
-  const [problem, setProblem] = useState<string | null>(null);
-  const autoAllowed = canComputeImatrix(source);
+  const im = useImatrixField({ source, remembered: remembered?.imatrix, check: checkImatrix });
+  const imatrix = im.choice;
   const hasIm = imatrix.kind !== 'none';
   const options = targetOptions(parameters, { groupwise, imatrix: hasIm });
   const [sel, setSel] = useState(() => Math.max(0, options.findIndex((o) => o.name === remembered?.fileType)));
@@ -57,7 +59,7 @@ export function Target({ name, source, parameters, groupwise, active, defaultOut
   const [pure, setPure] = useState(remembered?.pure ?? false);
   const [force, setForce] = useState(remembered?.force ?? false);
   const [output, setOutput] = useState<string | null>(remembered?.output ?? null);
-  const [editing, setEditing] = useState<'output' | 'imatrix' | null>(null);
+  const [editing, setEditing] = useState(false);
   const cur = options[sel]!;
   const out = output ?? defaultOutput(cur.name);
   const exists = outputExists(out);
@@ -85,30 +87,25 @@ export function Target({ name, source, parameters, groupwise, active, defaultOut
   const local = !!source && hasExactSize(source, 'f32');
   useEffect(() => { onRemember?.({ fileType: cur.name, viaF16, pure, force, output, imatrix }); }, [cur.name, viaF16, pure, force, output, imatrix]);
   /** A new imatrix choice re-orders the list (types become available): keep the cursor on its type. */
-  const chooseImatrix = (c: ImatrixChoice) => {
-    const list = targetOptions(parameters, { groupwise, imatrix: c.kind !== 'none' });
-    setImatrix(c);
+  const cycleImatrix = () => {
+    const list = targetOptions(parameters, { groupwise, imatrix: im.cycle().kind !== 'none' });
     setSel(Math.max(0, list.findIndex((o) => o.name === cur.name)));
-    if (c.kind === 'file') setEditing('imatrix');
   };
   const choose = async () => {
-    const why = await checkImatrix(imatrix);
-    setProblem(why);
-    if (!why) onChoose({ fileType: cur.name, output: out, viaF16, pure, force, ...(hasIm ? { imatrix: imatrixOption(imatrix) } : {}) });
+    if (!(await im.validate())) return;
+    const chunks = imatrix.kind === 'auto' && imatrix.chunks ? { imatrixChunks: imatrix.chunks } : {};
+    onChoose({ fileType: cur.name, output: out, viaF16, pure, force, ...(hasIm ? { imatrix: imatrixOption(imatrix), ...chunks } : {}) });
   };
 
   useKeys((input, key) => {
     const name = keyName(input, key);
+    if (im.editing) return im.onEditKey(input, key, name);
     if (editing) {
       const edit = actionFor('edit', name);
+      if (edit === 'done') setEditing(false);
       // Functional updates: fast typing and erasing each count, even before a re-render.
-      const change = (f: (v: string) => string) => (editing === 'output'
-        ? setOutput((o) => f(o ?? out))
-        : setImatrix((c) => (c.kind === 'file' ? { kind: 'file', path: f(c.path) } : c)));
-      if (edit === 'done') setEditing(null);
-      else if (edit === 'erase') change((v) => v.slice(0, -1));
-      else if (isTyped(input, key, name)) change((v) => v + input);
-      setProblem(null);
+      else if (edit === 'erase') setOutput((o) => (o ?? out).slice(0, -1));
+      else if (isTyped(input, key, name)) setOutput((o) => (o ?? out) + input);
       return;
     }
     const action = actionFor(['target', 'list'], name);
@@ -120,14 +117,15 @@ export function Target({ name, source, parameters, groupwise, active, defaultOut
     else if (action === 'via') setVia((v) => !v);
     else if (action === 'pure') setPure((v) => !v);
     else if (action === 'force') setForce((v) => !v);
-    else if (action === 'output') { setOutput((o) => o ?? out); setEditing('output'); }
-    else if (action === 'imatrix') chooseImatrix(nextImatrix(imatrix, autoAllowed));
+    else if (action === 'output') { setOutput((o) => o ?? out); setEditing(true); }
+    else if (action === 'imatrix') cycleImatrix();
+    else if (action === 'chunks') im.editChunks();
     else if (action === 'select' && cur.available && (force || !exists)) void choose();
   }, { isActive: active });
 
   const tradeWidth = width - 38;
   return (
-    <Frame title={`output type · ${name}`} helpKey={!editing} hints={editing ? `type the ${editing === 'output' ? 'output' : 'imatrix file'} path · enter done` : '↑↓ move · enter plan · o output · v via f16 · p pure · f force · i imatrix · esc back'}>
+    <Frame title={`output type · ${name}`} helpKey={!editing && !im.editing} hints={im.editing ? `type the imatrix ${im.editing === 'file' ? 'file path' : 'chunk count'} · enter done` : editing ? 'type the output path · enter done' : '↑↓ move · enter plan · o output · v p f i options · esc back'}>
       <Text color={tone('dim')}>{'  type'.padEnd(12)}{'bpw'.padStart(6)}{(local ? 'size' : 'est. size').padStart(12)}   trade-off</Text>
       <SelectList items={options} selected={sel} height={Math.max(3, height - 14)} render={(o) => (
         <Text color={o.available ? undefined : tone('dim')}>
@@ -135,12 +133,9 @@ export function Target({ name, source, parameters, groupwise, active, defaultOut
         </Text>
       )} />
       <Box flexDirection="column" marginTop={1}>
-        <TextField label="output" value={out} focused={editing === 'output'} />
+        <TextField label="output" value={out} focused={editing} />
         <Text>--via f16: {viaF16 ? 'on' : 'off'} (v)   --pure: {pure ? 'on' : 'off'} (p)   --force: {force ? 'on' : 'off'} (f)</Text>
-        {editing === 'imatrix' && imatrix.kind === 'file'
-          ? <TextField label="imatrix file" value={imatrix.path} />
-          : <Text>imatrix: {truncate(imatrixText(imatrix, autoAllowed), width - 14)} (i)</Text>}
-        {problem ? <Text color={tone('bad')}>{truncate(problem, width - 2)}</Text> : null}
+        {im.view(width)}
         {exists ? <Text color={tone('warn')}>{out} exists: {force ? 'it will be replaced when the new one is complete' : 'press f to overwrite it, or o to choose another path'}</Text> : null}
         {!cur.available ? <Text color={tone('warn')}>{cur.name} is unavailable: {cur.reason}</Text> : null}
       </Box>
