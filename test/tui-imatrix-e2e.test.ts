@@ -23,6 +23,12 @@ const fits = (pane: string, columns: number, rows: number) => {
 
 const squash = (s: string) => s.replace(/\s+/g, '');
 
+/** Text into a field as one paste (tmux send-keys -l), as a person pasting a path would. */
+async function type(s: TmuxSession, text: string): Promise<void> {
+  s.tmux('send-keys', '-t', 'forge', '-l', text);
+  await s.waitFor(`${text}▏`);
+}
+
 /** From the home screen to the target list of the bundled sample. */
 async function toTargets(s: TmuxSession): Promise<void> {
   await s.waitFor('Open the bundled sample');
@@ -102,7 +108,7 @@ test('tmux 80×24: i i → a missing imatrix file is refused with the CLI\'s mes
     await s.waitFor('imatrix (i): auto');
     await s.keys('i');
     await s.waitFor('imatrix file: ');
-    for (const k of 'nope.dat') await s.keys(k);
+    await type(s, 'nope.dat');
     await s.keys('Enter');
     await s.waitFor('imatrix (i): file: nope.dat');
     assert.match(s.pane(), /› iq2_XXS /, 'the cursor stays on its type when the list re-orders');
@@ -113,7 +119,7 @@ test('tmux 80×24: i i → a missing imatrix file is refused with the CLI\'s mes
       await s.keys('i');
       await s.waitFor(want);
     }
-    for (const k of 'stories.imatrix.gguf') await s.keys(k);
+    await type(s, 'stories.imatrix.gguf');
     await s.keys('Enter');
     await s.waitFor('imatrix (i): file: stories.imatrix.gguf');
     await s.keys('Enter');
