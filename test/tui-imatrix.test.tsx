@@ -89,12 +89,12 @@ test('target: an hf: source skips auto (the pipeline cannot compute it there); a
     await waitForText(r, 'imatrix (i): none (auto needs a local model folder)');
     await press(r, 'i');
     await waitForText(r, 'imatrix file: ');
-    await press(r, ...path.join(dir, 'nope.dat'), KEYS.enter, KEYS.enter);
+    await press(r, path.join(dir, 'nope.dat'), KEYS.enter, KEYS.enter); // a path arrives as one paste
     await waitForText(r, `imatrix file not found: ${path.join(dir, 'nope.dat')}`);
     assert.equal(chosen.length, 0);
     await press(r, 'i', 'i');
     await waitForText(r, 'imatrix file: ');
-    await press(r, ...dat, KEYS.enter, KEYS.enter);
+    await press(r, dat, KEYS.enter, KEYS.enter);
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(chosen[0]?.imatrix, dat);
   } finally {
