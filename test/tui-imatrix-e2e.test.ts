@@ -142,3 +142,43 @@ test('tmux 80×24: i i → a missing imatrix file is refused with the CLI\'s mes
     fs.rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+test('tmux 80×24: a typed .gguf path is quantize\'s input: i offers a file only, iq2_XXS with an imatrix GGUF; bytes equal quantize --imatrix FILE', { skip: noTmux, timeout: 120_000 }, async () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-imatrix-quantize-e2e-'));
+  const input = path.join(cwd, 'stories260K-F32.gguf');
+  fs.copyFileSync(path.join(ROOT, 'samples/stories260K/reference-convert-f32.gguf'), input);
+  const file = path.join(cwd, 'stories.imatrix.gguf');
+  await writeImatrixGguf(file, storiesImatrix());
+  const s = new TmuxSession({ cwd, columns: 80, rows: 24, env: { NO_COLOR: '1' } });
+  try {
+    await s.waitFor('Open the bundled sample');
+    await s.keys('c');
+    await s.waitFor('Search the Hub, or a local path');
+    await type(s, 'stories260K-F32.gguf');
+    await s.keys('Enter');
+    await s.waitFor('output type · stories260K');
+    assert.match(s.pane(), /imatrix \(i\): none \(auto needs a local model folder\)/);
+    await s.keys('i'); // no auto for a GGUF: straight to the file
+    await s.waitFor('imatrix file: ');
+    await type(s, 'stories.imatrix.gguf');
+    await s.keys('Enter');
+    await s.waitFor('imatrix (i): file: stories.imatrix.gguf');
+    await moveTo(s, 'iq2_XXS');
+    assert.match(s.pane(), /output: stories260K-IQ2_XXS\.gguf/);
+    await s.keys('Enter');
+    const plan = await s.waitFor('Start the conversion?');
+    fits(plan, 80, 24);
+    assert.ok(squash(plan).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt): weights for 35 tensor(s) (marked *)`)), plan);
+    await s.keys('Enter');
+    const report = await s.waitFor(/wrote .*stories260K-IQ2_XXS\.gguf/, 60_000);
+    fits(report, 80, 24);
+    assert.ok(squash(report).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt)`)), report);
+    const r = await runCliAsync(['quantize', input, path.join(cwd, 'cli.gguf'), '--type', 'iq2_XXS', '--imatrix', file], { cwd });
+    assert.equal(r.status, 0, r.stderr);
+    const ours = fs.readFileSync(path.join(cwd, 'stories260K-IQ2_XXS.gguf'));
+    assert.ok(ours.equals(fs.readFileSync(path.join(cwd, 'cli.gguf'))), 'the TUI file equals quantize --imatrix FILE');
+  } finally {
+    s.kill();
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});

@@ -4,6 +4,7 @@
  * source would need the network per plan, so the list keeps the bits-per-weight estimate there.
  */
 import { planConvert } from '../../pipeline/plan-convert.ts';
+import { planQuantize } from '../../pipeline/plan-quantize.ts';
 import { drain } from '../../pipeline/drain.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 
@@ -20,6 +21,11 @@ export const hasExactSize = (source: string | undefined, fileType: string) =>
  */
 export async function exactOutputBytes(source: string, fileType: string, signal?: AbortSignal, imatrix = false): Promise<number | null> {
   try {
+    // A GGUF source is quantize's input; its imatrix-only types need a real file to plan: unknown here.
+    if (source.toLowerCase().endsWith('.gguf')) {
+      if (imatrix) return null;
+      return (await drain(planQuantize({ input: source, output: 'size-probe.gguf', fileType, dryRun: true }), () => {})).outputBytes;
+    }
     const plan = await drain(planConvert({ source, fileType, output: 'size-probe.gguf', signal, ...(imatrix ? { imatrix: 'auto' } : {}) }), () => {});
     return plan.outputBytes;
   } catch {

@@ -19,8 +19,8 @@ export function nextImatrix(c: ImatrixChoice, autoAllowed: boolean): ImatrixChoi
   return NO_IMATRIX;
 }
 
-/** Whether `convert --imatrix auto` can run on this source (a local model folder, not `hf:`). */
-export const canComputeImatrix = (source: string | undefined) => !!source && !/^(hf:|https?:)/.test(source);
+/** Whether `convert --imatrix auto` can run on this source: a local model folder (not `hf:`; not a GGUF, which quantize reads, and quantize takes a file only). */
+export const canComputeImatrix = (source: string | undefined) => !!source && !/^(hf:|https?:)/.test(source) && !source.toLowerCase().endsWith('.gguf');
 
 /** The value of `--imatrix` (ConvertOptions.imatrix), or undefined for none. */
 export function imatrixOption(c: ImatrixChoice): string | undefined {

@@ -13,21 +13,22 @@ import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
 import type { ConvertPlan } from '../../pipeline/plan.ts';
-import type { ConvertSummary, PipelineEvent, PlannedTensor } from '../../pipeline/events.ts';
+import type { ConvertSummary, PipelineEvent, PlannedTensor, QuantizeSummary } from '../../pipeline/events.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 import { imatrixLine } from '../../pipeline/imatrix-text.ts';
 
 /** One row of the dry-run plan, as the quantize/convert summaries carry it. */
 export type PlanRow = PlannedTensor;
 
-export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, ConvertSummary>;
+/** convertModel, or quantizeGguf in its shape (data/quantize-job.ts) for a GGUF source. */
+export type ConvertFn = (opts: ConvertOptions) => AsyncGenerator<PipelineEvent, ConvertSummary | QuantizeSummary>;
 
 export function Plan({ request, convert, active, onConfirm, onBack }: {
   request: ConvertOptions; convert: ConvertFn; active: boolean; onConfirm: (plan: ConvertPlan) => void; onBack: () => void;
 }) {
   const width = useWidth();
   const height = useHeight();
-  const [summary, setSummary] = useState<ConvertSummary | null>(null);
+  const [summary, setSummary] = useState<ConvertSummary | QuantizeSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sel, setSel] = useState(0);
   const downloads = useDownloads();

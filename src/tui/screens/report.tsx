@@ -94,7 +94,7 @@ export function Report({ summary, source, evalOptions, active, onInspect, onAgai
             ? <><Text bold color={tone('warn')}>anomalies ({report.anomalies.length})</Text>{report.anomalies.map((a, i) => <Text key={i} color={tone('warn')}>  {truncate(`${a.code}: ${safeMessage(a.message).replace(/\s+/g, ' ')}`, width - 4)}</Text>)}</>
             : <Text color={tone('good')}>anomalies: none</Text>}
         </Box>
-      ) : <>{evalView.line}<Text color={tone('dim')}>validation was off: no error report</Text></>}
+      ) : <>{evalView.line}<Text color={tone('dim')}>{summary.kind === 'quantize' ? 'quantize measures each tensor\'s error on the run screen; no per-layer report' : 'validation was off: no error report'}</Text></>}
     </Frame>
   );
 }
