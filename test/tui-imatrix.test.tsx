@@ -2,7 +2,8 @@
 // the target screen's `i` (none → auto → file, auto skipped for an hf: source), `c` (auto's chunks),
 // the file check; the plan screen's imatrix line and * marks from the real planner with a .dat file;
 // the run screen's imatrix progress; the report's imatrix facts; the AWQ/GPTQ plan's calibrated
-// default with its sample fields; and the App's run of an `auto` choice (computed, then planned).
+// default with its sample fields; the App's run of an `auto` choice (computed, then planned), and a
+// typed .gguf path going to quantize.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ import { convertModel, type ConvertOptions } from '../src/pipeline/convert.ts';
 import type { ConvertSummary, JobSummary, PipelineEvent } from '../src/pipeline/events.ts';
 import type { AwqGptqOptions } from '../src/pipeline/awq-gptq.ts';
 import { openInspector } from '../src/tui/data/inspector-data.ts';
+import { quantizeAsConvert } from '../src/tui/data/quantize-job.ts';
 import { writeImatrixDat } from '../formats/imatrix/write-imatrix.ts';
 import type { Imatrix } from '../formats/imatrix/imatrix.ts';
 import { KEYS, press, waitFor, waitForText } from './support/tui-harness.ts';
@@ -214,6 +216,45 @@ test('App: an auto imatrix is computed by the run, which plans again with it (th
     assert.equal(calls[1]!.imatrix, 'auto');
     assert.deepEqual(calls[1]!.calib, { chunks: 2 });
     assert.equal(calls[1]!.plan, undefined);
+  } finally {
+    r.unmount();
+  }
+});
+
+test('App: a typed .gguf path goes to quantize (no auto imatrix, a .dat file instead), planned once: the run executes the plan screen\'s plan', async () => {
+  const cwd = fs.mkdtempSync(path.join(dir, 'quantize-'));
+  const input = path.join(cwd, 'stories260K-F32.gguf');
+  fs.copyFileSync(path.join(SAMPLE, 'reference-convert-f32.gguf'), input);
+  const dat = path.join(cwd, 'm.dat');
+  await writeImatrixDat(dat, storiesImatrix());
+  const calls: ConvertOptions[] = [];
+  const made: unknown[] = [];
+  const quantize: TuiDeps['convert'] = (opts) => {
+    calls.push(opts);
+    return quantizeAsConvert({ ...opts, onPlan: (p) => { made.push(p); opts.onPlan?.(p); } });
+  };
+  const r = render(<App deps={{ convert: convertModel, quantize, search: async () => [], cached: async () => [], openInspector, samplePath: SAMPLE, cwd }} />);
+  try {
+    await waitForText(r, 'Open the bundled sample');
+    await press(r, 'c');
+    await waitForText(r, 'Search the Hub, or a local path');
+    await press(r, 'stories260K-F32.gguf', KEYS.enter);
+    await waitForText(r, 'imatrix (i): none (auto needs a local model folder)');
+    await press(r, 'i');
+    await waitForText(r, 'imatrix file: ');
+    await press(r, 'm.dat', KEYS.enter);
+    await waitForText(r, 'imatrix (i): file: m.dat');
+    for (let i = 0; i < 60 && !r.lastFrame()!.includes('› q4_K_M '); i++) await press(r, KEYS.down);
+    await press(r, KEYS.enter);
+    const plan = await waitForText(r, 'Start the conversion?', 30_000);
+    assert.ok(plan.replace(/\s+/g, '').includes(`imatrix: ${dat} (35 entries, 32 chunks, dataset unit.txt)`.replace(/\s+/g, '')), plan);
+    await press(r, KEYS.enter);
+    await waitForText(r, /wrote .*stories260K-Q4_K_M\.gguf/, 60_000);
+    assert.equal(calls.length, 2);
+    assert.equal(calls[0]!.dryRun, true);
+    assert.equal(calls[1]!.imatrix, dat);
+    assert.equal(calls[1]!.plan, made[0], 'the run executed the plan screen\'s plan');
+    assert.equal(made[1], made[0], 'planned once: the run hands back the plan it was given');
   } finally {
     r.unmount();
   }
