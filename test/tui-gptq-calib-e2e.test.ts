@@ -63,6 +63,7 @@ test('tmux 80×24: sample → gptq → calibrated, n 4, l 64, g32, k → run (ca
     assert.match(report, /wrote .*stories260K-GPTQ/);
     assert.match(report, /tab loss\/error/);
     const cliOut = path.join(cwd, 'cli-GPTQ');
+    s.kill(); // the TUI is done: the CLI gets the cores
     const r = await runCliAsync(['convert', SAMPLE, '--type', 'gptq', '--group-size', '32', '--keep-unaligned', '--calib-samples', '4', '--calib-seqlen', '64', '-o', cliOut], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const ours = path.join(cwd, 'stories260K-GPTQ');

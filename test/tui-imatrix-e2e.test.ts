@@ -85,6 +85,7 @@ test('tmux 80×24: sample → i (auto) → iq2_XS → plan → run (imatrix prog
     fits(report, 80, 24);
     assert.match(report, /wrote .*stories260K-IQ2_XS\.gguf/);
     assert.match(report, /imatrix: auto \(35 entries, 16 chunks, dataset State of the Union/);
+    s.kill(); // the TUI is done: the CLI gets the cores
     const r = await runCliAsync(['convert', SAMPLE, '--type', 'iq2_XS', '--imatrix', 'auto', '--chunks', '16', '-o', path.join(cwd, 'cli.gguf')], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const ours = fs.readFileSync(path.join(cwd, 'stories260K-IQ2_XS.gguf'));
@@ -133,6 +134,7 @@ test('tmux 80×24: i i → a missing imatrix file is refused with the CLI\'s mes
     const report = await s.waitFor(/anomal/, 60_000);
     fits(report, 80, 24);
     assert.ok(squash(report).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt): weights for 35 tensor(s)`)), report);
+    s.kill(); // the TUI is done: the CLI gets the cores
     const r = await runCliAsync(['convert', SAMPLE, '--type', 'iq2_XXS', '--imatrix', file, '-o', path.join(cwd, 'cli.gguf')], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const ours = fs.readFileSync(path.join(cwd, 'stories260K-IQ2_XXS.gguf'));
@@ -173,6 +175,7 @@ test('tmux 80×24: a typed .gguf path is quantize\'s input: i offers a file only
     const report = await s.waitFor(/wrote .*stories260K-IQ2_XXS\.gguf/, 60_000);
     fits(report, 80, 24);
     assert.ok(squash(report).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt)`)), report);
+    s.kill(); // the TUI is done: the CLI gets the cores
     const r = await runCliAsync(['quantize', input, path.join(cwd, 'cli.gguf'), '--type', 'iq2_XXS', '--imatrix', file], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const ours = fs.readFileSync(path.join(cwd, 'stories260K-IQ2_XXS.gguf'));
