@@ -154,7 +154,11 @@ test('AWQ from the TUI: a typed local folder → awq → confirm → run → rep
     assert.match(target, /output: tiny-llama-f32-AWQ\n/);
     await press(r, KEYS.enter);
     const plan = await waitForText(r, /\d+ packed · \d+ kept in fp16/);
-    assert.match(plan, /method rtn \(m\) · bits 4 \(b\) · group 128 \(g\) · asymmetric, zero points \(z\)/);
+    // Calibrated AWQ by default, as the CLI; m switches to round-to-nearest (fast, for this test).
+    assert.match(plan, /method awq, calibrated \(m\) · 128 samples \(n\) × 512 tokens \(l\)/);
+    assert.match(plan, /bits 4 \(b\) · group 128 \(g\) · asymmetric, zero points \(z\)/);
+    await press(r, 'm');
+    await waitForText(r, 'method rtn, round-to-nearest: no calibration (m)');
     assert.match(plan, /output .*tiny-llama-f32-AWQ\//);
     await press(r, KEYS.enter);
     const report = await waitForText(r, /anomalies/, 60_000);

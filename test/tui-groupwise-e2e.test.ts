@@ -30,7 +30,10 @@ test('tmux 80×24: sample → awq → plan (blocked layers, k keeps them) → ru
     let plan = await s.waitFor(/\d+ packed · \d+ kept in fp16 · \d+ cannot be packed/);
     fits(plan, 80, 24);
     assert.match(plan, /gguf-forge · plan · awq/);
-    assert.match(plan, /method rtn \(m\) · bits 4 \(b\) · group 128 \(g\)/);
+    assert.match(plan, /method awq, calibrated \(m\) · 128 samples \(n\) × 512 tokens \(l\)/);
+    assert.match(plan, /bits 4 \(b\) · group 128 \(g\)/);
+    await s.keys('m'); // round-to-nearest: this test is about packing, not calibration
+    plan = await s.waitFor('method rtn, round-to-nearest: no calibration (m)');
     // stories260K is 64 wide (ffn 172): nothing packs at g128, and the screen names a group that does.
     assert.match(plan, /0 packed · \d+ kept in fp16 · 35 cannot be packed/);
     assert.match(plan, /no layer can be packed with group 128: g changes the group/);

@@ -29,6 +29,8 @@ test('tmux 80×24: sample → awq g32 (k keeps the unaligned) → run → report
     await s.waitFor('› awq');
     await s.keys('Enter');
     await s.waitFor(/\d+ packed · \d+ kept in fp16 · \d+ cannot be packed/);
+    await s.keys('m'); // round-to-nearest: this test is about eval, not calibration
+    await s.waitFor('method rtn, round-to-nearest');
     await s.keys('g'); // 128 → 64
     await s.keys('g'); // 64 → 32
     await s.waitFor('group 32 (g)');

@@ -13,6 +13,7 @@ import { formatBytes } from '../format-units.ts';
 import { drain } from '../pipeline/drain.ts';
 import { DownloadBar } from './download-bar.ts';
 import { calibProgressText } from '../pipeline/calib-progress-text.ts';
+import { imatrixProgressText } from '../pipeline/imatrix-text.ts';
 
 export interface HeadlessOptions<E = PipelineEvent, T = unknown> {
   json?: boolean;
@@ -126,11 +127,8 @@ function humanLine(ev: PipelineEvent, tty: boolean): string | null {
     case 'calibrate':
       // On a TTY each module rewrites the live line; piped output gets one line per layer.
       return ev.state === 'module' && !tty ? null : calibProgressText(ev);
-    case 'imatrix': {
-      const rate = ev.tokensPerSecond ? `, ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '';
-      if (ev.state === 'layer') return tty ? `imatrix: chunk ${ev.chunksDone}/${ev.chunksTotal}, block ${ev.layer! + 1}/${ev.nLayer}${rate}` : null;
-      return `imatrix: ${ev.chunksDone}/${ev.chunksTotal} chunks${rate}`;
-    }
+    case 'imatrix':
+      return ev.state === 'layer' && !tty ? null : imatrixProgressText(ev);
     case 'done':
       return null;
   }

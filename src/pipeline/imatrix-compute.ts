@@ -75,7 +75,8 @@ export async function* computeImatrix(opts: ImatrixComputeOptions): AsyncGenerat
     if (opts.chunks !== undefined && (!Number.isInteger(opts.chunks) || opts.chunks < 1)) throw new UsageError('BAD_CHUNKS', `--chunks must be a positive integer, got ${opts.chunks}`);
     const bos = addsBos(model);
     const text = yield* calibTokens(model, opts, nCtx);
-    const tokens = bos >= 0 ? Int32Array.of(bos, ...text.tokens) : text.tokens;
+    // Not Int32Array.of(bos, ...tokens): spreading a whole corpus overflows the call stack.
+    const tokens = bos >= 0 ? withBos(bos, text.tokens) : text.tokens;
     if (tokens.length < 2 * nCtx) {
       // llama-imatrix: "you need at least %d tokens for a context of %d tokens" / "the data file you provided tokenizes to only %zu tokens"
       throw new UsageError('TEXT_TOO_SHORT', `you need at least ${2 * nCtx} tokens for a context of ${nCtx} tokens: ${text.source} tokenizes to only ${tokens.length} tokens`, { file: text.source });
@@ -151,4 +152,11 @@ async function* calibTokens(model: ModelWeights, opts: ImatrixComputeOptions, nC
     target = Math.ceil(target * 1.5);
   }
   return { tokens, source: corpus.source };
+}
+
+function withBos(bos: number, tokens: Int32Array): Int32Array {
+  const out = new Int32Array(tokens.length + 1);
+  out[0] = bos;
+  out.set(tokens, 1);
+  return out;
 }

@@ -27,6 +27,8 @@ import type { ConvertPlan } from '../pipeline/plan.ts';
 import type { JobSummary, PipelineEvent } from '../pipeline/events.ts';
 import type { AwqGptqOptions } from '../pipeline/awq-gptq.ts';
 import { GROUPWISE_TYPES } from './data/targets.ts';
+import { imatrixProblem } from './data/imatrix-choice.ts';
+import { ggufModelName, isGgufFile } from './data/quantize-job.ts';
 import type { InspectorSource } from './data/inspector-data.ts';
 import type { ModelSummaryData } from './data/model-summary.ts';
 import { TextEntryContext, useTextEntryTracker } from './text-entry.tsx';
@@ -34,6 +36,8 @@ import type { AfterEvalOptions } from '../pipeline/eval-after.ts';
 
 export interface TuiDeps extends SourceDeps {
   convert: ConvertFn;
+  /** GGUF → GGUF (quantize) for a typed .gguf path; without it a GGUF source is not offered. */
+  quantize?: ConvertFn;
   openInspector: (target: string) => Promise<InspectorSource>;
   /** The AWQ/GPTQ pipeline; without it those targets are listed as unavailable. */
   convertGroupwise?: (opts: AwqGptqOptions) => AsyncGenerator<PipelineEvent, JobSummary>;
@@ -51,6 +55,8 @@ interface ModelRef {
   source: string;
   name: string;
   parameters: number;
+  /** A GGUF file to requantize (deps.quantize) rather than a model to convert. */
+  gguf?: boolean;
 }
 
 type ScreenState =
@@ -109,7 +115,13 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
   };
   const onSource = (p: SourcePick) => {
     if (p.kind === 'inspect') push({ screen: 'inspector', target: /^(hf:|https?:)/.test(p.target) ? p.target : path.resolve(deps.cwd, p.target) });
-    else if (p.kind === 'local') push({ screen: 'summary', target: local(p.dir, p.label) });
+    else if (p.kind === 'local') {
+      const file = path.resolve(deps.cwd, p.dir.replace(/^~(?=$|\/)/, os.homedir()));
+      // A GGUF file goes straight to the types: quantize reads its header when it plans.
+      void isGgufFile(file).then((gguf) => (gguf && deps.quantize
+        ? push({ screen: 'target', model: { source: file, name: ggufModelName(file), parameters: 0, gguf: true } })
+        : push({ screen: 'summary', target: local(p.dir, p.label) })));
+    }
     else push({ screen: 'summary', target: p });
   };
   const onSummary = (target: SummaryTarget, data: ModelSummaryData | null) => {
@@ -126,7 +138,8 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
       const options: AwqGptqOptions = { ...groupwiseChoices.current[method], source: model.source, output: path.resolve(deps.cwd, c.output), method, force: c.force };
       return push({ screen: 'confirm-groupwise', model, options });
     }
-    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force };
+    const imatrix = c.imatrix === undefined || c.imatrix === 'auto' ? c.imatrix : path.resolve(deps.cwd, c.imatrix);
+    const request: ConvertOptions = { source: model.source, fileType: c.fileType, output: path.resolve(deps.cwd, c.output), viaF16: c.viaF16, pure: c.pure, force: c.force, ...(imatrix ? { imatrix } : {}), ...(c.imatrixChunks ? { calib: { chunks: c.imatrixChunks } } : {}) };
     push({ screen: 'plan', model, request });
   };
 
@@ -144,23 +157,26 @@ export function App({ deps, initial }: { deps: TuiDeps; initial?: ScreenState })
         onInspect={(target) => push({ screen: 'inspector', target })} onBack={back} />;
       break;
     case 'target':
-      body = <Target key={top.model.source} name={top.model.name} source={top.model.source} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise} active={active}
+      body = <Target key={top.model.source} name={top.model.name} source={top.model.source} parameters={top.model.parameters} groupwise={!!deps.convertGroupwise && !top.model.gguf} active={active}
         outputExists={(o) => existsSync(path.resolve(deps.cwd, o))}
+        checkImatrix={(c) => imatrixProblem(c.kind === 'file' && c.path ? { ...c, path: path.resolve(deps.cwd, c.path) } : c)}
         remembered={targetChoices.current[top.model.source]} onRemember={(m) => { targetChoices.current[top.model.source] = m; }}
         defaultOutput={(t) => (GROUPWISE_TYPES.includes(t) ? `${top.model.name}-${t.toUpperCase()}` : `${top.model.name}-${t.toUpperCase()}.gguf`)} onChoose={(c) => onTarget(top.model, c)} onBack={back} />;
       break;
     case 'plan':
-      body = <Plan request={top.request} convert={deps.convert} active={active} onBack={back}
+      body = <Plan request={top.request} convert={top.model.gguf ? deps.quantize! : deps.convert} active={active} onBack={back}
         onConfirm={(plan) => push({ screen: 'run', model: top.model, request: top.request, plan })} />;
       break;
     case 'run':
-      body = <Run request={{ ...top.request, plan: top.plan }} convert={deps.convert} active={active} onBack={back}
+      // An `auto` imatrix is computed by the run, and the plan is made again with it (the screen's plan
+      // only named it); any other plan is the one the user saw and confirmed.
+      body = <Run request={{ ...top.request, plan: top.request.imatrix === 'auto' ? undefined : top.plan }} convert={top.model.gguf ? deps.quantize! : deps.convert} active={active} onBack={back}
         onDone={(summary) => replace({ screen: 'report', model: top.model, summary, inspectable: true })}
         onCancelled={() => { backTo('target'); setNotice('Cancelled: no output was written.'); }} />;
       break;
     case 'confirm-groupwise':
       body = <ConfirmGroupwise options={top.options} active={active} onBack={back}
-        onChange={(o) => { groupwiseChoices.current[o.method] = { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, keepUnaligned: o.keepUnaligned }; }}
+        onChange={(o) => { groupwiseChoices.current[o.method] = { bits: o.bits, groupSize: o.groupSize, sym: o.sym, descAct: o.descAct, keepUnaligned: o.keepUnaligned, algorithm: o.algorithm, calibration: o.calibration }; }}
         onConfirm={(options) => push({ screen: 'run-groupwise', model: top.model, options })} />;
       break;
     case 'run-groupwise':

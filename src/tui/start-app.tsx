@@ -11,6 +11,7 @@ import { App, type TuiDeps } from './app.tsx';
 import { listModels } from '../hub/search.ts';
 import { convertModel } from '../pipeline/convert.ts';
 import { convertAwqGptq } from '../pipeline/awq-gptq.ts';
+import { quantizeAsConvert } from './data/quantize-job.ts';
 import { listCachedModels } from './data/hf-cache.ts';
 import { openInspector } from './data/inspector-data.ts';
 import { loadHubSummary } from './data/hub-summary.ts';
@@ -21,6 +22,7 @@ export const SAMPLE_PATH = path.resolve(import.meta.dirname, '../../samples/stor
 export function defaultDeps(cwd = process.cwd()): TuiDeps {
   return {
     convert: convertModel,
+    quantize: quantizeAsConvert,
     convertGroupwise: convertAwqGptq,
     search: (query, signal) => listModels({ query, limit: 20, signal }),
     cached: () => listCachedModels(),

@@ -11,6 +11,7 @@ import { formatBytes } from '../../format-units.ts';
 import { addOutputModes, collect, forceOption, threadsOption, typeOption, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import { assertInputExists, prepareOutput } from '../preflight.ts';
+import { imatrixLine } from '../../pipeline/imatrix-text.ts';
 
 interface QuantizeFlags extends OutputModeFlags {
   type?: string;
@@ -76,13 +77,7 @@ interface PlanSummary {
   imatrix?: { file: string; datasets: string[]; entries: number; chunks: number; used: number; missing: string[] };
 }
 
-/** One line naming the plan's importance matrix, or nothing. */
-export function imatrixLine(s: Pick<PlanSummary, 'imatrix'>): string[] {
-  const m = s.imatrix;
-  if (!m) return [];
-  const missing = m.missing.length ? `; no entry for ${m.missing.length} quantized tensor(s): ${m.missing.slice(0, 3).join(', ')}${m.missing.length > 3 ? ', …' : ''}` : '';
-  return [`imatrix: ${m.file} (${m.entries} entries, ${m.chunks} chunks${m.datasets.length ? `, dataset ${m.datasets[0]}` : ''}): weights for ${m.used} tensor(s) (marked *)${missing}`];
-}
+export { imatrixLine };
 
 /** A dry run's whole plan table (quantize and convert share it). */
 export function formatPlan(s: PlanSummary): string {

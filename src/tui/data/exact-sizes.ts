@@ -4,6 +4,7 @@
  * source would need the network per plan, so the list keeps the bits-per-weight estimate there.
  */
 import { planConvert } from '../../pipeline/plan-convert.ts';
+import { planQuantize } from '../../pipeline/plan-quantize.ts';
 import { drain } from '../../pipeline/drain.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 
@@ -13,10 +14,19 @@ export const isRemoteSource = (source: string) => /^(hf:|https?:)/.test(source);
 export const hasExactSize = (source: string | undefined, fileType: string) =>
   !!source && !isRemoteSource(source) && PLANNABLE_FILE_TYPES.includes(fileType);
 
-/** The whole output file in bytes, as the plan screen reports it (null when planning fails). */
-export async function exactOutputBytes(source: string, fileType: string, signal?: AbortSignal): Promise<number | null> {
+/**
+ * The whole output file in bytes, as the plan screen reports it (null when planning fails).
+ * `imatrix`: plan as with an importance matrix; the type policy depends only on having one, so
+ * `auto` (which plans without reading anything) stands for any file.
+ */
+export async function exactOutputBytes(source: string, fileType: string, signal?: AbortSignal, imatrix = false): Promise<number | null> {
   try {
-    const plan = await drain(planConvert({ source, fileType, output: 'size-probe.gguf', signal }), () => {});
+    // A GGUF source is quantize's input; its imatrix-only types need a real file to plan: unknown here.
+    if (source.toLowerCase().endsWith('.gguf')) {
+      if (imatrix) return null;
+      return (await drain(planQuantize({ input: source, output: 'size-probe.gguf', fileType, dryRun: true }), () => {})).outputBytes;
+    }
+    const plan = await drain(planConvert({ source, fileType, output: 'size-probe.gguf', signal, ...(imatrix ? { imatrix: 'auto' } : {}) }), () => {});
     return plan.outputBytes;
   } catch {
     return null;

@@ -62,7 +62,8 @@ const GROUPWISE_BPW = 4 + 16 / 128 + 4 / 128;
 
 export const GROUPWISE_TYPES = ['awq', 'gptq'];
 
-export function targetOptions(parameters = 0, opts: { groupwise?: boolean } = {}): TargetOption[] {
+/** `imatrix`: the user chose an importance matrix (a file, or auto), so the types that need one are available. */
+export function targetOptions(parameters = 0, opts: { groupwise?: boolean; imatrix?: boolean } = {}): TargetOption[] {
   const rank = (f: FileType) => {
     const i = [...FIRST, ...FAMILY_ORDER].indexOf(f.name);
     return i === -1 ? 1000 + f.id : i;
@@ -73,8 +74,8 @@ export function targetOptions(parameters = 0, opts: { groupwise?: boolean } = {}
     if (!PLANNABLE_FILE_TYPES.includes(f.name)) {
       return { ...base, available: false, reason: f.name.startsWith('iq') ? 'i-quants need an importance matrix and their quantizers are not built yet' : `the ${f.name} type policy is not built yet` };
     }
-    // The TUI takes no importance matrix; these need one (gguf-forge quantize/convert --imatrix).
-    if (IMATRIX_ONLY_FILE_TYPES.includes(f.name)) return { ...base, available: false, reason: `${f.name.startsWith('iq') ? 'i-quants need' : `${f.name} needs`} an importance matrix: use convert --imatrix auto|FILE` };
+    // These need an importance matrix: the target screen's `i` chooses one (auto or a file).
+    if (IMATRIX_ONLY_FILE_TYPES.includes(f.name) && !opts.imatrix) return { ...base, available: false, reason: `${f.name.startsWith('iq') ? 'i-quants need' : `${f.name} needs`} an importance matrix: press i for one` };
     if (!canQuantize(f.defaultType)) return { ...base, available: false, reason: `no ${ggmlType(f.defaultType)!.name} quantizer yet` };
     return { ...base, available: true };
   });

@@ -3,17 +3,25 @@
  * per-layer table of what the run will do with them — packed, kept in fp16 (embeddings, norms) or
  * blocked (a linear whose shape the packer cannot store). Blocked layers stop the run unless
  * keep-unaligned is on, which keeps them in fp16; the screen says so and will not start until then.
+ * The method defaults to the type's calibrated one, as the CLI's `--method`; `m` switches to
+ * round-to-nearest. A calibrated run takes the CLI's sample count and length, editable (n, l).
  */
 import React, { useEffect, useMemo, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.ts';
-import { ErrorLine, Frame, SelectList, truncate, useHeight, useWidth } from '../components.tsx';
-import { actionFor, keyName } from '../keymap.ts';
+import { ErrorLine, Frame, SelectList, TextField, truncate, useHeight, useWidth } from '../components.tsx';
+import { actionFor, isTyped, keyName } from '../keymap.ts';
 import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import type { AwqGptqOptions } from '../../pipeline/awq-gptq.ts';
 import type { SafetensorsTensor } from '../../../formats/safetensors/header.ts';
 import { bestGroup, groupwisePlan, loadGroupwiseTensors, type GroupwiseRow } from '../data/groupwise-plan.ts';
+import { DEFAULT_CALIB_SAMPLES, DEFAULT_CALIB_SEQLEN } from '../../pipeline/calib-text.ts';
+import { positiveInteger } from '../../options/values.ts';
+
+/** The calibration numbers the screen edits, as `--calib-samples` and `--calib-seqlen`. */
+const CALIB_FIELDS = { samples: { label: 'calibration samples', default: DEFAULT_CALIB_SAMPLES }, seqlen: { label: 'tokens per sample', default: DEFAULT_CALIB_SEQLEN } } as const;
+type CalibField = keyof typeof CALIB_FIELDS;
 
 const BITS = { awq: [4], gptq: [4, 8, 3, 2] } as const;
 const GROUPS = [128, 64, 32, -1];
@@ -27,8 +35,10 @@ export function ConfirmGroupwise({ options: initial, active, onConfirm, onBack, 
 }) {
   const width = useWidth();
   const height = useHeight();
-  const [o, setO] = useState<AwqGptqOptions>({ // the screen offers round-to-nearest only (the `m` note), so it asks for it
-    bits: 4, groupSize: 128, sym: initial.method === 'gptq', descAct: false, keepUnaligned: false, algorithm: 'rtn', ...initial });
+  const [o, setO] = useState<AwqGptqOptions>({ // algorithm unset: the type's calibrated method, as the CLI
+    bits: 4, groupSize: 128, sym: initial.method === 'gptq', descAct: false, keepUnaligned: false, ...initial });
+  const calibrated = (o.algorithm ?? o.method) !== 'rtn';
+  const [editing, setEditing] = useState<{ field: CalibField; text: string } | null>(null);
   const [tensors, setTensors] = useState<SafetensorsTensor[] | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [sel, setSel] = useState(0);
@@ -51,7 +61,22 @@ export function ConfirmGroupwise({ options: initial, active, onConfirm, onBack, 
 
   const update = (f: (x: AwqGptqOptions) => AwqGptqOptions) => setO((x) => { const y = f(x); onChange?.(y); return y; });
   useKeys((input, key) => {
-    const action = actionFor(['groupwise', 'list'], keyName(input, key));
+    const name = keyName(input, key);
+    if (editing) {
+      const edit = actionFor('edit', name);
+      if (edit === 'erase') setEditing((e) => e && { ...e, text: e.text.slice(0, -1) });
+      else if (isTyped(input, key, name) && /\d/.test(input)) setEditing((e) => e && { ...e, text: e.text + input });
+      else if (edit === 'done') {
+        setEditing(null);
+        // Empty: back to the CLI default; otherwise the CLI's own parser (a positive integer).
+        try {
+          const v = editing.text.trim() ? positiveInteger(editing.text) : undefined;
+          update((x) => ({ ...x, calibration: { ...x.calibration, [editing.field]: v } }));
+        } catch (e) { setNote((e as Error).message); }
+      }
+      return;
+    }
+    const action = actionFor(['groupwise', 'list'], name);
     setNote(null);
     if (action === 'back') onBack();
     else if (action === 'up') setSel((s) => Math.max(0, s - 1));
@@ -67,7 +92,9 @@ export function ConfirmGroupwise({ options: initial, active, onConfirm, onBack, 
       if (o.method === 'awq') setNote('act-order is GPTQ only: AWQ GEMM stores no g_idx');
       else update((x) => ({ ...x, descAct: !x.descAct }));
     } else if (action === 'keepUnaligned') update((x) => ({ ...x, keepUnaligned: !x.keepUnaligned }));
-    else if (action === 'method') setNote('rtn (round-to-nearest) is the only method built so far; calibrated AWQ/GPTQ solvers are not');
+    else if (action === 'method') update((x) => ({ ...x, algorithm: calibrated ? 'rtn' : x.method }));
+    else if ((action === 'samples' || action === 'seqlen') && calibrated) setEditing({ field: action, text: String(o.calibration?.[action] ?? CALIB_FIELDS[action].default) });
+    else if (action === 'samples' || action === 'seqlen') setNote('round-to-nearest reads no calibration text: press m for the calibrated method');
     else if (action === 'confirm') {
       if (stop) setNote(`not started: ${nothing ? 'no layer can be packed; press g' : 'press k to keep them in fp16, or g'} for another group size`);
       else if (!plan?.error) onConfirm(o);
@@ -75,12 +102,16 @@ export function ConfirmGroupwise({ options: initial, active, onConfirm, onBack, 
   }, { isActive: active });
 
   const nameW = Math.max(20, Math.min(44, width - 54));
-  const tableRows = Math.max(3, height - 19);
+  const tableRows = Math.max(3, height - 20);
+  const calibNumber = (f: CalibField) => o.calibration?.[f] ?? CALIB_FIELDS[f].default;
   const mark = (r: GroupwiseRow) => (r.outcome === 'packed' ? 'packed' : r.outcome === 'fp16' ? 'fp16' : o.keepUnaligned && !nothing ? 'fp16 (kept)' : '✗ blocked');
   const cur = rows[Math.min(sel, rows.length - 1)];
   return (
-    <Frame title={`plan · ${o.method}`} hints="b g z a k m change · ↑↓ scroll · enter start · esc back">
-      <Text>method rtn (m) · bits {o.bits} (b) · group {o.groupSize === -1 ? '-1 (per channel)' : o.groupSize} (g) · {o.sym ? 'symmetric' : 'asymmetric, zero points'} (z)</Text>
+    <Frame title={`plan · ${o.method}`} helpKey={!editing} hints={editing ? `type the ${CALIB_FIELDS[editing.field].label} · enter done (empty: default)` : `b g z a k m${calibrated ? ' n l' : ''} change · ↑↓ scroll · enter start · esc back`}>
+      {editing ? <TextField label={CALIB_FIELDS[editing.field].label} value={editing.text} />
+        : calibrated ? <Text>method {o.method}, calibrated (m) · {calibNumber('samples')} samples (n) × {calibNumber('seqlen')} tokens (l)</Text>
+          : <Text>method rtn, round-to-nearest: no calibration (m)</Text>}
+      <Text>bits {o.bits} (b) · group {o.groupSize === -1 ? '-1 (per channel)' : o.groupSize} (g) · {o.sym ? 'symmetric' : 'asymmetric, zero points'} (z)</Text>
       <Text>act-order {onOff(!!o.descAct)} (a) · keep-unaligned {onOff(!!o.keepUnaligned)} (k)</Text>
       <Text>output {truncate(`${o.output}/`, width - 8)}</Text>
       {loadError ? <ErrorLine message={loadError} /> : null}

@@ -19,6 +19,7 @@ import { safeMessage, untrusted } from '../../../formats/untrusted-text.ts';
 import { useReportEval } from './report-eval.tsx';
 import type { AfterEvalOptions } from '../../pipeline/eval-after.ts';
 import { CalibChartView, maxScroll } from './calib-chart.tsx';
+import { imatrixLine } from '../../pipeline/imatrix-text.ts';
 
 /** Rows of the calibration view that are not the chart's body: frame, output line, view line, chart head, margins. */
 const CALIB_CHROME_ROWS = 11;
@@ -80,6 +81,7 @@ export function Report({ summary, source, evalOptions, active, onInspect, onAgai
       {'fallbacks' in summary ? (
         <Text color={summary.fallbacks ? tone('warn') : undefined}>{summary.fallbacks} of {summary.tensors} tensors fell back to another type{summary.fallbacks ? ' (the plan says why for each)' : ''}</Text>
       ) : null}
+      {'imatrix' in summary ? imatrixLine(summary).map((l) => <Text key={l}>{l}</Text>) : null}
       {calibration ? <Text color={tone('dim')}>round-trip error · tab: calibration loss ({calibration.anomalies.length} anomal{calibration.anomalies.length === 1 ? 'y' : 'ies'})</Text> : null}
       {report ? (
         <Box flexDirection="column" marginTop={1}>
@@ -92,7 +94,7 @@ export function Report({ summary, source, evalOptions, active, onInspect, onAgai
             ? <><Text bold color={tone('warn')}>anomalies ({report.anomalies.length})</Text>{report.anomalies.map((a, i) => <Text key={i} color={tone('warn')}>  {truncate(`${a.code}: ${safeMessage(a.message).replace(/\s+/g, ' ')}`, width - 4)}</Text>)}</>
             : <Text color={tone('good')}>anomalies: none</Text>}
         </Box>
-      ) : <>{evalView.line}<Text color={tone('dim')}>validation was off: no error report</Text></>}
+      ) : <>{evalView.line}<Text color={tone('dim')}>{summary.kind === 'quantize' ? 'quantize measures each tensor\'s error on the run screen; no per-layer report' : 'validation was off: no error report'}</Text></>}
     </Frame>
   );
 }

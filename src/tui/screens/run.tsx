@@ -18,8 +18,9 @@ import { tone } from '../theme.ts';
 import { formatBytes } from '../../format-units.ts';
 import { CancelledError } from '../../../formats/errors.ts';
 import type { ConvertOptions } from '../../pipeline/convert.ts';
-import type { CalibProgressEvent, JobSummary, PipelineEvent, TensorEvent } from '../../pipeline/events.ts';
+import type { CalibProgressEvent, ImatrixProgressEvent, JobSummary, PipelineEvent, TensorEvent } from '../../pipeline/events.ts';
 import { calibProgressText } from '../../pipeline/calib-progress-text.ts';
+import { imatrixProgressText } from '../../pipeline/imatrix-text.ts';
 import { DownloadView, useDownloads } from './download-view.tsx';
 import type { ConvertFn } from './plan.tsx';
 
@@ -41,6 +42,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
   const [current, setCurrent] = useState<TensorEvent | null>(null);
   const [warnings, setWarnings] = useState(0);
   const [calib, setCalib] = useState<CalibProgressEvent | null>(null);
+  const [imatrix, setImatrix] = useState<ImatrixProgressEvent | null>(null);
   const [asking, setAsking] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const downloads = useDownloads();
@@ -56,6 +58,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
         else if (ev.type === 'download') downloads.onEvent(ev);
         else if (ev.type === 'warning') setWarnings((w) => w + 1);
         else if (ev.type === 'calibrate') setCalib(ev);
+        else if (ev.type === 'imatrix') setImatrix(ev);
         else if (ev.type === 'tensor') {
           if (ev.state === 'done') { setFinished((f) => [...f, ev]); setCurrent(null); } else setCurrent(ev);
         }
@@ -87,7 +90,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
   const count = current?.count ?? finished[0]?.count ?? 0;
   const nameW = Math.max(24, Math.min(48, width - 58));
   const downloadRows = downloads.state.overall ? 3 + Math.min(6, downloads.state.files.size) : 0;
-  const logRows = Math.max(1, height - CHROME_ROWS - downloadRows - (calib ? 2 : 0));
+  const logRows = Math.max(1, height - CHROME_ROWS - downloadRows - (calib ? 2 : 0) - (imatrix ? 2 : 0));
   const recent = finished.slice(-logRows);
   // AWQ/GPTQ types (awq-int4-g128) are longer than GGUF ones; their events carry no byte count.
   const typeW = Math.max(6, ...recent.map((t) => t.targetType.length));
@@ -97,6 +100,7 @@ export function Run({ request, convert, start, title, active, onDone, onCancelle
     <Frame title={title ?? `converting · ${request?.fileType} → ${request?.output}`} hints={hints}>
       <Text>{truncate(phase, width - 1)}</Text>
       <DownloadView state={downloads.state} />
+      {imatrix ? <ImatrixLine ev={imatrix} width={width} /> : null}
       {calib ? <CalibLine ev={calib} width={width} /> : null}
       {recent.length ? (
         <Box flexDirection="column" marginTop={1}>
@@ -126,6 +130,17 @@ function CalibLine({ ev, width }: { ev: CalibProgressEvent; width: number }) {
     <Box flexDirection="column">
       <Text>layers    <Bar fraction={ev.nLayer ? done / ev.nLayer : 0} /> {done}/{ev.nLayer}</Text>
       <Text color={ev.state === 'done' ? tone('good') : undefined}>{truncate(calibProgressText(ev), width - 1)}</Text>
+    </Box>
+  );
+}
+
+/** `--imatrix auto`: chunks of calibration text run so far as a bar, and the progress line (block, rate). */
+function ImatrixLine({ ev, width }: { ev: ImatrixProgressEvent; width: number }) {
+  const done = ev.chunksDone === ev.chunksTotal && ev.state === 'chunk';
+  return (
+    <Box flexDirection="column">
+      <Text>imatrix   <Bar fraction={ev.chunksTotal ? ev.chunksDone / ev.chunksTotal : 0} /> {ev.chunksDone}/{ev.chunksTotal} chunks</Text>
+      <Text color={done ? tone('good') : undefined}>{truncate(imatrixProgressText(ev), width - 1)}</Text>
     </Box>
   );
 }
