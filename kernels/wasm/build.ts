@@ -30,7 +30,8 @@ const args = [
   '--noAssert',
   '--optimizeLevel', '3',
   '--shrinkLevel', '0',
-  '--initialMemory', '1',
+  // No --initialMemory: the static data (the IQ2/IQ1 init tables, reserved with memory.data) sets
+  // the initial size; the host grows memory above heapBase() itself.
   '--exportRuntime',
 ].map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a));
 

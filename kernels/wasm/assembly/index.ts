@@ -26,3 +26,5 @@ export { firstNonFinite } from './scan';
 export { roundTripSums } from './metrics';
 export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';
+// The IQ2/IQ1 init tables (built on first use): exported for the table tests.
+export { iq2Grid, iq2Map, iq2Neighbours, iq2NeighboursLength } from './iq2-init';
