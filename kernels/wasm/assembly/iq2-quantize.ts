@@ -10,7 +10,7 @@
 import { fp32ToFp16, nearestInt } from './numeric';
 import { makeQpQuants } from './qp-quants';
 import { iq2Grid, iq2Map, iq2Neighbours, IQ2_MAP_SIZE } from './iq2-init';
-import { XVAL, WEIGHT, WAUX, LAUX, LBEST, iq2Groups, iq2GroupOffsets, bestNeighbour, roundGroup, prepareSums, sums, sumQX, sumQ2 } from './iq2-search';
+import { XVAL, WEIGHT, WAUX, LAUX, LBEST, iq2Groups, iq2GroupOffsets, bestNeighbour, roundGroup, prepareSums, sums, sumQX, sumQ2, CAND, CAND_SX, CAND_S2, sums4 } from './iq2-search';
 
 const QP_L = memory.data(32, 16);
 const SCALES = memory.data(16 * 4, 16);
@@ -126,21 +126,23 @@ function groupXXS(): f32 {
   const effMax: f32 = scale * <f32>K_MAX_Q;
   if (effMax <= 0) return SKIPPED;
   prepareSums(32);
-  let best: f32 = 0;
-  for (let is = -6; is <= 6; is++) {
-    const id: f32 = (TOP + <f32>is * <f32>0.1) / effMax;
+  // The 13 candidates' codes first (they do not depend on each other), then their sums 4 at a
+  // time, then C's sequential choice over them.
+  for (let c = 0; c < 13; c++) {
+    const id: f32 = (TOP + <f32>(c - 6) * <f32>0.1) / effMax;
     const thisScale: f32 = 1 / id;
     for (let k = 0; k < 4; k++) {
-      const out = LAUX + (<usize>k << 3);
+      const out = CAND + <usize>(32 * c + 8 * k);
       snap(roundGroup(id, XVAL + (<usize>k << 5), out), k, thisScale, out);
     }
-    sums(LAUX, 32);
-    const sx = sumQX, s2 = sumQ2;
-    if (s2 > 0 && sx * sx > best * s2) {
-      scale = sx / s2; best = scale * sx;
-      memory.copy(LBEST, LAUX, 32);
-    }
   }
+  for (let c = 0; c < 13; c += 4) sums4(c, 32, 32); // the 16th lane reads codes past the last: ignored
+  let best: f32 = 0, bestC = -1;
+  for (let c = 0; c < 13; c++) {
+    const sx = load<f32>(CAND_SX + (<usize>c << 2)), s2 = load<f32>(CAND_S2 + (<usize>c << 2));
+    if (s2 > 0 && sx * sx > best * s2) { scale = sx / s2; best = scale * sx; bestC = c; }
+  }
+  if (bestC >= 0) memory.copy(LBEST, CAND + <usize>(32 * bestC), 32);
   if (scale > 0) {
     const id: f32 = 1 / scale;
     for (let k = 0; k < 4; k++) {
@@ -203,23 +205,29 @@ function group16(max: f32): f32 {
   // Upstream clears L first: if no candidate beats best = 0 the group keeps point 0, scale max/5.
   memory.fill(LBEST, 0, 16);
   prepareSums(16);
-  let best: f32 = 0;
   let scale: f32 = max / TOP;
-  let onGrid0 = true, onGrid1 = true;
-  for (let is = -9; is <= 9; is++) {
-    const id: f32 = (TOP + <f32>is * <f32>0.1) / max;
+  // The 19 candidates' codes first (they do not depend on each other), then their sums 4 at a
+  // time, then C's sequential choice over them.
+  let offGrid: u64 = 0; // bit 2c + k: half k of candidate c was off the lattice
+  for (let c = 0; c < 19; c++) {
+    const id: f32 = (TOP + <f32>(c - 9) * <f32>0.1) / max;
     const thisScale: f32 = 1 / id;
-    const u0 = roundGroup(id, XVAL, LAUX), u1 = roundGroup(id, XVAL + 32, LAUX + 8);
+    const out = CAND + <usize>(16 * c);
+    const u0 = roundGroup(id, XVAL, out), u1 = roundGroup(id, XVAL + 32, out + 8);
     const g0 = load<i32>(map + (<usize>u0 << 2)), g1 = load<i32>(map + (<usize>u1 << 2));
-    if (g0 < 0) search(u0, g0, 0, thisScale, LAUX);
-    if (g1 < 0) search(u1, g1, 1, thisScale, LAUX + 8);
-    sums(LAUX, 16);
-    const sx = sumQX, s2 = sumQ2;
-    if (s2 > 0 && sx * sx > best * s2) {
-      scale = sx / s2; best = scale * sx;
-      v128.store(LBEST, v128.load(LAUX));
-      onGrid0 = g0 >= 0; onGrid1 = g1 >= 0;
-    }
+    if (g0 < 0) { search(u0, g0, 0, thisScale, out); offGrid |= <u64>1 << <u64>(2 * c); }
+    if (g1 < 0) { search(u1, g1, 1, thisScale, out + 8); offGrid |= <u64>2 << <u64>(2 * c); }
+  }
+  for (let c = 0; c < 19; c += 4) sums4(c, 16, 16); // lane 20 reads past the last candidate: ignored
+  let best: f32 = 0, bestC = -1;
+  for (let c = 0; c < 19; c++) {
+    const sx = load<f32>(CAND_SX + (<usize>c << 2)), s2 = load<f32>(CAND_S2 + (<usize>c << 2));
+    if (s2 > 0 && sx * sx > best * s2) { scale = sx / s2; best = scale * sx; bestC = c; }
+  }
+  let onGrid0 = true, onGrid1 = true;
+  if (bestC >= 0) {
+    v128.store(LBEST, v128.load(CAND + <usize>(16 * bestC)));
+    onGrid0 = !(offGrid & (<u64>1 << <u64>(2 * bestC))); onGrid1 = !(offGrid & (<u64>2 << <u64>(2 * bestC)));
   }
   if ((!onGrid0 || !onGrid1) && scale > 0) {
     const id: f32 = 1 / scale;

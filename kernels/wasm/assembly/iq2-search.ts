@@ -184,3 +184,49 @@ export function sums(L: usize, n: i32): void {
   }
   sumQX = sx; sumQ2 = s2;
 }
+
+/** Codes of every candidate scale of a group (up to 20 candidates × 32 codes), and their sums. */
+export const CAND = memory.data(20 * 32, 16);
+export const CAND_SX = memory.data(20 * 4, 16);
+export const CAND_S2 = memory.data(20 * 4, 16);
+
+/**
+ * `sums` for 4 candidates at once, one per lane: candidates c0..c0+3 with codes at CAND + c·stride,
+ * n values (16 or 32), results to CAND_SX/CAND_S2[c0..c0+4). Each lane adds in value order, as C.
+ * Per 16 values the 4 code rows are transposed so value i's 4 codes sit in one 32-bit lane; a
+ * byte shuffle spreads them over the lanes as swizzle offsets into that value's 4 products.
+ */
+export function sums4(c0: i32, stride: i32, n: i32): void {
+  const lanes = i8x16(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
+  let sx = f32x4.splat(0), s2 = f32x4.splat(0);
+  const base = CAND + <usize>(c0 * stride);
+  for (let h = 0; h < n; h += 16) {
+    const p = base + <usize>h;
+    const v0 = v128.load(p), v1 = v128.load(p + <usize>stride), v2 = v128.load(p + <usize>(2 * stride)), v3 = v128.load(p + <usize>(3 * stride));
+    const t0 = i8x16.shuffle(v0, v1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const t1 = i8x16.shuffle(v0, v1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const t2 = i8x16.shuffle(v2, v3, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const t3 = i8x16.shuffle(v2, v3, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    // 4·(code & 3): the byte offset of the code's product in a value's vector of 4.
+    const m = i8x16.splat(12);
+    const u0 = v128.and(i8x16.shl(i16x8.shuffle(t0, t2, 0, 8, 1, 9, 2, 10, 3, 11), 2), m);
+    const u1 = v128.and(i8x16.shl(i16x8.shuffle(t0, t2, 4, 12, 5, 13, 6, 14, 7, 15), 2), m);
+    const u2 = v128.and(i8x16.shl(i16x8.shuffle(t1, t3, 0, 8, 1, 9, 2, 10, 3, 11), 2), m);
+    const u3 = v128.and(i8x16.shl(i16x8.shuffle(t1, t3, 4, 12, 5, 13, 6, 14, 7, 15), 2), m);
+    const w = WXQ + (<usize>h << 4), q = WQQ + (<usize>h << 4);
+    for (let k = 0; k < 4; k++) {
+      const u = k == 0 ? u0 : k == 1 ? u1 : k == 2 ? u2 : u3;
+      const o = <usize>(k << 6);
+      let ix = i8x16.add(i8x16.shuffle(u, u, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), lanes);
+      sx = f32x4.add(sx, i8x16.swizzle(v128.load(w + o), ix)); s2 = f32x4.add(s2, i8x16.swizzle(v128.load(q + o), ix));
+      ix = i8x16.add(i8x16.shuffle(u, u, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7), lanes);
+      sx = f32x4.add(sx, i8x16.swizzle(v128.load(w + o, 16), ix)); s2 = f32x4.add(s2, i8x16.swizzle(v128.load(q + o, 16), ix));
+      ix = i8x16.add(i8x16.shuffle(u, u, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11), lanes);
+      sx = f32x4.add(sx, i8x16.swizzle(v128.load(w + o, 32), ix)); s2 = f32x4.add(s2, i8x16.swizzle(v128.load(q + o, 32), ix));
+      ix = i8x16.add(i8x16.shuffle(u, u, 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15), lanes);
+      sx = f32x4.add(sx, i8x16.swizzle(v128.load(w + o, 48), ix)); s2 = f32x4.add(s2, i8x16.swizzle(v128.load(q + o, 48), ix));
+    }
+  }
+  v128.store(CAND_SX + (<usize>c0 << 2), sx);
+  v128.store(CAND_S2 + (<usize>c0 << 2), s2);
+}
