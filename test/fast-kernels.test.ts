@@ -35,8 +35,11 @@ function assertSameBlocks(got: Uint8Array, want: Uint8Array, id: number, what: s
   assert.equal(bad.length, 0, `${t.name}: ${bad.length} blocks differ from ${what}, first block ${bad[0]}`);
 }
 
-test('the module has a kernel pair for exactly the listed types (geometry comes from the type table)', () => {
-  assert.deepEqual([...wasmKernelNames(loadWasmModule())].sort(), [...TYPES].sort());
+test('the module has a kernel pair for the listed types (geometry comes from the type table)', () => {
+  const names = wasmKernelNames(loadWasmModule());
+  for (const name of TYPES) assert.ok(names.has(name), `${name} has a kernel pair`);
+  // The i-quants' plain kernels (IQ2_S) are proven in their own files (test/fast-iq*.test.ts).
+  for (const name of names) assert.ok((TYPES as readonly string[]).includes(name) || name.startsWith('IQ'), `${name}: a kernel pair nobody tests`);
   for (const name of TYPES) assert.ok(fastSupports(GgmlTypeId[name]), name);
   assert.equal(fastSupports(GgmlTypeId.IQ4_XS), false);
   assert.throws(() => kernels.quantize(ggmlType(GgmlTypeId.IQ4_XS)!, new Float32Array(256), 0, 256, new Uint8Array(136), 0), /no wasm kernel for ggml type IQ4_XS/);
