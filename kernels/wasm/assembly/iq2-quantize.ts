@@ -10,7 +10,7 @@
 import { fp32ToFp16, nearestInt } from './numeric';
 import { makeQpQuants } from './qp-quants';
 import { iq2Grid, iq2Map, iq2Neighbours, IQ2_MAP_SIZE } from './iq2-init';
-import { XVAL, WEIGHT, WAUX, LAUX, LBEST, iq2Groups, iq2GroupOffsets, bestNeighbour, roundGroup, prepareSums, sums, sumQX, sumQ2, CAND, CAND_SX, CAND_S2, sums4 } from './iq2-search';
+import { XVAL, WEIGHT, WAUX, LBEST, iq2Groups, iq2GroupOffsets, bestNeighbour, roundGroup, prepareSums, sums, sumQX, sumQ2, CAND, CAND_SX, CAND_S2, sums4 } from './iq2-search';
 
 const QP_L = memory.data(32, 16);
 const SCALES = memory.data(16 * 4, 16);

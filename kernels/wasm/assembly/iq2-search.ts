@@ -1,17 +1,18 @@
 // The pieces of the IQ2 group search (ggml-quants.c, quantize_row_iq2_{xxs,xs,s}_impl) that run
-// for every candidate scale: rounding 8 magnitudes to lattice codes, `iq2_find_best_neighbour`,
-// and the Σ w·x·q / Σ w·q² sums. Byte-identical to kernels/ref/iq2-quantize.ts: every f32 op is
-// the C op in C order (wasm f32 is binary32 with RNE, and a SIMD lane is four independent ones).
+// for every candidate scale: rounding 8 magnitudes to lattice codes, `iq2_find_best_neighbour`
+// (SIMD, 4 neighbours at a time, over a group table derived from iq2-init's neighbour lists), and
+// the Σ w·x·q / Σ w·q² sums (4 candidates at a time). Byte-identical to kernels/ref/iq2-quantize.ts:
+// every f32 op is the C op in C order (wasm f32 is binary32 with RNE, and a SIMD lane is four
+// independent ones; no sum is reassociated).
 //
-// Group state lives in static scratch (this module is single-threaded per instance):
-// XVAL/WEIGHT/WAUX f32[32], codes as int8 in LAUX/LBEST[32].
+// Group state lives in static scratch (one wasm instance runs one call at a time):
+// XVAL/WEIGHT/WAUX f32[32], the chosen codes as int8 in LBEST[32], the candidates' in CAND.
 import { iq2Grid, iq2Map, iq2Neighbours, IQ2_MAP_SIZE } from './iq2-init';
 import { IQ2_NEIGHBOURS_LEN_256, IQ2_NEIGHBOURS_LEN_512, IQ2_NEIGHBOURS_LEN_1024 } from './iq2-grids';
 
 export const XVAL = memory.data(32 * 4, 16);
 export const WEIGHT = memory.data(32 * 4, 16);
 export const WAUX = memory.data(32 * 4, 16);
-export const LAUX = memory.data(32, 16);
 export const LBEST = memory.data(32, 16);
 /** Per value and code l: (w·x)·q and (w·q)·q with q = 2l + 1, 4 f32 each (see prepareSums). */
 const WXQ = memory.data(32 * 16, 16);
