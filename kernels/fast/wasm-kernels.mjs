@@ -54,7 +54,14 @@ export class WasmKernels {
 
   /** @param {WebAssembly.Module} module */
   constructor(module) {
-    const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } });
+    // AssemblyScript's abort(message, file, line, column): the message is a UTF-16 string whose
+    // byte length sits in the 4 bytes before it. A kernel aborts where llama.cpp aborts.
+    const text = (p) => {
+      if (!p) return '';
+      const bytes = new Uint32Array(this.memory.buffer, p - 4, 1)[0];
+      return String.fromCharCode(...new Uint16Array(this.memory.buffer, p, bytes >>> 1));
+    };
+    const instance = new WebAssembly.Instance(module, { env: { abort: (msg) => { throw new Error(`wasm abort: ${text(msg)}`); } } });
     this.exports = instance.exports;
     this.names = wasmKernelNames(module);
     this.imatrixNames = wasmImatrixNames(module);
