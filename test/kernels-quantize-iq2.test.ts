@@ -173,7 +173,7 @@ test('a quantize plan that sends a tensor to IQ2_XXS, IQ2_XS or IQ2_S without an
   }
 });
 
-test('the worker pool quantizes and dequantizes IQ2_S (no wasm kernel: the JS reference in the workers) to the same bytes', async () => {
+test('the worker pool quantizes and dequantizes IQ2_S (the wasm kernels in the workers, see test/fast-iq2.test.ts) to the same bytes', async () => {
   const q = await createQuantizer({ threads: 2 });
   try {
     const src = makeInputs(31, 8 * 1024, TYPES[2].kinds);

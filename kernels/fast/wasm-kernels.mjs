@@ -54,7 +54,7 @@ export class WasmKernels {
 
   /** @param {WebAssembly.Module} module */
   constructor(module) {
-    // A kernel's abort(message) (the IQ3 kernels, where llama.cpp's GGML_ASSERT fires) throws
+    // A kernel's abort(message) (the i-quant kernels, where llama.cpp's GGML_ASSERT fires) throws
     // a RangeError with its message: an AssemblyScript string, UTF-16 with its byte length before it.
     /** @type {WebAssembly.Memory | undefined} */
     let mem;

@@ -21,7 +21,7 @@ import { GgmlTypeId, ggmlType, rowSize } from '../../kernels/ggml-types.ts';
 const N_PER_ROW = 4096;
 const NROWS = 256; // 1 Mi floats = 4.2 MB of F32 per call (llama.cpp's imatrix paths run at ~10 MB/s)
 const REPS = 3;
-const WANTED = ['Q4_K', 'Q5_K', 'IQ2_XS', 'Q2_K', 'Q3_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS',
+const WANTED = ['Q4_K', 'Q5_K', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'Q2_K', 'Q3_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS',
   'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 /** Weight-like data: bf16-rounded Gaussian (σ 0.02) with 0.5% outliers, deterministic. */

@@ -8,18 +8,7 @@ import { loadLlamaCpp, llamaCppUnavailable } from '../support/llama-cpp.ts';
 import { dequantize, quantizeRows } from '../../kernels/quant-table.ts';
 import { GgmlTypeId } from '../../kernels/ggml-types.ts';
 import { makeInputs } from '../kernels-inputs.ts';
-
-/** Process CPU milliseconds: steadier than wall time when other work shares the 2 cores. */
-const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e3; };
-
-/** Mean CPU ms per call after one warm-up call (JIT). */
-function timeIt(fn: () => void, minMs = 300): number {
-  fn();
-  let runs = 0;
-  const t0 = cpuMs();
-  do { fn(); runs++; } while (cpuMs() - t0 < minMs);
-  return (cpuMs() - t0) / runs;
-}
+import { timeIt } from './cpu-time.ts';
 
 export default async function bench(): Promise<void> {
   if (llamaCppUnavailable) { console.log(`skipped: ${llamaCppUnavailable}`); return; }

@@ -13,6 +13,8 @@ export { dequantizeQ2_K, dequantizeQ3_K } from './kquants-dequant';
 export { quantizeQ2_KImatrix, quantizeQ3_KImatrix, quantizeQ4_KImatrix, quantizeQ5_KImatrix, quantizeQ6_KImatrix } from './kquants-imatrix';
 export { quantizeQ4_0Imatrix, quantizeQ4_1Imatrix, quantizeQ5_0Imatrix, quantizeQ5_1Imatrix } from './legacy-imatrix';
 export { quantizeIQ4_NLImatrix, quantizeIQ4_XSImatrix } from './iq4-imatrix';
+export { quantizeIQ2_XXSImatrix, quantizeIQ2_XSImatrix, quantizeIQ2_SImatrix, quantizeIQ2_S } from './iq2-quantize';
+export { dequantizeIQ2_XXS, dequantizeIQ2_XS, dequantizeIQ2_S } from './iq2-dequant';
 export {
   dequantizeQ8_0Simd as dequantizeQ8_0, dequantizeQ4_0Simd as dequantizeQ4_0,
   dequantizeQ4_KSimd as dequantizeQ4_K, dequantizeQ5_KSimd as dequantizeQ5_K, dequantizeQ6_KSimd as dequantizeQ6_K,
