@@ -18,6 +18,8 @@ export class HeaderCursor {
   private view = new DataView(this.buf.buffer);
   private bufStart = 0;
   private window = FIRST_WINDOW;
+  /** While set, bytes from this absolute offset on stay buffered across window reads (see pin). */
+  private pinned: number | undefined;
 
   constructor(readonly src: ByteSource, readonly fileSize: number) {}
 
@@ -43,9 +45,39 @@ export class HeaderCursor {
     if (have >= n) return;
     const len = Math.min(Math.max(n, this.window), this.remaining);
     this.window = Math.min(this.window * 2, MAX_WINDOW);
-    this.buf = await this.src.read(this.pos, len);
+    const fresh = await this.src.read(this.pos, len);
+    if (this.pinned === undefined) {
+      this.buf = fresh;
+      this.bufStart = this.pos;
+    } else {
+      const kept = this.buf.subarray(this.pinned - this.bufStart, this.pos - this.bufStart);
+      const joined = new Uint8Array(kept.length + fresh.length);
+      joined.set(kept);
+      joined.set(fresh, kept.length);
+      this.buf = joined;
+      this.bufStart = this.pinned;
+    }
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    this.bufStart = this.pos;
+  }
+
+  /**
+   * Keeps every byte from `pos` on buffered until `unpin()`, which returns them: a region read
+   * with many small steps (a string array walked for its lengths) comes out as one view, without
+   * a second read of the source (a remote file would cost a request).
+   */
+  pin(): void {
+    this.pinned = this.pos;
+  }
+
+  unpin(): Uint8Array {
+    const from = this.pinned ?? this.pos;
+    this.pinned = undefined;
+    return this.buf.subarray(from - this.bufStart, this.pos - this.bufStart);
+  }
+
+  /** Moves past `n` buffered bytes (call need() first). */
+  skip(n: number): void {
+    this.pos += n;
   }
 
   private take(n: number): number {
@@ -74,17 +106,22 @@ export class HeaderCursor {
 
   utf8(n: number): string {
     const at = this.take(n);
-    // A vocabulary is tens of thousands of short strings: decoding those in JS avoids a
-    // TextDecoder call (and its garbage) per token; anything else goes to TextDecoder.
-    if (n <= SHORT_STRING) {
-      const s = decodeShortUtf8(this.buf, at, at + n);
-      if (s !== undefined) return s;
-    }
-    return decoder.decode(this.buf.subarray(at, at + n));
+    return decodeUtf8(this.buf, at, at + n);
   }
 }
 
 const SHORT_STRING = 48;
+
+/** Bytes [from, to) as TextDecoder decodes them (the one decoder of GGUF strings, eager or lazy). */
+export function decodeUtf8(b: Uint8Array, from: number, to: number): string {
+  // A vocabulary is tens of thousands of short strings: decoding those in JS avoids a
+  // TextDecoder call (and its garbage) per token; anything else goes to TextDecoder.
+  if (to - from <= SHORT_STRING) {
+    const s = decodeShortUtf8(b, from, to);
+    if (s !== undefined) return s;
+  }
+  return decoder.decode(b.subarray(from, to));
+}
 const codes: number[] = [];
 
 /**
