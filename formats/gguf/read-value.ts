@@ -121,17 +121,12 @@ async function walkStrings(c: HeaderCursor, n: number, what: string): Promise<Gg
   const base = c.pos;
   const starts = new Float64Array(n);
   c.pin();
-  for (let i = 0; i < n; i++) {
-    let len = -1;
-    if (c.has(8)) {
-      const at = c.pos;
-      const lo = c.u32();
-      const hi = c.u32();
-      if (hi === 0 && lo <= c.remaining && c.has(lo)) len = lo;
-      else c.pos = at;
-    }
-    if (len < 0) len = await readStringLength(c, `${what}[${i}]`);
-    starts[i] = c.pos - base;
+  let i = 0;
+  for (;;) {
+    i = c.scanStrings(starts, i, base); // the buffered run, as the eager loop's bufferedString takes it
+    if (i === n) break;
+    const len = await readStringLength(c, `${what}[${i}]`); // reports a bad length or reads on
+    starts[i++] = c.pos - base;
     c.skip(len);
   }
   return new GgufStringArray(c.unpin(), starts);

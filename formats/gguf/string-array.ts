@@ -1,5 +1,6 @@
 /**
- * A GGUF string array kept as its encoded bytes, each string decoded when first asked for.
+ * A GGUF string array kept as its encoded bytes, each string decoded when asked for (not cached:
+ * a reader that wants them all takes toArray() once).
  * `inspect` shows a vocabulary's count and first few tokens: decoding (and allocating) 32k–150k
  * strings it never shows was most of the header's read time. Decoding goes through the same
  * function as the eager reader (header-cursor.ts decodeUtf8), so `at(i)` is exactly the string
@@ -9,7 +10,6 @@ import { decodeUtf8 } from './header-cursor.ts';
 
 export class GgufStringArray implements Iterable<string> {
   readonly length: number;
-  private readonly cache: (string | undefined)[];
 
   /**
    * @param bytes the array's encoded elements as stored (u64 length, then the bytes, for each)
@@ -17,16 +17,13 @@ export class GgufStringArray implements Iterable<string> {
    */
   constructor(private readonly bytes: Uint8Array, private readonly starts: Float64Array) {
     this.length = starts.length;
-    this.cache = new Array(starts.length);
   }
 
   /** Element i (0 ≤ i < length), or undefined outside the array. */
   at(i: number): string | undefined {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined;
-    const hit = this.cache[i];
-    if (hit !== undefined) return hit;
     const end = i + 1 < this.length ? this.starts[i + 1]! - 8 : this.bytes.length;
-    return (this.cache[i] = decodeUtf8(this.bytes, this.starts[i]!, end));
+    return decodeUtf8(this.bytes, this.starts[i]!, end);
   }
 
   /** Elements [start, end) as a plain array (Array.prototype.slice's bounds, non-negative only). */

@@ -7,7 +7,6 @@
  * the same output remove it (`staleRemoved`, reported by the pipeline as a warning). A temp whose
  * process is alive, or whose name carries no pid (older versions), is never touched.
  */
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, fromFsError } from '../errors.ts';
@@ -45,7 +44,9 @@ function refuseExisting(path: string): IoError {
 }
 
 function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  // Web Crypto's global, loaded on first use: importing node:crypto here would cost every CLI start-up.
+  const random = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${random}.tmp`);
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

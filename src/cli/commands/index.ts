@@ -1,7 +1,8 @@
 /**
  * Every CLI command, in help order, by name. Each module exports `register(program)`; adding a
  * command is one line here. The modules load on demand: `gguf-forge inspect FILE` loads the
- * inspect command alone, while help, the TUI and unknown names load them all (main.ts).
+ * inspect command alone, `--version` none, while help, the TUI and unknown names load them all
+ * (main.ts).
  */
 import type { Command } from 'commander';
 
@@ -23,6 +24,7 @@ export const COMMANDS: readonly (readonly [name: string, load: () => Promise<{ r
  * order (`--help`, `help X`, no command, a misspelt command that gets a suggestion).
  */
 export async function commandsFor(argv: readonly string[]): Promise<RegisterCommand[]> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return []; // prints the version alone
   const named = COMMANDS.find(([name]) => name === argv[0]);
   const chosen = named ? [named] : COMMANDS;
   return (await Promise.all(chosen.map(([, load]) => load()))).map((m) => m.register);
