@@ -89,7 +89,7 @@ export class HeaderCursor {
    * more, where the caller's checked read takes over. A tight loop over bytes, no call per string:
    * a vocabulary is tens of thousands of them.
    */
-  scanStrings(starts: Float64Array, i: number, base: number): number {
+  scanStrings(starts: Uint32Array, i: number, base: number): number {
     const b = this.buf;
     const end = b.length;
     const n = starts.length;

@@ -119,7 +119,7 @@ async function readArray(c: HeaderCursor, what: string, opts: ReadValueOptions):
  */
 async function walkStrings(c: HeaderCursor, n: number, what: string): Promise<GgufStringArray> {
   const base = c.pos;
-  const starts = new Float64Array(n);
+  const starts = new Uint32Array(n); // offsets into one buffered Uint8Array: they fit in 32 bits
   c.pin();
   let i = 0;
   for (;;) {

@@ -15,7 +15,7 @@ export class GgufStringArray implements Iterable<string> {
    * @param bytes the array's encoded elements as stored (u64 length, then the bytes, for each)
    * @param starts where each element's bytes begin in `bytes` (after its length)
    */
-  constructor(private readonly bytes: Uint8Array, private readonly starts: Float64Array) {
+  constructor(private readonly bytes: Uint8Array, private readonly starts: Uint32Array) {
     this.length = starts.length;
   }
 
