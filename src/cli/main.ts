@@ -3,7 +3,8 @@
  * codes. Results go to stdout, diagnostics to stderr, every diagnostic with one prefix
  * (`gguf-forge:`); under --json / --jsonl a usage error is also a JSON error document on stdout.
  * Declaring the commands loads no pipeline: each command imports its modules when it runs, so
- * `--help` and `--version` start in about the time node itself takes. The executable is bin.ts.
+ * `--help` and `--version` start in about the time node itself takes; and a command line that names
+ * a command declares that one alone (commands/index.ts commandsFor). The executable is bin.ts.
  */
 import { Command, CommanderError } from 'commander';
 import { ForgeError, UsageError } from '../../formats/errors.ts';
