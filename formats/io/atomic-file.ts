@@ -43,10 +43,10 @@ function refuseExisting(path: string): IoError {
   return new IoError('EEXIST', `${path} already exists (use --force to overwrite)`, { file: path });
 }
 
-function tempNameFor(path: string): string {
-  // Web Crypto's global, loaded on first use: importing node:crypto here would cost every CLI start-up.
-  const random = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
-  return join(dirname(path), `.${basename(path)}.${process.pid}-${random}.tmp`);
+async function tempNameFor(path: string): Promise<string> {
+  // node:crypto loads on the first write, not with this module (a static import cost every CLI start-up).
+  const { randomBytes } = await import('node:crypto');
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -75,7 +75,7 @@ async function create(pathIn: string, opts: AtomicOptions, kind: 'file' | 'dir')
   const path = resolve(pathIn);
   if (!opts.force && (await exists(path))) throw refuseExisting(path);
   const staleRemoved = await removeStaleTemps(path);
-  const tmpPath = tempNameFor(path);
+  const tmpPath = await tempNameFor(path);
   try {
     if (kind === 'dir') await mkdir(tmpPath);
     else await (await open(tmpPath, 'wx')).close();
