@@ -59,3 +59,15 @@ test('quantize loads the worker pool (and the workers their wasm), still no Hub 
   assert.ok(urls.includes('dist/kernels/fast/worker.mjs'), 'workers run the compiled worker');
   for (const i of [2, 3, 5]) assert.deepEqual(urls.filter((u) => HEAVY[i]![1].test(u)), [], HEAVY[i]![0]);
 });
+
+test('a command line that names a command declares that one alone; --version declares none; inspect loads block decoders only for --block', () => {
+  const commandModules = (urls: string[]) => urls.filter((u) => /^dist\/src\/cli\/commands\/(?!index)/.test(u)).sort();
+  const inspect = loaded(['inspect', F32]);
+  assert.deepEqual(commandModules(inspect), ['dist/src/cli/commands/inspect.js']);
+  for (const re of [/^dist\/src\/policy\//, /^dist\/src\/inspect\/block-view\.js/, /^dist\/kernels\/fp16\.js/, /^dist\/formats\/gguf\/block-layouts\.js/]) {
+    assert.deepEqual(inspect.filter((u) => re.test(u)), [], `inspect without --block loads no ${re}`);
+  }
+  assert.ok(loaded(['inspect', F32, '--block', 'token_embd.weight']).includes('dist/src/inspect/block-view.js'));
+  assert.deepEqual(commandModules(loaded(['--version'])), []);
+  assert.equal(commandModules(loaded(['--help'])).length, 7, '--help lists every command');
+});

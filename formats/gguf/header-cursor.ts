@@ -6,8 +6,13 @@
 import type { ByteSource } from '../io/byte-source.ts';
 import { FormatError } from '../errors.ts';
 
-/** Reads start small (most headers are a few KB; remote reads cost a request) and double up to 4 MiB. */
+/**
+ * Reads start small over the network (most headers are a few KB; each read costs a request) and
+ * double up to 4 MiB. A local file starts at 1 MiB: one read then holds a 32k-token vocabulary
+ * and its tensor list, where growing windows cost five reads and as many buffers.
+ */
 const FIRST_WINDOW = 64 << 10;
+const FIRST_LOCAL_WINDOW = 1 << 20;
 const MAX_WINDOW = 4 << 20;
 const decoder = new TextDecoder('utf-8');
 
@@ -17,9 +22,13 @@ export class HeaderCursor {
   private buf: Uint8Array = new Uint8Array(0);
   private view = new DataView(this.buf.buffer);
   private bufStart = 0;
-  private window = FIRST_WINDOW;
+  private window: number;
+  /** While set, bytes from this absolute offset on stay buffered across window reads (see pin). */
+  private pinned: number | undefined;
 
-  constructor(readonly src: ByteSource, readonly fileSize: number) {}
+  constructor(readonly src: ByteSource, readonly fileSize: number) {
+    this.window = src.fd === undefined ? FIRST_WINDOW : FIRST_LOCAL_WINDOW; // fd: a local file
+  }
 
   get remaining(): number {
     return this.fileSize - this.pos;
@@ -43,9 +52,61 @@ export class HeaderCursor {
     if (have >= n) return;
     const len = Math.min(Math.max(n, this.window), this.remaining);
     this.window = Math.min(this.window * 2, MAX_WINDOW);
-    this.buf = await this.src.read(this.pos, len);
+    const fresh = await this.src.read(this.pos, len);
+    if (this.pinned === undefined) {
+      this.buf = fresh;
+      this.bufStart = this.pos;
+    } else {
+      const kept = this.buf.subarray(this.pinned - this.bufStart, this.pos - this.bufStart);
+      const joined = new Uint8Array(kept.length + fresh.length);
+      joined.set(kept);
+      joined.set(fresh, kept.length);
+      this.buf = joined;
+      this.bufStart = this.pinned;
+    }
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    this.bufStart = this.pos;
+  }
+
+  /**
+   * Keeps every byte from `pos` on buffered until `unpin()`, which returns them: a region read
+   * with many small steps (a string array walked for its lengths) comes out as one view, without
+   * a second read of the source (a remote file would cost a request).
+   */
+  pin(): void {
+    this.pinned = this.pos;
+  }
+
+  unpin(): Uint8Array {
+    const from = this.pinned ?? this.pos;
+    this.pinned = undefined;
+    return this.buf.subarray(from - this.bufStart, this.pos - this.bufStart);
+  }
+
+  /**
+   * Walks consecutive GGUF strings (u64 length, then the bytes) that lie wholly in the buffered
+   * window, recording where each one's bytes start (relative to `base`) in starts[i], starts[i+1], …;
+   * returns the next i. Stops at the first string not wholly buffered or with a length of 2^32 or
+   * more, where the caller's checked read takes over. A tight loop over bytes, no call per string:
+   * a vocabulary is tens of thousands of them.
+   */
+  scanStrings(starts: Uint32Array, i: number, base: number): number {
+    const b = this.buf;
+    const end = b.length;
+    const n = starts.length;
+    let at = this.pos - this.bufStart;
+    while (i < n && at + 8 <= end) {
+      const len = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+      if ((b[at + 4]! | b[at + 5]! | b[at + 6]! | b[at + 7]!) !== 0 || at + 8 + len > end) break;
+      starts[i++] = this.bufStart + at + 8 - base;
+      at += 8 + len;
+    }
+    this.pos = this.bufStart + at;
+    return i;
+  }
+
+  /** Moves past `n` buffered bytes (call need() first). */
+  skip(n: number): void {
+    this.pos += n;
   }
 
   private take(n: number): number {
@@ -74,17 +135,22 @@ export class HeaderCursor {
 
   utf8(n: number): string {
     const at = this.take(n);
-    // A vocabulary is tens of thousands of short strings: decoding those in JS avoids a
-    // TextDecoder call (and its garbage) per token; anything else goes to TextDecoder.
-    if (n <= SHORT_STRING) {
-      const s = decodeShortUtf8(this.buf, at, at + n);
-      if (s !== undefined) return s;
-    }
-    return decoder.decode(this.buf.subarray(at, at + n));
+    return decodeUtf8(this.buf, at, at + n);
   }
 }
 
 const SHORT_STRING = 48;
+
+/** Bytes [from, to) as TextDecoder decodes them (the one decoder of GGUF strings, eager or lazy). */
+export function decodeUtf8(b: Uint8Array, from: number, to: number): string {
+  // A vocabulary is tens of thousands of short strings: decoding those in JS avoids a
+  // TextDecoder call (and its garbage) per token; anything else goes to TextDecoder.
+  if (to - from <= SHORT_STRING) {
+    const s = decodeShortUtf8(b, from, to);
+    if (s !== undefined) return s;
+  }
+  return decoder.decode(b.subarray(from, to));
+}
 const codes: number[] = [];
 
 /**

@@ -5,11 +5,25 @@
  */
 import { FIXED_SIZE, GgufValueType, isValueType, type GgufScalar, type GgufScalarType, type GgufValue } from './value-types.ts';
 import type { HeaderCursor } from './header-cursor.ts';
+import { GgufStringArray } from './string-array.ts';
+
+export interface ReadValueOptions {
+  /** String arrays as GgufStringArray (bytes kept, strings decoded on access) instead of string[]. */
+  lazyStrings?: boolean;
+}
+
+/** A value as read with `lazyStrings`: string arrays are GgufStringArray. */
+export type GgufLazyValue = GgufValue | { type: GgufValueType.ARRAY; elemType: GgufValueType.STRING; value: GgufStringArray };
 
 /** gguf.cpp refuses strings and arrays longer than this. */
 export const MAX_GGUF_LENGTH = 2 ** 30;
 
 export async function readString(c: HeaderCursor, what: string): Promise<string> {
+  return c.utf8(await readStringLength(c, what));
+}
+
+/** Reads a string's u64 length, checks it, and buffers that many bytes (the string itself is next). */
+async function readStringLength(c: HeaderCursor, what: string): Promise<number> {
   const at = c.pos;
   if (!c.has(8)) await c.need(8, `length of ${what}`);
   const len = c.u64();
@@ -18,7 +32,7 @@ export async function readString(c: HeaderCursor, what: string): Promise<string>
   }
   const n = Number(len);
   if (!c.has(n)) await c.need(n, what);
-  return c.utf8(n);
+  return n;
 }
 
 /** A string entirely inside the buffered window, or undefined (then the checked path runs). */
@@ -70,7 +84,7 @@ const TYPED: Partial<Record<GgufValueType, (b: ArrayBuffer, n: number) => ArrayL
   [GgufValueType.FLOAT64]: (b, n) => new Float64Array(b, 0, n),
 };
 
-async function readArray(c: HeaderCursor, what: string): Promise<GgufValue> {
+async function readArray(c: HeaderCursor, what: string, opts: ReadValueOptions): Promise<GgufLazyValue> {
   const at = c.pos;
   await c.need(12, `array header of ${what}`);
   const rawType = c.u32();
@@ -88,6 +102,7 @@ async function readArray(c: HeaderCursor, what: string): Promise<GgufValue> {
     await c.need(n * minSize, what);
     return { type: GgufValueType.ARRAY, elemType, value: typed(c.bytes(n * minSize).buffer as ArrayBuffer, n) };
   }
+  if (elemType === GgufValueType.STRING && opts.lazyStrings) return { type: GgufValueType.ARRAY, elemType, value: await walkStrings(c, n, what) };
   const out: GgufScalar[] = new Array(n);
   for (let i = 0; i < n; i++) {
     // Vocabularies hold 100k+ strings: take the ones already buffered without an await each.
@@ -97,12 +112,34 @@ async function readArray(c: HeaderCursor, what: string): Promise<GgufValue> {
   return { type: GgufValueType.ARRAY, elemType, value: out };
 }
 
+/**
+ * The checks and reads of the eager loop above, minus the decoding: each string's length is read
+ * and bounds-checked the same way (same errors at the same offsets), its start recorded, its bytes
+ * skipped; the cursor keeps the whole region buffered for the GgufStringArray.
+ */
+async function walkStrings(c: HeaderCursor, n: number, what: string): Promise<GgufStringArray> {
+  const base = c.pos;
+  const starts = new Uint32Array(n); // offsets into one buffered Uint8Array: they fit in 32 bits
+  c.pin();
+  let i = 0;
+  for (;;) {
+    i = c.scanStrings(starts, i, base); // the buffered run, as the eager loop's bufferedString takes it
+    if (i === n) break;
+    const len = await readStringLength(c, `${what}[${i}]`); // reports a bad length or reads on
+    starts[i++] = c.pos - base;
+    c.skip(len);
+  }
+  return new GgufStringArray(c.unpin(), starts);
+}
+
 /** Reads `u32 type` then the value. */
-export async function readValue(c: HeaderCursor, what: string): Promise<GgufValue> {
+export async function readValue(c: HeaderCursor, what: string): Promise<GgufValue>;
+export async function readValue(c: HeaderCursor, what: string, opts: ReadValueOptions): Promise<GgufLazyValue>;
+export async function readValue(c: HeaderCursor, what: string, opts: ReadValueOptions = {}): Promise<GgufLazyValue> {
   const at = c.pos;
   await c.need(4, `type of ${what}`);
   const type = c.u32();
   if (!isValueType(type)) throw c.fail('BAD_VALUE_TYPE', `${what}: unknown value type ${type} at offset ${at}`, at);
-  if (type === GgufValueType.ARRAY) return readArray(c, what);
+  if (type === GgufValueType.ARRAY) return readArray(c, what, opts);
   return { type, value: await readScalar(c, type, what) };
 }

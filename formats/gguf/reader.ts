@@ -13,8 +13,11 @@ import { openSource, type ByteSource } from '../io/byte-source.ts';
 import { FormatError, UsageError } from '../errors.ts';
 import { ggmlType, rowSize } from '../../kernels/ggml-types.ts';
 import { HeaderCursor } from './header-cursor.ts';
-import { readString, readValue } from './read-value.ts';
+import { readString, readValue, type GgufLazyValue, type ReadValueOptions } from './read-value.ts';
 import { GgufValueType, type GgufKv } from './value-types.ts';
+
+/** A key/value as read with `lazyStrings`: string arrays are GgufStringArray (string-array.ts). */
+export type GgufLazyKv = { key: string } & GgufLazyValue;
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 export const GGUF_DEFAULT_ALIGNMENT = 32;
@@ -33,11 +36,11 @@ export interface GgufTensorInfo {
   nbytes: number;
 }
 
-export interface GgufFile {
+export interface GgufFile<Kv = GgufKv> {
   source: string;
   version: number;
   /** In file order. */
-  kvs: GgufKv[];
+  kvs: Kv[];
   /** In file order. */
   tensors: GgufTensorInfo[];
   alignment: number;
@@ -52,18 +55,24 @@ export function getKv(file: GgufFile, key: string): GgufKv | undefined {
   return file.kvs.find((kv) => kv.key === key);
 }
 
-/** Reads and validates a GGUF header from a path, URL or open ByteSource. */
-export async function readGguf(src: string | ByteSource): Promise<GgufFile> {
-  if (typeof src !== 'string') return readFrom(src);
+/**
+ * Reads and validates a GGUF header from a path, URL or open ByteSource. With `lazyStrings`,
+ * string arrays stay encoded until read (same checks, same errors): for readers that show a
+ * vocabulary's size and head rather than use every token.
+ */
+export async function readGguf(src: string | ByteSource): Promise<GgufFile>;
+export async function readGguf(src: string | ByteSource, opts: ReadValueOptions & { lazyStrings: true }): Promise<GgufFile<GgufLazyKv>>;
+export async function readGguf(src: string | ByteSource, opts: ReadValueOptions = {}): Promise<GgufFile<GgufLazyKv>> {
+  if (typeof src !== 'string') return readFrom(src, opts);
   const s = await openSource(src);
   try {
-    return await readFrom(s);
+    return await readFrom(s, opts);
   } finally {
     await s.close();
   }
 }
 
-async function readFrom(src: ByteSource): Promise<GgufFile> {
+async function readFrom(src: ByteSource, opts: ReadValueOptions): Promise<GgufFile<GgufLazyKv>> {
   const c = new HeaderCursor(src, await src.size());
   const version = await readPreamble(c);
   await c.need(16, 'tensor and key/value counts');
@@ -73,7 +82,7 @@ async function readFrom(src: ByteSource): Promise<GgufFile> {
   if (nKv * 13n > BigInt(c.remaining)) throw c.fail('BAD_COUNT', `key/value count ${nKv} cannot fit in the ${c.remaining} bytes after the header`, 16);
   if (nTensors * 24n > BigInt(c.remaining)) throw c.fail('BAD_COUNT', `tensor count ${nTensors} cannot fit in the ${c.remaining} bytes after the header`, 8);
 
-  const kvs = await readKvs(c, Number(nKv));
+  const kvs = await readKvs(c, Number(nKv), opts);
   const alignment = alignmentOf(c, kvs);
   const tensors: GgufTensorInfo[] = [];
   const names = new Set<string>();
@@ -104,8 +113,8 @@ async function readPreamble(c: HeaderCursor): Promise<number> {
   return version;
 }
 
-async function readKvs(c: HeaderCursor, n: number): Promise<GgufKv[]> {
-  const kvs: GgufKv[] = [];
+async function readKvs(c: HeaderCursor, n: number, opts: ReadValueOptions): Promise<GgufLazyKv[]> {
+  const kvs: GgufLazyKv[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
     const at = c.pos;
@@ -113,12 +122,12 @@ async function readKvs(c: HeaderCursor, n: number): Promise<GgufKv[]> {
     if (key.length === 0) throw c.fail('EMPTY_KEY', `key #${i} at offset ${at} is empty`, at);
     if (seen.has(key)) throw c.fail('DUPLICATE_KEY', `duplicate key '${key}' at offset ${at}`, at);
     seen.add(key);
-    kvs.push({ key, ...(await readValue(c, `key '${key}'`)) } as GgufKv);
+    kvs.push({ key, ...(await readValue(c, `key '${key}'`, opts)) } as GgufLazyKv);
   }
   return kvs;
 }
 
-function alignmentOf(c: HeaderCursor, kvs: GgufKv[]): number {
+function alignmentOf(c: HeaderCursor, kvs: GgufLazyKv[]): number {
   const kv = kvs.find((k) => k.key === 'general.alignment');
   if (!kv) return GGUF_DEFAULT_ALIGNMENT;
   const v = kv.value;

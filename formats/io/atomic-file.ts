@@ -7,7 +7,6 @@
  * the same output remove it (`staleRemoved`, reported by the pipeline as a warning). A temp whose
  * process is alive, or whose name carries no pid (older versions), is never touched.
  */
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, fromFsError } from '../errors.ts';
@@ -44,7 +43,9 @@ function refuseExisting(path: string): IoError {
   return new IoError('EEXIST', `${path} already exists (use --force to overwrite)`, { file: path });
 }
 
-function tempNameFor(path: string): string {
+async function tempNameFor(path: string): Promise<string> {
+  // node:crypto loads on the first write, not with this module (a static import cost every CLI start-up).
+  const { randomBytes } = await import('node:crypto');
   return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
@@ -74,7 +75,7 @@ async function create(pathIn: string, opts: AtomicOptions, kind: 'file' | 'dir')
   const path = resolve(pathIn);
   if (!opts.force && (await exists(path))) throw refuseExisting(path);
   const staleRemoved = await removeStaleTemps(path);
-  const tmpPath = tempNameFor(path);
+  const tmpPath = await tempNameFor(path);
   try {
     if (kind === 'dir') await mkdir(tmpPath);
     else await (await open(tmpPath, 'wx')).close();

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { UsageError } from '../../formats/errors.ts';
 import { ForgeError } from '../../formats/errors.ts';
-import { targetType } from '../options/values.ts';
+import { targetType } from '../options/target-type.ts';
 import { parseHubSource } from '../hub/source.ts';
 import { DEFAULT_FOLDER_PATTERN, DEFAULT_OUTPUT_PATTERN, type BatchSpec, type JobOptions } from './spec.ts';
 

@@ -3,18 +3,20 @@
  * codes. Results go to stdout, diagnostics to stderr, every diagnostic with one prefix
  * (`gguf-forge:`); under --json / --jsonl a usage error is also a JSON error document on stdout.
  * Declaring the commands loads no pipeline: each command imports its modules when it runs, so
- * `--help` and `--version` start in about the time node itself takes. The executable is bin.ts.
+ * `--help` and `--version` start in about the time node itself takes; and a command line that names
+ * a command declares that one alone (commands/index.ts commandsFor). The executable is bin.ts.
  */
 import { Command, CommanderError } from 'commander';
 import { ForgeError, UsageError } from '../../formats/errors.ts';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.ts';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor, type RegisterCommand } from './commands/index.ts';
 import { jsonErrorPrinted, writeJsonError } from './headless.ts';
 
 export const VERSION = '0.1.0';
 const PREFIX = 'gguf-forge: ';
 
-export function buildProgram(): Command {
+/** The program with the given commands (commandsFor(argv) picks the ones a command line needs). */
+export function buildProgram(commands: readonly RegisterCommand[]): Command {
   const program = new Command('gguf-forge')
     .description('Convert Hugging Face models to GGUF (bit-identical to llama.cpp), AWQ and GPTQ, and validate the result')
     .version(VERSION)
@@ -25,7 +27,7 @@ export function buildProgram(): Command {
       outputError: (s, write) => write(s.replace(/^error: /, PREFIX)),
     })
     .helpCommand('help [command]', 'show help for a command');
-  for (const register of COMMANDS) register(program);
+  for (const register of commands) register(program);
   // No command: the TUI on a terminal; headless (help) with --no-tui, CI=true or no TTY.
   program.option('--no-tui', 'never open the interactive screen')
     .option('--eval-text <file>', "interactive screen: the text the report's e (eval) scores (default: the bundled Moby-Dick chapters)")
@@ -42,8 +44,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = buildProgram(await commandsFor(argv));
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_CODES.success;
   } catch (err) {

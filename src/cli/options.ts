@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ForgeError } from '../../formats/errors.ts';
-import { nonNegativeInteger, positiveInteger, positiveNumber, targetType } from '../options/values.ts';
+import { nonNegativeInteger, positiveInteger, positiveNumber } from '../options/values.ts';
 import type { LossThresholds } from '../pipeline/calib-anomalies.ts';
 
 /** Wraps a value parser for commander: its UsageError becomes commander's "invalid argument". */
@@ -24,8 +24,6 @@ export const threadsOption = (description = 'worker threads (default: all cores)
 export const forceOption = () => new Option('--force', 'overwrite an existing output');
 export const tokenOption = () => new Option('--token <token>', 'Hugging Face token (default $HF_TOKEN); never printed');
 export const offlineOption = () => new Option('--offline', 'use the HF cache only (like HF_HUB_OFFLINE=1)');
-export const typeOption = (groupwise: boolean, description: string) =>
-  new Option('-t, --type <type>', description).argParser(parser((v) => targetType(v, groupwise)));
 
 /**
  * The calibration anomaly thresholds (src/pipeline/calib-anomalies.ts); the batch file's

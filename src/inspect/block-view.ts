@@ -28,7 +28,7 @@ export function parseBlockSpec(spec: string): { tensor: string; index: number } 
   return { tensor, index: m[2] === undefined ? 0 : Number(m[2]) };
 }
 
-export async function readBlockView(src: ByteSource, file: GgufFile, spec: string): Promise<BlockView> {
+export async function readBlockView(src: ByteSource, file: GgufFile<unknown>, spec: string): Promise<BlockView> {
   const { tensor, index } = parseBlockSpec(spec);
   const t = file.tensors.find((x) => x.name === tensor);
   if (!t) throw new UsageError('NO_SUCH_TENSOR', `${file.source}: no tensor named '${tensor}'`, { file: file.source, tensor });

@@ -10,7 +10,7 @@ import { UnsupportedError, UsageError } from '../../formats/errors.ts';
 import type { QuantizedFolderReport } from '../../formats/awq-gptq/inspect.ts';
 import { parseHubSource } from '../hub/source.ts';
 import { buildInspectReport, type InspectReport } from './report.ts';
-import { readBlockView, type BlockView } from './block-view.ts';
+import type { BlockView } from './block-view.ts';
 import type { ImatrixReport } from './imatrix-report.ts';
 
 export type InspectTargetKind = 'gguf-file' | 'gguf-url' | 'gguf-hub' | 'folder';
@@ -68,10 +68,12 @@ async function inspectImatrix(path: string): Promise<InspectResult> {
 
 async function inspectGguf(src: ByteSource, opts: InspectOptions, localPath?: string): Promise<InspectResult> {
   try {
-    const file = await readGguf(src);
+    // Only the vocabulary's head is shown: its strings are decoded on demand.
+    const file = await readGguf(src, { lazyStrings: true });
     // An imatrix GGUF (general.type = imatrix) gets the importance-matrix view, unless a block is asked for.
     if (localPath && opts.block === undefined && file.kvs.some((kv) => kv.key === 'general.type' && kv.value === 'imatrix')) return inspectImatrix(localPath);
-    if (opts.block !== undefined) return { block: await readBlockView(src, file, opts.block) };
+    // The block decoders (quant layouts, fp16 tables) load only for --block.
+    if (opts.block !== undefined) return { block: await (await import('./block-view.ts')).readBlockView(src, file, opts.block) };
     return { report: buildInspectReport(file, { fullArrays: opts.fullArrays }) };
   } finally {
     await src.close();

@@ -3,7 +3,8 @@
  * human renderer and the TUI inspector. Field names are part of the CLI's JSON contract; add
  * fields, do not rename them. UINT64/INT64 values follow json-value.ts (number or string).
  */
-import type { GgufFile } from '../../formats/gguf/reader.ts';
+import type { GgufFile, GgufLazyKv } from '../../formats/gguf/reader.ts';
+import { GgufStringArray } from '../../formats/gguf/string-array.ts';
 import { GgufValueType } from '../../formats/gguf/value-types.ts';
 import { bitsPerWeight, ggmlType } from '../../kernels/ggml-types.ts';
 import { impliedFileType, type ImpliedFileType } from './implied-file-type.ts';
@@ -62,18 +63,22 @@ export interface InspectReport {
   fileType: ImpliedFileType;
 }
 
-function kvEntry(kv: GgufFile['kvs'][number], fullArrays: boolean): InspectKv {
+function kvEntry(kv: GgufLazyKv, fullArrays: boolean): InspectKv {
   if (kv.type !== GgufValueType.ARRAY) return { key: kv.key, type: GgufValueType[kv.type], value: jsonScalar(kv.value) };
+  const limit = fullArrays ? Infinity : ARRAY_HEAD;
+  // A lazily read vocabulary decodes only the strings shown.
+  const values = kv.value instanceof GgufStringArray ? kv.value.slice(0, limit) : kv.value;
   return {
     key: kv.key,
     type: 'ARRAY',
     elemType: GgufValueType[kv.elemType],
     count: kv.value.length,
-    values: jsonArray(kv.value, fullArrays ? Infinity : ARRAY_HEAD),
+    values: jsonArray(values, limit),
   };
 }
 
-export function buildInspectReport(file: GgufFile, opts: { fullArrays?: boolean } = {}): InspectReport {
+/** Takes a header read eagerly or with `lazyStrings` (readGguf). */
+export function buildInspectReport(file: GgufFile | GgufFile<GgufLazyKv>, opts: { fullArrays?: boolean } = {}): InspectReport {
   const tensors: InspectTensor[] = file.tensors.map((t) => {
     const params = t.ne.reduce((a, b) => a * b, 1);
     const gt = ggmlType(t.type)!;

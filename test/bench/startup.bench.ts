@@ -5,12 +5,14 @@
  * 32k-token vocabulary, data region sparse) beside a node process reading the same header with
  * @huggingface/gguf, and `quantize` of a tiny model (stories260K F32 → q8_0) beside a node
  * process calling llama.cpp's llama_model_quantize on the same file.
- * Targets: --help ≤ node + 0.1 s; inspect of the 7B header ≤ 0.25 s.
+ * Targets: --help ≤ node + 0.1 s; inspect of the 7B header ≤ 0.25 s (wall). Each row also shows
+ * its CPU time (user + sys) and the load average, since other work on a shared machine inflates
+ * wall times: compare ratios and the time above node, not absolute seconds.
  *
  *   npm run bench startup            (env BENCH_RUNS=7 BENCH_THREADS=2; needs `npm run build`)
  */
 import { existsSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GgufWriter } from '../../formats/gguf/writer.ts';
@@ -75,19 +77,31 @@ export default async function bench(): Promise<void> {
       { label: 'llama_model_quantize tiny → q8_0', args: [LLAMA_QUANTIZE, STORIES_F32, theirsOut, '7', threads], before: () => rmSync(theirsOut, { force: true }) },
     ];
     process.chdir(ROOT); // the @huggingface/gguf case resolves the package from here
+    const loadBefore = loadavg();
     const t = timeInterleaved(cases, runs);
-    const node = t.get('node -e 0')!.median;
-    const target: Record<string, string> = {
-      'gguf-forge --help': `≤ ${(node + 0.1).toFixed(3)} s (node + 0.1 s)`,
-      'gguf-forge inspect 7B header': '≤ 0.250 s',
+    const loadAfter = loadavg();
+    const node = t.get('node -e 0')!;
+    // Targets are on wall time (what a script waits for); CPU time is the load-robust view of the same run.
+    const target: Record<string, { text: string; met: (wall: number) => boolean }> = {
+      'gguf-forge --help': { text: `≤ ${(node.median + 0.1).toFixed(3)} s (node + 0.1 s)`, met: (w) => w <= node.median + 0.1 },
+      'gguf-forge inspect 7B header': { text: '≤ 0.250 s', met: (w) => w <= 0.25 },
     };
-    console.log(`whole processes, median of ${runs} interleaved runs, ${threads} thread(s) for quantize; ratio = time / (node -e 0)\n`);
-    console.log(`${'process'.padEnd(36)} ${'seconds'.padStart(8)} ${'ratio'.padStart(7)}  target`);
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+    console.log(`whole processes, median of ${runs} interleaved runs, ${threads} thread(s) for quantize; load average ${load(loadBefore)} before, ${load(loadAfter)} after (${cpus().length} cores)`);
+    console.log('ratio = time / (node -e 0) in the same run; cpu = user + sys of the process; − node = the time above node -e 0\n');
+    const head = ['process'.padEnd(36), 'wall s'.padStart(7), 'ratio'.padStart(7), '− node'.padStart(7), 'cpu s'.padStart(7), 'ratio'.padStart(7), '− node'.padStart(7), '  target (wall)'];
+    console.log(head.join(' '));
     for (const [label, r] of t) {
-      const met = target[label] ? (label.includes('help') ? r.median <= node + 0.1 : r.median <= 0.25) ? ' (met)' : ' (NOT met)' : '';
-      console.log(`${label.padEnd(36)} ${r.median.toFixed(3).padStart(8)} ${(r.median / node).toFixed(2).padStart(6)}×  ${target[label] ?? ''}${met}`);
+      const tg = target[label];
+      console.log([
+        label.padEnd(36), r.median.toFixed(3).padStart(7), `${(r.median / node.median).toFixed(2)}×`.padStart(7), (r.median - node.median).toFixed(3).padStart(7),
+        r.cpuMedian.toFixed(3).padStart(7), `${(r.cpuMedian / node.cpuMedian).toFixed(2)}×`.padStart(7), (r.cpuMedian - node.cpuMedian).toFixed(3).padStart(7),
+        tg ? `  ${tg.text}${tg.met(r.median) ? ' (met)' : ' (NOT met)'}` : '',
+      ].join(' '));
     }
-    console.log(`\nevery run (s):\n${[...t].map(([l, r]) => `  ${l}: ${r.runs.map((x) => x.toFixed(3)).join(' ')}`).join('\n')}`);
+    const inspect = t.get('gguf-forge inspect 7B header')!, hf = t.get('@huggingface/gguf reads 7B header')!;
+    console.log(`\ninspect vs @huggingface/gguf reading the same header: wall ${(hf.median / inspect.median).toFixed(2)}×, cpu ${(hf.cpuMedian / inspect.cpuMedian).toFixed(2)}× (theirs / ours)`);
+    console.log(`\nevery run (wall s / cpu s):\n${[...t].map(([l, r]) => `  ${l}: ${r.runs.map((x, i) => `${x.toFixed(3)}/${r.cpuRuns[i]!.toFixed(3)}`).join(' ')}`).join('\n')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

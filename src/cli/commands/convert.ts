@@ -13,8 +13,9 @@ import { integer, viaType } from '../../options/values.ts';
 import { formatCalibrationReport, formatReport } from '../report-text.ts';
 import type { CalibrationReport } from '../../pipeline/calib-report.ts';
 import { evalFiguresLine, type EvalFigures } from '../../pipeline/eval-figures.ts';
-import { addCalibrationOptions, addOutputModes, calibrationOptions, collect, forceOption, lossThresholdOptions, lossThresholdsOf, offlineOption, parser, threadsOption, tokenOption, typeOption, type CalibrationFlags, type LossThresholdFlags, type OutputModeFlags } from '../options.ts';
+import { addCalibrationOptions, addOutputModes, calibrationOptions, collect, forceOption, lossThresholdOptions, lossThresholdsOf, offlineOption, parser, threadsOption, tokenOption, type CalibrationFlags, type LossThresholdFlags, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
+import { typeOption } from '../type-option.ts';
 import { assertInputExists, assertNotGguf, prepareOutput } from '../preflight.ts';
 import { formatPlan, imatrixLine } from './quantize.ts';
 

@@ -8,8 +8,9 @@ import type { JobSummary, PipelineEvent } from '../../pipeline/events.ts';
 import type { PlannedTensor as PlannedTensorRow } from '../../pipeline/events.ts';
 import { PLANNABLE_FILE_TYPES } from '../../policy/type-policy.ts';
 import { formatBytes } from '../../format-units.ts';
-import { addOutputModes, collect, forceOption, threadsOption, typeOption, type OutputModeFlags } from '../options.ts';
+import { addOutputModes, collect, forceOption, threadsOption, type OutputModeFlags } from '../options.ts';
 import { runCommand } from '../run-command.ts';
+import { typeOption } from '../type-option.ts';
 import { assertInputExists, prepareOutput } from '../preflight.ts';
 import { imatrixLine } from '../../pipeline/imatrix-text.ts';
 
