@@ -26,3 +26,4 @@ export { firstNonFinite } from './scan';
 export { roundTripSums } from './metrics';
 export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';
+export { quadFormPairsF64, subOuterF64 } from './f64-solver';
