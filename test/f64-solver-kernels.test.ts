@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F64Wasm } from '../kernels/groupwise/wasm-f64.ts';
+import { upperCholeskyOfInverse, upperCholeskyOfInverseWasm, choleskyScratch } from '../kernels/groupwise/gptq-cholesky.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -54,4 +55,29 @@ test('quadFormPairsF64 equals Σ_a d[a]·Σ_b G[a,b]·d[b] in JS, bit for bit', 
     w.quadFormPairs(at.G, n, at.D, nPairs, at.out);
     assert.deepEqual([...w.f64(at.out, nCand)], want);
   }
+});
+
+test('the wasm Cholesky / inverse / Cholesky chain gives the JS upperCholeskyOfInverse bit for bit; a non-PD H throws the same error', () => {
+  const r = rng(3);
+  const w = F64Wasm.get();
+  const run = (H: Float64Array, n: number) => {
+    w.reset();
+    const at = { H: w.alloc(n * n + 2), U: w.alloc(n * n), s: w.alloc(choleskyScratch(n)) };
+    const h = w.f64(at.H, n * n + 2).fill(0);
+    h.set(H);
+    upperCholeskyOfInverseWasm(w, n, at.H, at.U, at.s);
+    return w.f64(at.U, n * n).slice();
+  };
+  for (const n of [1, 2, 7, 33, 64]) {
+    const X = Float64Array.from({ length: 3 * n * n }, r); // H = XᵀX / m + damp: SPD, not exactly symmetric in bits
+    const H = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < 3 * n; t++) s += X[t * n + i]! * X[t * n + j]!;
+      H[i * n + j] = s / (3 * n) + (i === j ? 0.01 : 0);
+    }
+    assert.deepEqual(run(H, n), upperCholeskyOfInverse(H, n), `n = ${n}`);
+  }
+  const bad = Float64Array.from([1, 2, 2, 1]);
+  assert.throws(() => upperCholeskyOfInverse(bad, 2), (e: Error) => { assert.throws(() => run(bad, 2), { message: e.message }); return true; });
 });

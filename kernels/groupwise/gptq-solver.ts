@@ -17,7 +17,7 @@ import { roundHalfEven } from './round.ts';
 import { groupCount, maxCode, checkSpec, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
 import { descendingOrder } from './groups.ts';
 import { gptqFit } from './rtn-gptq.ts';
-import { upperCholeskyOfInverse } from './gptq-cholesky.ts';
+import { upperCholeskyOfInverseWasm, choleskyScratch } from './gptq-cholesky.ts';
 import { F64Wasm } from './wasm-f64.ts';
 
 export interface GptqSolveOptions {
@@ -84,9 +84,12 @@ export function gptqFasterquant(
   const wasm = F64Wasm.get();
   wasm.reset();
   const nb = Math.min(bs, cols);
-  const at = { W: wasm.alloc(rows * cols), U: wasm.alloc(cols * cols), W1: wasm.alloc(nb * rows), E1: wasm.alloc(nb * rows) };
+  const at = {
+    W: wasm.alloc(rows * cols), U: wasm.alloc(cols * cols), W1: wasm.alloc(nb * rows), E1: wasm.alloc(nb * rows),
+    H: wasm.alloc(cols * cols + 2), scratch: wasm.alloc(choleskyScratch(cols)),
+  };
   const W = wasm.f64(at.W, rows * cols); // permuted, column-major
-  const Hp = new Float64Array(cols * cols);
+  const Hp = wasm.f64(at.H, cols * cols + 2).fill(0);
   let mean = 0;
   for (let i = 0; i < cols; i++) {
     W.set(Wc.subarray(perm[i]! * rows, (perm[i]! + 1) * rows), i * rows);
@@ -95,8 +98,8 @@ export function gptqFasterquant(
   }
   mean = (damp * mean) / cols;
   for (let i = 0; i < cols; i++) Hp[i * cols + i] += mean;
+  upperCholeskyOfInverseWasm(wasm, cols, at.H, at.U, at.scratch);
   const U = wasm.f64(at.U, cols * cols);
-  U.set(upperCholeskyOfInverse(Hp, cols));
   const W1all = wasm.f64(at.W1, nb * rows), Err1all = wasm.f64(at.E1, nb * rows);
 
   const codes = new Uint8Array(rows * cols), dq = new Float32Array(rows * cols);

@@ -17,12 +17,18 @@ export class F64Wasm {
   private readonly base: number;
   readonly quadFormPairs: Fn;
   readonly subOuter: Fn;
+  readonly choleskyUpper: (h: number, n: number, lt: number, s: number) => number;
+  readonly lowerInverse: Fn;
+  readonly gramOfLower: Fn;
 
   private constructor() {
     this.inst = new Wasm.Instance(loadWasmModule(), { env: { abort: () => { throw new Error('wasm abort'); } } });
     this.base = this.top = this.inst.exports.heapBase();
     this.quadFormPairs = this.inst.exports.quadFormPairsF64 as Fn;
     this.subOuter = this.inst.exports.subOuterF64 as Fn;
+    this.choleskyUpper = this.inst.exports.choleskyUpperF64 as (h: number, n: number, lt: number, s: number) => number;
+    this.lowerInverse = this.inst.exports.lowerInverseF64 as Fn;
+    this.gramOfLower = this.inst.exports.gramOfLowerF64 as Fn;
   }
 
   /** The process's instance (calibration runs one solve at a time on the main thread). */

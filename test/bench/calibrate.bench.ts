@@ -93,6 +93,7 @@ export default async function bench(): Promise<void> {
     }
 
     const awqLayers = Number(process.env.BENCH_AWQ_LAYERS ?? 2);
+    if (awqLayers <= 0) return;
     const model2 = await openModelWeights(dir);
     const engine2 = await createFastEngine({ threads: THREADS });
     const awqPerLayer: number[] = [];

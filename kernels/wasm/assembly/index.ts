@@ -26,4 +26,4 @@ export { firstNonFinite } from './scan';
 export { roundTripSums } from './metrics';
 export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';
-export { quadFormPairsF64, subOuterF64 } from './f64-solver';
+export { quadFormPairsF64, subOuterF64, choleskyUpperF64, lowerInverseF64, gramOfLowerF64 } from './f64-solver';
