@@ -4,6 +4,7 @@
  * Computed in float64: upstream's float32 Cholesky of a 4096² H loses digits that its damping
  * only partly hides, and float64 makes the blocked solver agree with the unblocked OBQ form to
  * rounding (the exactness test). `H` is `[n, n]` row-major, symmetric positive definite.
+ * The JS functions are the reference of the wasm chain the solver runs (upperCholeskyOfInverseWasm).
  */
 
 import type { F64Wasm } from './wasm-f64.ts';

@@ -12,6 +12,11 @@
  * `clamp(round(w/s) + z)` is where float32 would matter, and there the difference only moves
  * values within an ulp of a rounding tie. Float64 lets the blocked solver equal the unblocked
  * OBQ form (test/gptq-solver.test.ts).
+ *
+ * Speed: the O(n³) and O(rows·n²) parts — U (upperCholeskyOfInverseWasm) and the in-block and lazy
+ * `W -= Err·U` updates (subOuterF64) — run in wasm on f64x2 whose two lanes are independent results
+ * computed with the JS loops' operations in their order, so the codes are the same bits as the
+ * plain JS solver's (test/f64-solver-kernels.test.ts). The per-column quantization stays in JS.
  */
 import { roundHalfEven } from './round.ts';
 import { groupCount, maxCode, checkSpec, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';

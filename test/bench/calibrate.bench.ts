@@ -1,6 +1,7 @@
 /**
  * `npm run bench calibrate`, 2 threads (BENCH_THREADS): GPTQ calibration (the layer loop with
- * true_sequential subsets, H on the fast matmul engine, the float64 JS solver) of the synthetic
+ * true_sequential subsets, H on the fast matmul engine, the float64 solver: wasm f64x2 Cholesky
+ * chain and updates, JS per-column quantization) of the synthetic
  * 1024-wide 8-layer Llama (bf16 safetensors, big-model.ts) at 32 × 512 tokens of the default
  * calibration corpus: seconds per layer, peak RSS, and where the time goes (forwards + H products
  * on the engine vs the solver in JS). From the FLOP rate measured for each part, the projected
@@ -8,7 +9,9 @@
  * BENCH_CALIB_LAYERS limits the layers run (default all 8). Then AWQ (auto_scale + auto_clip, 4-bit
  * g128 asymmetric) on the same model and samples for BENCH_AWQ_LAYERS layers (default 2): its cost is
  * forwards of the block and its halves, so the 7B projection scales the measured seconds per layer
- * by the per-layer multiply-adds and the token count. The machine may be shared: absolute times are noisy.
+ * by the per-layer multiply-adds and the token count. The machine may be shared: absolute times are noisy,
+ * so process CPU time and the load average are printed too. Knobs for quick runs: BENCH_CALIB_SAMPLES,
+ * BENCH_CALIB_SEQLEN, BENCH_CALIB_WIDTH, BENCH_CALIB_FFN; BENCH_CALIB_LAYERS=0 / BENCH_AWQ_LAYERS=0 skip a method.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -86,7 +89,7 @@ export default async function bench(): Promise<void> {
     const rssMiB = process.resourceUsage().maxRSS / 1024;
     console.log(`GPTQ 4-bit g128, 1024-wide 8-layer llama, ${set.nSeq} × ${set.nTok} tokens, ${THREADS} thread(s), ${perLayer.length} layer(s)`);
     console.log(`seconds per layer: ${perLayer.map((s) => s.toFixed(1)).join(' ')} (mean ${layerS.toFixed(1)})`);
-    console.log(`of which the JS solver (7 fasterquant calls, same run): ${solverS.toFixed(1)} s → ${(solverRate / 1e9).toFixed(2)} GFLOP/s; forwards + H on the engine: ${engineS.toFixed(1)} s → ${(engineRate / 1e9).toFixed(2)} GFLOP/s`);
+    console.log(`of which the solver (7 fasterquant calls, same run): ${solverS.toFixed(1)} s → ${(solverRate / 1e9).toFixed(2)} GFLOP/s; forwards + H on the engine: ${engineS.toFixed(1)} s → ${(engineRate / 1e9).toFixed(2)} GFLOP/s`);
     console.log(`peak RSS: ${rssMiB.toFixed(0)} MiB (whole bench process)`);
     console.log(`projected 7B (4096/11008, 32 layers, 128 × 512 tokens) on this machine: ${hours.toFixed(1)} h (solver share ${((2 * m7.solver / solverRate) / ((2 * m7.engine) / engineRate + (2 * m7.solver) / solverRate) * 100).toFixed(0)}%)`);
     console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s, process CPU ${(cpuSeconds() - c0).toFixed(0)} s, load average now ${loadAvg()}; the machine is shared by other jobs, so absolute times are noisy`);
