@@ -13,11 +13,14 @@
  *
  * Speed: with d = Q(clamp(w)) - w, err = dᵀ (XᵀX / n) d. When a group is narrower than the sampled
  * token count we form the group's Gram matrix once and score each candidate in gs² instead of
- * n·gs operations (the same sum, reassociated).
+ * n·gs operations (the same sum, reassociated). The quadratic forms of 64 rows × every shrink step
+ * run in one wasm call (quadFormPairsF64: f64x2 lanes are two candidates, each summed in the JS
+ * loop's order, so the same bits).
  */
 import { maxCode, groupCount, type GroupwiseSpec } from './spec.ts';
 import { awqFit } from './rtn-awq.ts';
 import { pseudoQuantizeRange } from './awq-pseudo.ts';
+import { F64Wasm } from './wasm-f64.ts';
 
 export interface ClipOptions {
   nGrid?: number;
@@ -58,15 +61,28 @@ export function awqClipSearch(weight: Float32Array, rows: number, cols: number, 
   let lossSum = 0, unclippedSum = 0;
   const xg = new Float32Array(nS * gs);
   const org = new Float64Array(nS);
-  const gram = new Float64Array(gs * gs);
   const w = new Float32Array(gs);
   const q = new Float32Array(gs);
-  const d = new Float64Array(gs);
+  // the Gram path scores CHUNK rows' candidates per wasm call (rows × steps quadratic forms)
+  const wasm = F64Wasm.get();
+  const CHUNK = 64;
+  const nCand = CHUNK * steps;
+  const mvs = new Float32Array(nCand);
+  const rowMax = new Float32Array(CHUNK);
   for (let g = 0; g < G; g++) {
     const c0 = g * gs, wg = Math.min(gs, cols - c0);
     for (let i = 0; i < nS; i++) xg.set(x.subarray(tokens[i]! * cols + c0, tokens[i]! * cols + c0 + wg), i * wg);
     const useGram = wg <= nS;
+    let gram: Float64Array | undefined, dd: Float64Array | undefined, errs: Float64Array | undefined;
+    let gramAt = 0, ddAt = 0, outAt = 0;
     if (useGram) {
+      wasm.reset();
+      gramAt = wasm.alloc(wg * wg);
+      ddAt = wasm.alloc((nCand + 1) * wg);
+      outAt = wasm.alloc(nCand + 1);
+      gram = wasm.f64(gramAt, wg * wg);
+      dd = wasm.f64(ddAt, (nCand + 1) * wg);
+      errs = wasm.f64(outAt, nCand + 1);
       gram.fill(0);
       for (let i = 0; i < nS; i++) {
         const o = i * wg;
@@ -77,18 +93,55 @@ export function awqClipSearch(weight: Float32Array, rows: number, cols: number, 
       }
       for (let a = 0; a < wg; a++) for (let b = a; b < wg; b++) gram[b * wg + a] = gram[a * wg + b] = gram[a * wg + b]! / nS;
     }
-    for (let r = 0; r < rows; r++) {
+    for (let r0 = 0; r0 < rows; r0 += useGram ? CHUNK : 1) {
+      const r1 = Math.min(rows, r0 + (useGram ? CHUNK : 1));
+      if (useGram) {
+        // candidates c = (r - r0)·steps + s, two per f64x2 pair: d of c at dd[(c >> 1)·2·wg + 2k + (c & 1)]
+        let c = 0;
+        for (let r = r0; r < r1; r++) {
+          let orgMax = 0;
+          for (let k = 0; k < wg; k++) {
+            w[k] = weight[r * cols + c0 + k]!;
+            orgMax = Math.max(orgMax, Math.abs(w[k]!));
+          }
+          rowMax[r - r0] = orgMax;
+          for (let s = 0; s < steps; s++, c++) {
+            const mv = Math.fround(orgMax * (1 - s / nGrid));
+            mvs[c] = mv;
+            for (let k = 0; k < wg; k++) q[k] = w[k]! < -mv ? -mv : w[k]! > mv ? mv : w[k]!;
+            pseudoQuantizeRange(q, q, 0, wg, fit, maxq);
+            const o = (c >> 1) * 2 * wg + (c & 1);
+            for (let k = 0; k < wg; k++) dd![o + 2 * k] = q[k]! - w[k]!;
+          }
+        }
+        if (c & 1) for (let k = 0; k < wg; k++) dd![(c >> 1) * 2 * wg + 2 * k + 1] = 0;
+        wasm.quadFormPairs(gramAt, wg, ddAt, (c + 1) >> 1, outAt);
+        c = 0;
+        for (let r = r0; r < r1; r++) {
+          let best = rowMax[r - r0]!, minErr = 1e9;
+          for (let s = 0; s < steps; s++, c++) {
+            const err = errs![c]!;
+            if (s === 0) unclippedSum += err;
+            if (err < minErr) {
+              minErr = err;
+              best = mvs[c]!;
+            }
+          }
+          maxVal[r * G + g] = best;
+          lossSum += minErr;
+        }
+        continue;
+      }
+      const r = r0;
       let orgMax = 0;
       for (let k = 0; k < wg; k++) {
         w[k] = weight[r * cols + c0 + k]!;
         orgMax = Math.max(orgMax, Math.abs(w[k]!));
       }
-      if (!useGram) {
-        for (let i = 0; i < nS; i++) {
-          let dot = 0;
-          for (let k = 0; k < wg; k++) dot += xg[i * wg + k]! * w[k]!;
-          org[i] = dot;
-        }
+      for (let i = 0; i < nS; i++) {
+        let dot = 0;
+        for (let k = 0; k < wg; k++) dot += xg[i * wg + k]! * w[k]!;
+        org[i] = dot;
       }
       let best = orgMax, minErr = 1e9;
       for (let s = 0; s < steps; s++) {
@@ -96,21 +149,12 @@ export function awqClipSearch(weight: Float32Array, rows: number, cols: number, 
         for (let k = 0; k < wg; k++) q[k] = w[k]! < -mv ? -mv : w[k]! > mv ? mv : w[k]!;
         pseudoQuantizeRange(q, q, 0, wg, fit, maxq);
         let err = 0;
-        if (useGram) {
-          for (let k = 0; k < wg; k++) d[k] = q[k]! - w[k]!;
-          for (let a = 0; a < wg; a++) {
-            let row = 0;
-            for (let b = 0; b < wg; b++) row += gram[a * wg + b]! * d[b]!;
-            err += d[a]! * row;
-          }
-        } else {
-          for (let i = 0; i < nS; i++) {
-            let dot = 0;
-            for (let k = 0; k < wg; k++) dot += xg[i * wg + k]! * q[k]!;
-            err += (dot - org[i]!) ** 2;
-          }
-          err /= nS;
+        for (let i = 0; i < nS; i++) {
+          let dot = 0;
+          for (let k = 0; k < wg; k++) dot += xg[i * wg + k]! * q[k]!;
+          err += (dot - org[i]!) ** 2;
         }
+        err /= nS;
         if (s === 0) unclippedSum += err;
         if (err < minErr) {
           minErr = err;

@@ -118,21 +118,38 @@ export async function outputLoss(original: Float32Array[], inspect: (weights: Fl
   return async (weights) => meanSquaredError(yRef, await inspect(weights));
 }
 
+/**
+ * The scale vectors the search scores, in upstream's order: s = 1 (plain RTN, for the report's
+ * loss before), then ratio 0, 1/n_grid, …. `same[k]` is the index of an earlier identical vector
+ * (duo_scaling off gives s = 1 at ratio 0), whose loss candidate k reuses instead of re-running
+ * the module: the same weights give the same output.
+ */
+export function awqScaleCandidates(xMean: Float32Array, wMean: Float32Array, opts: ScaleOptions & { nGrid?: number } = {}): { scales: Float32Array[]; same: number[] } {
+  const nGrid = opts.nGrid ?? AWQ_N_GRID;
+  const scales: Float32Array[] = [new Float32Array(xMean.length).fill(1)];
+  for (let i = 0; i < nGrid; i++) scales.push(awqCandidateScales(xMean, wMean, i / nGrid, opts));
+  const equal = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+  const same = scales.map((s, k) => scales.findIndex((t, j) => j < k && equal(s, t)));
+  return { scales, same };
+}
+
+/** Picks the first smallest loss of the grid; `losses[0]` is s = 1's, `losses[1 + i]` ratio i/n_grid's. */
+export function chooseAwqScale(scales: readonly Float32Array[], losses: readonly number[]): ScaleSearchResult {
+  const nGrid = scales.length - 1;
+  let best: { loss: number; ratio: number; scales: Float32Array } = { loss: Infinity, ratio: -1, scales: scales[0]! };
+  for (let i = 0; i < nGrid; i++) {
+    const loss = losses[1 + i]!;
+    if (loss < best.loss) best = { loss, ratio: i / nGrid, scales: scales[1 + i]! };
+  }
+  const grid = losses.slice(1);
+  if (best.ratio === -1) throw new RangeError(`no grid ratio gave a finite loss (losses: ${grid.join(', ')})`);
+  return { scales: best.scales, ratio: best.ratio, lossBefore: losses[0]!, lossAfter: best.loss, losses: grid };
+}
+
 export async function searchAwqScale(input: ScaleSearchInput): Promise<ScaleSearchResult> {
   const { linears, cols, spec } = input;
-  const nGrid = input.nGrid ?? AWQ_N_GRID;
-  const lossOf = (s: Float32Array) => input.loss(linears.map((l) => scaledPseudoQuantize(l, cols, s, spec)));
-  const ones = new Float32Array(cols).fill(1);
-  const lossBefore = await lossOf(ones);
+  const { scales, same } = awqScaleCandidates(input.xMean, input.wMean, input);
   const losses: number[] = [];
-  let best: { loss: number; ratio: number; scales: Float32Array } = { loss: Infinity, ratio: -1, scales: ones };
-  for (let i = 0; i < nGrid; i++) {
-    const ratio = i / nGrid;
-    const s = awqCandidateScales(input.xMean, input.wMean, ratio, input);
-    const loss = await lossOf(s);
-    losses.push(loss);
-    if (loss < best.loss) best = { loss, ratio, scales: s };
-  }
-  if (best.ratio === -1) throw new RangeError(`no grid ratio gave a finite loss (losses: ${losses.join(', ')})`);
-  return { scales: best.scales, ratio: best.ratio, lossBefore, lossAfter: best.loss, losses };
+  for (const [k, s] of scales.entries()) losses.push(same[k]! >= 0 ? losses[same[k]!]! : await input.loss(linears.map((l) => scaledPseudoQuantize(l, cols, s, spec))));
+  return chooseAwqScale(scales, losses);
 }

@@ -12,12 +12,18 @@
  * `clamp(round(w/s) + z)` is where float32 would matter, and there the difference only moves
  * values within an ulp of a rounding tie. Float64 lets the blocked solver equal the unblocked
  * OBQ form (test/gptq-solver.test.ts).
+ *
+ * Speed: the O(n³) and O(rows·n²) parts — U (upperCholeskyOfInverseWasm) and the in-block and lazy
+ * `W -= Err·U` updates (subOuterF64) — run in wasm on f64x2 whose two lanes are independent results
+ * computed with the JS loops' operations in their order, so the codes are the same bits as the
+ * plain JS solver's (test/f64-solver-kernels.test.ts). The per-column quantization stays in JS.
  */
 import { roundHalfEven } from './round.ts';
 import { groupCount, maxCode, checkSpec, type GroupwiseSpec, type QuantizedMatrix } from './spec.ts';
 import { descendingOrder } from './groups.ts';
 import { gptqFit } from './rtn-gptq.ts';
-import { upperCholeskyOfInverse } from './gptq-cholesky.ts';
+import { upperCholeskyOfInverseWasm, choleskyScratch } from './gptq-cholesky.ts';
+import { F64Wasm } from './wasm-f64.ts';
 
 export interface GptqSolveOptions {
   /** Fraction of mean(diag H) added to the diagonal (AutoGPTQ default 0.01). */
@@ -79,8 +85,16 @@ export function gptqFasterquant(
   const diag = new Float64Array(cols);
   for (let i = 0; i < cols; i++) diag[i] = H[i * cols + i]!;
   const perm = actorder ? descendingOrder(diag) : Int32Array.from({ length: cols }, (_, i) => i);
-  const W = new Float64Array(rows * cols); // permuted, column-major
-  const Hp = new Float64Array(cols * cols);
+  // W, U and the block's working copy and errors live in wasm memory for the f64x2 updates
+  const wasm = F64Wasm.get();
+  wasm.reset();
+  const nb = Math.min(bs, cols);
+  const at = {
+    W: wasm.alloc(rows * cols), U: wasm.alloc(cols * cols), W1: wasm.alloc(nb * rows), E1: wasm.alloc(nb * rows),
+    H: wasm.alloc(cols * cols + 2), scratch: wasm.alloc(choleskyScratch(cols)),
+  };
+  const W = wasm.f64(at.W, rows * cols); // permuted, column-major
+  const Hp = wasm.f64(at.H, cols * cols + 2).fill(0);
   let mean = 0;
   for (let i = 0; i < cols; i++) {
     W.set(Wc.subarray(perm[i]! * rows, (perm[i]! + 1) * rows), i * rows);
@@ -89,7 +103,9 @@ export function gptqFasterquant(
   }
   mean = (damp * mean) / cols;
   for (let i = 0; i < cols; i++) Hp[i * cols + i] += mean;
-  const U = upperCholeskyOfInverse(Hp, cols);
+  upperCholeskyOfInverseWasm(wasm, cols, at.H, at.U, at.scratch);
+  const U = wasm.f64(at.U, cols * cols);
+  const W1all = wasm.f64(at.W1, nb * rows), Err1all = wasm.f64(at.E1, nb * rows);
 
   const codes = new Uint8Array(rows * cols), dq = new Float32Array(rows * cols);
   const scales = new Float32Array(G * rows), zeros = new Uint16Array(G * rows);
@@ -100,8 +116,9 @@ export function gptqFasterquant(
   let cur = rowParams ?? { sc: new Float64Array(rows), ze: new Float64Array(rows) };
   for (let i1 = 0; i1 < cols; i1 += bs) {
     const i2 = Math.min(i1 + bs, cols), n = i2 - i1;
-    const W1 = W.slice(i1 * rows, i2 * rows); // the block's working copy; global W keeps block-start values
-    const Err1 = new Float64Array(n * rows);
+    const W1 = W1all.subarray(0, n * rows); // the block's working copy; global W keeps block-start values
+    W1.set(W.subarray(i1 * rows, i2 * rows));
+    const Err1 = Err1all.subarray(0, n * rows);
     for (let i = 0; i < n; i++) {
       const j = i1 + i; // processing position
       if (gs !== -1) {
@@ -126,22 +143,11 @@ export function gptqFasterquant(
         loss += e * e;
         Err1[i * rows + r] = e;
       }
-      for (let k = i + 1; k < n; k++) { // W1[:, i+1:] -= e ⊗ U[j, j+1:i2]
-        const u = U[j * cols + i1 + k]!;
-        if (u === 0) continue;
-        const o = k * rows, eo = i * rows;
-        for (let r = 0; r < rows; r++) W1[o + r] -= Err1[eo + r]! * u;
-      }
+      // W1[:, i+1:] -= e ⊗ U[j, i1+i+1:i2] (wasm f64x2 over rows: per element w − e·u, the JS order)
+      wasm.subOuter(at.W1, rows, i + 1, n, at.E1 + 8 * i * rows, 1, at.U, cols, j, i1);
     }
-    for (let k = i2; k < cols; k++) { // lazy update: W[:, i2:] -= Err1 @ U[i1:i2, i2:]
-      const o = k * rows;
-      for (let i = 0; i < n; i++) {
-        const u = U[(i1 + i) * cols + k]!;
-        if (u === 0) continue;
-        const eo = i * rows;
-        for (let r = 0; r < rows; r++) W[o + r] -= Err1[eo + r]! * u;
-      }
-    }
+    // lazy update: W[:, i2:] -= Err1 @ U[i1:i2, i2:], for each column the error columns in order
+    wasm.subOuter(at.W, rows, i2, cols, at.E1, n, at.U, cols, i1, 0);
   }
   loss /= 2;
   const avgLoss = opts.nsamples ? loss / opts.nsamples : NaN;

@@ -2,22 +2,23 @@
  * AWQ as a per-layer calibration method (reference §3.2, AutoAWQ `AwqQuantizer._apply_quant`'s
  * loop body), over one decoder layer:
  *   1. one forward with the original weights records, per linear input, x_mean (all tokens) and
- *      the tokens auto_clip samples, and the outputs of self_attn (attn_output) and mlp (ffn_down):
- *      the y_ref of every scale group;
- *   2. `auto_scale` for each group, all on the original weights (each search restores them):
+ *      the tokens auto_clip samples (a separate statistics pass first when the samples take more
+ *      than one sub-batch, as the candidates need x_mean of all samples);
+ *   2. `auto_scale` for each group, all on the original weights:
  *        attn_norm → attn_q, attn_k, attn_v   inspect self_attn
  *        attn_v    → attn_output              inspect o_proj (only when v and o have the same shape: no GQA)
  *        ffn_norm  → ffn_gate, ffn_up         inspect mlp
  *        ffn_up    → ffn_down                 inspect down_proj
- *      A candidate is scored by re-running the block over all samples (in the loop's sub-batches)
- *      up to the inspected output with the candidate weights, and streaming its squared error
- *      against y_ref: o_proj and down_proj outputs are exactly attn_output's and ffn_down's;
+ *      as AutoAWQ: the forward caches each sub-batch's linear inputs and the self_attn / mlp
+ *      outputs (y_ref), and a candidate re-runs only module2inspect on the cache — the attention
+ *      half, o_proj alone, the MLP half, down_proj alone — never the whole block. That forward
+ *      runs in place: its outputs are the next layer's inputs;
  *   3. `apply_scale`: every group's s folded into its norm or its previous linear's rows, the
  *      linears' columns multiplied by s, and the sampled inputs divided by s;
  *   4. `auto_clip` on every quantized linear except attn_q / attn_k, then clamp;
  *   5. the AWQ RTN quantizer (`awqRtnSolver`, what the packer writes) on the scaled, clipped weights.
  * The next layer's inputs come from the original weights (§3.2 step 1: AutoAWQ computes them
- * before any scaling), so `next` is the loaded layer.
+ * before any scaling): the caching forward above.
  *
  * A group is searched only when all its linears are quantized in this layer and its previous op
  * is a norm or a quantized linear: a linear kept in fp16 is written from the source, so folding a
@@ -25,15 +26,16 @@
  */
 import { CancelledError, FormatError, UnsupportedError } from '../../formats/errors.ts';
 import { AbsMeanAccumulator, groupNormalizedWeightMean, type LinearWeight } from '../../kernels/groupwise/awq-stats.ts';
-import { searchAwqScale, type ScaleOptions } from '../../kernels/groupwise/awq-scale.ts';
+import { awqScaleCandidates, chooseAwqScale, scaledPseudoQuantize, type ScaleOptions } from '../../kernels/groupwise/awq-scale.ts';
 import { awqClipSearch, applyAwqClip, type ClipOptions } from '../../kernels/groupwise/awq-clip.ts';
 import { scaleColumns, divideTail, divideLastRows, divideColumns } from '../../kernels/groupwise/awq-apply-scale.ts';
 import { awqRtnSolver } from '../../kernels/groupwise/rtn-awq.ts';
 import type { QuantizedMatrix } from '../../kernels/groupwise/spec.ts';
 import type { WeightMatrix } from '../model/weights.ts';
 import type { LayerWeights } from '../model/layer-weights.ts';
+import type { MatmulInput } from '../model/forward.ts';
 import type { AwqScaleGroup, ModuleLoss } from '../pipeline/calib-report.ts';
-import { BLOCK_MODULES, type BlockModule, type LayerContext, type LayerMethod, type LayerResult } from './layer-method.ts';
+import { BLOCK_MODULES, type BlockModule, type LayerContext, type LayerMethod, type LayerResult, type SampleRange } from './layer-method.ts';
 
 export interface AwqMethodOptions extends ScaleOptions, ClipOptions {
   /** auto_clip after the scales (AutoAWQ `apply_clip`, default true). */
@@ -58,6 +60,15 @@ const HF_NAME: Record<BlockModule, string> = {
 const NOT_CLIPPED = new Set<BlockModule>(['attn_q', 'attn_k']);
 
 type Inspect = 'attn' | 'mlp';
+/** One group's search: its candidate scales and each one's running sum of squared errors. */
+interface GroupSearch {
+  group: GroupDef;
+  linears: LinearWeight[];
+  cols: number;
+  scales: Float32Array[];
+  same: number[];
+  sums: number[];
+}
 interface GroupDef {
   prevOp: 'attn_norm' | 'attn_v' | 'ffn_norm' | 'ffn_up';
   modules: BlockModule[];
@@ -69,8 +80,6 @@ const GROUPS: readonly GroupDef[] = [
   { prevOp: 'ffn_norm', modules: ['ffn_gate', 'ffn_up'], inspect: 'mlp' },
   { prevOp: 'ffn_up', modules: ['ffn_down'], inspect: 'mlp' },
 ];
-/** The matmul whose output is module2inspect's output, and the module after it where a pass may stop. */
-const INSPECT_AT = { attn: { tensor: 'attn_output', stop: 'ffn_gate' }, mlp: { tensor: 'ffn_down', stop: 'end' } } as const;
 
 const shortName = (tensor: string) => tensor.replace(/^blk\.\d+\./, '').replace(/\.weight$/, '');
 const f32Of = (m: WeightMatrix): Float32Array => {
@@ -88,18 +97,19 @@ export function awqMethod(opts: AwqMethodOptions = {}): LayerMethod {
   const nSampleToken = opts.nSampleToken ?? 512;
   return {
     name: 'awq',
-    workingBytes({ nEmbd, nFf, qDim, kvDim, nTokens }) {
-      // float copies of the layer's seven linears (original and scaled), ≤ 2·n_sample_token sampled
-      // input rows per distinct input, and y_ref of self_attn and of mlp for every token
+    workingBytes({ nEmbd, nFf, qDim, kvDim }) {
+      // float copies of the layer's seven linears (original, scaled, and one group's candidate), and
+      // ≤ 2·n_sample_token sampled input rows per distinct input
       const layer = 2 * nEmbd * qDim + 2 * nEmbd * kvDim + 3 * nEmbd * nFf;
-      return 4 * (2 * layer + 2 * nSampleToken * (2 * nEmbd + qDim + nFf)) + awqRefBytesPerToken(nEmbd) * nTokens;
+      return 4 * (3 * layer + 2 * nSampleToken * (2 * nEmbd + qDim + nFf));
     },
+    // per sub-batch token: the cached inputs of q/k/v, o, gate/up and down, y_ref of self_attn and
+    // of mlp, and the candidate's output
+    batchBytesPerToken: ({ nEmbd, nFf, qDim }) => 4 * (5 * nEmbd + qDim + nFf),
     quantizeLayer: (ctx) => quantizeLayer(ctx, opts, nSampleToken),
   };
 }
 
-/** Bytes AWQ holds per calibration token: y_ref of self_attn and of mlp. */
-const awqRefBytesPerToken = (nEmbd: number) => 2 * 4 * nEmbd;
 
 async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleToken: number): Promise<LayerResult> {
   const { layer: il, nSeq, nTok, spec, weights: L } = ctx;
@@ -112,33 +122,7 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
   const nS = Math.ceil(T / step);
   const cols = (m: BlockModule) => L[WEIGHT_KEY[m]]!.cols;
 
-  // 1. statistics and y_ref, with the original weights
-  ctx.status('awq: input features');
-  const acc = new Map(INPUTS.map((m) => [m, new AbsMeanAccumulator(cols(m))]));
-  const samples = new Map(INPUTS.map((m) => [m, new Float32Array(nS * cols(m))]));
-  const yRef = { attn: new Float32Array(T * hp.nEmbd), mlp: new Float32Array(T * hp.nEmbd) };
-  await ctx.forward({
-    weights: L,
-    label: 'awq: input features',
-    observe(input, batch) {
-      const m = shortName(input.tensor) as BlockModule;
-      const a = acc.get(m);
-      if (!a) return;
-      a.add(input.x, input.nTokens);
-      const s = samples.get(m)!, t0 = batch.start * nTok;
-      for (let t = (step - (t0 % step)) % step; t < input.nTokens; t += step) s.set(input.x.subarray(t * input.cols, (t + 1) * input.cols), ((t0 + t) / step) * input.cols);
-    },
-    observeOutput(out, batch) {
-      const name = shortName(out.tensor);
-      for (const k of ['attn', 'mlp'] as const) if (name === INSPECT_AT[k].tensor) yRef[k].set(out.y.subarray(0, out.nTokens * out.rows), batch.start * nTok * out.rows);
-    },
-  });
-  const xMean = new Map([...acc].map(([m, a]) => [m, a.result(opts.half ?? true)]));
-  for (const [m, x] of xMean) {
-    if (x.some((v) => !Number.isFinite(v))) throw new FormatError('NON_FINITE_ACTIVATIONS', `layer ${il}: the inputs of ${m} are not finite (NaN or inf activations)`, { file: ctx.model.path, tensor: `blk.${il}.${m}.weight`, layer: il });
-  }
-
-  // 2. scale search per group, each on the original weights
+  // 2. (set up) the scale groups, each searched on the original weights
   const orig = new Map<BlockModule, Float32Array>();
   const weightOf = (m: BlockModule) => orig.get(m) ?? orig.set(m, f32Of(L[WEIGHT_KEY[m]]!)).get(m)!;
   const rowsOf = (m: BlockModule) => L[WEIGHT_KEY[m]]!.rows;
@@ -147,37 +131,104 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
     g.modules.every((m) => ctx.modules.has(m)) &&
     (g.prevOp.endsWith('_norm') || ctx.modules.has(g.prevOp as BlockModule)) &&
     (g.prevOp !== 'attn_v' || sameShape));
+
+  // 1. statistics (x_mean of every linear's input, the tokens auto_clip samples), over all samples
+  const acc = new Map(INPUTS.map((m) => [m, new AbsMeanAccumulator(cols(m))]));
+  const samples = new Map(INPUTS.map((m) => [m, new Float32Array(nS * cols(m))]));
+  const collect = (input: MatmulInput, batch: SampleRange) => {
+    const m = shortName(input.tensor) as BlockModule;
+    const a = acc.get(m);
+    if (!a) return;
+    a.add(input.x, input.nTokens);
+    const s = samples.get(m)!, t0 = batch.start * nTok;
+    for (let t = (step - (t0 % step)) % step; t < input.nTokens; t += step) s.set(input.x.subarray(t * input.cols, (t + 1) * input.cols), ((t0 + t) / step) * input.cols);
+  };
+  let searches: GroupSearch[] | undefined;
+  const prepare = () => {
+    const xMean = new Map([...acc].map(([m, a]) => [m, a.result(opts.half ?? true)]));
+    for (const [m, x] of xMean) {
+      if (x.some((v) => !Number.isFinite(v))) throw new FormatError('NON_FINITE_ACTIVATIONS', `layer ${il}: the inputs of ${m} are not finite (NaN or inf activations)`, { file: ctx.model.path, tensor: `blk.${il}.${m}.weight`, layer: il });
+    }
+    return enabled.map((g): GroupSearch => {
+      const input = INPUT_OF[g.modules[0]!];
+      const linears: LinearWeight[] = g.modules.map((m) => ({ data: weightOf(m), rows: rowsOf(m) }));
+      const wMean = groupNormalizedWeightMean(linears, cols(input), spec.groupSize, opts.half ?? true);
+      const cand = awqScaleCandidates(xMean.get(input)!, wMean, { duo: opts.duo, half: opts.half, nGrid: opts.nGrid });
+      return { group: g, linears, cols: cols(input), ...cand, sums: cand.scales.map(() => 0) };
+    });
+  };
+  const single = ctx.batchSamples >= nSeq;
+  if (!single && enabled.length) {
+    // the candidates need x_mean over every sample before the first sub-batch is scored
+    await ctx.forward({ weights: L, label: 'awq: input features', stopAfter: 'ffn_down', observe: collect });
+    searches = prepare();
+  }
+
+  // One forward per sub-batch with the original weights (it also makes the next layer's inputs):
+  // it caches the inputs of every scaled linear and module2inspect's outputs (y_ref), then every
+  // group's candidates are scored on that cache, re-running only what the group inspects —
+  //   [q,k,v]: the attention half   [o]: o_proj   [gate,up]: the MLP half   [down]: down_proj
+  // — and each candidate's squared error is summed over the sub-batches in sample order, the
+  // order of the per-candidate block forwards this replaces (so the same losses to the last bit).
+  const d = hp.nEmbd, B = ctx.batchSamples * nTok;
+  const cache = enabled.length ? {
+    attnIn: new Float32Array(B * d), oIn: new Float32Array(B * cols('attn_output')), mlpIn: new Float32Array(B * d), downIn: new Float32Array(B * cols('ffn_down')),
+    yAttn: new Float32Array(B * d), yMlp: new Float32Array(B * d), out: new Float32Array(B * d),
+  } : undefined;
+  const CACHED: Partial<Record<string, 'attnIn' | 'oIn' | 'mlpIn' | 'downIn'>> = { attn_q: 'attnIn', attn_output: 'oIn', ffn_gate: 'mlpIn', ffn_down: 'downIn' };
+  const label = `awq: scales ${enabled.map((g) => g.modules.join('+')).join(', ')}`;
+  ctx.status(label);
+  await ctx.forward({
+    weights: L,
+    label,
+    advance: true,
+    observe(input, batch) {
+      if (single) collect(input, batch);
+      const key = cache && CACHED[shortName(input.tensor)];
+      if (key) cache[key].set(input.x.subarray(0, input.nTokens * input.cols));
+    },
+    observeOutput: cache && ((out) => {
+      const name = shortName(out.tensor);
+      if (name === 'attn_output') cache.yAttn.set(out.y.subarray(0, out.nTokens * out.rows));
+      else if (name === 'ffn_down') cache.yMlp.set(out.y.subarray(0, out.nTokens * out.rows));
+    }),
+    afterBatch: cache && (async (batch, runner) => {
+      searches ??= prepare();
+      const n = batch.count * nTok * d;
+      const fwd = { engine: ctx.engine };
+      const out = cache.out.subarray(0, n);
+      for (const gs of searches) {
+        const g = gs.group;
+        const ref = (g.inspect === 'attn' ? cache.yAttn : cache.yMlp).subarray(0, n);
+        for (const [k, s] of gs.scales.entries()) {
+          if (gs.same[k]! >= 0) continue;
+          if (ctx.signal?.aborted) throw new CancelledError();
+          const ws = gs.linears.map((l) => scaledPseudoQuantize(l, gs.cols, s, spec));
+          const cand: LayerWeights = { ...L };
+          g.modules.forEach((m, i) => { cand[WEIGHT_KEY[m]] = matrixOf(ws[i]!, rowsOf(m), cols(m)); });
+          if (g.prevOp === 'attn_norm') await runner.attention(il, cand, cache.attnIn, out, fwd);
+          else if (g.prevOp === 'ffn_norm') await runner.ffn(il, cand, cache.mlpIn, out, fwd);
+          else if (g.prevOp === 'attn_v') await ctx.engine.matmul(cache.oIn, runner.T, cand.wo, out, L.bo);
+          else await ctx.engine.matmul(cache.downIn, runner.T, cand.down!, out, L.bDown);
+          let sum = gs.sums[k]!;
+          for (let i = 0; i < n; i++) sum += (out[i]! - ref[i]!) ** 2;
+          gs.sums[k] = sum;
+        }
+      }
+    }),
+  });
+  if (!searches) searches = prepare(); // no group enabled: x_mean still checks the activations
   const found: { group: GroupDef; scales: Float32Array; report: AwqScaleGroup }[] = [];
-  for (const g of enabled) {
-    if (ctx.signal?.aborted) throw new CancelledError();
-    const label = `awq: scales ${g.modules.join('+')}`;
-    ctx.status(label);
-    const input = INPUT_OF[g.modules[0]!];
-    const linears: LinearWeight[] = g.modules.map((m) => ({ data: weightOf(m), rows: rowsOf(m) }));
-    const at = INSPECT_AT[g.inspect];
-    const ref = yRef[g.inspect];
-    const loss = async (ws: Float32Array[]) => {
-      const cand: LayerWeights = { ...L };
-      g.modules.forEach((m, i) => { cand[WEIGHT_KEY[m]] = matrixOf(ws[i]!, rowsOf(m), cols(m)); });
-      let sum = 0;
-      await ctx.forward({
-        weights: cand, label, stopAfter: at.stop,
-        observeOutput(out, batch) {
-          if (shortName(out.tensor) !== at.tensor) return;
-          const o = batch.start * nTok * out.rows;
-          for (let i = 0; i < out.nTokens * out.rows; i++) sum += (out.y[i]! - ref[o + i]!) ** 2;
-        },
-      });
-      return sum / ref.length;
-    };
+  for (const gs of searches) {
+    const losses = gs.sums.map((sum, k) => (gs.same[k]! >= 0 ? gs.sums[gs.same[k]!]! : sum) / (T * d));
     let r;
     try {
-      r = await searchAwqScale({ xMean: xMean.get(input)!, wMean: groupNormalizedWeightMean(linears, cols(input), spec.groupSize, opts.half ?? true), linears, cols: cols(input), spec, loss, duo: opts.duo, half: opts.half, nGrid: opts.nGrid });
+      r = chooseAwqScale(gs.scales, losses);
     } catch (err) {
-      if (err instanceof RangeError) throw new FormatError('NON_FINITE_LOSS', `layer ${il}: the AWQ scale search of ${g.modules.join('/')} found no finite loss (NaN or inf activations or weights)`, { file: ctx.model.path, layer: il }, { cause: err });
+      if (err instanceof RangeError) throw new FormatError('NON_FINITE_LOSS', `layer ${il}: the AWQ scale search of ${gs.group.modules.join('/')} found no finite loss (NaN or inf activations or weights)`, { file: ctx.model.path, layer: il }, { cause: err });
       throw err;
     }
-    found.push({ group: g, scales: r.scales, report: { prevOp: g.prevOp, modules: g.modules, ratio: r.ratio, lossBefore: r.lossBefore, lossAfter: r.lossAfter } });
+    found.push({ group: gs.group, scales: r.scales, report: { prevOp: gs.group.prevOp, modules: gs.group.modules, ratio: r.ratio, lossBefore: r.lossBefore, lossAfter: r.lossAfter } });
   }
 
   // 3. apply_scale on copies: norms / previous linears' rows, scaled linears' columns, sampled inputs
@@ -221,5 +272,5 @@ async function quantizeLayer(ctx: LayerContext, opts: AwqMethodOptions, nSampleT
     reference.set(m, data);
     modules.push({ module: m, tensor: `model.layers.${il}.${HF_NAME[m]}`, loss: clip.loss, seconds: (performance.now() - t0) / 1000 });
   }
-  return { next: L, quantized, reference, vectors, report: { modules, scaleGroups: found.map((f) => f.report) } };
+  return { quantized, reference, vectors, report: { modules, scaleGroups: found.map((f) => f.report) } };
 }

@@ -16,7 +16,7 @@ import type { MatmulEngine } from '../../kernels/forward/index.ts';
 import type { QuantizedMatrix, GroupwiseSpec } from '../../kernels/groupwise/spec.ts';
 import type { ModelWeights } from '../model/weights.ts';
 import type { LayerWeights } from '../model/layer-weights.ts';
-import type { MatmulInput } from '../model/forward.ts';
+import type { BlockRunner, MatmulInput } from '../model/forward.ts';
 import type { LayerCalibration } from '../pipeline/calib-report.ts';
 
 /** The seven linears of a dense Llama-style block, by GGUF short name. */
@@ -59,6 +59,17 @@ export interface ForwardPass {
   stopAfter?: ForwardStop;
   /** Progress label (the module the pass collects statistics for). */
   label?: string;
+  /**
+   * Called after each sub-batch's forward, with the runner sized for it: a method works on what it
+   * cached from this sub-batch (AWQ re-runs block halves and single linears on cached inputs) before
+   * the next sub-batch overwrites it.
+   */
+  afterBatch?: (batch: SampleRange, runner: BlockRunner) => void | Promise<void>;
+  /**
+   * Run in place: the block's outputs (with `weights`, stopAfter 'end') become the next layer's
+   * inputs, and the method returns `next: undefined` so the loop does not run the block again.
+   */
+  advance?: boolean;
 }
 
 export interface LayerContext {
@@ -78,6 +89,8 @@ export interface LayerContext {
   engine: MatmulEngine;
   /** Runs the block over every sample (in memory-bounded sub-batches) on a copy of `inputs`. */
   forward(pass: ForwardPass): Promise<void>;
+  /** Samples per forward sub-batch (the memory plan's): a method that needs all samples' statistics before its per-batch work knows whether one pass suffices. */
+  batchSamples: number;
   /** Progress: the method is now working on `module` (shown with layer i/N and the ETA). */
   status(module: string): void;
   signal?: AbortSignal;
@@ -86,9 +99,10 @@ export interface LayerContext {
 export interface LayerResult {
   /**
    * The weights the loop runs the block with to produce the next layer's inputs: the quantized
-   * ones for GPTQ (§3.1 step 3), the original ones for AWQ (§3.2 step 1).
+   * ones for GPTQ (§3.1 step 3), the original ones for AWQ (§3.2 step 1). Undefined when the method
+   * already advanced the inputs with an `advance` pass.
    */
-  next: LayerWeights;
+  next?: LayerWeights;
   /** The integer codes per quantized module (llama.cpp row order), what the writer packs. */
   quantized: Map<BlockModule, QuantizedMatrix>;
   /**
@@ -112,5 +126,7 @@ export interface LayerMethod {
    * (AWQ keeps module2inspect's reference outputs for all of them).
    */
   workingBytes(dims: { nEmbd: number; nFf: number; qDim: number; kvDim: number; nTokens: number }): number;
+  /** Extra bytes per token of a forward sub-batch (what the method caches from each sub-batch); default 0. */
+  batchBytesPerToken?(dims: { nEmbd: number; nFf: number; qDim: number; kvDim: number }): number;
   quantizeLayer(ctx: LayerContext): Promise<LayerResult>;
 }

@@ -117,14 +117,16 @@ export async function* calibrateModel(model: ModelWeights, input: CalibrationInp
     const work = method.quantizeLayer({
       model, layer: il, nLayer: hp.nLayer, weights, inputs: residual, nSeq, nTok, spec: opts.spec,
       modules: opts.modules?.(il) ?? new Set(BLOCK_MODULES), engine: opts.engine,
-      forward: (p) => { label = p.label ?? label; return pass(p, false); },
+      forward: (p) => { label = p.label ?? label; return pass(p, p.advance === true); },
+      batchSamples: plan.batch,
       status: (m) => { label = m; progress('module', 0); },
       signal: opts.signal,
     });
     const result = yield* whileRunning(work, events);
-    label = 'next inputs';
-    const next = pass({ weights: result.next, label }, true);
-    yield* whileRunning(next, events);
+    if (result.next) {
+      label = 'next inputs';
+      yield* whileRunning(pass({ weights: result.next, label }, true), events);
+    }
     assertFiniteActivations(residual, `layer ${il} (blk.${il}) output`);
     const seconds = (performance.now() - layerStart) / 1000;
     layerSeconds.push(seconds);
@@ -215,6 +217,7 @@ async function runPass(il: number, p: ForwardPass, inPlace: boolean, env: PassEn
     } catch (e) {
       if (e !== STOP) throw e;
     }
+    if (p.afterBatch) await p.afterBatch(range, runner);
     env.onBatch(start + count);
   }
 }

@@ -38,7 +38,7 @@ export function planCalibMemory(model: ModelWeights, method: LayerMethod, nSeq: 
   const layer = 2 * maxLayer + method.workingBytes(dims);
   // per token: the block's temporaries, the sub-batch's working copy of the residual, and the
   // engine's staging of the largest matmul's input and output (about the temporaries again)
-  const perSample = nTok * (2 * blockTempBytesPerToken(model) + 4 * h.nEmbd) + 4 * nTok * nTok;
+  const perSample = nTok * (2 * blockTempBytesPerToken(model) + 4 * h.nEmbd + (method.batchBytesPerToken?.(dims) ?? 0)) + 4 * nTok * nTok;
   const fixed = residualBytes + layer;
   const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
   if (fixed + perSample > maxMemory) {

@@ -35,3 +35,4 @@ export { iq3InitTables } from './iq3-init';
 export { iq2Grid, iq2Map, iq2Neighbours, iq2NeighboursLength } from './iq2-init';
 export { quantizeIQ1_SImatrix, quantizeIQ1_MImatrix } from './iq1-imatrix';
 export { dequantizeIQ1_S, dequantizeIQ1_M } from './iq1-dequant';
+export { quadFormPairsF64, subOuterF64, choleskyUpperF64, lowerInverseF64, gramOfLowerF64 } from './f64-solver';
