@@ -21,7 +21,8 @@ import { GgmlTypeId, ggmlType, rowSize } from '../../kernels/ggml-types.ts';
 const N_PER_ROW = 4096;
 const NROWS = 256; // 1 Mi floats = 4.2 MB of F32 per call (llama.cpp's imatrix paths run at ~10 MB/s)
 const REPS = 3;
-const WANTED = ['Q4_K', 'Q5_K', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'Q2_K', 'Q3_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS',
+// BENCH_TYPES=IQ2_XS,Q4_K runs only those.
+const ALL_TYPES = ['Q4_K', 'Q5_K', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'Q2_K', 'Q3_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS',
   'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 /** Weight-like data: bf16-rounded Gaussian (σ 0.02) with 0.5% outliers, deterministic. */
@@ -93,7 +94,8 @@ export default async function bench(): Promise<void> {
   console.log('The machine is shared and loaded (2 cores, several engineers): absolute MB/s are noisy and 2 threads may not get 2 cores; compare ratios.');
   console.log('type     kernel   | llama.cpp 1T    ours 1T  ratio |  llama.cpp 2T    ours 2T  ratio | cpu1T cpu2T');
   try {
-    for (const name of WANTED) {
+    const wanted = process.env.BENCH_TYPES ? process.env.BENCH_TYPES.split(',') : ALL_TYPES;
+    for (const name of wanted) {
       const id = (GgmlTypeId as Record<string, number>)[name];
       if (id === undefined || !quantKernel(id)?.quantizeImatrix) { console.log(`${name.padEnd(8)} not in this branch's quant table (no imatrix quantizer): skipped`); continue; }
       if (name.startsWith('IQ2') || name.startsWith('IQ3') || name.startsWith('IQ1')) ll.quantizeInit(id);
