@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
-import { INPUT_KINDS, makeInputs, Rng, type InputKind } from './kernels-inputs.ts';
+import { INPUT_KINDS, makeInputs, randomScaledBlocks, type InputKind } from './kernels-inputs.ts';
 import { IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
 import { differingBlocks, differingFloats } from './kernels-oracle.ts';
 import { loadWasmModule } from '../kernels/fast/wasm-module.ts';
@@ -114,15 +114,7 @@ test('IQ2 wasm dequantizers: random block bytes (every code is valid) match to_f
   for (const { name } of TYPES) {
     const type = ggmlType(GgmlTypeId[name])!;
     const nBlocks = 2048;
-    const bytes = new Uint8Array(nBlocks * type.typeSize);
-    const rng = new Rng(5000 + type.id);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.u32() & 255;
-    for (let b = 0; b < nBlocks; b++) {
-      let h = rng.u32() & 0xffff; // any finite fp16 d
-      if ((h & 0x7c00) === 0x7c00) h &= 0xbfff;
-      bytes[b * type.typeSize] = h & 255;
-      bytes[b * type.typeSize + 1] = h >>> 8;
-    }
+    const bytes = randomScaledBlocks(type.typeSize, nBlocks, 5000 + type.id);
     const n = nBlocks * 256;
     assertSameFloats(wasmDequantize(type.id, bytes, n), ll.dequantize(type.id, bytes, n), `${name} random bytes`);
   }

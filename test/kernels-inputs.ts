@@ -96,3 +96,20 @@ export function makeInputs(seed: number, n: number, kinds: readonly InputKind[] 
   }
   return out;
 }
+
+/**
+ * `nBlocks` blocks of random bytes for a super-block type whose block starts with an fp16 scale
+ * (the i-quants): every code is valid, and each scale is a random finite fp16.
+ */
+export function randomScaledBlocks(typeSize: number, nBlocks: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(nBlocks * typeSize);
+  const rng = new Rng(seed);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.u32() & 255;
+  for (let b = 0; b < nBlocks; b++) {
+    let h = rng.u32() & 0xffff; // any finite fp16 d
+    if ((h & 0x7c00) === 0x7c00) h &= 0xbfff;
+    bytes[b * typeSize] = h & 255;
+    bytes[b * typeSize + 1] = h >>> 8;
+  }
+  return bytes;
+}

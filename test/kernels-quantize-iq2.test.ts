@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { loadLlamaCpp, llamaCppUnavailable } from './support/llama-cpp.ts';
 import { canQuantize, dequantize, quantizeRows, quantKernel, requiresImatrix } from '../kernels/quant-table.ts';
 import { ggmlType, GgmlTypeId } from '../kernels/ggml-types.ts';
-import { INPUT_KINDS, makeInputs, Rng, type InputKind } from './kernels-inputs.ts';
+import { INPUT_KINDS, makeInputs, randomScaledBlocks, type InputKind } from './kernels-inputs.ts';
 import { IMATRIX_KINDS, importance } from './imatrix-inputs.ts';
 import { differingBlocks, differingFloats, hex } from './kernels-oracle.ts';
 import { writeLlamaGguf } from './quantize-fixtures.ts';
@@ -87,15 +87,7 @@ test('IQ2 dequantizers: random block bytes (every code is valid) match to_float 
   for (const { name } of TYPES) {
     const type = ggmlType(GgmlTypeId[name])!;
     const nBlocks = 1024;
-    const bytes = new Uint8Array(nBlocks * type.typeSize);
-    const rng = new Rng(4000 + type.id);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.u32() & 255;
-    for (let b = 0; b < nBlocks; b++) {
-      let h = rng.u32() & 0xffff; // any finite fp16 d
-      if ((h & 0x7c00) === 0x7c00) h &= 0xbfff;
-      bytes[b * type.typeSize] = h & 255;
-      bytes[b * type.typeSize + 1] = h >>> 8;
-    }
+    const bytes = randomScaledBlocks(type.typeSize, nBlocks, 4000 + type.id);
     const n = nBlocks * 256;
     assertSameFloats(`${name} random bytes`, dequantize(type.id, bytes, n), ll.dequantize(type.id, bytes, n));
   }

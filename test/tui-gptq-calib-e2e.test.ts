@@ -7,17 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TmuxSession, noTmux } from './support/tmux.ts';
+import { TmuxSession, assertFitsPane, noTmux } from './support/tmux.ts';
 import { ROOT, runCliAsync } from './support/cli.ts';
 
 /** The folder the TUI's bundled sample is (the compiled build's copy). */
 const SAMPLE = path.join(ROOT, 'dist/samples/stories260K');
-
-const fits = (pane: string, columns: number, rows: number) => {
-  const lines = pane.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.length <= rows, `${lines.length} lines:\n${pane}`);
-  for (const l of lines) assert.ok([...l].length <= columns, `wider than ${columns}: ${l}`);
-};
 
 test('tmux 80×24: sample → gptq → calibrated, n 4, l 64, g32, k → run (calibration progress) → loss chart; files equal convert --type gptq', { skip: noTmux, timeout: 120_000 }, async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-gptq-calib-e2e-'));
@@ -32,7 +26,7 @@ test('tmux 80×24: sample → gptq → calibrated, n 4, l 64, g32, k → run (ca
     await s.waitFor('› gptq');
     await s.keys('Enter');
     let plan = await s.waitFor('method gptq, calibrated (m) · 128 samples (n) × 512 tokens (l)');
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     // m goes to round-to-nearest and back; n and l take the CLI's --calib-samples / --calib-seqlen.
     await s.keys('m');
     await s.waitFor('method rtn, round-to-nearest: no calibration (m)');
@@ -53,13 +47,13 @@ test('tmux 80×24: sample → gptq → calibrated, n 4, l 64, g32, k → run (ca
     await s.waitFor('group 32 (g)');
     await s.keys('k');
     plan = await s.waitFor('keep-unaligned on');
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     assert.match(plan, /Start the conversion\? enter \/ y/);
     await s.keys('Enter');
     const progress = await s.waitFor(/calibrate: (gptq \d+ layers|layer \d\/5)/, 30_000);
-    fits(progress, 80, 24);
+    assertFitsPane(progress, 80, 24);
     const report = await s.waitFor('calibration loss per layer', 60_000);
-    fits(report, 80, 24);
+    assertFitsPane(report, 80, 24);
     assert.match(report, /wrote .*stories260K-GPTQ/);
     assert.match(report, /tab loss\/error/);
     const cliOut = path.join(cwd, 'cli-GPTQ');

@@ -7,13 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TmuxSession, noTmux } from './support/tmux.ts';
-
-const fits = (pane: string, columns: number, rows: number) => {
-  const lines = pane.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.length <= rows, `${lines.length} lines:\n${pane}`);
-  for (const l of lines) assert.ok([...l].length <= columns, `wider than ${columns}: ${l}`);
-};
+import { TmuxSession, assertFitsPane, noTmux } from './support/tmux.ts';
 
 test('tmux 80×24: sample → awq → plan (blocked layers, k keeps them) → run → report → i → folder inspector', { skip: noTmux, timeout: 300_000 }, async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-awq-e2e-'));
@@ -28,7 +22,7 @@ test('tmux 80×24: sample → awq → plan (blocked layers, k keeps them) → ru
     await s.waitFor('› awq');
     await s.keys('Enter');
     let plan = await s.waitFor(/\d+ packed · \d+ kept in fp16 · \d+ cannot be packed/);
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     assert.match(plan, /gguf-forge · plan · awq/);
     assert.match(plan, /method awq, calibrated \(m\) · 128 samples \(n\) × 512 tokens \(l\)/);
     assert.match(plan, /bits 4 \(b\) · group 128 \(g\)/);
@@ -46,7 +40,7 @@ test('tmux 80×24: sample → awq → plan (blocked layers, k keeps them) → ru
     const blocked = 35 - Number(hint[2]);
     assert.match(plan, new RegExp(`${hint[2]} packed · \\d+ kept in fp16 · ${blocked} cannot be packed`));
     assert.match(plan, new RegExp(`${blocked} layer\\(s\\) cannot be packed with group ${hint[1]}: k keeps them in fp16`));
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     await s.keys('Enter'); // refused while layers are blocked
     assert.match(await s.waitFor('not started: press k'), /plan · awq/);
     // The table scrolls: the layer under the cursor says why it cannot be packed.
@@ -59,7 +53,7 @@ test('tmux 80×24: sample → awq → plan (blocked layers, k keeps them) → ru
     assert.match(plan, /Start the conversion\? enter \/ y/);
     await s.keys('Enter');
     const report = await s.waitFor(/anomal/, 120_000);
-    fits(report, 80, 24);
+    assertFitsPane(report, 80, 24);
     assert.match(report, /wrote .*stories260K-AWQ/);
     assert.doesNotMatch(report, / 0 B/);
     // The worst-tensor lines: type and "rel" columns start at the same place on every line.
@@ -68,7 +62,7 @@ test('tmux 80×24: sample → awq → plan (blocked layers, k keeps them) → ru
     assert.equal(new Set(worst.map((l) => l.indexOf(' rel '))).size, 1, worst.join('\n'));
     await s.keys('i');
     const insp = await s.waitFor(`AWQ 4-bit, group size ${hint[1]}, asym`);
-    fits(insp, 80, 24);
+    assertFitsPane(insp, 80, 24);
     assert.match(insp, /gguf-forge · inspect · .*stories260K-AWQ/);
     assert.match(insp, /modules_to_not_convert: \["mlp\.gate_proj","mlp\.up_proj"\]/);
     await s.keys('PageDown');

@@ -6,15 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TmuxSession, noTmux } from './support/tmux.ts';
+import { TmuxSession, assertFitsPane, noTmux } from './support/tmux.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../samples/stories260K');
-
-const fits = (pane: string, columns: number, rows: number) => {
-  const lines = pane.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.length <= rows, `${lines.length} lines:\n${pane}`);
-  for (const l of lines) assert.ok([...l].length <= columns, `wider than ${columns}: ${l}`);
-};
 
 test('tmux 80×24: sample → awq g32 (k keeps the unaligned) → run → report → e → PPL and KL against the source', { skip: noTmux, timeout: 240_000 }, async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-forge-awq-eval-e2e-'));
@@ -38,7 +32,7 @@ test('tmux 80×24: sample → awq g32 (k keeps the unaligned) → run → report
     await s.waitFor('keep-unaligned on');
     await s.keys('Enter');
     let report = await s.waitFor(/e eval · r another type/, 120_000);
-    fits(report, 80, 24);
+    assertFitsPane(report, 80, 24);
     assert.match(report, /wrote .*stories260K-AWQ/);
     assert.match(report, /e: evaluate PPL and KL divergence against\s+\S*stories260K/); // the path may wrap at 80 columns
     await s.keys('e');
@@ -47,7 +41,7 @@ test('tmux 80×24: sample → awq g32 (k keeps the unaligned) → run → report
     assert.match(report.replace(/\s*\n/g, ' '), /eval \(\d+ chunks of \d+\): PPL [\d.]+ ± [\d.]+ vs source 3\.57\d+ \(ratio 1\.0\d+\), KL mean 0\.0\d+ ± [\d.]+/);
     assert.doesNotMatch(report, /eval failed/);
     const visible = s.tmux('capture-pane', '-p', '-t', 'forge');
-    fits(visible, 80, 24);
+    assertFitsPane(visible, 80, 24);
     assert.ok(fs.existsSync(path.join(cwd, 'stories260K-AWQ', 'config.json')));
   } finally {
     s.kill();

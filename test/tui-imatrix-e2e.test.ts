@@ -7,19 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TmuxSession, noTmux } from './support/tmux.ts';
+import { TmuxSession, assertFitsPane, noTmux } from './support/tmux.ts';
 import { ROOT, runCliAsync } from './support/cli.ts';
 import { writeImatrixGguf } from '../formats/imatrix/write-imatrix.ts';
 import type { Imatrix } from '../formats/imatrix/imatrix.ts';
 
 /** The folder the TUI's bundled sample is (the compiled build's copy). */
 const SAMPLE = path.join(ROOT, 'dist/samples/stories260K');
-
-const fits = (pane: string, columns: number, rows: number) => {
-  const lines = pane.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.length <= rows, `${lines.length} lines:\n${pane}`);
-  for (const l of lines) assert.ok([...l].length <= columns, `wider than ${columns}: ${l}`);
-};
 
 const squash = (s: string) => s.replace(/\s+/g, '');
 
@@ -69,20 +63,20 @@ test('tmux 80×24: sample → i (auto) → iq2_XS → plan → run (imatrix prog
     await s.keys('6');
     await s.keys('Enter');
     const target = await s.waitFor('chunks 16 (c)');
-    fits(target, 80, 24);
+    assertFitsPane(target, 80, 24);
     await moveTo(s, 'iq2_XS');
     assert.doesNotMatch(s.pane(), /iq2_XS is unavailable/);
     await s.keys('Enter');
     const plan = await s.waitFor('Start the conversion?');
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     assert.match(plan, /plan · iq2_XS · imatrix auto/);
     assert.match(plan, /imatrix: auto, computed from the calibration text when the conversion runs/);
     await s.keys('Enter');
     const progress = await s.waitFor(/imatrix +\S+ +\d+% \d+\/16 chunks/, 30_000);
     assert.match(progress, /imatrix: (chunk )?\d+\/16/);
-    fits(progress, 80, 24);
+    assertFitsPane(progress, 80, 24);
     const report = await s.waitFor(/anomal/, 60_000);
-    fits(report, 80, 24);
+    assertFitsPane(report, 80, 24);
     assert.match(report, /wrote .*stories260K-IQ2_XS\.gguf/);
     assert.match(report, /imatrix: auto \(35 entries, 16 chunks, dataset State of the Union/);
     s.kill(); // the TUI is done: the CLI gets the cores
@@ -125,14 +119,14 @@ test('tmux 80×24: i i → a missing imatrix file is refused with the CLI\'s mes
     await s.waitFor('imatrix (i): file: stories.imatrix.gguf');
     await s.keys('Enter');
     const plan = await s.waitFor('Start the conversion?');
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     assert.match(plan, /plan · iq2_XXS · imatrix file/);
     // The CLI dry run's line, wrapped at word boundaries by the terminal width.
     assert.ok(squash(plan).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt): weights for 35 tensor(s) (marked *); no entry for 1 quantized tensor(s): token_embd.weight`)), plan);
     assert.match(plan, /\*\s+[\d.]+ KiB/, 'rows quantized with importance weights are marked *');
     await s.keys('Enter');
     const report = await s.waitFor(/anomal/, 60_000);
-    fits(report, 80, 24);
+    assertFitsPane(report, 80, 24);
     assert.ok(squash(report).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt): weights for 35 tensor(s)`)), report);
     s.kill(); // the TUI is done: the CLI gets the cores
     const r = await runCliAsync(['convert', SAMPLE, '--type', 'iq2_XXS', '--imatrix', file, '-o', path.join(cwd, 'cli.gguf')], { cwd });
@@ -169,11 +163,11 @@ test('tmux 80×24: a typed .gguf path is quantize\'s input: i offers a file only
     assert.match(s.pane(), /output: stories260K-IQ2_XXS\.gguf/);
     await s.keys('Enter');
     const plan = await s.waitFor('Start the conversion?');
-    fits(plan, 80, 24);
+    assertFitsPane(plan, 80, 24);
     assert.ok(squash(plan).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt): weights for 35 tensor(s) (marked *)`)), plan);
     await s.keys('Enter');
     const report = await s.waitFor(/wrote .*stories260K-IQ2_XXS\.gguf/, 60_000);
-    fits(report, 80, 24);
+    assertFitsPane(report, 80, 24);
     assert.ok(squash(report).includes(squash(`imatrix: ${file} (35 entries, 64 chunks, dataset tui-e2e.txt)`)), report);
     s.kill(); // the TUI is done: the CLI gets the cores
     const r = await runCliAsync(['quantize', input, path.join(cwd, 'cli.gguf'), '--type', 'iq2_XXS', '--imatrix', file], { cwd });

@@ -1,6 +1,7 @@
 // A real terminal for the real binary: a tmux server on its own socket, one pane running the CLI,
 // keys in, captured text out. Every test that spawns gguf-forge in a terminal goes through
 // CLI_COMMAND (the compiled bin, from test/support/cli.ts).
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,13 @@ export interface TmuxOptions {
   env?: NodeJS.ProcessEnv;
   /** A shell line run after the program exits (e.g. to record $?). */
   after?: string;
+}
+
+/** The pane's text fits the terminal: at most `rows` lines, none wider than `columns` code points. */
+export function assertFitsPane(pane: string, columns: number, rows: number): void {
+  const lines = pane.replace(/\n+$/, '').split('\n');
+  assert.ok(lines.length <= rows, `${lines.length} lines:\n${pane}`);
+  for (const l of lines) assert.ok([...l].length <= columns, `wider than ${columns}: ${l}`);
 }
 
 export class TmuxSession {
