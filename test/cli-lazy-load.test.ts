@@ -48,7 +48,7 @@ test('local inspect, a local convert --dry-run and a quantize that quantizes not
   for (const args of [['inspect', F32], ['convert', SAMPLE, '--type', 'q8_0', '--dry-run'], ['quantize', F32, path.join(dir, 'x.gguf'), '--type', 'q8_0', '--dry-run'], ['quantize', F32, path.join(dir, 'f.gguf'), '--type', 'f32']]) {
     const urls = loaded(args);
     assert.deepEqual(urls.filter((u) => HEAVY[2]![1].test(u)), [], `${args[0]}: no Hub client`);
-    assert.deepEqual(urls.filter((u) => /^dist\/kernels\/fast\/worker\.mjs/.test(u)), [], `${args[0]}: no worker thread started`);
+    assert.deepEqual(urls.filter((u) => /^dist\/kernels\/fast\/worker\.cjs/.test(u)), [], `${args[0]}: no worker thread started`);
     assert.deepEqual(urls.filter((u) => HEAVY[3]![1].test(u) || HEAVY[5]![1].test(u)), [], `${args[0]}: no React, no TypeScript loader`);
   }
 });
@@ -56,7 +56,7 @@ test('local inspect, a local convert --dry-run and a quantize that quantizes not
 test('quantize loads the worker pool (and the workers their wasm), still no Hub client or React', () => {
   const urls = loaded(['quantize', F32, path.join(dir, 'q.gguf'), '--type', 'q8_0', '--threads', '2']);
   assert.ok(urls.includes('dist/kernels/fast/pool.js'));
-  assert.ok(urls.includes('dist/kernels/fast/worker.mjs'), 'workers run the compiled worker');
+  assert.ok(urls.includes('dist/kernels/fast/worker.cjs'), 'workers run the compiled worker');
   for (const i of [2, 3, 5]) assert.deepEqual(urls.filter((u) => HEAVY[i]![1].test(u)), [], HEAVY[i]![0]);
 });
 

@@ -32,7 +32,7 @@ test('npm pack → offline install into an empty prefix → gguf-forge --help an
     const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     const files = info!.files.map((f) => f.path);
     assert.ok(files.includes('dist/src/cli/bin.js'), 'the compiled CLI');
-    assert.ok(files.includes('dist/kernels/fast/worker.mjs'), 'the compiled worker');
+    assert.ok(files.includes('dist/kernels/fast/worker.cjs'), 'the compiled worker');
     assert.ok(files.includes('dist/kernels/wasm/build/forge.wasm'), 'the wasm kernels, built before packing');
     assert.ok(files.includes('dist/samples/stories260K/model.safetensors'), 'the bundled sample');
     const stray = files.filter((f) => !(f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(f)));
