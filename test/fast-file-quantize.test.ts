@@ -16,7 +16,9 @@ import { ggmlType, GgmlTypeId, rowSize } from '../kernels/ggml-types.ts';
 const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 const dir = mkdtempSync(join(tmpdir(), 'gguf-forge-filequant-'));
 const q = await createQuantizer({ threads: 2 });
-after(async () => { await q.close(); rmSync(dir, { recursive: true, force: true }); });
+// The CLI's pool: this thread works beside one worker (pool.ts callerWorks).
+const callerWorks = await createQuantizer({ threads: 2, callerWorks: true });
+after(async () => { await q.close(); await callerWorks.close(); rmSync(dir, { recursive: true, force: true }); });
 
 /** Finite weights: gaussian, with an all-zero and a heavy-tailed stretch (kernels-inputs' makeInputs has NaN/Inf/huge blocks, which stop a checked job). */
 function makeInputs(seed: number, n: number): Float32Array {
@@ -37,28 +39,31 @@ function inputFile(name: string, rows: Float32Array, at: number): number {
   return openSync(path, 'r');
 }
 
-test('every wasm type: same bytes and bit-identical metrics as quantizeChecked, at odd offsets, 2 threads', async () => {
+test('every wasm type: same bytes and bit-identical metrics as quantizeChecked, at odd offsets, 2 threads (two workers, or this thread and one worker)', async () => {
   const nPerRow = 2048, nrows = 300; // 614400 floats: several jobs, several pieces each, a short last piece
   const src = makeInputs(0xf11e, nPerRow * nrows);
   const inFd = inputFile('in.bin', src, 36);
   try {
     for (const name of TYPES) {
       const id = GgmlTypeId[name];
-      assert.ok(q.quantizesFiles!(id), name);
       const want = await q.quantizeChecked(id, src, nrows, nPerRow, undefined, { measure: true });
-      const outPath = join(dir, `out-${name}.bin`);
-      const outFd = openSync(outPath, 'w');
-      try {
-        const got = await q.quantizeFile!(id, { fd: inFd, offset: 36 }, nrows, nPerRow, { fd: outFd, offset: 100 }, { measure: true });
-        assert.equal(got.firstNonFinite, -1, name);
-        assert.equal(got.invalidRow, -1, name);
-        assert.deepEqual(got.metrics!.result(), want.metrics!.result(), `${name}: metrics`);
-      } finally {
-        closeSync(outFd);
+      for (const [pool, fq] of [['workers', q], ['caller works', callerWorks]] as const) {
+        const what = `${name} (${pool})`;
+        assert.ok(fq.quantizesFiles!(id), what);
+        const outPath = join(dir, `out-${name}.bin`);
+        const outFd = openSync(outPath, 'w');
+        try {
+          const got = await fq.quantizeFile!(id, { fd: inFd, offset: 36 }, nrows, nPerRow, { fd: outFd, offset: 100 }, { measure: true });
+          assert.equal(got.firstNonFinite, -1, what);
+          assert.equal(got.invalidRow, -1, what);
+          assert.deepEqual(got.metrics!.result(), want.metrics!.result(), `${what}: metrics`);
+        } finally {
+          closeSync(outFd);
+        }
+        const bytes = readFileSync(outPath);
+        assert.equal(bytes.length, 100 + nrows * rowSize(ggmlType(id)!, nPerRow), `${what}: file length`);
+        assert.ok(Buffer.from(bytes.subarray(100)).equals(Buffer.from(want.bytes)), `${what}: bytes differ from the shared-memory path`);
       }
-      const bytes = readFileSync(outPath);
-      assert.equal(bytes.length, 100 + nrows * rowSize(ggmlType(id)!, nPerRow), `${name}: file length`);
-      assert.ok(Buffer.from(bytes.subarray(100)).equals(Buffer.from(want.bytes)), `${name}: bytes differ from the shared-memory path`);
     }
   } finally {
     closeSync(inFd);

@@ -42,17 +42,20 @@ test('fastSupports covers the twelve listed types', () => {
 });
 
 // Thread counts and row shapes: 1 thread; 2 threads with long rows; 3 threads (uneven split) with
-// short rows. Output must not depend on any of them.
+// short rows; and the calling thread working as one of them (callerWorks: no worker at 1 thread, one
+// worker beside this thread at 2). Output must not depend on any of them.
 const SHAPES = [
-  { threads: 1, nPerRow: 4096 },
-  { threads: 2, nPerRow: 1024 * 11 },
-  { threads: 3, nPerRow: 256 },
+  { threads: 1, nPerRow: 4096, callerWorks: false },
+  { threads: 2, nPerRow: 1024 * 11, callerWorks: false },
+  { threads: 3, nPerRow: 256, callerWorks: false },
+  { threads: 1, nPerRow: 2048, callerWorks: true },
+  { threads: 2, nPerRow: 1024 * 3, callerWorks: true },
 ] as const;
 
-for (const { threads, nPerRow } of SHAPES) {
-  test(`${threads} thread(s), rows of ${nPerRow}: every type byte-identical to llama.cpp, quantize and dequantize`, { skip }, async () => {
+for (const { threads, nPerRow, callerWorks } of SHAPES) {
+  test(`${threads} thread(s)${callerWorks ? ' with the calling thread working' : ''}, rows of ${nPerRow}: every type byte-identical to llama.cpp, quantize and dequantize`, { skip }, async () => {
     const ll = await loadLlamaCpp();
-    const q = await quantizer({ threads });
+    const q = await quantizer({ threads, callerWorks });
     assert.equal(q.threads, threads);
     const nrows = Math.floor(N / nPerRow);
     const src = inputs.subarray(0, nrows * nPerRow);
@@ -84,13 +87,15 @@ test('input on a SharedArrayBuffer at an offset, concurrent calls, and a tiny ca
   assertSame(await q.quantize(GgmlTypeId.Q3_K, one, 1, 256), ll.quantizeChunk(GgmlTypeId.Q3_K, one, 1, 256), GgmlTypeId.Q3_K, 'one block');
 });
 
-test('reference mode runs the JS reference inside the workers, with the same bytes', { skip }, async () => {
+test('reference mode runs the JS reference inside the workers (and in the calling thread when it works), with the same bytes', { skip }, async () => {
   const ll = await loadLlamaCpp();
-  const q = await quantizer({ threads: 2, reference: true });
-  const src = inputs.subarray(0, 1 << 17);
-  for (const name of ['Q4_0', 'Q6_K', 'F16'] as const) {
-    const id = GgmlTypeId[name];
-    assertSame(await q.quantize(id, src, 32, 4096), ll.quantizeChunk(id, src, 32, 4096), id, 'reference mode');
+  for (const opts of [{ threads: 2 }, { threads: 2, callerWorks: true }, { threads: 1, callerWorks: true }]) {
+    const q = await quantizer({ ...opts, reference: true });
+    const src = inputs.subarray(0, 1 << 17);
+    for (const name of ['Q4_0', 'Q6_K', 'F16'] as const) {
+      const id = GgmlTypeId[name];
+      assertSame(await q.quantize(id, src, 32, 4096), ll.quantizeChunk(id, src, 32, 4096), id, `reference mode ${JSON.stringify(opts)}`);
+    }
   }
 });
 

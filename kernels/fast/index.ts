@@ -11,6 +11,7 @@ import { canDequantize, canQuantize, quantKernel } from '../quant-table.ts';
 import { loadWasmModule } from './wasm-module.ts';
 import { wasmKernelNames } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
+import { takePrestartedPool } from './prestart.ts';
 import type { JobMessage, JobResult } from './protocol.ts';
 import { RoundTripMetrics } from '../metrics.mjs';
 
@@ -145,12 +146,14 @@ export interface QuantizerOptions {
   threads?: number;
   /** Run the JS reference in the workers instead of wasm (diagnosis, and to test the fallback). */
   reference?: boolean;
+  /** The calling thread is one of the `threads` (pool.ts): threads − 1 workers; for headless callers. */
+  callerWorks?: boolean;
 }
 
 export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quantizer> {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-  const pool = await WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false);
+  const pool = await ((!opts.reference && takePrestartedPool(threads)) || WorkerPool.start(threads, loadWasmModule(), opts.reference ?? false, undefined, opts.callerWorks));
   const useWasm = (typeId: number) => !opts.reference && fastSupports(typeId);
   const input = new SharedScratch();
   const output = new SharedScratch();

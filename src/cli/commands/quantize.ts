@@ -55,22 +55,13 @@ async function* quantizeJob(input: string, output: string, flags: QuantizeFlags,
   await assertInputExists(input, 'input GGUF');
   if (flags.imatrix !== undefined) await assertInputExists(flags.imatrix, 'imatrix file');
   await prepareOutput(output, { force: flags.force, dryRun: flags.dryRun });
-  // A run that writes boots the worker pool (~0.1 s: threads, wasm) while the pipeline's modules
-  // load and the plan is made, instead of after; a dry run never starts it. If the pool cannot
-  // start, the write stage tries again itself and reports the fallback.
-  // An f32 target quantizes nothing (rows are copied or widened), so it never starts the pool.
-  const quantizes = flags.type.toLowerCase() !== 'f32';
-  const early = flags.dryRun || !quantizes ? undefined : import('../../../kernels/fast/index.ts').then((m) => m.createQuantizer(flags.threads ? { threads: flags.threads } : {})).catch(() => undefined);
-  try {
-    const { quantizeGguf } = await import('../../pipeline/quantize.ts');
-    return yield* quantizeGguf({
-      input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads: flags.threads,
-      outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
-      allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, imatrix: flags.imatrix, signal, quantizer: await early,
-    });
-  } finally {
-    await (await early)?.close();
-  }
+  // The worker pool is booting already when bin.ts started this command line (src/cli/early-pool.ts).
+  const { quantizeGguf } = await import('../../pipeline/quantize.ts');
+  return yield* quantizeGguf({
+    input, output, fileType: flags.type, pure: flags.pure, overrides: flags.tensorType, threads: flags.threads,
+    outputTensorType: flags.outputTensorType, tokenEmbeddingType: flags.tokenEmbeddingType, force: flags.force,
+    allowRequantize: flags.allowRequantize, dryRun: flags.dryRun, validate: flags.validate, imatrix: flags.imatrix, signal,
+  });
 }
 
 interface PlanSummary {
