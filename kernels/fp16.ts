@@ -37,7 +37,7 @@ export function fp32ToFp16(x: number): number {
 }
 
 /** binary32 bit pattern of each fp16 code, as ggml's fp16→fp32 produces it (NaN payload kept, quieted). */
-export const FP16_TO_FP32_BITS: Uint32Array = (() => {
+function buildFp16Table(): Uint32Array {
   const t = new Uint32Array(65536);
   for (let h = 0; h < 65536; h++) {
     const sign = (h & 0x8000) << 16;
@@ -56,13 +56,25 @@ export const FP16_TO_FP32_BITS: Uint32Array = (() => {
     t[h] = (sign | bits) >>> 0;
   }
   return t;
-})();
+}
 
-/** fp16 code → value, for arithmetic (every fp16 is exact in binary32). */
-export const FP16_TO_FP32: Float32Array = new Float32Array(FP16_TO_FP32_BITS.buffer);
+// Built on first use, not at load: every command that loads the kernel table would otherwise pay
+// for 65536 interpreted iterations at start-up, most of them never converting an fp16.
+let bitsTable: Uint32Array | undefined;
+let floatTable: Float32Array | undefined;
+
+/** binary32 bit pattern of each fp16 code (fetch it once outside a hot loop). */
+export function fp16ToFp32BitsTable(): Uint32Array {
+  return (bitsTable ??= buildFp16Table());
+}
+
+/** fp16 code → value, for arithmetic (every fp16 is exact in binary32); fetch it once outside a hot loop. */
+export function fp16ToFp32Table(): Float32Array {
+  return (floatTable ??= new Float32Array(fp16ToFp32BitsTable().buffer));
+}
 
 export function fp16ToFp32(h: number): number {
-  return FP16_TO_FP32[h & 0xffff]!;
+  return fp16ToFp32Table()[h & 0xffff]!;
 }
 
 /** bf16 code of the binary32 with bit pattern `u` (a uint32). */

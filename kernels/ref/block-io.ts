@@ -1,5 +1,5 @@
 /** Little-endian fp16 fields inside block byte arrays (ggml blocks store `ggml_half` LE, unaligned). */
-import { FP16_TO_FP32, fp32ToFp16 } from '../fp16.ts';
+import { fp16ToFp32, fp32ToFp16 } from '../fp16.ts';
 
 /** Stores `GGML_FP32_TO_FP16(x)` at `off` and returns the fp16 code. */
 export function writeFp16(dst: Uint8Array, off: number, x: number): number {
@@ -11,5 +11,5 @@ export function writeFp16(dst: Uint8Array, off: number, x: number): number {
 
 /** `GGML_FP16_TO_FP32` of the field at `off`. */
 export function readFp16(src: Uint8Array, off: number): number {
-  return FP16_TO_FP32[src[off]! | (src[off + 1]! << 8)]!;
+  return fp16ToFp32(src[off]! | (src[off + 1]! << 8));
 }

@@ -3,7 +3,7 @@
  * (`ggml_fp32_to_bf16_row_ref`), and their widening back to f32 (`ggml_fp16_to_fp32_row`,
  * `ggml_bf16_to_fp32_row`). They work on bit patterns so NaN payloads survive as ggml's do.
  */
-import { FP16_TO_FP32_BITS, fp32BitsToBf16, fp32BitsToFp16 } from '../fp16.ts';
+import { fp16ToFp32BitsTable, fp32BitsToBf16, fp32BitsToFp16 } from '../fp16.ts';
 
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
@@ -35,7 +35,8 @@ export function widenRowF32(src: Uint8Array, srcOff: number, dst: Float32Array, 
 
 export function widenRowF16(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, n: number): void {
   const y = bitsOf(dst);
-  for (let i = 0; i < n; i++) y[dstOff + i] = FP16_TO_FP32_BITS[src[srcOff + 2 * i]! | (src[srcOff + 2 * i + 1]! << 8)]!;
+  const table = fp16ToFp32BitsTable();
+  for (let i = 0; i < n; i++) y[dstOff + i] = table[src[srcOff + 2 * i]! | (src[srcOff + 2 * i + 1]! << 8)]!;
 }
 
 export function widenRowBF16(src: Uint8Array, srcOff: number, dst: Float32Array, dstOff: number, n: number): void {

@@ -11,7 +11,7 @@
  */
 import { F } from './rounding.ts';
 import { readFp16 } from './block-io.ts';
-import { FP16_TO_FP32 } from '../fp16.ts';
+import { fp16ToFp32 } from '../fp16.ts';
 import { IQ1S_GRID } from './iq-grids/iq2-grids.ts';
 import { layoutOf } from '../block-layouts.ts';
 
@@ -45,7 +45,7 @@ export function dequantizeRowIQ1_M(src: Uint8Array, srcOff: number, dst: Float32
     const qs = o, qhs = o + 32, scs = o + 48;
     const sc = (i: number) => src[scs + 2 * i]! | (src[scs + 2 * i + 1]! << 8);
     const s16 = (sc(0) >> 12) | ((sc(1) >> 8) & 0x00f0) | ((sc(2) >> 4) & 0x0f00) | (sc(3) & 0xf000);
-    const d = FP16_TO_FP32[s16]!;
+    const d = fp16ToFp32(s16);
     for (let ib = 0; ib < 8; ib++) {
       const s = sc(ib >> 1);
       const dl1 = F(d * (2 * ((s >> (6 * (ib % 2))) & 7) + 1));
