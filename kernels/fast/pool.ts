@@ -50,7 +50,12 @@ export class WorkerPool<J extends object = Job> {
     // This thread already runs the pool's own build (compiled, or TypeScript under tsx): no loader to register.
     runner.init({ ...pool.initMessage(module, reference), typescript: false });
     pool.slots.push({ runner, ready: true, inFlight: 0 });
-    for (let i = 1; i < threads; i++) pool.spawn(module, reference, workerUrl).catch(() => undefined); // a failed boot poisons the pool (fail)
+    // Nothing waits for these workers (this thread can do all the work), so a booting one must not
+    // hold the process either: a command that fails or finishes first exits at once.
+    for (let i = 1; i < threads; i++) {
+      pool.spawn(module, reference, workerUrl).catch(() => undefined); // a failed boot poisons the pool (fail)
+      pool.slots.at(-1)!.worker!.unref();
+    }
     return pool;
   }
 
