@@ -88,10 +88,12 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
     bestB = f32x4.add(bestB, f32x4.mul(at(WB, i), db));
   }
   // ---- the candidates
+  // `min` may have been replaced by an earlier candidate's; C reuses the variable in the next
+  // iscale too. That division is done ahead for both outcomes (min kept, or the candidate's min),
+  // so its latency overlaps the error sums instead of following the choice.
+  const c0 = f32x4.splat(rmin + rdelta * <f32>0 + <f32>nmax);
+  let iA = f32x4.div(c0, f32x4.sub(maxA, minA)), iB = f32x4.div(c0, f32x4.sub(maxB, minB));
   for (let is = 0; is <= nstep; is++) {
-    const c = f32x4.splat(rmin + rdelta * <f32>is + <f32>nmax);
-    // `min` may have been replaced by an earlier candidate's; C reuses the variable here too.
-    const iA = f32x4.div(c, f32x4.sub(maxA, minA)), iB = f32x4.div(c, f32x4.sub(maxB, minB));
     let slA = zero, sl2A = zero, sxlA = zero, slB = zero, sl2B = zero, sxlB = zero;
     // Codes and their sums in one pass (x − min on the fly); float codes when both quads allow.
     if (floatSafe(allFinA, iA, dataMinA, dataMaxA, minA, flatA) && floatSafe(allFinB, iB, dataMinB, dataMaxB, minB, flatB)) {
@@ -118,7 +120,9 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
     const DA = f32x4.sub(f32x4.mul(sumWA, sl2A), f32x4.mul(slA, slA));
     const DB = f32x4.sub(f32x4.mul(sumWB, sl2B), f32x4.mul(slB, slB));
     const dPosA = f32x4.gt(DA, zero), dPosB = f32x4.gt(DB, zero);
-    if (!v128.any_true(v128.or(dPosA, dPosB))) continue;
+    const cNext = f32x4.splat(rmin + rdelta * <f32>(is + 1) + <f32>nmax);
+    const keepIA = f32x4.div(cNext, f32x4.sub(maxA, minA)), keepIB = f32x4.div(cNext, f32x4.sub(maxB, minB));
+    if (!v128.any_true(v128.or(dPosA, dPosB))) { iA = keepIA; iB = keepIB; continue; }
     let tsA = f32x4.div(f32x4.sub(f32x4.mul(sumWA, sxlA), f32x4.mul(sumXA, slA)), DA);
     let tmA = f32x4.div(f32x4.sub(f32x4.mul(sl2A, sumXA), f32x4.mul(slA, sxlA)), DA);
     let tsB = f32x4.div(f32x4.sub(f32x4.mul(sumWB, sxlB), f32x4.mul(sumXB, slB)), DB);
@@ -126,6 +130,7 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
     const posA = f32x4.gt(tmA, zero), posB = f32x4.gt(tmB, zero);
     tmA = v128.bitselect(zero, tmA, posA); tsA = v128.bitselect(f32x4.div(sxlA, sl2A), tsA, posA);
     tmB = v128.bitselect(zero, tmB, posB); tsB = v128.bitselect(f32x4.div(sxlB, sl2B), tsB, posB);
+    const takeIA = f32x4.div(cNext, f32x4.sub(maxA, tmA)), takeIB = f32x4.div(cNext, f32x4.sub(maxB, tmB));
     let curA = zero, curB = zero;
     for (let i = 0; i < n; i++) {
       let da = f32x4.sub(f32x4.add(f32x4.mul(tsA, at(AUXA, i)), tmA), at(XA, i));
@@ -145,6 +150,7 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
     bestB = v128.bitselect(curB, bestB, takeB);
     scaleB = v128.bitselect(tsB, scaleB, takeB);
     minB = v128.bitselect(tmB, minB, takeB);
+    iA = v128.bitselect(takeIA, keepIA, takeA); iB = v128.bitselect(takeIB, keepIB, takeB);
   }
   // ---- finish: the winners' integer codes; flat sub-blocks return L = 0, scale 0, the_min = -min
   for (let i = 0; i < n; i++) {
