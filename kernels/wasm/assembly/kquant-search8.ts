@@ -13,6 +13,12 @@ export const XB = memory.data(32 * 16, 16);
 export const WB = memory.data(32 * 16, 16);
 export const LB = memory.data(32 * 16, 16);
 export const RES8 = memory.data(64, 16);
+/**
+ * What the last makeQkx2Quants8's codes are recomputed from, per lane: the winning iscale (16
+ * bytes), the min it was applied to (16), the flat mask (16), for quad A then quad B. C recomputes
+ * nothing here but its codes equal clamp(nearest_int(iscale·(x − min)), 0, nmax) of the winner.
+ */
+export const WIN8 = memory.data(96, 16);
 const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
 
 // @ts-ignore: decorator
@@ -73,8 +79,8 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
   const iscA = f32x4.div(nmaxF, f32x4.sub(maxA, minA)), iscB = f32x4.div(nmaxF, f32x4.sub(maxB, minB));
   let scaleA = f32x4.div(f32x4.splat(1), iscA), scaleB = f32x4.div(f32x4.splat(1), iscB);
   // The codes L are not copied on every win: a lane's winning codes are fully determined by the
-  // iscale and the min they were computed with (C recomputes them the same way), so only those
-  // two are kept, and the codes are recomputed once at the end.
+  // iscale and the min they were computed with, so only those two are kept (WIN8), and the codes
+  // are recomputed once by winnerCodes8, or not at all where the caller overwrites them.
   let winIscA = iscA, winMinA = minA, winIscB = iscB, winMinB = minB;
   let bestA = zero, bestB = zero;
   for (let i = 0; i < n; i++) {
@@ -152,17 +158,27 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
     minB = v128.bitselect(tmB, minB, takeB);
     iA = v128.bitselect(takeIA, keepIA, takeA); iB = v128.bitselect(takeIB, keepIB, takeB);
   }
-  // ---- finish: the winners' integer codes; flat sub-blocks return L = 0, scale 0, the_min = -min
-  for (let i = 0; i < n; i++) {
-    const la = clamp4(nearest4(f32x4.mul(winIscA, f32x4.sub(at(XA, i), winMinA))), 0, nmax);
-    const lb = clamp4(nearest4(f32x4.mul(winIscB, f32x4.sub(at(XB, i), winMinB))), 0, nmax);
-    put(LA, i, v128.bitselect(zero, la, flatA));
-    put(LB, i, v128.bitselect(zero, lb, flatB));
-  }
+  // ---- finish: flat sub-blocks return L = 0, scale 0, the_min = -min. The codes are left to
+  // winnerCodes8 (or to the caller, for the few sub-blocks whose codes it keeps).
+  v128.store(WIN8, winIscA); v128.store(WIN8, winMinA, 16); v128.store(WIN8, flatA, 32);
+  v128.store(WIN8, winIscB, 48); v128.store(WIN8, winMinB, 64); v128.store(WIN8, flatB, 80);
   v128.store(RES8, v128.bitselect(zero, scaleA, flatA));
   v128.store(RES8, f32x4.neg(v128.bitselect(flatMinA, minA, flatA)), 16);
   v128.store(RES8, v128.bitselect(zero, scaleB, flatB), 32);
   v128.store(RES8, f32x4.neg(v128.bitselect(flatMinB, minB, flatB)), 48);
+}
+
+/** The codes of the last makeQkx2Quants8 (n elements per sub-block) into LA/LB as i32 lanes; 0 in flat lanes. */
+export function winnerCodes8(n: i32, nmax: i32): void {
+  const zero = f32x4.splat(0);
+  const iscA = v128.load(WIN8), minA = v128.load(WIN8, 16), flatA = v128.load(WIN8, 32);
+  const iscB = v128.load(WIN8, 48), minB = v128.load(WIN8, 64), flatB = v128.load(WIN8, 80);
+  for (let i = 0; i < n; i++) {
+    const la = clamp4(nearest4(f32x4.mul(iscA, f32x4.sub(at(XA, i), minA))), 0, nmax);
+    const lb = clamp4(nearest4(f32x4.mul(iscB, f32x4.sub(at(XB, i), minB))), 0, nmax);
+    put(LA, i, v128.bitselect(zero, la, flatA));
+    put(LB, i, v128.bitselect(zero, lb, flatB));
+  }
 }
 
 const WXA = memory.data(32 * 16, 16), WXB = memory.data(32 * 16, 16);
