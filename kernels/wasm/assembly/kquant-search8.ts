@@ -3,8 +3,10 @@
 // are interleaved only so that the CPU has two independent chains of strictly ordered sums to work
 // on (every per-lane sequence is still exactly the scalar C sequence of its sub-block).
 //
-// Inputs: XA/WA and XB/WB (transposed x and weights, simd.ts transpose4). Outputs: codes in LA/LB
-// (i32 lanes), scales and the_min in RES8 = [scaleA, theMinA, scaleB, theMinB].
+// Inputs: XA/WA and XB/WB (transposed x and weights, simd.ts transpose4). Outputs: scales and
+// the_min in RES8 = [scaleA, theMinA, scaleB, theMinB]; the codes only on request, from the
+// winners kept in WIN8: winnerCodes8 writes them to LA/LB (i32 lanes). Q4_K/Q5_K need them only
+// for the rare sub-blocks whose final scale is 0, and recompute those alone (kquants.ts).
 import { nearest4, clamp4 } from './simd';
 import { XT, WT, LT } from './kquant-search4';
 
