@@ -133,3 +133,37 @@ test('K-quants and Q4_0/Q8_0 on 2^20 adversarial values: identical to llama.cpp'
     assertSameBlocks(wasmQuantize(id, src), ll.quantizeChunk(id, src, N / N_PER_ROW, N_PER_ROW), id, 'llama.cpp (adversarial)');
   }
 });
+
+/**
+ * Super-blocks where some sub-blocks are 10^-2..10^-7 of the others: their quantized scale rounds
+ * to 0, so the block keeps the codes of the scale search itself (the winning candidate's, which the
+ * wasm search recomputes from its iscale and min instead of copying). Sub-blocks are offset
+ * (all-positive, all-negative, mixed) so the fitted min and the winner vary; some hold exact ties.
+ */
+function smallSubBlocks(seed: number, n: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let b = 0; b < n; b += 256) {
+    const sub = rng.next() < 0.5 ? 16 : 32;
+    for (let s = 0; s < 256; s += sub) {
+      const small = rng.next() < 0.3 ? 10 ** -(2 + rng.int(6)) : 1;
+      const offset = [0, 1.5, -1.5, 0.3][rng.int(4)]!;
+      const ties = rng.next() < 0.2;
+      for (let i = 0; i < sub; i++) {
+        const v = ties ? (rng.int(17) - 8) / 4 : rng.gauss();
+        out[b + s + i] = (v + offset) * 0.02 * small;
+      }
+    }
+  }
+  return out;
+}
+
+test('K-quants whose small sub-blocks keep the search codes (scale rounds to 0): identical to llama.cpp', { skip: llamaCppUnavailable ?? false }, async () => {
+  const ll = await loadLlamaCpp();
+  const n = 1 << 18;
+  const src = smallSubBlocks(7, n);
+  for (const name of ['Q2_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const) {
+    const id = GgmlTypeId[name];
+    assertSameBlocks(wasmQuantize(id, src), ll.quantizeChunk(id, src, n / N_PER_ROW, N_PER_ROW), id, 'llama.cpp (small sub-blocks)');
+  }
+});

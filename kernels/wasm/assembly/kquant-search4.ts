@@ -11,22 +11,11 @@ import { nearest4, clamp4 } from './simd';
 export const XT = memory.data(32 * 16, 16);
 export const WT = memory.data(32 * 16, 16);
 export const LT = memory.data(32 * 16, 16);
-const LAUXT = memory.data(32 * 16, 16);
 const WXT = memory.data(32 * 16, 16);
-const LAUXT2 = memory.data(32 * 16, 16);
 export const RES = memory.data(32, 16);
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
-
-/** LT = codes (floats at src) + off in the lanes of `take`. */
-// @ts-ignore: decorator
-@inline function takeCodes(src: usize, n: i32, off: v128, take: v128): void {
-  for (let i = 0; i < n; i++) {
-    const p = LT + (<usize>i << 4);
-    v128.store(p, v128.bitselect(i32x4.add(i32x4.trunc_sat_f32x4_s(at(src, i)), off), v128.load(p), take));
-  }
-}
 
 /** make_qx_quants(n, nmax, x, L, rmse_type=1, NULL): codes l + nmax in LT, scale in RES[0..3]. */
 export function makeQxQuants4(n: i32, nmax: i32): void {
@@ -58,12 +47,14 @@ export function makeQxQuants4W(n: i32, nmax: i32): void {
   const loF = f32x4.splat(<f32>-nmax), hiF = f32x4.splat(<f32>(nmax - 1));
   const tiny = f32x4.lt(amax, f32x4.splat(<f32>1e-15)); // these lanes return L = 0, scale 0
   const off = i32x4.splat(nmax);
-  let iscale = f32x4.div(f32x4.splat(<f32>-nmax), max);
+  const iscale = f32x4.div(f32x4.splat(<f32>-nmax), max);
+  // C recomputes a winner's codes from its iscale; here only that iscale is kept per lane, and the
+  // codes are computed once at the end.
+  let winIscale = iscale;
   let sumlx = zero, suml2 = zero;
   for (let i = 0; i < n; i++) {
     const xi = at(XT, i);
     const l = clamp4(nearest4(f32x4.mul(iscale, xi)), -nmax, nmax - 1);
-    v128.store(LT + (<usize>i << 4), i32x4.add(l, off));
     const fl = f32x4.convert_i32x4_s(l);
     const w = weighted ? at(WT, i) : f32x4.mul(xi, xi), wx = f32x4.mul(w, xi);
     if (!weighted) v128.store(WT + (<usize>i << 4), w);
@@ -87,8 +78,6 @@ export function makeQxQuants4W(n: i32, nmax: i32): void {
         const xi = at(XT, i);
         const flA = f32x4.pmax(f32x4.pmin(f32x4.nearest(f32x4.mul(iscaleA, xi)), hiF), loF);
         const flB = f32x4.pmax(f32x4.pmin(f32x4.nearest(f32x4.mul(iscaleB, xi)), hiF), loF);
-        v128.store(LAUXT + (<usize>i << 4), flA);
-        v128.store(LAUXT2 + (<usize>i << 4), flB);
         const wi = at(WT, i), wxi = at(WXT, i);
         lxA = f32x4.add(lxA, f32x4.mul(wxi, flA));
         lxB = f32x4.add(lxB, f32x4.mul(wxi, flB));
@@ -100,8 +89,6 @@ export function makeQxQuants4W(n: i32, nmax: i32): void {
         const xi = at(XT, i);
         const flA = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscaleA, xi)), -nmax, nmax - 1));
         const flB = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscaleB, xi)), -nmax, nmax - 1));
-        v128.store(LAUXT + (<usize>i << 4), flA);
-        v128.store(LAUXT2 + (<usize>i << 4), flB);
         const wi = at(WT, i), wxi = at(WXT, i);
         lxA = f32x4.add(lxA, f32x4.mul(wxi, flA));
         lxB = f32x4.add(lxB, f32x4.mul(wxi, flB));
@@ -110,24 +97,17 @@ export function makeQxQuants4W(n: i32, nmax: i32): void {
       }
     }
     const takeA = v128.and(f32x4.gt(l2A, zero), f32x4.gt(f32x4.mul(lxA, lxA), f32x4.mul(best, l2A)));
-    if (v128.any_true(takeA)) {
-      takeCodes(LAUXT, n, off, takeA);
-      scale = v128.bitselect(f32x4.div(lxA, l2A), scale, takeA);
-      best = v128.bitselect(f32x4.mul(scale, lxA), best, takeA);
-    }
+    winIscale = v128.bitselect(iscaleA, winIscale, takeA);
+    scale = v128.bitselect(f32x4.div(lxA, l2A), scale, takeA);
+    best = v128.bitselect(f32x4.mul(scale, lxA), best, takeA);
     const takeB = v128.and(f32x4.gt(l2B, zero), f32x4.gt(f32x4.mul(lxB, lxB), f32x4.mul(best, l2B)));
-    if (v128.any_true(takeB)) {
-      takeCodes(LAUXT2, n, off, takeB);
-      scale = v128.bitselect(f32x4.div(lxB, l2B), scale, takeB);
-      best = v128.bitselect(f32x4.mul(scale, lxB), best, takeB);
-    }
+    winIscale = v128.bitselect(iscaleB, winIscale, takeB);
+    scale = v128.bitselect(f32x4.div(lxB, l2B), scale, takeB);
+    best = v128.bitselect(f32x4.mul(scale, lxB), best, takeB);
   }
-  if (v128.any_true(tiny)) {
-    for (let i = 0; i < n; i++) {
-      const p = LT + (<usize>i << 4);
-      v128.store(p, v128.bitselect(zero, v128.load(p), tiny));
-    }
-    scale = v128.bitselect(zero, scale, tiny);
+  for (let i = 0; i < n; i++) {
+    const l = clamp4(nearest4(f32x4.mul(winIscale, at(XT, i))), -nmax, nmax - 1);
+    v128.store(LT + (<usize>i << 4), v128.bitselect(zero, i32x4.add(l, off), tiny));
   }
-  v128.store(RES, scale);
+  v128.store(RES, v128.bitselect(zero, scale, tiny));
 }

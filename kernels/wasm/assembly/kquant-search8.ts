@@ -3,8 +3,10 @@
 // are interleaved only so that the CPU has two independent chains of strictly ordered sums to work
 // on (every per-lane sequence is still exactly the scalar C sequence of its sub-block).
 //
-// Inputs: XA/WA and XB/WB (transposed x and weights, simd.ts transpose4). Outputs: codes in LA/LB
-// (i32 lanes), scales and the_min in RES8 = [scaleA, theMinA, scaleB, theMinB].
+// Inputs: XA/WA and XB/WB (transposed x and weights, simd.ts transpose4). Outputs: scales and
+// the_min in RES8 = [scaleA, theMinA, scaleB, theMinB]; the codes only on request, from the
+// winners kept in WIN8: winnerCodes8 writes them to LA/LB (i32 lanes). Q4_K/Q5_K need them only
+// for the rare sub-blocks whose final scale is 0, and recompute those alone (kquants.ts).
 import { nearest4, clamp4 } from './simd';
 import { XT, WT, LT } from './kquant-search4';
 
@@ -13,19 +15,18 @@ export const XB = memory.data(32 * 16, 16);
 export const WB = memory.data(32 * 16, 16);
 export const LB = memory.data(32 * 16, 16);
 export const RES8 = memory.data(64, 16);
-const XMA = memory.data(32 * 16, 16), XMB = memory.data(32 * 16, 16);
+/**
+ * What the last makeQkx2Quants8's codes are recomputed from, per lane: the winning iscale (16
+ * bytes), the min it was applied to (16), the flat mask (16), for quad A then quad B. C recomputes
+ * nothing here but its codes equal clamp(nearest_int(iscale·(x − min)), 0, nmax) of the winner.
+ */
+export const WIN8 = memory.data(96, 16);
 const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 // @ts-ignore: decorator
 @inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
-
-/** x - min for the candidate loops (min changes only when a candidate wins). */
-// @ts-ignore: decorator
-@inline function shift(x: usize, xm: usize, n: i32, min: v128): void {
-  for (let i = 0; i < n; i++) put(xm, i, f32x4.sub(at(x, i), min));
-}
 
 /**
  * Whether a candidate's codes may be computed in float (f32x4.nearest + clamp) instead of by
@@ -43,17 +44,16 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
   return i32x4.all_true(v128.or(flat, v128.and(f32x4.lt(lo, lim), f32x4.lt(hi, lim))));
 }
 
-/** One quad's candidate codes by nearest_int emulation, as floats into aux (sums are the caller's). */
+/** nearest_int(iscale·(x − min)) clamped to 0..nmax, by the magic-number emulation (exact for any input). */
 // @ts-ignore: decorator
-@inline function codesInt(xm: usize, aux: usize, n: i32, iscale: v128, nmax: i32): void {
-  for (let i = 0; i < n; i++) put(aux, i, f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, at(xm, i))), 0, nmax)));
+@inline function codeInt(x: v128, min: v128, iscale: v128, nmax: i32): v128 {
+  return f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscale, f32x4.sub(x, min))), 0, nmax));
 }
 
-/** The same codes with f32x4.nearest, valid when floatSafe holds; pmax(0, v) turns -0 into +0. */
+/** The same code with f32x4.nearest, valid when floatSafe holds; pmax(0, v) turns -0 into +0. */
 // @ts-ignore: decorator
-@inline function codesFloat(xm: usize, aux: usize, n: i32, iscale: v128, nmaxF: v128): void {
-  const zero = f32x4.splat(0);
-  for (let i = 0; i < n; i++) put(aux, i, f32x4.pmin(f32x4.pmax(zero, f32x4.nearest(f32x4.mul(iscale, at(xm, i)))), nmaxF));
+@inline function codeFloat(x: v128, min: v128, iscale: v128, nmaxF: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(f32x4.splat(0), f32x4.nearest(f32x4.mul(iscale, f32x4.sub(x, min)))), nmaxF);
 }
 
 // @ts-ignore: decorator
@@ -77,43 +77,60 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
   minA = f32x4.pmin(minA, zero); minB = f32x4.pmin(minB, zero); // if (min > 0) min = 0
   const flatA = f32x4.eq(maxA, minA), flatB = f32x4.eq(maxB, minB);
   const flatMinA = minA, flatMinB = minB;
-  shift(XA, XMA, n, minA); shift(XB, XMB, n, minB);
   // ---- the first guess: iscale = nmax / (max - min)
   const iscA = f32x4.div(nmaxF, f32x4.sub(maxA, minA)), iscB = f32x4.div(nmaxF, f32x4.sub(maxB, minB));
   let scaleA = f32x4.div(f32x4.splat(1), iscA), scaleB = f32x4.div(f32x4.splat(1), iscB);
+  // The codes L are not copied on every win: a lane's winning codes are fully determined by the
+  // iscale and the min they were computed with, so only those two are kept (WIN8), and the codes
+  // are recomputed once by winnerCodes8, or not at all where the caller overwrites them.
+  let winIscA = iscA, winMinA = minA, winIscB = iscB, winMinB = minB;
   let bestA = zero, bestB = zero;
   for (let i = 0; i < n; i++) {
-    const la = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscA, at(XMA, i))), 0, nmax));
-    const lb = f32x4.convert_i32x4_s(clamp4(nearest4(f32x4.mul(iscB, at(XMB, i))), 0, nmax));
-    put(LA, i, la); put(LB, i, lb);
-    let da = f32x4.sub(f32x4.add(f32x4.mul(scaleA, la), minA), at(XA, i));
-    let db = f32x4.sub(f32x4.add(f32x4.mul(scaleB, lb), minB), at(XB, i));
+    const xa = at(XA, i), xb = at(XB, i);
+    const la = codeInt(xa, minA, iscA, nmax), lb = codeInt(xb, minB, iscB, nmax);
+    let da = f32x4.sub(f32x4.add(f32x4.mul(scaleA, la), minA), xa);
+    let db = f32x4.sub(f32x4.add(f32x4.mul(scaleB, lb), minB), xb);
     da = useMad ? f32x4.abs(da) : f32x4.mul(da, da);
     db = useMad ? f32x4.abs(db) : f32x4.mul(db, db);
     bestA = f32x4.add(bestA, f32x4.mul(at(WA, i), da));
     bestB = f32x4.add(bestB, f32x4.mul(at(WB, i), db));
   }
   // ---- the candidates
+  // `min` may have been replaced by an earlier candidate's; C reuses the variable in the next
+  // iscale too. That division is done ahead for both outcomes (min kept, or the candidate's min),
+  // so its latency overlaps the error sums instead of following the choice.
+  const c0 = f32x4.splat(rmin + rdelta * <f32>0 + <f32>nmax);
+  let iA = f32x4.div(c0, f32x4.sub(maxA, minA)), iB = f32x4.div(c0, f32x4.sub(maxB, minB));
   for (let is = 0; is <= nstep; is++) {
-    const c = f32x4.splat(rmin + rdelta * <f32>is + <f32>nmax);
-    // `min` may have been replaced by an earlier candidate's; C reuses the variable here too.
-    const iA = f32x4.div(c, f32x4.sub(maxA, minA)), iB = f32x4.div(c, f32x4.sub(maxB, minB));
-    if (floatSafe(allFinA, iA, dataMinA, dataMaxA, minA, flatA)) codesFloat(XMA, AUXA, n, iA, nmaxF);
-    else codesInt(XMA, AUXA, n, iA, nmax);
-    if (floatSafe(allFinB, iB, dataMinB, dataMaxB, minB, flatB)) codesFloat(XMB, AUXB, n, iB, nmaxF);
-    else codesInt(XMB, AUXB, n, iB, nmax);
     let slA = zero, sl2A = zero, sxlA = zero, slB = zero, sl2B = zero, sxlB = zero;
-    for (let i = 0; i < n; i++) {
-      const la = at(AUXA, i), lb = at(AUXB, i);
-      const wla = f32x4.mul(at(WA, i), la), wlb = f32x4.mul(at(WB, i), lb);
-      slA = f32x4.add(slA, wla); slB = f32x4.add(slB, wlb);
-      sl2A = f32x4.add(sl2A, f32x4.mul(wla, la)); sl2B = f32x4.add(sl2B, f32x4.mul(wlb, lb));
-      sxlA = f32x4.add(sxlA, f32x4.mul(wla, at(XA, i))); sxlB = f32x4.add(sxlB, f32x4.mul(wlb, at(XB, i)));
+    // Codes and their sums in one pass (x − min on the fly); float codes when both quads allow.
+    if (floatSafe(allFinA, iA, dataMinA, dataMaxA, minA, flatA) && floatSafe(allFinB, iB, dataMinB, dataMaxB, minB, flatB)) {
+      for (let i = 0; i < n; i++) {
+        const xa = at(XA, i), xb = at(XB, i);
+        const la = codeFloat(xa, minA, iA, nmaxF), lb = codeFloat(xb, minB, iB, nmaxF);
+        put(AUXA, i, la); put(AUXB, i, lb);
+        const wla = f32x4.mul(at(WA, i), la), wlb = f32x4.mul(at(WB, i), lb);
+        slA = f32x4.add(slA, wla); slB = f32x4.add(slB, wlb);
+        sl2A = f32x4.add(sl2A, f32x4.mul(wla, la)); sl2B = f32x4.add(sl2B, f32x4.mul(wlb, lb));
+        sxlA = f32x4.add(sxlA, f32x4.mul(wla, xa)); sxlB = f32x4.add(sxlB, f32x4.mul(wlb, xb));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const xa = at(XA, i), xb = at(XB, i);
+        const la = codeInt(xa, minA, iA, nmax), lb = codeInt(xb, minB, iB, nmax);
+        put(AUXA, i, la); put(AUXB, i, lb);
+        const wla = f32x4.mul(at(WA, i), la), wlb = f32x4.mul(at(WB, i), lb);
+        slA = f32x4.add(slA, wla); slB = f32x4.add(slB, wlb);
+        sl2A = f32x4.add(sl2A, f32x4.mul(wla, la)); sl2B = f32x4.add(sl2B, f32x4.mul(wlb, lb));
+        sxlA = f32x4.add(sxlA, f32x4.mul(wla, xa)); sxlB = f32x4.add(sxlB, f32x4.mul(wlb, xb));
+      }
     }
     const DA = f32x4.sub(f32x4.mul(sumWA, sl2A), f32x4.mul(slA, slA));
     const DB = f32x4.sub(f32x4.mul(sumWB, sl2B), f32x4.mul(slB, slB));
     const dPosA = f32x4.gt(DA, zero), dPosB = f32x4.gt(DB, zero);
-    if (!v128.any_true(v128.or(dPosA, dPosB))) continue;
+    const cNext = f32x4.splat(rmin + rdelta * <f32>(is + 1) + <f32>nmax);
+    const keepIA = f32x4.div(cNext, f32x4.sub(maxA, minA)), keepIB = f32x4.div(cNext, f32x4.sub(maxB, minB));
+    if (!v128.any_true(v128.or(dPosA, dPosB))) { iA = keepIA; iB = keepIB; continue; }
     let tsA = f32x4.div(f32x4.sub(f32x4.mul(sumWA, sxlA), f32x4.mul(sumXA, slA)), DA);
     let tmA = f32x4.div(f32x4.sub(f32x4.mul(sl2A, sumXA), f32x4.mul(slA, sxlA)), DA);
     let tsB = f32x4.div(f32x4.sub(f32x4.mul(sumWB, sxlB), f32x4.mul(sumXB, slB)), DB);
@@ -121,6 +138,7 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
     const posA = f32x4.gt(tmA, zero), posB = f32x4.gt(tmB, zero);
     tmA = v128.bitselect(zero, tmA, posA); tsA = v128.bitselect(f32x4.div(sxlA, sl2A), tsA, posA);
     tmB = v128.bitselect(zero, tmB, posB); tsB = v128.bitselect(f32x4.div(sxlB, sl2B), tsB, posB);
+    const takeIA = f32x4.div(cNext, f32x4.sub(maxA, tmA)), takeIB = f32x4.div(cNext, f32x4.sub(maxB, tmB));
     let curA = zero, curB = zero;
     for (let i = 0; i < n; i++) {
       let da = f32x4.sub(f32x4.add(f32x4.mul(tsA, at(AUXA, i)), tmA), at(XA, i));
@@ -131,31 +149,38 @@ const AUXA = memory.data(32 * 16, 16), AUXB = memory.data(32 * 16, 16);
       curB = f32x4.add(curB, f32x4.mul(at(WB, i), db));
     }
     const takeA = v128.and(dPosA, f32x4.lt(curA, bestA));
-    if (v128.any_true(takeA)) {
-      for (let i = 0; i < n; i++) put(LA, i, v128.bitselect(at(AUXA, i), at(LA, i), takeA));
-      bestA = v128.bitselect(curA, bestA, takeA);
-      scaleA = v128.bitselect(tsA, scaleA, takeA);
-      minA = v128.bitselect(tmA, minA, takeA);
-      if (is < nstep) shift(XA, XMA, n, minA);
-    }
+    winIscA = v128.bitselect(iA, winIscA, takeA); winMinA = v128.bitselect(minA, winMinA, takeA);
+    bestA = v128.bitselect(curA, bestA, takeA);
+    scaleA = v128.bitselect(tsA, scaleA, takeA);
+    minA = v128.bitselect(tmA, minA, takeA);
     const takeB = v128.and(dPosB, f32x4.lt(curB, bestB));
-    if (v128.any_true(takeB)) {
-      for (let i = 0; i < n; i++) put(LB, i, v128.bitselect(at(AUXB, i), at(LB, i), takeB));
-      bestB = v128.bitselect(curB, bestB, takeB);
-      scaleB = v128.bitselect(tsB, scaleB, takeB);
-      minB = v128.bitselect(tmB, minB, takeB);
-      if (is < nstep) shift(XB, XMB, n, minB);
-    }
+    winIscB = v128.bitselect(iB, winIscB, takeB); winMinB = v128.bitselect(minB, winMinB, takeB);
+    bestB = v128.bitselect(curB, bestB, takeB);
+    scaleB = v128.bitselect(tsB, scaleB, takeB);
+    minB = v128.bitselect(tmB, minB, takeB);
+    iA = v128.bitselect(takeIA, keepIA, takeA); iB = v128.bitselect(takeIB, keepIB, takeB);
   }
-  // ---- finish: integer codes; flat sub-blocks return L = 0, scale 0, the_min = -min
-  for (let i = 0; i < n; i++) {
-    put(LA, i, v128.bitselect(zero, i32x4.trunc_sat_f32x4_s(at(LA, i)), flatA));
-    put(LB, i, v128.bitselect(zero, i32x4.trunc_sat_f32x4_s(at(LB, i)), flatB));
-  }
+  // ---- finish: flat sub-blocks return L = 0, scale 0, the_min = -min. The codes are left to
+  // winnerCodes8 (or to the caller, for the few sub-blocks whose codes it keeps).
+  v128.store(WIN8, winIscA); v128.store(WIN8, winMinA, 16); v128.store(WIN8, flatA, 32);
+  v128.store(WIN8, winIscB, 48); v128.store(WIN8, winMinB, 64); v128.store(WIN8, flatB, 80);
   v128.store(RES8, v128.bitselect(zero, scaleA, flatA));
   v128.store(RES8, f32x4.neg(v128.bitselect(flatMinA, minA, flatA)), 16);
   v128.store(RES8, v128.bitselect(zero, scaleB, flatB), 32);
   v128.store(RES8, f32x4.neg(v128.bitselect(flatMinB, minB, flatB)), 48);
+}
+
+/** The codes of the last makeQkx2Quants8 (n elements per sub-block) into LA/LB as i32 lanes; 0 in flat lanes. */
+export function winnerCodes8(n: i32, nmax: i32): void {
+  const zero = f32x4.splat(0);
+  const iscA = v128.load(WIN8), minA = v128.load(WIN8, 16), flatA = v128.load(WIN8, 32);
+  const iscB = v128.load(WIN8, 48), minB = v128.load(WIN8, 64), flatB = v128.load(WIN8, 80);
+  for (let i = 0; i < n; i++) {
+    const la = clamp4(nearest4(f32x4.mul(iscA, f32x4.sub(at(XA, i), minA))), 0, nmax);
+    const lb = clamp4(nearest4(f32x4.mul(iscB, f32x4.sub(at(XB, i), minB))), 0, nmax);
+    put(LA, i, v128.bitselect(zero, la, flatA));
+    put(LB, i, v128.bitselect(zero, lb, flatB));
+  }
 }
 
 const WXA = memory.data(32 * 16, 16), WXB = memory.data(32 * 16, 16);

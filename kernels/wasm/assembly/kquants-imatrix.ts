@@ -8,7 +8,7 @@
 // Exports take whole rows: (x, y, nrows, nPerRow, qw), qw the row's nPerRow importance weights.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
 import { makeQxQuants4W, XT, WT, LT, RES } from './kquant-search4';
-import { makeQkx2Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
+import { makeQkx2Quants8, winnerCodes8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
 import { transpose4, scatterCodes4 } from './simd';
 import { pack2bit, splitHighBit, packQ4K, packQ5K } from './pack';
 import { requant4, scaleMinK4, finishQ6_KBlock } from './kquants';
@@ -64,6 +64,7 @@ const QB = memory.data(32 * 16, 16);
   v128.store(SW, imatrixWeights4(XA, QA, WA, 32, sigma2));
   v128.store(SW, imatrixWeights4(XB, QB, WB, 32, sigma2), 16);
   makeQkx2Quants8(32, nmax, -0.9, 0.05, 36, false); // make_qkx3_quants: the same search
+  winnerCodes8(32, nmax);
   scatterCodes4(LA, 32, L);
   scatterCodes4(LB, 32, L + 128);
   v128.store(SCALES, v128.load(RES8));
@@ -130,6 +131,7 @@ export function quantizeQ2_KImatrix(x: usize, y: usize, nrows: i32, nPerRow: i32
         v128.store(SW + 16 * g, imatrixWeights4(XA, QA, WA, 16, sigma2));
         v128.store(SW + 16 * (g + 1), imatrixWeights4(XB, QB, WB, 16, sigma2));
         makeQkx2Quants8(16, 3, -0.9, 0.05, 36, false);
+        winnerCodes8(16, 3);
         scatterCodes4(LA, 16, L + 64 * g);
         scatterCodes4(LB, 16, L + 64 * (g + 1));
         v128.store(SCALES + 16 * g, v128.load(RES8));

@@ -3,7 +3,7 @@
 // packing is in pack.ts and the dequantizers in kquants-dequant.ts.
 import { nearestInt, fp32ToFp16, fp16ToFp32 } from './numeric';
 import { makeQxQuants4, XT, LT, RES } from './kquant-search4';
-import { makeQkx2Quants8, makeQ3Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
+import { makeQkx2Quants8, winnerCodes8, makeQ3Quants8, XA, WA, LA, XB, WB, LB, RES8, WIN8 } from './kquant-search8';
 import { nearest4, clamp4, storeBytes4, transpose4, scatterCodes4 } from './simd';
 import { pack2bit, splitHighBit, packQ4K, packQ5K, packQ6K } from './pack';
 
@@ -48,6 +48,7 @@ export function quantizeQ2_K(x: usize, y: usize, nb: i32): void {
         v128.store(WB + (<usize>l << 4), f32x4.abs(at(XB, l)));
       }
       makeQkx2Quants8(16, 3, -0.5, 0.1, 15, true);
+      winnerCodes8(16, 3);
       scatterCodes4(LA, 16, L + 64 * g);
       scatterCodes4(LB, 16, L + 64 * (g + 1));
       storeResults8(g);
@@ -187,8 +188,6 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
   weightsK4K5(XA, WA);
   weightsK4K5(XB, WB);
   makeQkx2Quants8(32, nmax, rmin, 0.1, nstep, false);
-  scatterCodes4(LA, 32, L);
-  scatterCodes4(LB, 32, L + 128);
   storeResults8(0);
   for (let j = 0; j < 8; j++) {
     const scale = ld(SCALES, j), min = ld(MINS, j);
@@ -202,10 +201,21 @@ function packScaleMin(S: usize, maxScale: f32, maxMin: f32): void {
   for (let j = 0; j < 8; j++) {
     const sm = scaleMinK4(j, y + 4);
     const d: f32 = D * <f32>(sm & 255);
-    if (d == 0) continue;
+    // Only a sub-block skipped here keeps the search's codes; C leaves them in L.
+    if (d == 0) { searchCodesK4K5(x + (<usize>j << 7), j, nmax, L + 32 * j); continue; }
     const dm: f32 = M * <f32>(sm >> 8);
     requant4(x + (<usize>j << 7), 32, true, dm, d, 0, nmax, 0, L + 32 * j);
   }
+}
+
+/**
+ * make_qkx2_quants's codes for sub-block j (32 floats at x) of the last makeQkx2Quants8, from
+ * its winner in WIN8 (quad j >> 2, lane j & 3): clamp(nearest_int(iscale·(x − min)), 0, nmax), 0 if flat.
+ */
+function searchCodesK4K5(x: usize, j: i32, nmax: i32, out: usize): void {
+  const w = WIN8 + (j < 4 ? 0 : 48) + (<usize>(j & 3) << 2);
+  const iscale = load<f32>(w), min = load<f32>(w, 16), flat = load<i32>(w, 32) != 0;
+  for (let i = 0; i < 32; i++) store<u8>(out + i, flat ? 0 : <u8>clamp(nearestInt(iscale * (ld(x, i) - min)), 0, nmax));
 }
 
 export function quantizeQ4_K(x: usize, y: usize, nb: i32): void {

@@ -9,7 +9,7 @@
 // Exports take whole rows: (x, y, nrows, nPerRow, qw), qw the row's nPerRow importance weights.
 import { fp32ToFp16 } from './numeric';
 import { makeQxQuants4W, XT, WT, LT, RES } from './kquant-search4';
-import { makeQkx2Quants8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
+import { makeQkx2Quants8, winnerCodes8, XA, WA, LA, XB, WB, LB, RES8 } from './kquant-search8';
 import { transpose4, scatterCodes4 } from './simd';
 
 const L = memory.data(256, 16);
@@ -106,6 +106,7 @@ const PADQ = memory.data(8 * 32 * 4, 16);
       weights4(XA, QA, WA, sigma2);
       weights4(XB, QB, WB, sigma2);
       makeQkx2Quants8(32, nmax, -0.9, 0.05, 36, false);
+      winnerCodes8(32, nmax);
       scatterCodes4(LA, 32, L);
       scatterCodes4(LB, 32, L + 128);
       for (let k = 0; k < m; k++) {
