@@ -3,6 +3,13 @@
 // themselves (kernels/fast/file-job.mjs) with the same code as kernels/validate-row.ts.
 
 /**
+ * The wasm twin's field kinds (kernels/wasm/assembly/nonfinite-fields.ts `firstNonFiniteField`);
+ * a kind not listed holds no float, as in nonFiniteAt.
+ * @type {Readonly<Record<string, number>>}
+ */
+export const FIELD_KIND_CODES = Object.freeze({ f16: 0, bf16: 1, f32: 2, f64: 3 });
+
+/**
  * True when the float of `kind` stored at `o` has an all-ones exponent (NaN or ±Inf). Reads the
  * exponent bits byte by byte (little-endian, any alignment).
  * @param {string} kind @param {Uint8Array} b @param {number} o

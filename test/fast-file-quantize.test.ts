@@ -93,23 +93,36 @@ test('a NaN input is reported with its element and value; an overflowing scale w
   }
 });
 
-test('wasm roundTripSums + addSums = RoundTripMetrics.add to the bit: odd lengths, NaN/Inf pairs, signed zeros', async () => {
-  const { WasmKernels } = await import('../kernels/fast/wasm-kernels.mjs');
+test('wasm roundTripAccumulate + fromState = RoundTripMetrics.add to the bit: odd lengths, several calls, NaN/Inf pairs in either lane, signed zeros', async () => {
+  const { WasmKernels, METRICS_STATE } = await import('../kernels/fast/wasm-kernels.mjs');
   const { loadWasmModule } = await import('../kernels/fast/wasm-module.ts');
   const { RoundTripMetrics } = await import('../kernels/metrics.mjs');
   const k = new WasmKernels(loadWasmModule());
   const rng = new Rng(99);
-  for (const n of [1, 255, 256, 513, 256 * 3 + 7, 4096, 65536]) {
-    const w = new Float32Array(k.memory.buffer, k.inPtr, n);
-    const q = new Float32Array(k.memory.buffer, k.backPtr, n);
-    for (let i = 0; i < n; i++) { w[i] = rng.gauss(); q[i] = w[i]! + rng.gauss() * 1e-3; }
-    if (n > 300) { w[3] = Number.NaN; q[260] = Number.POSITIVE_INFINITY; w[n - 1] = -0; q[n - 1] = 0; q[7] = -0; w[7] = 0; }
-    const want = new RoundTripMetrics();
-    want.add(new Float32Array(w), new Float32Array(q));
-    const got = new RoundTripMetrics();
-    k.exports.roundTripSums!(k.inPtr, k.backPtr, n, k.sumsPtr, got.maxAbs);
-    const blocks = Math.ceil(n / 256);
-    got.addSums(new Float64Array(k.memory.buffer, k.sumsPtr, blocks * 5 + 3), blocks);
-    assert.deepEqual({ ...got }, { ...want }, `n=${n}`);
+  // Each case: the lengths of the calls that accumulate into one state (a job's pieces).
+  const cases = [[1], [255], [256], [513], [256 * 3 + 7], [4096], [65536], [65536, 65536, 1000], [512, 511, 1537]];
+  for (const [c, lengths] of cases.entries()) {
+    for (const dirty of [false, true]) {
+      const want = new RoundTripMetrics();
+      const state = new Float64Array(k.memory.buffer, k.metricsPtr, METRICS_STATE);
+      state.fill(0);
+      for (const [call, n] of lengths.entries()) {
+        const w = new Float32Array(k.memory.buffer, k.inPtr, n);
+        const q = new Float32Array(k.memory.buffer, k.backPtr, n);
+        for (let i = 0; i < n; i++) { w[i] = rng.gauss() * (i % 97 === 0 ? 1e4 : 1); q[i] = w[i]! + rng.gauss() * 1e-3; }
+        if (n > 1) { w[n - 1] = -0; q[n - 1] = 0; q[0] = -0; w[0] = 0; }
+        if (dirty && n > 300) {
+          // lane 0 and lane 1 of the f64x2 loop (blocks 0 and 1), and the scalar tail
+          w[3] = Number.NaN; q[260] = Number.POSITIVE_INFINITY; q[n - 2] = Number.NEGATIVE_INFINITY;
+          if (call === 0 && n >= 4096) { w[1024 + 5] = Number.POSITIVE_INFINITY; q[1024 + 5] = Number.POSITIVE_INFINITY; w[2048 + 300] = -Infinity; }
+        }
+        want.add(new Float32Array(w), new Float32Array(q));
+        k.exports.roundTripAccumulate!(k.inPtr, k.backPtr, n, k.metricsPtr);
+      }
+      const got = RoundTripMetrics.fromState(new Float64Array(k.memory.buffer, k.metricsPtr, METRICS_STATE));
+      assert.deepEqual({ ...got, sqErr: { ...got.sqErr }, absErr: { ...got.absErr }, sqOrig: { ...got.sqOrig }, sqApprox: { ...got.sqApprox }, dot: { ...got.dot } },
+        { ...want, sqErr: { ...want.sqErr }, absErr: { ...want.absErr }, sqOrig: { ...want.sqOrig }, sqApprox: { ...want.sqApprox }, dot: { ...want.dot } }, `case ${c} dirty=${dirty}`);
+      if (dirty && lengths[0]! > 300) assert.ok(got.nonFinite > 0, `case ${c}: skipped pairs counted`);
+    }
   }
 });

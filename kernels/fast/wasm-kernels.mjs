@@ -8,6 +8,9 @@
 /** Elements handled per kernel call: 64 Ki floats = 256 KiB in, at most 256 KiB out. */
 export const PIECE_ELEMS = 65536;
 
+/** Float64 in the wasm round-trip metrics state (RoundTripMetrics.fromState). */
+export const METRICS_STATE = 13;
+
 /**
  * The types the module has kernels for: every `quantize<NAME>` export with a matching
  * `dequantize<NAME>`, by ggml type name. Block geometry is not written here: callers pass the
@@ -75,9 +78,9 @@ export class WasmKernels {
     this.outPtr = base + PIECE_ELEMS * 4;
     // A piece's round trip (dequantized output, for metrics) when a job measures in place (file-job.mjs).
     this.backPtr = this.outPtr + PIECE_ELEMS * 4;
-    // …and its metrics block sums (roundTripSums: 5 float64 per 256 floats, then 3 more).
-    this.sumsPtr = this.backPtr + PIECE_ELEMS * 4;
-    const need = this.sumsPtr + (PIECE_ELEMS / 256 + 1) * 40;
+    // …and the job's metrics accumulator (roundTripAccumulate: 13 float64).
+    this.metricsPtr = this.backPtr + PIECE_ELEMS * 4;
+    const need = this.metricsPtr + METRICS_STATE * 8;
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
   }
