@@ -11,7 +11,7 @@
 import { readSync, writeSync } from 'node:fs';
 import { METRICS_STATE, PIECE_ELEMS } from './wasm-kernels.mjs';
 import { RoundTripMetrics } from '../metrics.mjs';
-import { FIELD_KIND_CODES } from '../nonfinite-fields.mjs';
+import { firstNonFiniteFieldWasm } from '../nonfinite-fields.mjs';
 
 /** @param {number} fd @param {Uint8Array} heap @param {number} at @param {number} length @param {number} position */
 function readFully(fd, heap, at, length, position) {
@@ -40,7 +40,6 @@ export function runFileJob(kernels, job) {
   const { inPtr, outPtr, backPtr, metricsPtr } = kernels;
   const heap = new Uint8Array(kernels.memory.buffer);
   const piece = PIECE_ELEMS - (PIECE_ELEMS % t.blockSize);
-  const fields = job.fields.map((f) => ({ code: FIELD_KIND_CODES[f.kind] ?? -1, offset: f.offset }));
   if (dequantize) new Float64Array(kernels.memory.buffer, metricsPtr, METRICS_STATE).fill(0);
   for (let done = 0; done < job.n; done += piece) {
     const m = Math.min(piece, job.n - done);
@@ -51,12 +50,7 @@ export function runFileJob(kernels, job) {
       if (bad >= 0) return { firstNonFinite: done + bad, nonFiniteValue: new Float32Array(kernels.memory.buffer, inPtr, m)[bad], invalidBlock: -1 };
     }
     quantize(inPtr, outPtr, blocks);
-    // The first block with a bad field: each field's scan stops where an earlier one found one.
-    let invalid = -1;
-    for (const f of fields) {
-      const b = firstNonFiniteField(outPtr, invalid < 0 ? blocks : invalid, t.typeSize, f.offset, f.code);
-      if (b >= 0) invalid = b;
-    }
+    const invalid = firstNonFiniteFieldWasm(firstNonFiniteField, job.fields, t.typeSize, outPtr, blocks);
     if (invalid >= 0) return { firstNonFinite: -1, invalidBlock: done / t.blockSize + invalid };
     writeFully(job.outFd, heap, outPtr, blocks * t.typeSize, job.outOffset + (done / t.blockSize) * t.typeSize);
     if (dequantize) {
