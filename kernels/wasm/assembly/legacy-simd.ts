@@ -125,9 +125,14 @@ export function quantizeQ8_0Simd(x: usize, y: usize, nb: i32): void {
 /** The signed value of largest magnitude, first one on ties, NaN ignored (Q4_0/Q5_0's `max`). */
 // @ts-ignore: decorator
 @inline function signedAbsMax(x: usize): f32 {
-  let m = f32x4.splat(0); // `amax < |x|` from 0: NaN never taken
-  for (let k = 0; k < 8; k++) m = f32x4.pmax(m, f32x4.abs(vx(x, k)));
-  const amax = hmax(m);
+  // The largest and the smallest value (pmax/pmin from 0 never take a NaN, as `amax < |x|`
+  // does not): one of them is the answer unless they tie in magnitude, when the first wins.
+  let hi = f32x4.splat(0), lo = f32x4.splat(0);
+  for (let k = 0; k < 8; k++) { hi = f32x4.pmax(hi, vx(x, k)); lo = f32x4.pmin(lo, vx(x, k)); }
+  const max = hmax(hi), min = hmin(lo);
+  if (max > -min) return max;
+  if (-min > max) return min;
+  const amax = max;
   if (amax == 0) return 0; // never taken by `amax < |x|`: max stays +0
   const av = f32x4.splat(amax);
   for (let k = 0; k < 8; k++) {
