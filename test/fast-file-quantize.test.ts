@@ -93,6 +93,52 @@ test('a NaN input is reported with its element and value; an overflowing scale w
   }
 });
 
+test('jobs longer than a file piece (FILE_PIECE_ELEMS): same bytes and metrics, and a NaN input or a bad scale in a later piece found at its place', async () => {
+  const { FILE_PIECE_ELEMS } = await import('../kernels/fast/wasm-kernels.mjs');
+  const nPerRow = 4096, nrows = Math.ceil((FILE_PIECE_ELEMS * 8 * 1.2) / nPerRow); // 2 threads make 8 jobs: each a full piece and a short one
+  const src = makeInputs(0xb16, nPerRow * nrows);
+  const inFd = inputFile('long.bin', src, 4);
+  const outPath = join(dir, 'long-out.bin');
+  const outFd = openSync(outPath, 'w');
+  try {
+    for (const name of ['Q8_0', 'Q4_0', 'Q4_K'] as const) {
+      const id = GgmlTypeId[name];
+      const want = await q.quantizeChecked(id, src, nrows, nPerRow, undefined, { measure: true });
+      const got = await q.quantizeFile!(id, { fd: inFd, offset: 4 }, nrows, nPerRow, { fd: outFd, offset: 0 }, { measure: true });
+      assert.equal(got.firstNonFinite, -1, name);
+      assert.equal(got.invalidRow, -1, name);
+      assert.deepEqual(got.metrics!.result(), want.metrics!.result(), `${name}: metrics`);
+      const bytes = readFileSync(outPath).subarray(0, want.bytes.length);
+      assert.ok(Buffer.from(bytes).equals(Buffer.from(want.bytes)), `${name}: bytes`);
+    }
+    // Q8_0 jobs are 1/8 of the blocks (kernels/fast/index.ts blocksPerJob); job 3's second piece starts FILE_PIECE_ELEMS into it.
+    const jobElems = Math.ceil((nPerRow * nrows) / 32 / 8) * 32;
+    assert.ok(jobElems > FILE_PIECE_ELEMS + 6000);
+    const at = 3 * jobElems + FILE_PIECE_ELEMS + 1000;
+    const dirty = src.slice();
+    dirty[at] = Number.POSITIVE_INFINITY;
+    dirty[at + 5000] = Number.NaN;
+    const dirtyFd = inputFile('long-dirty.bin', dirty, 0);
+    const big = src.slice();
+    big[at + 77] = 3e38; // q8_0's scale overflows f16 in that row
+    const bigFd = inputFile('long-big.bin', big, 0);
+    try {
+      const r = await q.quantizeFile!(GgmlTypeId.Q8_0, { fd: dirtyFd, offset: 0 }, nrows, nPerRow, { fd: outFd, offset: 0 });
+      assert.equal(r.firstNonFinite, at);
+      assert.equal(r.nonFiniteValue, Number.POSITIVE_INFINITY);
+      const o = await q.quantizeFile!(GgmlTypeId.Q8_0, { fd: bigFd, offset: 0 }, nrows, nPerRow, { fd: outFd, offset: 0 });
+      assert.equal(o.firstNonFinite, -1);
+      assert.equal(o.invalidRow, Math.floor((at + 77) / nPerRow));
+    } finally {
+      closeSync(dirtyFd);
+      closeSync(bigFd);
+    }
+  } finally {
+    closeSync(inFd);
+    closeSync(outFd);
+  }
+});
+
 test('wasm roundTripAccumulate + fromState = RoundTripMetrics.add to the bit: odd lengths, several calls, NaN/Inf pairs in either lane, signed zeros', async () => {
   const { WasmKernels, METRICS_STATE } = await import('../kernels/fast/wasm-kernels.mjs');
   const { loadWasmModule } = await import('../kernels/fast/wasm-module.ts');

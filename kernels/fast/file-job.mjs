@@ -9,7 +9,7 @@
 // copies (file → shared buffer → wasm → shared buffer) and without the page faults of the main
 // thread's fresh buffers, which cost more than the quantizing on small VMs (measured: ~10 µs a page).
 import { readSync, writeSync } from 'node:fs';
-import { METRICS_STATE, PIECE_ELEMS } from './wasm-kernels.mjs';
+import { FILE_PIECE_ELEMS, METRICS_STATE } from './wasm-kernels.mjs';
 import { RoundTripMetrics } from '../metrics.mjs';
 import { firstNonFiniteFieldWasm } from '../nonfinite-fields.mjs';
 
@@ -39,7 +39,7 @@ export function runFileJob(kernels, job) {
   const { firstNonFinite, firstNonFiniteField, roundTripAccumulate } = kernels.exports;
   const { inPtr, outPtr, backPtr, metricsPtr } = kernels;
   const heap = new Uint8Array(kernels.memory.buffer);
-  const piece = PIECE_ELEMS - (PIECE_ELEMS % t.blockSize);
+  const piece = FILE_PIECE_ELEMS - (FILE_PIECE_ELEMS % t.blockSize);
   if (dequantize) new Float64Array(kernels.memory.buffer, metricsPtr, METRICS_STATE).fill(0);
   for (let done = 0; done < job.n; done += piece) {
     const m = Math.min(piece, job.n - done);

@@ -1,5 +1,7 @@
 /** Types of wasm-kernels.mjs (plain JS so workers need no TypeScript loader). */
 export declare const PIECE_ELEMS: number;
+/** Elements per piece of a file job (file-job.mjs); the instance's regions are this size. */
+export declare const FILE_PIECE_ELEMS: number;
 /** Float64 in the wasm round-trip metrics state (RoundTripMetrics.fromState). */
 export declare const METRICS_STATE: number;
 /** A type's name and geometry, as the ggml type table gives them. */
@@ -20,7 +22,7 @@ export declare class WasmKernels {
   readonly imatrixNames: Set<string>;
   /** wasmDequantNames(module). */
   readonly dequantNames: Set<string>;
-  /** The instance's exports and memory, and its three PIECE_ELEMS-float regions (input, output, round trip) for jobs that work in place. */
+  /** The instance's exports and memory, and its three FILE_PIECE_ELEMS-float regions (input, output, round trip) for jobs that work in place. */
   readonly exports: Record<string, (...args: number[]) => number>;
   readonly memory: { readonly buffer: ArrayBuffer };
   readonly inPtr: number;
