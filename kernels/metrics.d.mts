@@ -37,8 +37,8 @@ export interface RoundTripMetrics extends MetricsState {}
 
 export declare class RoundTripMetrics {  /** Adds the pairs orig[i], approx[i] for i in [start, end) (default: the whole arrays). */
   add(orig: Float32Array, approx: Float32Array, start?: number, end?: number): void;
-  /** Adds block sums made by the wasm kernel roundTripSums (5 per block, then max|d|, count, skipped): same result as add(). */
-  addSums(sums: Float64Array, blocks: number): void;
+  /** The accumulator the wasm kernel roundTripAccumulate left at its 13 float64 (sum and compensation of the 5 sums, max|d|, count, skipped): same result as add(). */
+  static fromState(state: Float64Array): RoundTripMetrics;
   /** Folds another accumulator (or a worker's structured clone of one) into this one. */
   merge(other: MetricsState): void;
   result(): ErrorMetrics;

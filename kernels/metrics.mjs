@@ -79,20 +79,22 @@ export class RoundTripMetrics {
   }
 
   /**
-   * Adds pairs already summed block by block elsewhere (the wasm kernel `roundTripSums`, which
-   * does add()'s float64 work in add()'s order): `sums` holds Σd², Σ|d|, Σw², Σq², Σwq for each of
-   * `blocks` blocks, then max|d|, the finite count and the skipped count. Same result as add() on
-   * the same pairs.
-   * @param {Float64Array} sums @param {number} blocks
+   * An accumulator in the state the wasm kernel `roundTripAccumulate` keeps (which does add()'s
+   * float64 work, compensation included, in add()'s order): sum and compensation of Σd², Σ|d|,
+   * Σw², Σq², Σwq, then max|d|, the finite count and the skipped count. Same result as add() on
+   * the same pairs from a fresh accumulator.
+   * @param {Float64Array} state
    */
-  addSums(sums, blocks) {
-    for (let k = 0, o = 0; k < blocks; k++, o += 5) {
-      this.sqErr.add(sums[o]); this.absErr.add(sums[o + 1]); this.sqOrig.add(sums[o + 2]); this.sqApprox.add(sums[o + 3]); this.dot.add(sums[o + 4]);
-    }
-    const o = blocks * 5;
-    this.maxAbs = sums[o];
-    this.count += sums[o + 1];
-    this.nonFinite += sums[o + 2];
+  static fromState(state) {
+    const m = new RoundTripMetrics();
+    SUMS.forEach((k, i) => {
+      m[k].sum = state[2 * i];
+      m[k].comp = state[2 * i + 1];
+    });
+    m.maxAbs = state[10];
+    m.count = state[11];
+    m.nonFinite = state[12];
+    return m;
   }
 
   /**

@@ -3,6 +3,13 @@
 // themselves (kernels/fast/file-job.mjs) with the same code as kernels/validate-row.ts.
 
 /**
+ * The wasm twin's field kinds (kernels/wasm/assembly/nonfinite-fields.ts `firstNonFiniteField`);
+ * a kind not listed holds no float, as in nonFiniteAt.
+ * @type {Readonly<Record<string, number>>}
+ */
+const FIELD_KIND_CODES = Object.freeze({ f16: 0, bf16: 1, f32: 2, f64: 3 });
+
+/**
  * True when the float of `kind` stored at `o` has an all-ones exponent (NaN or ±Inf). Reads the
  * exponent bits byte by byte (little-endian, any alignment).
  * @param {string} kind @param {Uint8Array} b @param {number} o
@@ -37,4 +44,22 @@ export function firstNonFiniteField(fields, size, bytes, start, blocks) {
   }
   for (let b = 0; b < blocks; b++) for (const f of fields) if (nonFiniteAt(f.kind, bytes, start + b * size + f.offset)) return b;
   return -1;
+}
+
+/**
+ * firstNonFiniteField on `blocks` blocks at byte `ptr` of a wasm instance's memory, by its
+ * `firstNonFiniteField(ptr, blocks, size, offset, kindCode)` export (one field per call, the same
+ * bit test): each field's scan stops at the block an earlier field found, so the answer is the
+ * first block with any bad field. For the pool workers' file jobs (kernels/fast/file-job.mjs).
+ * @param {(ptr: number, blocks: number, size: number, offset: number, kind: number) => number} scan
+ * @param {readonly { kind: string, offset: number }[]} fields @param {number} size
+ * @param {number} ptr @param {number} blocks
+ */
+export function firstNonFiniteFieldWasm(scan, fields, size, ptr, blocks) {
+  let first = -1;
+  for (const f of fields) {
+    const b = scan(ptr, first < 0 ? blocks : first, size, f.offset, FIELD_KIND_CODES[f.kind] ?? -1);
+    if (b >= 0) first = b;
+  }
+  return first;
 }

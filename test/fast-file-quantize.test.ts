@@ -98,23 +98,82 @@ test('a NaN input is reported with its element and value; an overflowing scale w
   }
 });
 
-test('wasm roundTripSums + addSums = RoundTripMetrics.add to the bit: odd lengths, NaN/Inf pairs, signed zeros', async () => {
-  const { WasmKernels } = await import('../kernels/fast/wasm-kernels.mjs');
+test('jobs longer than a file piece (FILE_PIECE_ELEMS): same bytes and metrics, and a NaN input or a bad scale in a later piece found at its place', async () => {
+  const { FILE_PIECE_ELEMS } = await import('../kernels/fast/wasm-kernels.mjs');
+  const nPerRow = 4096, nrows = Math.ceil((FILE_PIECE_ELEMS * 8 * 1.2) / nPerRow); // 2 threads make 8 jobs: each a full piece and a short one
+  const src = makeInputs(0xb16, nPerRow * nrows);
+  const inFd = inputFile('long.bin', src, 4);
+  const outPath = join(dir, 'long-out.bin');
+  const outFd = openSync(outPath, 'w');
+  try {
+    for (const name of ['Q8_0', 'Q4_0', 'Q4_K'] as const) {
+      const id = GgmlTypeId[name];
+      const want = await q.quantizeChecked(id, src, nrows, nPerRow, undefined, { measure: true });
+      const got = await q.quantizeFile!(id, { fd: inFd, offset: 4 }, nrows, nPerRow, { fd: outFd, offset: 0 }, { measure: true });
+      assert.equal(got.firstNonFinite, -1, name);
+      assert.equal(got.invalidRow, -1, name);
+      assert.deepEqual(got.metrics!.result(), want.metrics!.result(), `${name}: metrics`);
+      const bytes = readFileSync(outPath).subarray(0, want.bytes.length);
+      assert.ok(Buffer.from(bytes).equals(Buffer.from(want.bytes)), `${name}: bytes`);
+    }
+    // Q8_0 jobs are 1/8 of the blocks (kernels/fast/index.ts blocksPerJob); job 3's second piece starts FILE_PIECE_ELEMS into it.
+    const jobElems = Math.ceil((nPerRow * nrows) / 32 / 8) * 32;
+    assert.ok(jobElems > FILE_PIECE_ELEMS + 6000);
+    const at = 3 * jobElems + FILE_PIECE_ELEMS + 1000;
+    const dirty = src.slice();
+    dirty[at] = Number.POSITIVE_INFINITY;
+    dirty[at + 5000] = Number.NaN;
+    const dirtyFd = inputFile('long-dirty.bin', dirty, 0);
+    const big = src.slice();
+    big[at + 77] = 3e38; // q8_0's scale overflows f16 in that row
+    const bigFd = inputFile('long-big.bin', big, 0);
+    try {
+      const r = await q.quantizeFile!(GgmlTypeId.Q8_0, { fd: dirtyFd, offset: 0 }, nrows, nPerRow, { fd: outFd, offset: 0 });
+      assert.equal(r.firstNonFinite, at);
+      assert.equal(r.nonFiniteValue, Number.POSITIVE_INFINITY);
+      const o = await q.quantizeFile!(GgmlTypeId.Q8_0, { fd: bigFd, offset: 0 }, nrows, nPerRow, { fd: outFd, offset: 0 });
+      assert.equal(o.firstNonFinite, -1);
+      assert.equal(o.invalidRow, Math.floor((at + 77) / nPerRow));
+    } finally {
+      closeSync(dirtyFd);
+      closeSync(bigFd);
+    }
+  } finally {
+    closeSync(inFd);
+    closeSync(outFd);
+  }
+});
+
+test('wasm roundTripAccumulate + fromState = RoundTripMetrics.add to the bit: odd lengths, several calls, NaN/Inf pairs in either lane, signed zeros', async () => {
+  const { WasmKernels, METRICS_STATE } = await import('../kernels/fast/wasm-kernels.mjs');
   const { loadWasmModule } = await import('../kernels/fast/wasm-module.ts');
   const { RoundTripMetrics } = await import('../kernels/metrics.mjs');
   const k = new WasmKernels(loadWasmModule());
   const rng = new Rng(99);
-  for (const n of [1, 255, 256, 513, 256 * 3 + 7, 4096, 65536]) {
-    const w = new Float32Array(k.memory.buffer, k.inPtr, n);
-    const q = new Float32Array(k.memory.buffer, k.backPtr, n);
-    for (let i = 0; i < n; i++) { w[i] = rng.gauss(); q[i] = w[i]! + rng.gauss() * 1e-3; }
-    if (n > 300) { w[3] = Number.NaN; q[260] = Number.POSITIVE_INFINITY; w[n - 1] = -0; q[n - 1] = 0; q[7] = -0; w[7] = 0; }
-    const want = new RoundTripMetrics();
-    want.add(new Float32Array(w), new Float32Array(q));
-    const got = new RoundTripMetrics();
-    k.exports.roundTripSums!(k.inPtr, k.backPtr, n, k.sumsPtr, got.maxAbs);
-    const blocks = Math.ceil(n / 256);
-    got.addSums(new Float64Array(k.memory.buffer, k.sumsPtr, blocks * 5 + 3), blocks);
-    assert.deepEqual({ ...got }, { ...want }, `n=${n}`);
+  // Each case: the lengths of the calls that accumulate into one state (a job's pieces).
+  const cases = [[1], [255], [256], [513], [256 * 3 + 7], [4096], [65536], [65536, 65536, 1000], [512, 511, 1537]];
+  for (const [c, lengths] of cases.entries()) {
+    for (const dirty of [false, true]) {
+      const want = new RoundTripMetrics();
+      const state = new Float64Array(k.memory.buffer, k.metricsPtr, METRICS_STATE);
+      state.fill(0);
+      for (const [call, n] of lengths.entries()) {
+        const w = new Float32Array(k.memory.buffer, k.inPtr, n);
+        const q = new Float32Array(k.memory.buffer, k.backPtr, n);
+        for (let i = 0; i < n; i++) { w[i] = rng.gauss() * (i % 97 === 0 ? 1e4 : 1); q[i] = w[i]! + rng.gauss() * 1e-3; }
+        if (n > 1) { w[n - 1] = -0; q[n - 1] = 0; q[0] = -0; w[0] = 0; }
+        if (dirty && n > 300) {
+          // lane 0 and lane 1 of the f64x2 loop (blocks 0 and 1), and the scalar tail
+          w[3] = Number.NaN; q[260] = Number.POSITIVE_INFINITY; q[n - 2] = Number.NEGATIVE_INFINITY;
+          if (call === 0 && n >= 4096) { w[1024 + 5] = Number.POSITIVE_INFINITY; q[1024 + 5] = Number.POSITIVE_INFINITY; w[2048 + 300] = -Infinity; }
+        }
+        want.add(new Float32Array(w), new Float32Array(q));
+        k.exports.roundTripAccumulate!(k.inPtr, k.backPtr, n, k.metricsPtr);
+      }
+      const got = RoundTripMetrics.fromState(new Float64Array(k.memory.buffer, k.metricsPtr, METRICS_STATE));
+      assert.deepEqual({ ...got, sqErr: { ...got.sqErr }, absErr: { ...got.absErr }, sqOrig: { ...got.sqOrig }, sqApprox: { ...got.sqApprox }, dot: { ...got.dot } },
+        { ...want, sqErr: { ...want.sqErr }, absErr: { ...want.absErr }, sqOrig: { ...want.sqOrig }, sqApprox: { ...want.sqApprox }, dot: { ...want.dot } }, `case ${c} dirty=${dirty}`);
+      if (dirty && lengths[0]! > 300) assert.ok(got.nonFinite > 0, `case ${c}: skipped pairs counted`);
+    }
   }
 });

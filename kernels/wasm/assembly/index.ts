@@ -25,7 +25,8 @@ export function heapBase(): usize {
   return (__heap_base + 15) & ~<usize>15;
 }
 export { firstNonFinite } from './scan';
-export { roundTripSums } from './metrics';
+export { roundTripAccumulate } from './metrics';
+export { firstNonFiniteField } from './nonfinite-fields';
 export { matmulPanelF32 } from './matmul';
 export { attentionHead } from './attention';
 export { quantizeIQ3_XXSImatrix, quantizeIQ3_SImatrix, quantizeIQ3_XXS, quantizeIQ3_S } from './iq3-quantize';

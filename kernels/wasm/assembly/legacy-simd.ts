@@ -50,39 +50,89 @@ import { quantizeQ8_0, quantizeQ4_0, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1 } 
   return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d));
 }
 
-/** Q8_0 codes: `(int8_t)roundf(x*id)`; roundf is half away from zero and v - trunc(v) is exact. */
+/**
+ * The cheap float → int of small integers: for an integral float r with |r| < 2^22, r + 1.5·2^23
+ * is exact and holds r in its low mantissa bits (as r + 0x400000). The kernels take this path for
+ * a block only when every lane is known to be in range, else cvtt4 and int8 as C casts.
+ */
 // @ts-ignore: decorator
-@inline function q8(x: v128, idv: v128): v128 {
-  const v = f32x4.mul(x, idv);
+@inline function smallInt(r: v128): v128 {
+  return i32x4.sub(f32x4.add(r, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
+}
+
+/** True when all 32 lanes of the 8 vectors, read as u32, are below `limit` (floats: +0 ≤ v < the float with those bits; NaN and negatives fail). */
+// @ts-ignore: decorator
+@inline function allBelow(v0: v128, v1: v128, v2: v128, v3: v128, v4: v128, v5: v128, v6: v128, v7: v128, limit: u32): bool {
+  const hi = i32x4.max_u(i32x4.max_u(i32x4.max_u(v0, v1), i32x4.max_u(v2, v3)), i32x4.max_u(i32x4.max_u(v4, v5), i32x4.max_u(v6, v7)));
+  return i32x4.all_true(i32x4.lt_u(hi, i32x4.splat(limit)));
+}
+
+/** `roundf` of 4 lanes: half away from zero; v - trunc(v) is exact. */
+// @ts-ignore: decorator
+@inline function roundAway4(v: v128): v128 {
   const t = f32x4.trunc(v);
   const up = f32x4.ge(f32x4.abs(f32x4.sub(v, t)), f32x4.splat(0.5));
   const one = v128.or(v128.and(v, i32x4.splat(0x80000000)), f32x4.splat(1));
-  return int8(cvtt4(v128.bitselect(f32x4.add(t, one), t, up)));
+  return v128.bitselect(f32x4.add(t, one), t, up);
+}
+
+/** Q8_0 codes: `(int8_t)roundf(x*id)`; roundf is half away from zero and v - trunc(v) is exact. */
+// @ts-ignore: decorator
+@inline function q8(x: v128, idv: v128): v128 {
+  return int8(cvtt4(roundAway4(f32x4.mul(x, idv))));
+}
+
+/** q8 for lanes with |x*id| < 127.5 (so roundf gives |r| ≤ 127: no cast patching, no int8 wrap). */
+// @ts-ignore: decorator
+@inline function q8Small(v: v128): v128 {
+  return smallInt(roundAway4(v));
+}
+
+/** 16 codes (4 vectors of i32 in [-128, 127]) as bytes. */
+// @ts-ignore: decorator
+@inline function bytes16s(a: v128, b: v128, c: v128, d: v128): v128 {
+  return i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d));
 }
 
 export function quantizeQ8_0Simd(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 128, y += 34) {
-    // MAX(amax, |x|) lets a NaN through depending on its position: scalar path for those blocks.
-    if (hasNaN(x)) { quantizeQ8_0(x, y, 1); continue; }
-    let m = f32x4.splat(0);
-    for (let k = 0; k < 8; k++) m = f32x4.pmax(m, f32x4.abs(vx(x, k)));
-    const d: f32 = hmax(m) / <f32>127;
+    // |x| as bits: for non-NaN floats their u32 order is the float order, so one integer max
+    // gives amax, and a result above +Inf's bits means a NaN. MAX(amax, |x|) lets a NaN through
+    // depending on its position: scalar path for those blocks.
+    let m = i32x4.splat(0);
+    for (let k = 0; k < 8; k++) m = i32x4.max_u(m, v128.and(vx(x, k), i32x4.splat(0x7fffffff)));
+    m = i32x4.max_u(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+    const amaxBits = <u32>i32x4.extract_lane(i32x4.max_u(m, i32x4.shuffle(m, m, 1, 0, 3, 2)), 0);
+    if (amaxBits > 0x7f800000) { quantizeQ8_0(x, y, 1); continue; }
+    const d: f32 = reinterpret<f32>(amaxBits) / <f32>127;
     const id: f32 = d != 0 ? <f32>1 / d : 0;
     store<u16>(y, <u16>fp32ToFp16(d));
     const idv = f32x4.splat(id);
-    v128.store(y + 2, i8x16.narrow_i16x8_s(
-      i16x8.narrow_i32x4_s(q8(vx(x, 0), idv), q8(vx(x, 1), idv)), i16x8.narrow_i32x4_s(q8(vx(x, 2), idv), q8(vx(x, 3), idv))));
-    v128.store(y + 18, i8x16.narrow_i16x8_s(
-      i16x8.narrow_i32x4_s(q8(vx(x, 4), idv), q8(vx(x, 5), idv)), i16x8.narrow_i32x4_s(q8(vx(x, 6), idv), q8(vx(x, 7), idv))));
+    const v0 = f32x4.mul(vx(x, 0), idv), v1 = f32x4.mul(vx(x, 1), idv), v2 = f32x4.mul(vx(x, 2), idv), v3 = f32x4.mul(vx(x, 3), idv);
+    const v4 = f32x4.mul(vx(x, 4), idv), v5 = f32x4.mul(vx(x, 5), idv), v6 = f32x4.mul(vx(x, 6), idv), v7 = f32x4.mul(vx(x, 7), idv);
+    const sign = i32x4.splat(0x7fffffff);
+    if (allBelow(v128.and(v0, sign), v128.and(v1, sign), v128.and(v2, sign), v128.and(v3, sign),
+      v128.and(v4, sign), v128.and(v5, sign), v128.and(v6, sign), v128.and(v7, sign), 0x42ff0000 /* 127.5f */)) {
+      v128.store(y + 2, bytes16s(q8Small(v0), q8Small(v1), q8Small(v2), q8Small(v3)));
+      v128.store(y + 18, bytes16s(q8Small(v4), q8Small(v5), q8Small(v6), q8Small(v7)));
+      continue;
+    }
+    v128.store(y + 2, bytes16s(q8(vx(x, 0), idv), q8(vx(x, 1), idv), q8(vx(x, 2), idv), q8(vx(x, 3), idv)));
+    v128.store(y + 18, bytes16s(q8(vx(x, 4), idv), q8(vx(x, 5), idv), q8(vx(x, 6), idv), q8(vx(x, 7), idv)));
   }
 }
 
 /** The signed value of largest magnitude, first one on ties, NaN ignored (Q4_0/Q5_0's `max`). */
 // @ts-ignore: decorator
 @inline function signedAbsMax(x: usize): f32 {
-  let m = f32x4.splat(0); // `amax < |x|` from 0: NaN never taken
-  for (let k = 0; k < 8; k++) m = f32x4.pmax(m, f32x4.abs(vx(x, k)));
-  const amax = hmax(m);
+  // The largest and the smallest value (pmax/pmin from 0 never take a NaN, as `amax < |x|`
+  // does not): one of them is the answer unless they tie in magnitude, when the first wins.
+  let hi = f32x4.splat(0), lo = f32x4.splat(0);
+  for (let k = 0; k < 8; k++) { hi = f32x4.pmax(hi, vx(x, k)); lo = f32x4.pmin(lo, vx(x, k)); }
+  const max = hmax(hi), min = hmin(lo);
+  if (max > -min) return max;
+  if (-min > max) return min;
+  const amax = max;
   if (amax == 0) return 0; // never taken by `amax < |x|`: max stays +0
   const av = f32x4.splat(amax);
   for (let k = 0; k < 8; k++) {
@@ -99,12 +149,33 @@ export function quantizeQ8_0Simd(x: usize, y: usize, nb: i32): void {
   return v128.and(i32x4.min_s(q, i32x4.splat(cap)), i32x4.splat(255));
 }
 
+/** `codes` of v = x*id + bias when every lane of the block is in [+0, 128): the cast is a plain truncation. */
+// @ts-ignore: decorator
+@inline function codesSmall(v: v128, cap: i32): v128 {
+  return i32x4.min_s(smallInt(f32x4.trunc(v)), i32x4.splat(cap));
+}
+
+/** x*id + bias for vector k of the block at x. */
+// @ts-ignore: decorator
+@inline function biased(x: usize, k: i32, idv: v128, bias: f32): v128 {
+  return f32x4.add(f32x4.mul(vx(x, k), idv), f32x4.splat(bias));
+}
+
 export function quantizeQ4_0Simd(x: usize, y: usize, nb: i32): void {
   for (let i = 0; i < nb; i++, x += 128, y += 18) {
     const d: f32 = signedAbsMax(x) / <f32>-8;
     const id: f32 = d != 0 ? <f32>1 / d : 0;
     store<u16>(y, <u16>fp32ToFp16(d));
     const idv = f32x4.splat(id);
+    const v0 = biased(x, 0, idv, 8.5), v1 = biased(x, 1, idv, 8.5), v2 = biased(x, 2, idv, 8.5), v3 = biased(x, 3, idv, 8.5);
+    const v4 = biased(x, 4, idv, 8.5), v5 = biased(x, 5, idv, 8.5), v6 = biased(x, 6, idv, 8.5), v7 = biased(x, 7, idv, 8.5);
+    if (allBelow(v0, v1, v2, v3, v4, v5, v6, v7, 0x43000000 /* 128.0f */)) {
+      // Codes 0..15: a | b << 4 in 16-bit lanes cannot carry into the next byte.
+      const a = bytes16u(codesSmall(v0, 15), codesSmall(v1, 15), codesSmall(v2, 15), codesSmall(v3, 15));
+      const b = bytes16u(codesSmall(v4, 15), codesSmall(v5, 15), codesSmall(v6, 15), codesSmall(v7, 15));
+      v128.store(y + 2, v128.or(a, i16x8.shl(b, 4)));
+      continue;
+    }
     const a0 = codes(vx(x, 0), idv, 8.5, 15), a1 = codes(vx(x, 1), idv, 8.5, 15);
     const a2 = codes(vx(x, 2), idv, 8.5, 15), a3 = codes(vx(x, 3), idv, 8.5, 15);
     const b0 = codes(vx(x, 4), idv, 8.5, 15), b1 = codes(vx(x, 5), idv, 8.5, 15);
