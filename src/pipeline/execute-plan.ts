@@ -18,6 +18,7 @@ import { writeGguf, type Quantizer, type TensorSource } from './write-gguf.ts';
 import type { hfRowReader as HfRowReader } from './hf-tensor-source.ts';
 import { ggufTensorSource } from './gguf-tensor-source.ts';
 import { ReusedBytes } from './reused-bytes.ts';
+import { plannedHeader } from './planned-header.ts';
 import { planFacts, type ConvertPlan, type Plan, type QuantizePlan } from './plan.ts';
 import type { ConvertSummary, PipelineEvent, QuantizeSummary } from './events.ts';
 
@@ -58,7 +59,7 @@ async function* executeQuantize(plan: QuantizePlan, run: ExecuteOptions): AsyncG
   if (run.signal?.aborted) throw new CancelledError();
   const src = await openFileSource(plan.input);
   try {
-    const file = await readGguf(src);
+    const file = (await plannedHeader(plan, plan.input)) ?? (await readGguf(src));
     const byName = new Map(file.tensors.map((t) => [t.name, t]));
     yield { type: 'phase', phase: 'write', message: `writing ${plan.output} (${plan.fileType})` };
     const raw = new ReusedBytes();

@@ -18,6 +18,7 @@ import { fallbackWarnings, plannedSize, type QuantizePlan } from './plan.ts';
 import type { PipelineEvent } from './events.ts';
 import { requiresImatrix } from '../policy/mixture-rules.ts';
 import { applyImatrix, checkNoImatrixNeeded, withImatrixKvs, type PlanImatrix } from './imatrix-apply.ts';
+import { rememberHeader, statForHeader } from './planned-header.ts';
 
 export interface QuantizePlanOptions {
   input: string;
@@ -51,6 +52,7 @@ export async function* planQuantize(opts: QuantizePlanOptions): AsyncGenerator<P
   const tokenEmbeddingType = parseTypeFlag('--token-embedding-type', opts.tokenEmbeddingType);
 
   yield { type: 'phase', phase: 'plan', message: `reading ${opts.input}` };
+  const before = await statForHeader(opts.input);
   const file = await readGguf(opts.input);
   const facts = modelFactsFromMetadata((key) => getKv(file, key)?.value);
   const imatrix = opts.imatrix !== undefined ? await (await import('../../formats/imatrix/read-imatrix.ts')).readImatrix(opts.imatrix) : undefined;
@@ -69,10 +71,12 @@ export async function* planQuantize(opts: QuantizePlanOptions): AsyncGenerator<P
     yield { type: 'warning', code: 'ALIGNMENT', file: opts.input, message: `dropping general.alignment=${String(alignment.value)}: the output is aligned to 32 bytes, as llama-quantize writes it` };
   }
   const kvs = withImatrixKvs(quantizedFileKvs(file.kvs.filter((kv) => kv !== alignment || kv.value === GGUF_DEFAULT_ALIGNMENT), ft.id), planImatrix);
-  return {
+  const plan: QuantizePlan = {
     kind: 'quantize', input: opts.input, inputBytes: file.fileSize, output: opts.output, fileType: ft.name, tensors, kvs, ...plannedSize(kvs, tensors),
     ...(planImatrix ? { imatrix: planImatrix } : {}),
   };
+  rememberHeader(plan, file, before);
+  return plan;
 }
 
 /**
