@@ -6,6 +6,7 @@
  * block size), `dequantize` takes n elements (a multiple of the block size).
  */
 import { ggmlType, rowSize, type GgmlType } from './ggml-types.ts';
+import { QUANT_SUPPORT } from './quant-support.ts';
 import { convertRowBF16, convertRowF16, convertRowF32, widenRowBF16, widenRowF16, widenRowF32 } from './ref/float-rows.ts';
 import { dequantizeRowQ8_0, quantizeRowQ8_0Ref } from './ref/q8_0.ts';
 import { dequantizeRowQ4_0, quantizeRowQ4_0Ref } from './ref/q4_0.ts';
@@ -123,23 +124,20 @@ const KERNELS = new Map<number, QuantKernel>(
   ].map((k) => [k.type.id, k]),
 );
 
+// The support table (quant-support.ts) answers capability questions without loading this module;
+// it must describe these rows exactly, so a row added here without it fails at load (and in every test).
+for (const id of new Set([...KERNELS.keys(), ...QUANT_SUPPORT.keys()])) {
+  const k = KERNELS.get(id), s = QUANT_SUPPORT.get(id);
+  const has = { quantize: !!k?.quantize, imatrix: !!k?.quantizeImatrix, dequantize: !!k?.dequantize, requiresImatrix: !!k?.requiresImatrix };
+  if (!s || (Object.keys(has) as (keyof typeof has)[]).some((op) => has[op] !== s[op])) {
+    throw new Error(`kernels/quant-support.ts disagrees with the kernel table for ${ggmlType(id)?.name ?? id}: ${JSON.stringify(has)} vs ${JSON.stringify(s)}`);
+  }
+}
+
+export { canDequantize, canQuantize, requiresImatrix } from './quant-support.ts';
+
 export function quantKernel(typeId: number): QuantKernel | undefined {
   return KERNELS.get(typeId);
-}
-
-/** A quantizer exists, with or without an importance matrix (see `requiresImatrix`). */
-export function canQuantize(typeId: number): boolean {
-  const k = KERNELS.get(typeId);
-  return k?.quantize !== undefined || k?.quantizeImatrix !== undefined;
-}
-
-/** `ggml_quantize_requires_imatrix`: the type cannot be quantized without an importance matrix. */
-export function requiresImatrix(typeId: number): boolean {
-  return KERNELS.get(typeId)?.requiresImatrix === true;
-}
-
-export function canDequantize(typeId: number): boolean {
-  return KERNELS.get(typeId)?.dequantize !== undefined;
 }
 
 /**

@@ -56,6 +56,8 @@ test('local inspect, a local convert --dry-run and a quantize that quantizes not
 test('quantize loads the worker pool (and the workers their wasm), still no Hub client or React', () => {
   const urls = loaded(['quantize', F32, path.join(dir, 'q.gguf'), '--type', 'q8_0', '--threads', '2']);
   assert.ok(urls.includes('dist/kernels/fast/pool.js'));
+  // An F32 input goes file to file through the wasm kernels: no JS reference kernel is loaded (kernels/quant-support.ts answers the plan's questions).
+  assert.deepEqual(urls.filter((u) => /^dist\/kernels\/(ref\/|quant-table\.js)/.test(u)), [], 'no reference kernels');
   // On a model this small the calling thread may finish before its one worker has booted, so the
   // worker script need not appear; whatever kernel code ran is the compiled build's.
   assert.deepEqual(urls.filter((u) => u.startsWith('dist/kernels/') && !/\.(c?js)$/.test(u)), [], 'compiled kernels only');

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { ggmlType, rowSize, type GgmlType } from '../ggml-types.ts';
 import { floatFields } from '../block-layouts.ts';
-import { canDequantize, canQuantize, quantKernel } from '../quant-table.ts';
+import { canDequantize, canQuantize, hasImatrixQuantizer } from '../quant-support.ts';
 import { loadWasmModule } from './wasm-module.ts';
 import { wasmKernelNames } from './wasm-kernels.mjs';
 import { WorkerPool, type Job } from './pool.ts';
@@ -212,7 +212,7 @@ export async function createQuantizer(opts: QuantizerOptions = {}): Promise<Quan
   ): Promise<CheckedQuantization> => {
     const t = typeOrThrow(typeId);
     // An imatrix goes to the workers only for types that use one (some, IQ2/IQ3/IQ1, have no other quantizer).
-    const usesImatrix = imatrix !== undefined && quantKernel(typeId)?.quantizeImatrix !== undefined;
+    const usesImatrix = imatrix !== undefined && hasImatrixQuantizer(typeId);
     if (usesImatrix && imatrix.length < nPerRow) throw new RangeError(`${t.name}: importance matrix has ${imatrix.length} values, need ${nPerRow}`);
     const outBytes = nrows * rowSize(t, nPerRow);
     const n = nrows * nPerRow;

@@ -8,10 +8,13 @@
 import { readTensorBytes, tensorRowBytes, type GgufFile, type GgufTensorInfo } from '../../formats/gguf/reader.ts';
 import type { ByteSource } from '../../formats/io/byte-source.ts';
 import { GgmlTypeId } from '../../kernels/ggml-types.ts';
-import { dequantize, quantKernel } from '../../kernels/quant-table.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 import type { ReusedBytes } from './reused-bytes.ts';
 import type { TensorSource } from './write-steps.ts';
+
+// The reference kernels load only for a tensor that needs converting: an F32 input's rows go
+// straight to the quantizer, and a quantize of one loads none of them.
+const referenceKernels = () => import('../../kernels/quant-table.ts');
 
 export function ggufTensorSource(src: ByteSource, file: GgufFile, t: GgufTensorInfo, plan: TensorPlan, raw: ReusedBytes): TensorSource {
   const nPerRow = t.ne[0]!;
@@ -26,8 +29,9 @@ export function ggufTensorSource(src: ByteSource, file: GgufFile, t: GgufTensorI
       if (t.type === GgmlTypeId.F32) {
         const bytes = await readTensorBytes(src, file, t, rowStart, rowCount, fits ? new Uint8Array(into.buffer, into.byteOffset, n * 4) : undefined);
         if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
-        return dequantize(t.type, bytes, n);
+        return (await referenceKernels()).dequantize(t.type, bytes, n);
       }
+      const { dequantize, quantKernel } = await referenceKernels();
       if (!fits) return dequantize(t.type, await readTensorBytes(src, file, t, rowStart, rowCount), n);
       await raw.with(rowCount * tensorRowBytes(t), async (buf) => {
         quantKernel(t.type)!.dequantize!(await readTensorBytes(src, file, t, rowStart, rowCount, buf), into, n);

@@ -9,7 +9,7 @@ import { readGguf, getKv, GGUF_DEFAULT_ALIGNMENT } from '../../formats/gguf/read
 import { UnsupportedError, UsageError } from '../../formats/errors.ts';
 import { fileTypeByName } from '../../kernels/file-types.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
-import { canQuantize, canDequantize, quantKernel, requiresImatrix as ggmlRequiresImatrix } from '../../kernels/quant-table.ts';
+import { canQuantize, canDequantize, hasImatrixQuantizer, requiresImatrix as ggmlRequiresImatrix } from '../../kernels/quant-support.ts';
 import { planTensorTypes, PLANNABLE_FILE_TYPES, type TensorPlan } from '../policy/type-policy.ts';
 import { modelFactsFromMetadata } from '../policy/model-facts.ts';
 import { parseTensorTypeOverride, parseTypeFlag } from '../policy/overrides.ts';
@@ -89,7 +89,7 @@ export function checkKernels(plans: TensorPlan[], input: string, imatrix?: PlanI
     if (!canDequantize(p.sourceType)) {
       throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}' is ${typeName(p.sourceType)}, which gguf-forge cannot read as F32`, { file: input, tensor: p.name });
     }
-    if (!canQuantize(p.targetType) && !(imatrix?.weights.has(p.name) && quantKernel(p.targetType)?.quantizeImatrix)) {
+    if (!canQuantize(p.targetType) && !(imatrix?.weights.has(p.name) && hasImatrixQuantizer(p.targetType))) {
       throw new UnsupportedError('NO_KERNEL', `tensor '${p.name}': gguf-forge has no ${typeName(p.targetType)} quantizer`, { file: input, tensor: p.name });
     }
     // ggml asserts an importance matrix for these types (an override such as `attn_q=iq2_xxs`

@@ -10,7 +10,7 @@ import type { GgufKv } from '../../formats/gguf/value-types.ts';
 import { encodeGgufHeader } from '../../formats/gguf/writer.ts';
 import { GGUF_DEFAULT_ALIGNMENT, padTo } from '../../formats/gguf/reader.ts';
 import { ggmlType } from '../../kernels/ggml-types.ts';
-import { quantKernel } from '../../kernels/quant-table.ts';
+import { hasImatrixQuantizer } from '../../kernels/quant-support.ts';
 import { fallbackNotes } from '../policy/fallback.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 import type { MappedTensor } from '../../formats/hf/tensor-map.ts';
@@ -89,7 +89,7 @@ export function planFacts(plan: Plan): { output: string; outputBytes: number; he
   const w = plan.imatrix?.weights;
   return {
     output: plan.output, outputBytes: plan.outputBytes, headerBytes: plan.headerBytes, tensors: plan.tensors.length, fileType: plan.fileType,
-    fallbacks: plan.tensors.filter((p) => p.fallback).length, plan: plan.tensors.map((p) => (w?.has(p.name) && p.quantize && quantKernel(p.targetType)?.quantizeImatrix ? { ...plannedTensor(p), imatrix: true } : plannedTensor(p))),
+    fallbacks: plan.tensors.filter((p) => p.fallback).length, plan: plan.tensors.map((p) => (w?.has(p.name) && p.quantize && hasImatrixQuantizer(p.targetType) ? { ...plannedTensor(p), imatrix: true } : plannedTensor(p))),
     ...(plan.imatrix ? { imatrix: imatrixFacts(plan.imatrix) } : {}),
   };
 }

@@ -3,7 +3,6 @@
  * reference kernels run in this thread behind the same Quantizer interface, and a warning says so.
  * Same bytes (the reference is what the fast path is proven equal to), slower.
  */
-import { quantizeRows, dequantize } from '../../kernels/quant-table.ts';
 import { createQuantizer, type Quantizer } from '../../kernels/fast/index.ts';
 import { RoundTripMetrics } from '../../kernels/metrics.mjs';
 
@@ -19,10 +18,13 @@ export async function openQuantizer(threads?: number): Promise<{ quantizer: Quan
 
 /** The JS reference kernels behind the Quantizer interface. */
 export function referenceQuantizer(): Quantizer {
+  // Loaded on first use: a write that only copies (no quantizer needed) loads no kernels.
+  const kernels = () => import('../../kernels/quant-table.ts');
   return {
     threads: 1,
-    quantize: async (type, src, nrows, nPerRow) => quantizeRows(type, src, nrows, nPerRow),
+    quantize: async (type, src, nrows, nPerRow) => (await kernels()).quantizeRows(type, src, nrows, nPerRow),
     quantizeChecked: async (type, src, nrows, nPerRow, _out, opts) => {
+      const { quantizeRows, dequantize } = await kernels();
       const n = nrows * nPerRow;
       const bytes = quantizeRows(type, src, nrows, nPerRow, opts?.imatrix);
       let metrics: RoundTripMetrics | undefined;
@@ -32,7 +34,7 @@ export function referenceQuantizer(): Quantizer {
       }
       return { bytes, firstNonFinite: src.subarray(0, n).findIndex((v) => !Number.isFinite(v)), metrics };
     },
-    dequantize: async (type, src, n) => dequantize(type, src, n),
+    dequantize: async (type, src, n) => (await kernels()).dequantize(type, src, n),
     close: async () => undefined,
   };
 }

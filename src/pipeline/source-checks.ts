@@ -4,8 +4,8 @@
  * answers into typed errors.
  */
 import { FormatError, ValidationError } from '../../formats/errors.ts';
-import { ggmlType } from '../../kernels/ggml-types.ts';
-import { canDequantize, dequantize } from '../../kernels/quant-table.ts';
+import { ggmlType, GgmlTypeId } from '../../kernels/ggml-types.ts';
+import { bf16ToFp32, fp16ToFp32 } from '../../kernels/fp16.ts';
 import { firstInvalidRow, firstNonFiniteBlock } from '../../kernels/validate-row.ts';
 import type { TensorPlan } from '../policy/type-policy.ts';
 
@@ -47,6 +47,14 @@ export function checkSourceBytes(p: TensorPlan, raw: Uint8Array, firstElement: n
     const row = Math.floor(firstElement / p.ne[0]!) + Math.floor(block / (p.ne[0]! / t.blockSize));
     throw new FormatError('NON_FINITE', `tensor '${p.name}' (${t.name}) has a NaN or Inf scale in row ${row}`, { tensor: p.name });
   }
-  const value = canDequantize(t.id) ? dequantize(t.id, raw.subarray(block * t.typeSize, (block + 1) * t.typeSize), 1)[0]! : NaN;
-  throw nonFiniteError(p, firstElement + block, value);
+  throw nonFiniteError(p, firstElement + block, floatAt(t.id, raw, block * t.typeSize));
+}
+
+/** The F32/F16/BF16 value at byte `off` (NaN for other types), for error messages. */
+function floatAt(typeId: number, raw: Uint8Array, off: number): number {
+  const half = () => raw[off]! | (raw[off + 1]! << 8);
+  if (typeId === GgmlTypeId.F32) return new DataView(raw.buffer, raw.byteOffset + off, 4).getFloat32(0, true);
+  if (typeId === GgmlTypeId.F16) return fp16ToFp32(half());
+  if (typeId === GgmlTypeId.BF16) return bf16ToFp32(half());
+  return NaN;
 }
