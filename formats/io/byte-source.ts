@@ -4,7 +4,8 @@
  * `read(offset, length)`; a read that runs past the end is a FormatError (the file is shorter
  * than its own header claims), never a silently short buffer.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { FormatError, NetworkError, UsageError, fromFsError } from '../errors.ts';
 
 export interface ByteSource {
@@ -50,20 +51,28 @@ function checkRange(name: string, offset: number, length: number, size: number):
   }
 }
 
+/**
+ * Reads up to this size go straight through the kernel (readSync): a header window costs no
+ * thread-pool round trips (~1 ms each on a small VM, ~10 ms of a 0.25 s `inspect`). Bigger reads
+ * (tensor rows) stay asynchronous so the event loop keeps running meanwhile.
+ */
+const SYNC_READ_MAX = 1 << 20;
+const readAsync = promisify(read);
+
 export async function openFileSource(path: string): Promise<ByteSource> {
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw fromFsError(err, path, 'open');
   }
   let size: number;
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     size = st.size;
   } catch (err) {
-    await fh.close();
+    closeSync(fd);
     throw fromFsError(err, path, 'read');
   }
   const readInto = async (offset: number, out: Uint8Array): Promise<void> => {
@@ -73,7 +82,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
     while (done < length) {
       let n: number;
       try {
-        ({ bytesRead: n } = await fh.read(out, done, length - done, offset + done));
+        n = length <= SYNC_READ_MAX ? readSync(fd, out, done, length - done, offset + done) : (await readAsync(fd, out, done, length - done, offset + done)).bytesRead;
       } catch (err) {
         throw fromFsError(err, path, 'read');
       }
@@ -81,6 +90,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       done += n;
     }
   };
+  let open = true;
   return {
     name: path,
     size: async () => size,
@@ -91,8 +101,11 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       return out;
     },
     readInto,
-    fd: fh.fd,
-    close: () => fh.close(),
+    fd,
+    close: async () => {
+      if (open) closeSync(fd);
+      open = false;
+    },
   };
 }
 
