@@ -1,11 +1,11 @@
-// A pool worker's quantize job on files (protocol.ts FileJobMessage): piece by piece, read the
+// A pool thread's quantize job on files (protocol.ts FileJobMessage): piece by piece, read the
 // F32 input from the input file straight into the wasm instance's memory, find NaN/Inf there,
 // quantize in place, check the scales as ggml_validate_row_data does, write the bytes at their
 // final position in the output file and, when asked, dequantize into the instance's third region
 // and sum the round trip there (wasm roundTripAccumulate, the metrics' own float64 arithmetic,
 // compensated totals included). Every pass over the data runs in wasm: the scale check too
 // (wasm firstNonFiniteField, the test of nonfinite-fields.mjs), so JS only loops over pieces.
-// The same kernels and the same bytes as a shared-memory job (worker.mjs), without its three
+// The same kernels and the same bytes as a shared-memory job (job-runner.mjs), without its three
 // copies (file → shared buffer → wasm → shared buffer) and without the page faults of the main
 // thread's fresh buffers, which cost more than the quantizing on small VMs (measured: ~10 µs a page).
 import { readSync, writeSync } from 'node:fs';

@@ -26,7 +26,7 @@ export function createJobRunner(who) {
 
   /**
    * A quantize job's round-trip metrics, measured here on the bytes just written, dequantized into
-   * this worker's own scratch (`back`): no second trip through the pool and no buffer of the caller's.
+   * this thread's own scratch (`back`): no second trip through the pool and no buffer of the caller's.
    * @param {Float32Array} src @param {Float32Array} back
    */
   function measure(src, back) {
@@ -51,7 +51,7 @@ export function createJobRunner(who) {
     // A type may have wasm for some operations only (the i-quants: an imatrix quantizer and a
     // dequantizer, no plain quantizer); the reference serves the rest. It is loaded here, before
     // the work: after this await the job runs to the end without yielding, so jobs that arrive
-    // meanwhile cannot interleave with it and share this worker's round-trip scratch.
+    // meanwhile cannot interleave with it and share this thread's round-trip scratch.
     const wasmQuantize = imatrix !== undefined ? has(kernels.imatrixNames) : has(kernels.names);
     const wasmDequantize = has(kernels.dequantNames);
     const needsRef = (job.kind === 'quantize' && !wasmQuantize) || ((job.kind === 'dequantize' || job.measure) && !wasmDequantize);
